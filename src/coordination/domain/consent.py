@@ -1,0 +1,98 @@
+"""The consent gate.
+
+Information about a person is shared between organisations, and a SIP is drawn up, only
+under a consent that (1) covers the scope, (2) names the organisations involved, (3) is
+documented in every one of those organisations' records (Västerbotten: "dokumentera
+samtycket i båda organisationers journalsystem"), (4) is in its validity period and not
+withdrawn, and (5) for a child, was given by a guardian.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from coordination.domain.vocabulary import ConsentGiver, ConsentScope
+from coordination.errors import ConsentMissing, RuleViolation
+
+
+@dataclass(frozen=True)
+class ConsentFacts:
+    id: int
+    scopes: frozenset[ConsentScope]
+    given_by: ConsentGiver
+    parties: frozenset[str]  # organisation codes the consent allows sharing between
+    documented_in: frozenset[str]  # organisation codes whose records hold it
+    valid_from: dt.date
+    valid_until: dt.date | None
+    withdrawn_at: dt.datetime | None
+
+
+def why_not_valid(consent: ConsentFacts, *, scope: ConsentScope, organisations: Iterable[str],
+                  on: dt.date, at: dt.datetime, person_is_child: bool) -> str | None:
+    """None when the consent covers the request, else the reason in a few words."""
+    orgs = set(organisations)
+    if consent.withdrawn_at is not None and consent.withdrawn_at <= at:
+        return f"consent {consent.id} was withdrawn"
+    if on < consent.valid_from:
+        return f"consent {consent.id} is not valid until {consent.valid_from}"
+    if consent.valid_until is not None and on > consent.valid_until:
+        return f"consent {consent.id} expired on {consent.valid_until}"
+    if scope not in consent.scopes:
+        return f"consent {consent.id} does not cover '{scope}'"
+    if missing := orgs - consent.parties:
+        return f"consent {consent.id} does not name {', '.join(sorted(missing))}"
+    if undocumented := orgs - consent.documented_in:
+        return f"consent {consent.id} is not documented in the records of {', '.join(sorted(undocumented))}"
+    if person_is_child and consent.given_by != ConsentGiver.GUARDIAN:
+        return f"consent {consent.id} for a child was not given by a guardian"
+    return None
+
+
+def require_consent(consents: Iterable[ConsentFacts], *, scope: ConsentScope,
+                    organisations: Iterable[str], at: dt.datetime, on: dt.date,
+                    person_is_child: bool, record: str) -> ConsentFacts:
+    """The consent that covers the request; otherwise ConsentMissing with the closest reason."""
+    orgs = sorted(set(organisations))
+    reasons = []
+    for consent in sorted(consents, key=lambda c: c.id, reverse=True):
+        reason = why_not_valid(consent, scope=scope, organisations=orgs, on=on, at=at,
+                               person_is_child=person_is_child)
+        if reason is None:
+            return consent
+        reasons.append(reason)
+    detail = reasons[0] if reasons else "no consent is recorded"
+    raise ConsentMissing(
+        f"no valid consent for '{scope}' between {', '.join(orgs) or 'the organisations'} ({detail})",
+        record=record, field="consent",
+        hint="record a consent with `coordination consent record` that names these organisations "
+             "and is documented in each of their records")
+
+
+def check_new_consent(*, given_by: ConsentGiver, person_is_child: bool, guardian_known: bool,
+                      scopes: Iterable[ConsentScope], parties: Iterable[str],
+                      documented_in: Iterable[str], valid_from: dt.date,
+                      valid_until: dt.date | None, record: str) -> None:
+    """Rules for recording a consent, before anything is written."""
+    if not list(scopes):
+        raise RuleViolation("a consent needs at least one scope", record=record, field="scopes",
+                            hint="use share_information, sip and/or involve_relatives")
+    if person_is_child and given_by != ConsentGiver.GUARDIAN:
+        raise RuleViolation("a child's consent must be given by a guardian", record=record,
+                            field="given_by", hint="set given_by to guardian and name the guardian")
+    if given_by == ConsentGiver.GUARDIAN and not guardian_known:
+        raise RuleViolation("the consent is given by a guardian who is not registered for the person",
+                            record=record, field="guardian",
+                            hint="register the guardian as a contact of kind 'guardian' first")
+    parties = set(parties)
+    if len(parties) < 2:
+        raise RuleViolation("a consent to share names at least two organisations", record=record,
+                            field="organisations", hint="name every organisation that will share information")
+    if extra := set(documented_in) - parties:
+        raise RuleViolation(f"documented in {', '.join(sorted(extra))}, which the consent does not name",
+                            record=record, field="documented_in",
+                            hint="documented_in lists organisations among those the consent names")
+    if valid_until is not None and valid_until < valid_from:
+        raise RuleViolation("valid_until is before valid_from", record=record, field="valid_until",
+                            hint="give an end date on or after the start date")

@@ -1,0 +1,51 @@
+"""Typed domain errors.
+
+Every error names the record and field it concerns, says what is wrong and how to fix it,
+so the CLI can print one line and exit non-zero.
+"""
+
+
+class CoordinationError(Exception):
+    """Base class. `record` names the thing (e.g. 'person 19121212-1212' or 'case K-2026-0001'),
+    `field` the attribute, `hint` how to fix it."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, record: str | None = None, field: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.record = record
+        self.field = field
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.record, f"field '{self.field}'" if self.field else None) if p)
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+class InvalidInput(CoordinationError):
+    """A value that does not parse or is out of range (dates, enums, files)."""
+
+
+class InvalidPersonnummer(InvalidInput):
+    pass
+
+
+class NotFound(CoordinationError):
+    """An unknown member, case, organisation, person, action or consent."""
+
+    exit_code = 3
+
+
+class ConsentMissing(CoordinationError):
+    """No valid consent covers what was asked: nothing is shared, no SIP is made."""
+
+    exit_code = 4
+
+
+class RuleViolation(CoordinationError):
+    """The request contradicts a rule of the cycle (e.g. acting on a closed case)."""
+
+    exit_code = 5

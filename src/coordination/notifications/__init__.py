@@ -1,0 +1,1 @@
+"""Notifications: message templates, the transactional outbox and apprise delivery."""

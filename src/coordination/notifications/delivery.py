@@ -1,0 +1,120 @@
+"""Delivery of outbox rows through apprise.
+
+Claim, send, mark: a claim is one UPDATE ... RETURNING over a sub-select that PostgreSQL
+runs with FOR UPDATE SKIP LOCKED, so parallel deliverers never claim the same row. A row
+whose claim is older than the lease (its deliverer crashed) is claimed again: a crash
+between sending and marking re-sends at most once. A failed send goes back to pending with
+its attempt count, last error and an exponential backoff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+
+import apprise
+from sqlalchemy import and_, or_, select, update
+
+from coordination.domain.vocabulary import OutboxStatus
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Member, Outbox
+
+LEASE = dt.timedelta(minutes=5)
+MAX_BACKOFF = dt.timedelta(hours=6)
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    no_target: int = 0
+    # member codes with no working target: reported, never dropped silently
+    members_without_target: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class UnresolvedTarget(Exception):
+    pass
+
+
+def resolve_target(entry: str) -> str:
+    """An apprise URL, or `env:NAME` for a URL held in the environment (tokens stay out of git)."""
+    if entry.startswith("env:"):
+        value = os.environ.get(entry[4:])
+        if not value:
+            raise UnresolvedTarget(f"environment variable {entry[4:]} is not set")
+        return value
+    return entry
+
+
+def claim(url: str | None, *, now: dt.datetime, limit: int = 500) -> list[int]:
+    with unit_of_work(url) as session:
+        due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - LEASE))
+        ids = select(Outbox.id).where(due).order_by(Outbox.id).limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            ids = ids.with_for_update(skip_locked=True)
+        stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
+                .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
+                .returning(Outbox.id))
+        return sorted(session.execute(stmt).scalars().all())
+
+
+def send(targets: list[str], subject: str, body: str) -> str | None:
+    """Send to every target; None on success, else the error text."""
+    notifier = apprise.Apprise()
+    for target in targets:
+        if not notifier.add(target):
+            return "a notification target is not a valid apprise URL"
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        ok = notifier.notify(title=subject, body=body)
+    if ok:
+        return None
+    return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]
+
+
+def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 500) -> DeliveryReport:
+    report = DeliveryReport()
+    claimed = claim(url, now=now, limit=limit)
+    report.claimed = len(claimed)
+    for row_id in claimed:
+        with unit_of_work(url) as session:
+            row = session.get(Outbox, row_id)
+            member = session.get(Member, row.member_id) if row.member_id else None
+            subject, body = row.subject, row.body
+            member_code = member.code if member else None
+            entries = list(member.notify) if member else []
+        error, status = None, OutboxStatus.SENT
+        try:
+            targets = [resolve_target(e) for e in entries]
+        except UnresolvedTarget as exc:
+            targets, error = [], str(exc)
+        if not targets:
+            status = OutboxStatus.NO_TARGET
+            error = error or "the recipient has no notification target"
+            report.no_target += 1
+            if member_code and member_code not in report.members_without_target:
+                report.members_without_target.append(member_code)
+        else:
+            error = send(targets, subject, body)
+            if error:
+                status = OutboxStatus.PENDING
+                report.failed += 1
+            else:
+                report.sent += 1
+        with unit_of_work(url) as session:
+            row = session.get(Outbox, row_id)
+            row.status = status
+            row.last_error = error
+            if status == OutboxStatus.SENT:
+                row.sent_at = now
+            elif status == OutboxStatus.PENDING:
+                row.next_attempt_at = now + backoff(row.attempts)
+            session.add(row)
+    return report

@@ -1,0 +1,32 @@
+"""The transactional outbox.
+
+A notification is a row written in the same transaction as the state change that causes it,
+under a unique key derived from the business event. Writing the same event twice is a
+no-op, so retried flows never queue a second message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from coordination.domain.vocabulary import OutboxStatus
+from coordination.notifications.templates import Message
+from coordination.persistence.models import Outbox
+
+
+def event_key(*parts: object) -> str:
+    return ":".join(str(p) for p in parts)
+
+
+def enqueue(session: Session, *, key: str, message: Message, member_id: int | None,
+            case_number: str | None, now: dt.datetime) -> bool:
+    """Queue one message; True if it is new, False if this event was already queued."""
+    values = dict(key=key, kind=message.kind, member_id=member_id, case_number=case_number,
+                  subject=message.subject, body=message.body, status=OutboxStatus.PENDING, attempts=0,
+                  created_at=now, next_attempt_at=now)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    return session.execute(stmt).rowcount == 1

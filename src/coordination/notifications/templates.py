@@ -1,0 +1,61 @@
+"""Message texts. They say what, which case number, when due, who is responsible by role
+and where to look — never who the person is, and no health detail. Inputs are therefore
+limited to case numbers, ids, roles, dates and kinds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from coordination.domain.vocabulary import HandlingTime, Role
+
+LOOK = "Details are in the coordination record for the case number (`coordination case show {case}`)."
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    subject: str
+    body: str
+
+
+def _role(role: Role | str) -> str:
+    return str(role).replace("_", " ")
+
+
+def case_flagged(case: str) -> Message:
+    return Message("case_flagged", f"{case}: identified for coordination",
+                   f"Case {case} meets the identification criteria and is flagged for the next "
+                   f"coordination meeting. Obtain and document consent before information is shared.\n"
+                   + LOOK.format(case=case))
+
+
+def sip_created(case: str, version: int, coordinator_role: Role, next_follow_up: dt.date,
+                revised: bool = False) -> Message:
+    what = f"SIP version {version} was revised" if revised else "a SIP was drawn up"
+    return Message("sip_revised" if revised else "sip_created",
+                   f"{case}: SIP v{version}, follow-up {next_follow_up.isoformat()}",
+                   f"For case {case}, {what}; you are a participant. Coordinator: {_role(coordinator_role)}. "
+                   f"Next follow-up: {next_follow_up.isoformat()}.\n" + LOOK.format(case=case))
+
+
+def action_assigned(case: str, action_id: int, handling_time: HandlingTime, due: dt.date | None,
+                    follow_up: dt.date, responsible_role: Role) -> Message:
+    due_text = due.isoformat() if due else "when needed"
+    return Message("action_assigned", f"{case}: action {action_id} due {due_text}",
+                   f"Action {action_id} in case {case} is assigned to you ({_role(responsible_role)}). "
+                   f"Handling time: {_role(handling_time)}; due: {due_text}; follow-up: {follow_up.isoformat()}.\n"
+                   f"Mark it done with `coordination action done {action_id} --by YOUR-CODE`.\n"
+                   + LOOK.format(case=case))
+
+
+def case_closed(case: str) -> Message:
+    return Message("case_closed", f"{case}: closed after follow-up",
+                   f"The follow-up of case {case} found that the coordinated needs are met; the case "
+                   f"and its SIP are closed and open actions were cancelled.\n" + LOOK.format(case=case))
+
+
+def consent_withdrawn(case: str) -> Message:
+    return Message("consent_withdrawn", f"{case}: consent withdrawn — stop sharing",
+                   f"Consent for case {case} was withdrawn. From now on no information may be shared "
+                   f"between organisations and the SIP may not be continued.\n" + LOOK.format(case=case))

@@ -1,0 +1,30 @@
+"""Parsing user-supplied values into domain types, with errors that name the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from coordination.errors import InvalidInput
+
+
+def parse_enum(enum_cls, value, *, record: str, field: str):
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum_cls)
+        raise InvalidInput(f"'{value}' is not a known value", record=record, field=field,
+                           hint=f"use one of: {allowed}") from None
+
+
+def parse_date(value, *, record: str, field: str) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a date", record=record, field=field,
+                           hint="write dates as YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
+def parse_optional_date(value, *, record: str, field: str) -> dt.date | None:
+    return None if value in (None, "") else parse_date(value, record=record, field=field)

@@ -1,0 +1,1 @@
+"""Tables, engine and migrations of the coordination database (the only home of personal data)."""

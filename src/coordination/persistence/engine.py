@@ -1,0 +1,69 @@
+"""Engine and unit-of-work session.
+
+One transaction per use case: `unit_of_work()` commits on success and rolls back on any
+error, so a rejected command leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from coordination import settings
+from coordination.errors import CoordinationError
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual `postgresql://` spelling and use psycopg 3 for it."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    url = normalise_url(url or settings.database_url())
+    if make_url(url).get_backend_name() == "sqlite":
+        # The CLI and served flows write the same file at once: WAL lets readers go on while
+        # one writes, and the busy timeout makes writers wait instead of failing "locked".
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # the "begin" listener below issues BEGIN itself
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):
+            # Take the write lock at BEGIN so read-then-write use cases never fail with
+            # "database is locked" halfway through.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class DatabaseUnavailable(CoordinationError):
+    exit_code = 6
+
+
+@contextmanager
+def unit_of_work(url: str | None = None) -> Iterator[Session]:
+    engine = get_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,277 @@
+"""SQLModel tables of the coordination database.
+
+Each table keeps a `...Base` with the fields a person or an import file supplies, so
+importers and the CLI validate against the same definition the table is built from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Enum as SAEnum, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from coordination.domain.vocabulary import (
+    ActionStatus, CaseStatus, ConsentForm, ConsentGiver, ContactKind, HandlingTime, Organiser,
+    OutboxStatus, Placement, PlacementLaw, Role, SignalKind, UnitType,
+)
+from coordination.persistence.types import UTCDateTime
+
+
+def _utc(**kw):
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _enum(enum_cls, **kw):
+    # Store the readable value ('next_working_day'), not the member name, as plain text:
+    # admins and hand-written SQL read it, and new values need no enum-type migration.
+    return Field(sa_type=SAEnum(enum_cls, values_callable=lambda e: [m.value for m in e],
+                                native_enum=False, length=40), **kw)
+
+
+# --- organisations and staff -------------------------------------------------------------
+
+class OrganisationBase(SQLModel):
+    code: str = Field(index=True, unique=True, min_length=1, max_length=64)
+    name: str = Field(min_length=1)
+    organiser: Organiser = _enum(Organiser)
+    unit_type: UnitType = _enum(UnitType)
+
+
+class Organisation(OrganisationBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class MemberBase(SQLModel):
+    code: str = Field(index=True, unique=True, min_length=1, max_length=64)
+    name: str = Field(min_length=1)
+    role: Role = _enum(Role)
+    active: bool = True
+    # apprise URLs, `env:VARIABLE` references to them, or `tag:NAME`; secrets stay in the env
+    notify: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Member(MemberBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    manager_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+# --- persons -----------------------------------------------------------------------------
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    personnummer: str = Field(index=True, unique=True)  # canonical YYYYMMDD-NNNN
+    is_coordination_number: bool = False
+    birth_date: dt.date
+    given_name: str
+    family_name: str
+    address: str | None = None
+    phone: str | None = None
+    protected_identity: bool = False  # skyddade personuppgifter
+    placement: Placement | None = _enum(Placement, default=None)
+    placement_law: PlacementLaw | None = _enum(PlacementLaw, default=None)
+    residence_hidden_from_guardians: bool = False
+
+
+class Contact(SQLModel, table=True):
+    """Guardians, relatives, the social secretary and carers of a person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: ContactKind = _enum(ContactKind)
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    personnummer: str | None = None
+    may_be_involved: bool = True  # how guardians may be involved (placed children)
+
+
+# --- consent -----------------------------------------------------------------------------
+
+class Consent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    scopes: list[str] = Field(default_factory=list, sa_type=JSON)
+    given_by: ConsentGiver = _enum(ConsentGiver)
+    guardian_id: int | None = Field(default=None, foreign_key="contact.id")
+    form: ConsentForm = _enum(ConsentForm)
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+    withdrawn_at: dt.datetime | None = _utc(default=None)
+    recorded_by_id: int | None = Field(default=None, foreign_key="member.id")
+    recorded_at: dt.datetime = _utc()
+
+
+class ConsentParty(SQLModel, table=True):
+    """An organisation the consent names; `documented_at` once its own record holds it."""
+
+    consent_id: int = Field(foreign_key="consent.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    documented_at: dt.datetime | None = _utc(default=None)
+
+
+# --- identification and cases ------------------------------------------------------------
+
+class SignalRecord(SQLModel, table=True):
+    __tablename__ = "signal"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: SignalKind = _enum(SignalKind)
+    occurred_on: dt.date
+    days: int | None = None
+    reported_by_id: int | None = Field(default=None, foreign_key="member.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    screened_at: dt.datetime | None = _utc(default=None, index=True)
+
+
+class CaseSequence(SQLModel, table=True):
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class CareCase(SQLModel, table=True):
+    __tablename__ = "care_case"
+    __table_args__ = (Index("ix_care_case_person_status", "person_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(index=True, unique=True)
+    person_id: int = Field(foreign_key="person.id")
+    status: CaseStatus = _enum(CaseStatus, default=CaseStatus.IDENTIFIED)
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    flagged_for_meeting: bool = False
+    seriously_ill: bool = False
+    coordinator_id: int | None = Field(default=None, foreign_key="member.id")
+    fixed_care_contact_id: int | None = Field(default=None, foreign_key="member.id")
+    opened_at: dt.datetime = _utc()
+    closed_at: dt.datetime | None = _utc(default=None)
+
+
+# --- assess and plan ---------------------------------------------------------------------
+
+class Assessment(SQLModel, table=True):
+    """An SBAR handover plus the person's own answer to "What is important to you?".
+
+    It also carries the proposal the SIP is drawn up from (actions, plan B, other plans,
+    follow-up interval), so flows need nothing but the case number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    author_id: int = Field(foreign_key="member.id")
+    submitted_at: dt.datetime = _utc()
+    accepted_at: dt.datetime | None = _utc(default=None)
+    what_matters: str
+    situation: str
+    background: str
+    current_status: str  # the A of SBAR: assessment / aktuellt tillstånd
+    recommendation: str
+    needs: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # perspective -> need
+    professions: list[str] = Field(default_factory=list, sa_type=JSON)
+    handling_time: HandlingTime = _enum(HandlingTime)
+    frequency: str | None = None  # hur ofta, länge, när
+    proposed_actions: list[dict] = Field(default_factory=list, sa_type=JSON)
+    plan_b: str | None = None
+    other_plans: list[str] = Field(default_factory=list, sa_type=JSON)
+    follow_up_in_days: int = 28
+
+
+class Sip(SQLModel, table=True):
+    """One version of a SIP. A revision adds a row; no version is ever changed after it is
+    superseded."""
+
+    __table_args__ = (UniqueConstraint("case_id", "version"),
+                      Index("ix_sip_current_follow_up", "current", "next_follow_up"))
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id")
+    version: int
+    current: bool = True
+    created_at: dt.datetime = _utc()
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    coordinator_id: int = Field(foreign_key="member.id")
+    what_matters: str
+    plan_b: str | None = None
+    other_plans: list[str] = Field(default_factory=list, sa_type=JSON)
+    next_follow_up: dt.date
+    assessment_id: int | None = Field(default=None, foreign_key="assessment.id")
+    superseded_at: dt.datetime | None = _utc(default=None)
+
+
+class SipParticipant(SQLModel, table=True):
+    sip_id: int = Field(foreign_key="sip.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+
+
+class Action(SQLModel, table=True):
+    __table_args__ = (Index("ix_action_status_due", "status", "due_date"),
+                      Index("ix_action_status_follow_up", "status", "follow_up_date"))
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    sip_id: int = Field(foreign_key="sip.id")  # the SIP version that introduced it
+    description: str
+    responsible_id: int = Field(foreign_key="member.id")
+    handling_time: HandlingTime = _enum(HandlingTime)
+    status: ActionStatus = _enum(ActionStatus, default=ActionStatus.PLANNED)
+    due_date: dt.date | None = None
+    follow_up_date: dt.date
+    created_at: dt.datetime = _utc()
+    assigned_at: dt.datetime | None = _utc(default=None)
+    completed_at: dt.datetime | None = _utc(default=None)
+
+
+class FollowUp(SQLModel, table=True):
+    """An outcome recorded by staff; applying it revises the SIP or closes the case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    sip_id: int = Field(foreign_key="sip.id")
+    recorded_by_id: int = Field(foreign_key="member.id")
+    recorded_at: dt.datetime = _utc()
+    outcome: str
+    needs_remain: bool
+    next_follow_up: dt.date | None = None
+    applied_at: dt.datetime | None = _utc(default=None)
+    resulting_sip_id: int | None = Field(default=None, foreign_key="sip.id")
+
+
+class Share(SQLModel, table=True):
+    """Information about a person handed from one organisation to another, under a consent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    from_organisation_id: int = Field(foreign_key="organisation.id")
+    to_organisation_id: int = Field(foreign_key="organisation.id")
+    consent_id: int = Field(foreign_key="consent.id")
+    by_id: int = Field(foreign_key="member.id")
+    at: dt.datetime = _utc()
+
+
+# --- notifications and audit -------------------------------------------------------------
+
+class Outbox(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # derived from the business event: makes enqueue idempotent
+    kind: str
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    case_number: str | None = None
+    subject: str
+    body: str
+    status: OutboxStatus = _enum(OutboxStatus, default=OutboxStatus.PENDING)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: dt.datetime = _utc()
+    next_attempt_at: dt.datetime = _utc()
+    claimed_at: dt.datetime | None = _utc(default=None)
+    sent_at: dt.datetime | None = _utc(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who did what to which record, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _utc(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    actor: str  # member code, or 'system:<entry point>'
+    action: str
+    record_type: str
+    record_id: str
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)

@@ -1,0 +1,83 @@
+"""Act: actions with a responsible member, a handling time and a follow-up date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from coordination.domain.calendar import due_date
+from coordination.domain.planning import check_follow_up_date, require_step
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, HandlingTime
+from coordination.errors import NotFound, RuleViolation
+from coordination.notifications import templates
+from coordination.notifications.outbox import enqueue, event_key
+from coordination.persistence.models import Action, CareCase, Member, Sip
+from coordination.usecases.common import Actor, audit, today_of
+
+
+def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: Member, description: str,
+               handling_time: HandlingTime, follow_up_date: dt.date | None, now: dt.datetime) -> int:
+    """A decided action (e.g. from the coordination meeting), dispatched at once."""
+    record = f"case {case.number}"
+    require_step("act", case.status, record=record)
+    if not description.strip():
+        raise RuleViolation("an action needs a description", record=record, field="description",
+                            hint="say what is to be done")
+    sip = current_sip(session, case)
+    follow_up_date = follow_up_date or sip.next_follow_up
+    check_follow_up_date(follow_up_date, today=today_of(now), record=record, field="follow_up_date")
+    action = Action(case_id=case.id, sip_id=sip.id, description=description, responsible_id=responsible.id,
+                    handling_time=handling_time, follow_up_date=follow_up_date, created_at=now)
+    session.add(action)
+    session.flush()
+    audit(session, actor, "add", "action", action.id, now=now, person_id=case.person_id)
+    dispatch_actions(session, actor, case=case, now=now)
+    return action.id
+
+
+def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> int:
+    """Give every planned action of the case its due date from the handling time and tell the
+    responsible member. Returns the number dispatched; running it again dispatches nothing."""
+    require_step("act", case.status, record=f"case {case.number}")
+    planned = session.exec(select(Action).where(Action.case_id == case.id,
+                                                Action.status == ActionStatus.PLANNED)
+                           .order_by(Action.id)).all()
+    for action in planned:
+        action.due_date = due_date(action.handling_time, now)
+        action.status = ActionStatus.ASSIGNED
+        action.assigned_at = now
+        session.add(action)
+        responsible = session.get(Member, action.responsible_id)
+        enqueue(session, key=event_key("action", action.id, "assigned", responsible.id),
+                message=templates.action_assigned(case.number, action.id, action.handling_time,
+                                                  action.due_date, action.follow_up_date, responsible.role),
+                member_id=responsible.id, case_number=case.number, now=now)
+        audit(session, actor, "dispatch", "action", action.id, now=now, person_id=case.person_id)
+    if case.status == CaseStatus.PLANNED:
+        case.status = CaseStatus.ACTIVE
+        session.add(case)
+    return len(planned)
+
+
+def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.datetime) -> str:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(f"unknown action {action_id}", record=f"action {action_id}", field="action",
+                       hint="`coordination case show CASE` lists the case's actions")
+    if action.status in (ActionStatus.DONE, ActionStatus.CANCELLED):
+        raise RuleViolation(f"is already {action.status}", record=f"action {action_id}", field="status",
+                            hint="nothing to do")
+    action.status, action.completed_at = ActionStatus.DONE, now
+    session.add(action)
+    case = session.get(CareCase, action.case_id)
+    audit(session, actor, "complete", "action", action.id, now=now, person_id=case.person_id)
+    return case.number
+
+
+def current_sip(session: Session, case: CareCase) -> Sip:
+    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    if sip is None:
+        raise RuleViolation("has no SIP yet", record=f"case {case.number}", field="sip",
+                            hint="draw up the SIP first (`coordination sip create`)")
+    return sip

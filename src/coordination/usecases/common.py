@@ -1,0 +1,86 @@
+"""Look-ups that raise typed errors, the actor of a use case, and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from coordination.domain import personnummer
+from coordination.domain.calendar import local_date
+from coordination.errors import NotFound
+from coordination.persistence.models import (
+    AuditEvent, CareCase, Member, Organisation, Person,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a member (by code) or a system entry point such as 'system:flow'."""
+
+    label: str
+    member_id: int | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def actor_for(session: Session, member_code: str | None, *, system: str = "system") -> Actor:
+    if member_code is None:
+        return Actor(system)
+    member = member_by_code(session, member_code, field="by")
+    return Actor(member.code, member.id)
+
+
+def member_by_code(session: Session, code: str, *, field: str = "member") -> Member:
+    member = session.exec(select(Member).where(Member.code == code)).first()
+    if member is None:
+        raise NotFound(f"unknown member '{code}'", record=f"member {code}", field=field,
+                       hint="use a member code from the import file (`coordination members` lists them)")
+    return member
+
+
+def organisation_by_code(session: Session, code: str, *, field: str = "organisation") -> Organisation:
+    org = session.exec(select(Organisation).where(Organisation.code == code)).first()
+    if org is None:
+        raise NotFound(f"unknown organisation '{code}'", record=f"organisation {code}", field=field,
+                       hint="use an organisation code from the import file")
+    return org
+
+
+def case_by_number(session: Session, number: str) -> CareCase:
+    case = session.exec(select(CareCase).where(CareCase.number == number)).first()
+    if case is None:
+        raise NotFound(f"unknown case '{number}'", record=f"case {number}", field="case",
+                       hint="case numbers look like K-2026-0042 (`coordination cases` lists them)")
+    return case
+
+
+def person_by_personnummer(session: Session, text: str, *, today: dt.date) -> Person:
+    number = personnummer.parse(text, today=today)
+    person = session.exec(select(Person).where(Person.personnummer == number.canonical)).first()
+    if person is None:
+        raise NotFound("no person with this personnummer is registered", record="person",
+                       field="personnummer", hint="import the person first")
+    return person
+
+
+def is_child(person: Person, on: dt.date) -> bool:
+    return personnummer.IdentityNumber(person.personnummer, person.birth_date,
+                                       person.is_coordination_number).is_child(on)
+
+
+def age(person: Person, on: dt.date) -> int:
+    return personnummer.IdentityNumber(person.personnummer, person.birth_date,
+                                       person.is_coordination_number).age(on)
+
+
+def today_of(now: dt.datetime) -> dt.date:
+    return local_date(now)
+
+
+def audit(session: Session, actor: Actor, action: str, record_type: str, record_id: object, *,
+          now: dt.datetime, person_id: int | None = None) -> None:
+    session.add(AuditEvent(at=now, actor_id=actor.member_id, actor=actor.label, action=action,
+                           record_type=record_type, record_id=str(record_id), person_id=person_id))
