@@ -247,3 +247,12 @@ def _latest_assessment(session: Session, case_id: int, *, accepted: bool) -> Ass
     query = query.where(Assessment.accepted_at != None) if accepted else query.where(  # noqa: E711
         Assessment.accepted_at == None)  # noqa: E711
     return session.exec(query.order_by(Assessment.id.desc())).first()
+
+
+def check_plan_consent(session: Session, *, case: CareCase, now: dt.datetime) -> int:
+    """How many organisations a valid SIP consent names; ConsentMissing (with the reason of the
+    closest consent) if there is none."""
+    parties = _consented_organisations(session, session.get(Person, case.person_id), now)
+    if not parties:
+        gate(session, case=case, scope=ConsentScope.SIP, organisations=(), now=now)
+    return len(parties)

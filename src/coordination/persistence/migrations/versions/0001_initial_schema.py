@@ -1,15 +1,16 @@
 """initial schema
 
-Revision ID: bdf04612383e
+Revision ID: cb1d152ae2d8
 Revises: 
-Create Date: 2026-11-25 06:39:57.424105
+Create Date: 2026-11-25 06:45:34.065813
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+import coordination.persistence.types
 
 
-revision = 'bdf04612383e'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -25,8 +26,8 @@ def upgrade() -> None:
     op.create_table('organisation',
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('organiser', sa.Enum('REGION', 'MUNICIPALITY', name='organiser'), nullable=False),
-    sa.Column('unit_type', sa.Enum('HEALTH_CENTRE', 'HOME_HEALTH_CARE', 'MUNICIPAL_REHABILITATION', 'HOME_HELP', 'SOCIAL_SERVICES', 'SPECIALIST_CARE', 'HOSPITAL', 'PSYCHIATRY', 'HABILITATION', 'CHILD_HEALTH_CARE', 'DENTAL_CARE', 'SCHOOL', name='unittype'), nullable=False),
+    sa.Column('organiser', sa.Enum('region', 'municipality', name='organiser', native_enum=False, length=40), nullable=False),
+    sa.Column('unit_type', sa.Enum('health_centre', 'home_health_care', 'municipal_rehabilitation', 'home_help', 'social_services', 'specialist_care', 'hospital', 'psychiatry', 'habilitation', 'child_health_care', 'dental_care', 'school', name='unittype', native_enum=False, length=40), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -43,8 +44,8 @@ def upgrade() -> None:
     sa.Column('address', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('protected_identity', sa.Boolean(), nullable=False),
-    sa.Column('placement', sa.Enum('FOSTER_HOME', 'RESIDENTIAL_HOME', 'SIS', 'LSS_HOME', name='placement'), nullable=True),
-    sa.Column('placement_law', sa.Enum('SOL', 'LVU', 'LSS', name='placementlaw'), nullable=True),
+    sa.Column('placement', sa.Enum('foster_home', 'residential_home', 'sis', 'lss_home', name='placement', native_enum=False, length=40), nullable=True),
+    sa.Column('placement_law', sa.Enum('sol', 'lvu', 'lss', name='placementlaw', native_enum=False, length=40), nullable=True),
     sa.Column('residence_hidden_from_guardians', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -54,7 +55,7 @@ def upgrade() -> None:
     op.create_table('contact',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('GUARDIAN', 'RELATIVE', 'SOCIAL_SECRETARY', 'CARER', name='contactkind'), nullable=False),
+    sa.Column('kind', sa.Enum('guardian', 'relative', 'social_secretary', 'carer', name='contactkind', native_enum=False, length=40), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -69,7 +70,7 @@ def upgrade() -> None:
     op.create_table('member',
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('role', sa.Enum('NURSE', 'DISTRICT_NURSE', 'OCCUPATIONAL_THERAPIST', 'PHYSIOTHERAPIST', 'NEEDS_ASSESSOR', 'UNIT_MANAGER', 'HOME_HELP_COORDINATOR', 'DOCTOR', 'MAS', 'MAR', 'MLA', 'SOCIAL_SECRETARY', name='role'), nullable=False),
+    sa.Column('role', sa.Enum('nurse', 'district_nurse', 'occupational_therapist', 'physiotherapist', 'needs_assessor', 'unit_manager', 'home_help_coordinator', 'doctor', 'mas', 'mar', 'mla', 'social_secretary', name='role', native_enum=False, length=40), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('notify', sa.JSON(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,7 +106,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('IDENTIFIED', 'CONSENTED', 'ASSESSED', 'PLANNED', 'ACTIVE', 'CLOSED', name='casestatus'), nullable=False),
+    sa.Column('status', sa.Enum('identified', 'consented', 'assessed', 'planned', 'active', 'closed', name='casestatus', native_enum=False, length=40), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('flagged_for_meeting', sa.Boolean(), nullable=False),
     sa.Column('seriously_ill', sa.Boolean(), nullable=False),
@@ -126,9 +127,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('scopes', sa.JSON(), nullable=False),
-    sa.Column('given_by', sa.Enum('PERSON', 'GUARDIAN', name='consentgiver'), nullable=False),
+    sa.Column('given_by', sa.Enum('person', 'guardian', name='consentgiver', native_enum=False, length=40), nullable=False),
     sa.Column('guardian_id', sa.Integer(), nullable=True),
-    sa.Column('form', sa.Enum('ORAL', 'WRITTEN', name='consentform'), nullable=False),
+    sa.Column('form', sa.Enum('oral', 'written', name='consentform', native_enum=False, length=40), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('withdrawn_at', coordination.persistence.types.UTCDateTime(timezone=True), nullable=True),
@@ -150,7 +151,7 @@ def upgrade() -> None:
     sa.Column('case_number', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('status', sa.Enum('PENDING', 'SENDING', 'SENT', 'NO_TARGET', name='outboxstatus'), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'no_target', name='outboxstatus', native_enum=False, length=40), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', coordination.persistence.types.UTCDateTime(timezone=True), nullable=False),
@@ -167,7 +168,7 @@ def upgrade() -> None:
     op.create_table('signal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('EMERGENCY_VISIT', 'HEALTH_CENTRE_VISIT', 'READMISSION', 'HOSPITAL_DISCHARGE', 'SENIOR_ALERT_RISK', 'MULTIMORBIDITY', 'PALLIATIVE', 'LASTING_IMPAIRMENT', 'CONCERN_RAISED', 'SCHOOL_ABSENCE', 'MISSED_APPOINTMENT', 'MANY_CARE_PROVIDERS', 'EXTENSIVE_DISABILITY', 'FAILING_PARENTAL_ABILITY', 'SOMATIC_PSYCHIATRIC_COMORBIDITY', name='signalkind'), nullable=False),
+    sa.Column('kind', sa.Enum('emergency_visit', 'health_centre_visit', 'readmission', 'hospital_discharge', 'senior_alert_risk', 'multimorbidity', 'palliative', 'lasting_impairment', 'concern_raised', 'school_absence', 'missed_appointment', 'many_care_providers', 'extensive_disability', 'failing_parental_ability', 'somatic_psychiatric_comorbidity', name='signalkind', native_enum=False, length=40), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('days', sa.Integer(), nullable=True),
     sa.Column('reported_by_id', sa.Integer(), nullable=True),
@@ -195,7 +196,7 @@ def upgrade() -> None:
     sa.Column('recommendation', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('needs', sa.JSON(), nullable=False),
     sa.Column('professions', sa.JSON(), nullable=False),
-    sa.Column('handling_time', sa.Enum('URGENT', 'NEXT_DAY', 'NEXT_WORKING_DAY', 'WHEN_NEEDED', name='handlingtime'), nullable=False),
+    sa.Column('handling_time', sa.Enum('urgent', 'next_day', 'next_working_day', 'when_needed', name='handlingtime', native_enum=False, length=40), nullable=False),
     sa.Column('frequency', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('proposed_actions', sa.JSON(), nullable=False),
     sa.Column('plan_b', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -264,8 +265,8 @@ def upgrade() -> None:
     sa.Column('sip_id', sa.Integer(), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('responsible_id', sa.Integer(), nullable=False),
-    sa.Column('handling_time', sa.Enum('URGENT', 'NEXT_DAY', 'NEXT_WORKING_DAY', 'WHEN_NEEDED', name='handlingtime'), nullable=False),
-    sa.Column('status', sa.Enum('PLANNED', 'ASSIGNED', 'DONE', 'CANCELLED', name='actionstatus'), nullable=False),
+    sa.Column('handling_time', sa.Enum('urgent', 'next_day', 'next_working_day', 'when_needed', name='handlingtime', native_enum=False, length=40), nullable=False),
+    sa.Column('status', sa.Enum('planned', 'assigned', 'done', 'cancelled', name='actionstatus', native_enum=False, length=40), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('follow_up_date', sa.Date(), nullable=False),
     sa.Column('created_at', coordination.persistence.types.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+
+from flows.tasks import deliver_notifications, dispatch_actions
+
+
+@flow(name="act", persist_result=False)
+def act(case_number: str, now: dt.datetime | None = None, deliver: bool = True) -> dict[str, int]:
+    """Give the SIP's planned actions their due dates and tell the responsible members."""
+    dispatched = dispatch_actions(case_number, now)
+    if deliver:
+        deliver_notifications(now)
+    return {"actions_dispatched": dispatched}

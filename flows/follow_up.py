@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+
+from flows.tasks import apply_follow_ups, deliver_notifications
+
+
+@flow(name="follow-up", persist_result=False)
+def follow_up(case_number: str, now: dt.datetime | None = None, deliver: bool = True) -> dict[str, int]:
+    """Apply recorded follow-up outcomes: revise the SIP where needs remain, else close."""
+    counts = apply_follow_ups(case_number, now)
+    if deliver:
+        deliver_notifications(now)
+    return counts

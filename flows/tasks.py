@@ -1,0 +1,99 @@
+"""Tasks: each opens one unit of work and calls one use case.
+
+Retries are safe because every use case is idempotent for the same inputs (outbox keys,
+status checks), so at-least-once task runs give exactly-once effects."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from prefect import get_run_logger, task
+
+from coordination.domain.calendar import now_utc
+from coordination.errors import ConsentMissing
+from coordination.notifications.delivery import deliver_pending
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases import acting, following_up, identify, planning
+from coordination.usecases.common import Actor, case_by_number
+
+FLOW_ACTOR = Actor("system:prefect")
+TASK_OPTIONS = dict(retries=2, retry_delay_seconds=1, persist_result=False)
+
+
+def moment(now: dt.datetime | None) -> dt.datetime:
+    return pendulum.instance(now).in_timezone("UTC") if now else now_utc()
+
+
+@task(**TASK_OPTIONS)
+def screen_signals(now: dt.datetime | None = None) -> dict[str, int]:
+    with unit_of_work() as session:
+        result = identify.identify(session, FLOW_ACTOR, now=moment(now))
+    log = get_run_logger()
+    for number in result.opened:
+        log.info("%s: opened and flagged for the next coordination meeting", number)
+    for number in result.flagged:
+        log.info("%s: flagged again for the next coordination meeting", number)
+    return {"screened": result.screened_persons, "opened": len(result.opened), "flagged": len(result.flagged)}
+
+
+@task(**TASK_OPTIONS)
+def check_consent(case_number: str, now: dt.datetime | None = None) -> bool:
+    """True when a valid consent allows a SIP; the reason is logged otherwise (ids only)."""
+    try:
+        with unit_of_work() as session:
+            planning.check_plan_consent(session, case=case_by_number(session, case_number), now=moment(now))
+        return True
+    except ConsentMissing as exc:
+        get_run_logger().warning("%s: consent needed, nothing shared — %s", case_number, exc.message)
+        return False
+
+
+@task(**TASK_OPTIONS)
+def record_assessment(case_number: str, now: dt.datetime | None = None) -> int | None:
+    with unit_of_work() as session:
+        return planning.accept_assessment(session, FLOW_ACTOR, case=case_by_number(session, case_number),
+                                          now=moment(now))
+
+
+@task(**TASK_OPTIONS)
+def create_sip(case_number: str, now: dt.datetime | None = None) -> int:
+    with unit_of_work() as session:
+        sip_id = planning.plan_from_assessment(session, FLOW_ACTOR, case=case_by_number(session, case_number),
+                                               now=moment(now))
+    get_run_logger().info("%s: SIP drawn up (sip id %s)", case_number, sip_id)
+    return sip_id
+
+
+@task(**TASK_OPTIONS)
+def dispatch_actions(case_number: str, now: dt.datetime | None = None) -> int:
+    with unit_of_work() as session:
+        count = acting.dispatch_actions(session, FLOW_ACTOR, case=case_by_number(session, case_number),
+                                        now=moment(now))
+    get_run_logger().info("%s: %d action(s) dispatched to their responsible members", case_number, count)
+    return count
+
+
+@task(**TASK_OPTIONS)
+def apply_follow_ups(case_number: str, now: dt.datetime | None = None) -> dict[str, int]:
+    with unit_of_work() as session:
+        counts = following_up.apply_follow_ups(session, FLOW_ACTOR, case=case_by_number(session, case_number),
+                                               now=moment(now))
+    get_run_logger().info("%s: follow-ups applied %s", case_number, counts)
+    return counts
+
+
+@task(**TASK_OPTIONS)
+def deliver_notifications(now: dt.datetime | None = None) -> dict[str, int]:
+    report = deliver_pending(now=moment(now))
+    if report.members_without_target:
+        get_run_logger().warning("members without a working notification target: %s",
+                                 ", ".join(report.members_without_target))
+    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed,
+            "no_target": report.no_target}
+
+
+@task(**TASK_OPTIONS)
+def case_status(case_number: str) -> str:
+    with unit_of_work() as session:
+        return str(case_by_number(session, case_number).status)

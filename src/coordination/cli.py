@@ -1,0 +1,329 @@
+"""The `coordination` command: one subcommand per step of the cycle, plus init, import and demo.
+
+Every command is one unit of work: on any error it prints one line naming the record and
+field, says how to fix it, exits non-zero and leaves the database as it was."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from coordination import settings
+from coordination.domain.calendar import local_date, now_utc
+from coordination.domain.vocabulary import (
+    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
+)
+from coordination.errors import CoordinationError, InvalidInput
+from coordination.importer import import_data, load_file
+from coordination.notifications.delivery import deliver_pending
+from coordination.parsing import parse_date, parse_enum, parse_optional_date
+from coordination.persistence import schema
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases import acting, consent, following_up, identify, planning, queries
+from coordination.usecases.common import (
+    actor_for, case_by_number, member_by_code, person_by_personnummer,
+)
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
+case_app = typer.Typer(no_args_is_help=True, help="Open and read coordination cases.")
+consent_app = typer.Typer(no_args_is_help=True, help="Record, document and withdraw consent.")
+sip_app = typer.Typer(no_args_is_help=True, help="Draw up the coordinated individual plan (SIP).")
+action_app = typer.Typer(no_args_is_help=True, help="Actions with a responsible member and a handling time.")
+app.add_typer(case_app, name="case")
+app.add_typer(consent_app, name="consent")
+app.add_typer(sip_app, name="sip")
+app.add_typer(action_app, name="action")
+
+By = Annotated[str, typer.Option("--by", help="Code of the member who does this (audited).")]
+
+
+def _say(text: str) -> None:
+    typer.echo(text)
+
+
+def _enum(enum_cls, value, field):
+    return parse_enum(enum_cls, value, record="option", field=field)
+
+
+@app.command()
+def init() -> None:
+    """Create the coordination database, or upgrade it to the newest schema (keeps data)."""
+    revision = schema.upgrade()
+    _say(f"database ready at schema revision {revision}")
+
+
+@app.command("import")
+def import_(path: Path, by: Annotated[Optional[str], typer.Option(help="Member code of the importer.")] = None
+            ) -> None:
+    """Import organisations, members, persons, consents, signals, assessments and follow-ups."""
+    data = load_file(path)
+    now = now_utc()
+    with unit_of_work() as session:
+        counts = import_data(session, actor_for(session, by, system="system:import"), data, now=now)
+    _say("imported " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+
+
+@app.command("identify")
+def identify_() -> None:
+    """Screen new signals against the identification criteria; open or flag cases."""
+    with unit_of_work() as session:
+        result = identify.identify(session, actor_for(session, None, system="system:cli"), now=now_utc())
+    _say(f"screened {result.screened_persons} person(s); opened {', '.join(result.opened) or 'none'}; "
+         f"flagged {', '.join(result.flagged) or 'none'}")
+
+
+@case_app.command("open")
+def case_open(personnummer: str, by: By,
+              reason: Annotated[list[str], typer.Option(help="Identification reason(s).")] = ()) -> None:
+    """Open a case by hand: anyone may initiate coordination."""
+    now = now_utc()
+    reasons = [_enum(IdentificationReason, r, "reason") for r in reason]
+    with unit_of_work() as session:
+        person = person_by_personnummer(session, personnummer, today=local_date(now))
+        number = identify.open_case(session, actor_for(session, by), person=person, reasons=reasons, now=now)
+    _say(f"case {number} is open and flagged for the next coordination meeting")
+
+
+@case_app.command("show")
+def case_show(case: str, by: By) -> None:
+    """Show a case's record (personal data: this read is audited)."""
+    with unit_of_work() as session:
+        record = queries.case_record(session, actor_for(session, by), case, now=now_utc())
+    _say(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+
+
+@app.command("cases")
+def cases() -> None:
+    """List case numbers with their status."""
+    with unit_of_work() as session:
+        for number, status, flagged in queries.list_cases(session):
+            _say(f"{number}  {status:<10}{'  flagged for meeting' if flagged else ''}")
+
+
+@consent_app.command("record")
+def consent_record(
+        personnummer: str, by: By,
+        organisation: Annotated[list[str], typer.Option(help="Organisation the consent names (two or more).")],
+        scope: Annotated[list[str], typer.Option(help="share_information, sip, involve_relatives.")],
+        given_by: Annotated[str, typer.Option(help="person or guardian.")] = "person",
+        guardian: Annotated[Optional[str], typer.Option(help="Guardian's name, when given by a guardian.")] = None,
+        form: Annotated[str, typer.Option(help="oral or written.")] = "oral",
+        documented_in: Annotated[list[str], typer.Option(help="Organisation whose record holds it.")] = (),
+        valid_from: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, default today.")] = None,
+        valid_until: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD.")] = None) -> None:
+    """Record a consent to share information and/or draw up a SIP."""
+    now = now_utc()
+    with unit_of_work() as session:
+        person = person_by_personnummer(session, personnummer, today=local_date(now))
+        consent_id = consent.record_consent(
+            session, actor_for(session, by), person=person,
+            scopes=[_enum(ConsentScope, s, "scope") for s in scope],
+            given_by=_enum(ConsentGiver, given_by, "given_by"), guardian_name=guardian,
+            form=_enum(ConsentForm, form, "form"), organisations=organisation, documented_in=documented_in,
+            valid_from=parse_optional_date(valid_from, record="option", field="valid_from") or local_date(now),
+            valid_until=parse_optional_date(valid_until, record="option", field="valid_until"), now=now)
+    _say(f"consent {consent_id} recorded")
+
+
+@consent_app.command("document")
+def consent_document(consent_id: int, organisation: Annotated[str, typer.Option()], by: By) -> None:
+    """Mark that ORGANISATION has documented the consent in its own record."""
+    with unit_of_work() as session:
+        consent.document_consent(session, actor_for(session, by), consent_id=consent_id,
+                                 organisation=organisation, now=now_utc())
+    _say(f"consent {consent_id} documented in {organisation}")
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(consent_id: int, by: By) -> None:
+    """Withdraw a consent: from now on nothing more is shared."""
+    with unit_of_work() as session:
+        queued = consent.withdraw_consent(session, actor_for(session, by), consent_id=consent_id, now=now_utc())
+    _say(f"consent {consent_id} withdrawn; {queued} participant(s) will be told")
+
+
+@app.command()
+def assess(case: str, by: By,
+           what_matters: Annotated[str, typer.Option(help="The person's answer to 'What is important to you?'")],
+           situation: Annotated[str, typer.Option()], background: Annotated[str, typer.Option()],
+           assessment: Annotated[str, typer.Option(help="Current status (the A of SBAR).")],
+           recommendation: Annotated[str, typer.Option()],
+           handling_time: Annotated[str, typer.Option(help="urgent, next_day, next_working_day, when_needed.")],
+           need: Annotated[list[str], typer.Option(help="perspective=need, e.g. nursing='wound care'.")] = (),
+           profession: Annotated[list[str], typer.Option(help="Role needed, e.g. physiotherapist.")] = (),
+           action: Annotated[list[str], typer.Option(help="role=description of a proposed action.")] = (),
+           plan_b: Annotated[Optional[str], typer.Option()] = None,
+           other_plan: Annotated[list[str], typer.Option()] = (),
+           follow_up_in_days: Annotated[int, typer.Option()] = 28) -> None:
+    """Submit an SBAR assessment for the case."""
+    needs = dict(_pair(n, "need") for n in need)
+    proposals = [{"role": role, "description": text} for role, text in (_pair(a, "action") for a in action)]
+    with unit_of_work() as session:
+        actor = actor_for(session, by)
+        case_row = case_by_number(session, case)
+        assessment_id = planning.submit_assessment(
+            session, actor, case=case_row, author=member_by_code(session, by, field="by"),
+            what_matters=what_matters, situation=situation, background=background, current_status=assessment,
+            recommendation=recommendation, needs=needs, professions=list(profession), handling_time=handling_time,
+            proposed_actions=proposals, plan_b=plan_b, other_plans=list(other_plan),
+            follow_up_in_days=follow_up_in_days, now=now_utc(), record="option")
+    _say(f"assessment {assessment_id} submitted for {case}")
+
+
+@app.command()
+def plan(case: str, by: By) -> None:
+    """Accept the newest assessment and draw up the SIP from it (what the assess-and-plan flow does)."""
+    now = now_utc()
+    with unit_of_work() as session:
+        actor = actor_for(session, by)
+        case_row = case_by_number(session, case)
+        planning.accept_assessment(session, actor, case=case_row, now=now)
+        sip_id = planning.plan_from_assessment(session, actor, case=case_row, now=now)
+    _say(f"SIP {sip_id} drawn up for {case}")
+
+
+@sip_app.command("create")
+def sip_create(case: str, by: By, coordinator: Annotated[str, typer.Option()],
+               participant: Annotated[list[str], typer.Option(help="Member code; repeat per participant.")],
+               follow_up: Annotated[str, typer.Option(help="Next follow-up, YYYY-MM-DD.")],
+               what_matters: Annotated[str, typer.Option()],
+               plan_b: Annotated[Optional[str], typer.Option()] = None,
+               other_plan: Annotated[list[str], typer.Option()] = ()) -> None:
+    """Draw up a SIP by hand (a valid consent is required)."""
+    when = parse_date(follow_up, record="option", field="follow_up")
+    with unit_of_work() as session:
+        sip_id = planning.create_sip(
+            session, actor_for(session, by), case=case_by_number(session, case),
+            coordinator=member_by_code(session, coordinator, field="coordinator"),
+            participants=[member_by_code(session, p, field="participant") for p in participant],
+            plan_b=plan_b, other_plans=list(other_plan), what_matters=what_matters, next_follow_up=when,
+            actions=[], assessment_id=None, now=now_utc())
+    _say(f"SIP {sip_id} drawn up for {case}")
+
+
+@action_app.command("add")
+def action_add(case: str, by: By, responsible: Annotated[str, typer.Option()],
+               description: Annotated[str, typer.Option()],
+               handling_time: Annotated[str, typer.Option(help="urgent, next_day, next_working_day, when_needed.")],
+               follow_up: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD; default the SIP's.")] = None
+               ) -> None:
+    """Add a decided action and tell the responsible member."""
+    kind = _enum(HandlingTime, handling_time, "handling_time")
+    when = parse_optional_date(follow_up, record="option", field="follow_up")
+    with unit_of_work() as session:
+        action_id = acting.add_action(session, actor_for(session, by), case=case_by_number(session, case),
+                                      responsible=member_by_code(session, responsible, field="responsible"),
+                                      description=description, handling_time=kind, follow_up_date=when,
+                                      now=now_utc())
+    _say(f"action {action_id} added to {case}")
+
+
+@action_app.command("done")
+def action_done(action_id: int, by: By) -> None:
+    """Mark an action done."""
+    with unit_of_work() as session:
+        number = acting.complete_action(session, actor_for(session, by), action_id=action_id, now=now_utc())
+    _say(f"action {action_id} in {number} is done")
+
+
+@app.command("follow-up")
+def follow_up(case: str, by: By, outcome: Annotated[str, typer.Option()],
+              needs_remain: Annotated[bool, typer.Option("--needs-remain/--needs-met")],
+              next_date: Annotated[Optional[str], typer.Option("--next", help="YYYY-MM-DD when needs remain.")]
+              = None) -> None:
+    """Record a follow-up: needs remain -> a new SIP version; needs met -> the case closes."""
+    now = now_utc()
+    when = parse_optional_date(next_date, record="option", field="next")
+    with unit_of_work() as session:
+        actor = actor_for(session, by)
+        case_row = case_by_number(session, case)
+        following_up.record_follow_up(session, actor, case=case_row, by=member_by_code(session, by, field="by"),
+                                      outcome=outcome, needs_remain=needs_remain, next_follow_up=when, now=now)
+        counts = following_up.apply_follow_ups(session, actor, case=case_row, now=now)
+    _say(f"{case}: " + ("closed" if counts["closed"] else "SIP revised"))
+
+
+@app.command()
+def share(case: str, by: By, from_org: Annotated[str, typer.Option("--from")],
+          to_org: Annotated[str, typer.Option("--to")]) -> None:
+    """Hand the case over to another organisation (requires consent; logged)."""
+    with unit_of_work() as session:
+        share_id, view, warnings = planning.share_information(
+            session, actor_for(session, by), case_number=case, from_org=from_org, to_org=to_org, now=now_utc())
+    _say(f"handover {share_id} of {case} from {from_org} to {to_org}")
+    _say(f"  {view.name}, {view.personnummer}; address: {view.address or '-'}; phone: {view.phone or '-'}")
+    for warning in warnings:
+        _say(f"  {warning}")
+
+
+@app.command()
+def deliver() -> None:
+    """Send pending notifications through apprise."""
+    report = deliver_pending(now=now_utc())
+    _say(f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, without target {report.no_target}"
+         + (f" ({', '.join(report.members_without_target)})" if report.members_without_target else ""))
+
+
+@app.command()
+def status() -> None:
+    """Counts of cases, SIPs, actions, follow-ups and notifications."""
+    with unit_of_work() as session:
+        _say(json.dumps(queries.totals(session), indent=2))
+
+
+@app.command()
+def cycle(case: str) -> None:
+    """Run the care-cycle flow for one case through Prefect."""
+    from flows.care_cycle import care_cycle  # entry point: the library itself never imports Prefect
+
+    _say(json.dumps(care_cycle(case)))
+
+
+@app.command()
+def demo(example: Annotated[Optional[Path], typer.Option(help="Example area file.")] = None,
+         database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path(".coordination/demo.db")
+         ) -> None:
+    """Create an embedded database with an example area and run the whole cycle through Prefect."""
+    from coordination.demo import run_demo  # imports Prefect flows: only for this entry point
+
+    run_demo(example=example, database=database, say=_say)
+
+
+def _pair(text: str, field: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise InvalidInput(f"'{text}' is not KEY=TEXT", record="option", field=field, hint="e.g. nursing=wound care")
+    return key.strip(), value.strip()
+
+
+def _database_hint(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return "the coordination database has no schema yet — run `coordination init`"
+    return ("cannot reach the coordination database — check COORDINATION_DATABASE_URL "
+            f"(now {_masked(settings.database_url())}) and that the database is running")
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is itself the problem to report
+        return "an invalid URL"
+
+
+def main() -> None:
+    try:
+        app()
+    except CoordinationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (OperationalError, ProgrammingError) as exc:
+        typer.echo(f"error: {_database_hint(exc)}", err=True)
+        sys.exit(6)

@@ -1,0 +1,91 @@
+"""`coordination demo`: an example area run through the whole cycle on the embedded defaults.
+
+It is an entry point, like the CLI: it stands in for the staff (importing the area, entering
+SBAR handovers and follow-up outcomes) and runs the cycle's Prefect flows on Prefect's local
+server. The clock is fixed so that every run tells the same story: identification and planning
+on Monday 2026-11-16, follow-ups a month later."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pendulum
+
+from coordination.importer import import_data, load_file
+from coordination.persistence import schema
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases import acting, consent, queries
+from coordination.usecases.common import Actor
+from coordination.persistence.models import Action, CareCase, Consent, Person
+from coordination.domain.vocabulary import ActionStatus, CaseStatus
+from sqlmodel import select
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "area.yaml"
+PLANNING_DAY = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm")
+FOLLOW_UP_DAY = pendulum.datetime(2026, 12, 16, 9, 0, tz="Europe/Stockholm")
+WITHDRAWING = "19390512-5344"  # this person withdraws consent after the SIP is drawn up
+
+
+def run_demo(*, example: Path | None, database: Path, say: Callable[[str], None]) -> dict:
+    from flows.care_cycle import care_cycle
+    from flows.follow_up import follow_up
+    from flows.identify import identify
+
+    example = example or EXAMPLE
+    data = load_file(example)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    os.environ["COORDINATION_DATABASE_URL"] = f"sqlite:///{database}"
+    schema.upgrade()
+    staff = Actor("system:demo")
+    t0, t1 = PLANNING_DAY.in_timezone("UTC"), FOLLOW_UP_DAY.in_timezone("UTC")
+
+    with unit_of_work() as session:
+        counts = import_data(session, staff, data, now=t0,
+                             sections=("organisations", "members", "persons", "consents", "signals"))
+    say("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+    found = identify(now=t0)
+    say(f"identify: screened {found['screened']} persons, opened {found['opened']} cases")
+
+    with unit_of_work() as session:
+        import_data(session, staff, data, now=t0, sections=("assessments",))
+        numbers = [n for n, _, _ in queries.list_cases(session)]
+    for number in numbers:
+        care_cycle(number, now=t0)
+
+    # Between planning and follow-up, staff do the work and one person changes their mind.
+    with unit_of_work() as session:
+        for action in session.exec(select(Action).where(Action.status == ActionStatus.ASSIGNED)
+                                   .order_by(Action.id)).all()[::2]:
+            acting.complete_action(session, staff, action_id=action.id, now=t0.add(days=10))
+        person = session.exec(select(Person).where(Person.personnummer == WITHDRAWING)).one()
+        for c in session.exec(select(Consent).where(Consent.person_id == person.id)):
+            consent.withdraw_consent(session, staff, consent_id=c.id, now=t0.add(days=12))
+        import_data(session, staff, data, now=t1, sections=("follow_ups",))
+        active = session.exec(select(CareCase.number).where(CareCase.status == CaseStatus.ACTIVE)).all()
+    for number in active:
+        follow_up(number, now=t1)
+
+    with unit_of_work() as session:
+        totals = queries.totals(session)
+    cases = totals["cases"]
+    say("")
+    say(f"cases:          {sum(cases.values())} ({', '.join(f'{v} {k}' for k, v in sorted(cases.items()))})")
+    say(f"SIPs:           {totals['sips']} ({totals['sip_versions']} versions)")
+    say(f"actions:        {sum(totals['actions'].values())} "
+        f"({', '.join(f'{v} {k}' for k, v in sorted(totals['actions'].items()))})")
+    say(f"follow-ups:     {totals['follow_ups']}")
+    say(f"notifications:  {sum(totals['notifications'].values())} queued "
+        f"({', '.join(f'{v} {k}' for k, v in sorted(totals['notifications'].items()))})")
+    say("")
+    say(f"The coordination database is {database}; try "
+        f"`COORDINATION_DATABASE_URL=sqlite:///{database} .venv/bin/coordination cases`.")
+    say("The example members have no notification targets, so messages stay in the outbox as 'no_target';"
+        " give members apprise URLs (`notify:`) to deliver them.")
+    say("To see the flow runs, start the Prefect UI with `.venv/bin/prefect server start` and open "
+        "http://127.0.0.1:4200/runs")
+    return totals

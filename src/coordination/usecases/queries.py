@@ -1,0 +1,80 @@
+"""Read models: totals for summaries and the case record view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from coordination.persistence.models import (
+    Action, Assessment, CareCase, Consent, FollowUp, Member, Outbox, Person, Sip, SipParticipant,
+)
+from coordination.usecases.common import Actor, audit, case_by_number
+
+
+def _count_by(session: Session, column) -> dict[str, int]:
+    return {str(k): v for k, v in session.exec(select(column, func.count()).group_by(column)).all()}
+
+
+def totals(session: Session) -> dict[str, object]:
+    """Counts only: safe to print, log or hand to Prefect."""
+    return {
+        "persons": session.exec(select(func.count()).select_from(Person)).one(),
+        "cases": _count_by(session, CareCase.status),
+        "sips": session.exec(select(func.count(func.distinct(Sip.case_id)))).one(),
+        "sip_versions": session.exec(select(func.count()).select_from(Sip)).one(),
+        "actions": _count_by(session, Action.status),
+        "follow_ups": session.exec(select(func.count()).select_from(FollowUp)).one(),
+        "notifications": _count_by(session, Outbox.status),
+    }
+
+
+def list_cases(session: Session) -> list[tuple[str, str, bool]]:
+    rows = session.exec(select(CareCase.number, CareCase.status, CareCase.flagged_for_meeting)
+                        .order_by(CareCase.number)).all()
+    return [(n, str(s), f) for n, s, f in rows]
+
+
+def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime) -> dict:
+    """The full record of one case for a member's screen. Holds personal data: for the CLI
+    inside the coordination boundary only; reading it is audited."""
+    case = case_by_number(session, number)
+    person = session.get(Person, case.person_id)
+    members = {m.id: m for m in session.exec(select(Member))}
+
+    def who(member_id):
+        m = members.get(member_id)
+        return f"{m.name} ({m.role}, {m.code})" if m else None
+
+    sips = session.exec(select(Sip).where(Sip.case_id == case.id).order_by(Sip.version)).all()
+    current = next((s for s in sips if s.current), None)
+    participants = session.exec(select(SipParticipant.member_id).where(
+        SipParticipant.sip_id == current.id)).all() if current else []
+    assessment = session.exec(select(Assessment).where(Assessment.case_id == case.id)
+                              .order_by(Assessment.id.desc())).first()
+    audit(session, actor, "read", "case", case.number, now=now, person_id=person.id)
+    return {
+        "case": case.number, "status": str(case.status), "reasons": case.reasons,
+        "flagged_for_meeting": case.flagged_for_meeting,
+        "person": f"{person.given_name} {person.family_name}, {person.personnummer}"
+                  + (" [PROTECTED IDENTITY]" if person.protected_identity else ""),
+        "coordinator": who(case.coordinator_id), "fixed_care_contact": who(case.fixed_care_contact_id),
+        "consents": [f"#{c.id} {','.join(c.scopes)} given by {c.given_by} ({c.form}) {c.valid_from}"
+                     f"–{c.valid_until or ''}{' WITHDRAWN' if c.withdrawn_at else ''}"
+                     for c in session.exec(select(Consent).where(Consent.person_id == person.id))],
+        "assessment": None if assessment is None else {
+            "what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
+            "A": assessment.current_status, "R": assessment.recommendation,
+            "handling_time": str(assessment.handling_time)},
+        "sip": None if current is None else {
+            "version": current.version, "next_follow_up": current.next_follow_up.isoformat(),
+            "coordinator": who(current.coordinator_id), "participants": [who(m) for m in participants],
+            "plan_b": current.plan_b, "other_plans": current.other_plans,
+            "earlier_versions": [s.version for s in sips if not s.current]},
+        "actions": [f"#{a.id} [{a.status}] {a.description} — {who(a.responsible_id)}; "
+                    f"due {a.due_date or 'when needed'}; follow-up {a.follow_up_date}"
+                    for a in session.exec(select(Action).where(Action.case_id == case.id).order_by(Action.id))],
+        "follow_ups": [f"#{f.id} {f.recorded_at:%Y-%m-%d}: {f.outcome} (needs remain: {f.needs_remain})"
+                       for f in session.exec(select(FollowUp).where(FollowUp.case_id == case.id))],
+    }
