@@ -29,6 +29,14 @@ WITHDRAWING = "19390512-5344"  # this person withdraws consent after the SIP is 
 
 
 def run_demo(*, example: Path | None, database: Path, say: Callable[[str], None]) -> dict:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # Heartbeats detect crashed long runs; the demo's short runs would each wait a second for it.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return _run(example=example, database=database, say=say)
+
+
+def _run(*, example: Path | None, database: Path, say: Callable[[str], None]) -> dict:
     from flows.care_cycle import care_cycle
     from flows.follow_up import follow_up
     from flows.identify import identify

@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from coordination import settings
-from coordination.errors import CoordinationError
 
 
 def normalise_url(url: str) -> str:
@@ -25,9 +24,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = normalise_url(url or settings.database_url())
+    """The engine for `url`, or for COORDINATION_DATABASE_URL as it is set now."""
+    return _engine(normalise_url(url or settings.database_url()))
+
+
+@lru_cache(maxsize=16)
+def _engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         # The CLI and served flows write the same file at once: WAL lets readers go on while
         # one writes, and the busy timeout makes writers wait instead of failing "locked".
@@ -51,10 +54,6 @@ def get_engine(url: str | None = None) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-class DatabaseUnavailable(CoordinationError):
-    exit_code = 6
 
 
 @contextmanager

@@ -1,0 +1,139 @@
+"""Shared fixtures: real databases (a fresh SQLite file per test, and the machine's
+PostgreSQL in a database of its own), the Prefect test harness, and the example area."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pendulum
+import pytest
+
+# Prefect reads these at import: keep its home, database and analytics out of the user's.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="prefect-home-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from coordination.importer import import_data, load_file  # noqa: E402
+from coordination.persistence import schema  # noqa: E402
+from coordination.persistence.engine import get_engine  # noqa: E402
+from coordination.usecases.common import Actor  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "area.yaml"
+PG_ADMIN_URL = os.environ.get("COORDINATION_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+T0 = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm").in_timezone("UTC")
+ADMIN = Actor("test:admin")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied for each test: migrations run once per session."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    schema.upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # report why in the skip reason
+        return f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    reason = _pg_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI must run the PostgreSQL tests)")
+        pytest.skip(reason)
+    return PG_ADMIN_URL
+
+
+def _new_pg_database(admin_url: str) -> tuple[str, callable]:
+    name = f"coord_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop():
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, sqlite_template, monkeypatch) -> str:
+    """A migrated, empty coordination database on each backend; also set as the default."""
+    if request.param == "sqlite":
+        path = tmp_path / "coordination.db"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        admin = request.getfixturevalue("pg_server")
+        url, drop = _new_pg_database(admin)
+        request.addfinalizer(drop)
+        schema.upgrade(url)
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
+    yield url
+    get_engine(url).dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template, monkeypatch) -> str:
+    path = tmp_path / "coordination.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
+    yield url
+    get_engine(url).dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server, monkeypatch) -> str:
+    url, drop = _new_pg_database(pg_server)
+    schema.upgrade(url)
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def example_data() -> dict:
+    return load_file(EXAMPLE)
+
+
+def load_area(url: str, data: dict, *, sections=("organisations", "members", "persons", "consents", "signals"),
+              now=T0) -> dict:
+    with Session(get_engine(url)) as session:
+        counts = import_data(session, ADMIN, data, now=now, sections=sections)
+        session.commit()
+    return counts
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """Prefect's test harness, once per session, with flow heartbeats off."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with prefect_test_harness(server_startup_timeout=60):
+            yield
