@@ -69,7 +69,7 @@ def test_follow_up_with_needs_met_closes():
 
 def test_steps_follow_the_cycle():
     require_step("plan", CaseStatus.ASSESSED, record="c")
-    for step, status in [("plan", CaseStatus.IDENTIFIED), ("act", CaseStatus.CONSENTED),
+    for step, status in [("plan", CaseStatus.PLANNED), ("act", CaseStatus.CONSENTED),
                          ("follow_up", CaseStatus.CLOSED), ("assess", CaseStatus.IDENTIFIED)]:
         with pytest.raises(RuleViolation):
             require_step(step, status, record="c")

@@ -91,7 +91,8 @@ def choose_participants(professions: Iterable[Role], candidates: Iterable[tuple[
 # Which step of the cycle may follow which; a closed case is re-opened by identification.
 _ALLOWED = {
     "assess": {CaseStatus.CONSENTED, CaseStatus.ASSESSED, CaseStatus.PLANNED, CaseStatus.ACTIVE},
-    "plan": {CaseStatus.ASSESSED, CaseStatus.CONSENTED},
+    # identified is allowed so that a missing consent is what the user is told about
+    "plan": {CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSESSED},
     "act": {CaseStatus.PLANNED, CaseStatus.ACTIVE},
     "follow_up": {CaseStatus.PLANNED, CaseStatus.ACTIVE},
 }

@@ -28,5 +28,6 @@ def enqueue(session: Session, *, key: str, message: Message, member_id: int | No
                   created_at=now, next_attempt_at=now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    return session.execute(stmt).rowcount == 1
+    stmt = (insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
+            .returning(Outbox.id))  # rowcount is not reliable here across drivers
+    return session.execute(stmt).scalar_one_or_none() is not None

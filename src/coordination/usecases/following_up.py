@@ -8,14 +8,15 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from coordination.domain.planning import decide_follow_up, require_step
-from coordination.domain.vocabulary import ActionStatus, CaseStatus
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, ConsentScope
 from coordination.errors import RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import Action, CareCase, FollowUp, Member, Sip, SipParticipant
 from coordination.usecases.acting import current_sip
 from coordination.usecases.common import Actor, audit, today_of
-from coordination.usecases.planning import write_sip_version
+from coordination.usecases.consent import gate
+from coordination.usecases.planning import organisation_codes, write_sip_version
 
 
 def record_follow_up(session: Session, actor: Actor, *, case: CareCase, by: Member, outcome: str,
@@ -67,10 +68,14 @@ def apply_follow_ups(session: Session, actor: Actor, *, case: CareCase, now: dt.
 
 def _revise(session: Session, actor: Actor, case: CareCase, sip: Sip, next_follow_up: dt.date,
             now: dt.datetime) -> Sip:
+    participants = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
+    # continuing the SIP shares information again: a withdrawn or expired consent stops it here
+    orgs = organisation_codes(session, session.exec(select(Member).where(Member.id.in_(participants))).all())
+    gate(session, case=case, scope=ConsentScope.SIP, organisations=orgs, now=now)
+    gate(session, case=case, scope=ConsentScope.SHARE_INFORMATION, organisations=orgs, now=now)
     sip.current, sip.superseded_at = False, now
     session.add(sip)
     session.flush()
-    participants = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
     new = write_sip_version(session, actor, case=case, version=sip.version + 1, coordinator_id=sip.coordinator_id,
                             participant_ids=list(participants), what_matters=sip.what_matters,
                             plan_b=sip.plan_b, other_plans=list(sip.other_plans), next_follow_up=next_follow_up,

@@ -156,7 +156,7 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     person = session.get(Person, case.person_id)
     today = today_of(now)
     members = {m.id: m for m in [coordinator, *participants]}
-    org_codes = _organisation_codes(session, members.values())
+    org_codes = organisation_codes(session, members.values())
     if not case.fixed_care_contact_id:
         nurse = next((m for m in members.values() if m.role in (Role.NURSE, Role.DISTRICT_NURSE)), None)
         case.fixed_care_contact_id = (nurse or coordinator).id
@@ -207,6 +207,9 @@ def share_information(session: Session, actor: Actor, *, case_number: str, from_
     """Hand the case over to another organisation: gated by consent, logged, and with a
     protected identity's contact details withheld. Returns the share id and what may be shown."""
     case = case_by_number(session, case_number)
+    if actor.member_id is None:
+        raise RuleViolation("a handover is made by a member", record=f"case {case_number}", field="by",
+                            hint="give --by MEMBER")
     source = organisation_by_code(session, from_org, field="from")
     target = organisation_by_code(session, to_org, field="to")
     consent = gate(session, case=case, scope=ConsentScope.SHARE_INFORMATION,
@@ -237,7 +240,7 @@ def _consented_organisations(session: Session, person: Person, now: dt.datetime)
     return parties
 
 
-def _organisation_codes(session: Session, members) -> list[str]:
+def organisation_codes(session: Session, members) -> list[str]:
     ids = {m.organisation_id for m in members}
     return sorted(session.exec(select(Organisation.code).where(Organisation.id.in_(ids))).all())
 
