@@ -27,7 +27,8 @@ from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.usecases.common import Actor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "area.yaml"
+EXAMPLES = ROOT / "examples"
+EXAMPLE = EXAMPLES / "area.yaml"
 PG_ADMIN_URL = os.environ.get("COORDINATION_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 T0 = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm").in_timezone("UTC")
 ADMIN = Actor("test:admin")
@@ -117,7 +118,9 @@ def pg_url(pg_server, monkeypatch) -> str:
 
 @pytest.fixture(scope="session")
 def example_data() -> dict:
-    return load_file(EXAMPLE)
+    """The three example files merged: area, SBAR handovers, follow-up outcomes."""
+    files = [load_file(EXAMPLES / n) for n in ("area.yaml", "handovers.yaml", "follow-ups.yaml")]
+    return {section: [row for f in files for row in f[section]] for section in files[0]}
 
 
 def load_area(url: str, data: dict, *, sections=("organisations", "members", "persons", "consents", "signals"),

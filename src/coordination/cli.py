@@ -286,13 +286,14 @@ def cycle(case: str) -> None:
 
 
 @app.command()
-def demo(example: Annotated[Optional[Path], typer.Option(help="Example area file.")] = None,
+def demo(examples: Annotated[Optional[Path], typer.Option(
+             help="Folder with area.yaml, handovers.yaml and follow-ups.yaml.")] = None,
          database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path(".coordination/demo.db")
          ) -> None:
     """Create an embedded database with an example area and run the whole cycle through Prefect."""
     from coordination.demo import run_demo  # imports Prefect flows: only for this entry point
 
-    run_demo(example=example, database=database, say=_say)
+    run_demo(examples=examples, database=database, say=_say)
 
 
 def _pair(text: str, field: str) -> tuple[str, str]:

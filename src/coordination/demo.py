@@ -22,27 +22,27 @@ from coordination.persistence.models import Action, CareCase, Consent, Person
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
 from sqlmodel import select
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "area.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLANNING_DAY = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm")
 FOLLOW_UP_DAY = pendulum.datetime(2026, 12, 16, 9, 0, tz="Europe/Stockholm")
 WITHDRAWING = "19390512-5344"  # this person withdraws consent after the SIP is drawn up
 
 
-def run_demo(*, example: Path | None, database: Path, say: Callable[[str], None]) -> dict:
+def run_demo(*, examples: Path | None, database: Path, say: Callable[[str], None]) -> dict:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     # Heartbeats detect crashed long runs; the demo's short runs would each wait a second for it.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return _run(example=example, database=database, say=say)
+        return _run(examples=examples or EXAMPLES, database=database, say=say)
 
 
-def _run(*, example: Path | None, database: Path, say: Callable[[str], None]) -> dict:
+def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     from flows.care_cycle import care_cycle
     from flows.follow_up import follow_up
     from flows.identify import identify
 
-    example = example or EXAMPLE
-    data = load_file(example)
+    area, handovers, outcomes = (load_file(examples / name)
+                                 for name in ("area.yaml", "handovers.yaml", "follow-ups.yaml"))
     database.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -52,15 +52,14 @@ def _run(*, example: Path | None, database: Path, say: Callable[[str], None]) ->
     t0, t1 = PLANNING_DAY.in_timezone("UTC"), FOLLOW_UP_DAY.in_timezone("UTC")
 
     with unit_of_work() as session:
-        counts = import_data(session, staff, data, now=t0,
-                             sections=("organisations", "members", "persons", "consents", "signals"))
-    say("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        counts = import_data(session, staff, area, now=t0)
+    say("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
 
     found = identify(now=t0)
     say(f"identify: screened {found['screened']} persons, opened {found['opened']} cases")
 
     with unit_of_work() as session:
-        import_data(session, staff, data, now=t0, sections=("assessments",))
+        import_data(session, staff, handovers, now=t0)
         numbers = [n for n, _, _ in queries.list_cases(session)]
     for number in numbers:
         care_cycle(number, now=t0)
@@ -73,7 +72,7 @@ def _run(*, example: Path | None, database: Path, say: Callable[[str], None]) ->
         person = session.exec(select(Person).where(Person.personnummer == WITHDRAWING)).one()
         for c in session.exec(select(Consent).where(Consent.person_id == person.id)):
             consent.withdraw_consent(session, staff, consent_id=c.id, now=t0.add(days=12))
-        import_data(session, staff, data, now=t1, sections=("follow_ups",))
+        import_data(session, staff, outcomes, now=t1)
         active = session.exec(select(CareCase.number).where(CareCase.status == CaseStatus.ACTIVE)).all()
     for number in active:
         follow_up(number, now=t1)

@@ -126,6 +126,15 @@ _MODELS = {"organisations": OrganisationIn, "members": MemberIn, "persons": Pers
            "signals": SignalIn, "assessments": AssessmentIn, "follow_ups": FollowUpIn}
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """Leaves dates as text so a bad one is reported by its record and field, not by the parser."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def load_file(path: Path) -> dict[str, list[dict]]:
     name = str(path)
     try:
@@ -133,7 +142,7 @@ def load_file(path: Path) -> dict[str, list[dict]]:
     except OSError as exc:
         raise InvalidInput(f"cannot be read ({exc.strerror})", record=name, hint="check the path") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_TextDatesLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InvalidInput(f"is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
                            f"{str(exc).splitlines()[0]}", record=name, hint="fix the syntax") from None

@@ -1,0 +1,154 @@
+"""Every bad input gets one clear line naming the record and field, a non-zero exit and an
+unchanged database. Runs the real `coordination` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, create_engine, select
+
+from tests.conftest import EXAMPLE, EXAMPLES, ROOT, load_area
+
+COMMAND = [sys.executable, "-m", "coordination"]
+
+
+def run(url: str, *args: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"COORDINATION_DATABASE_URL": url}
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+def snapshot(url: str) -> dict:
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        data = {name: sorted(map(tuple, conn.execute(select(table)).all()), key=repr)
+                for name, table in meta.tables.items()}
+    engine.dispose()
+    return data
+
+
+@pytest.fixture
+def area(sqlite_url, example_data):
+    load_area(sqlite_url, example_data)
+    result = run(sqlite_url, "identify")
+    assert result.returncode == 0, result.stderr
+    return sqlite_url
+
+
+def bad_file(tmp_path: Path, text: str, name="bad.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+CASES = {
+    "checksum": (["case", "open", "19380214-2013", "--by", "hc-dsk1"], "personnummer", "check digit"),
+    "date in personnummer": (["case", "open", "19380231-2012", "--by", "hc-dsk1"], "personnummer", "real date"),
+    "format": (["case", "open", "1938-02-14", "--by", "hc-dsk1"], "personnummer", "form"),
+    "unknown member": (["case", "open", "19380214-2012", "--by", "nobody"], "member nobody", "unknown member"),
+    "unknown case": (["action", "add", "K-2026-9999", "--by", "hc-dsk1", "--responsible", "hc-dsk1",
+                      "--description", "x", "--handling-time", "urgent"], "case K-2026-9999", "unknown case"),
+    "unknown organisation": (["consent", "record", "19470320-6450", "--by", "hc-dsk1", "--organisation",
+                              "hc-norrby", "--organisation", "nowhere", "--scope", "sip"],
+                             "organisation nowhere", "unknown organisation"),
+    "sip without consent": (["sip", "create", "K-2026-0013", "--by", "hc-dsk1", "--coordinator", "hc-dsk1",
+                             "--participant", "hsv-ssk1", "--follow-up", "2027-01-10", "--what-matters", "x"],
+                            "case K-2026-0013 field 'consent'", "no consent is recorded"),
+    "sip with expired consent": (["sip", "create", "K-2026-0012", "--by", "hc-dsk1", "--coordinator", "hc-dsk1",
+                                  "--participant", "hsv-ssk1", "--follow-up", "2027-01-10", "--what-matters", "x"],
+                                 "field 'consent'", "expired"),
+    "bad date": (["sip", "create", "K-2026-0001", "--by", "hc-dsk1", "--coordinator", "hc-dsk1",
+                  "--participant", "hsv-ssk1", "--follow-up", "2027-13-40", "--what-matters", "x"],
+                 "field 'follow_up'", "is not a date"),
+    "bad handling time": (["action", "add", "K-2026-0001", "--by", "hc-dsk1", "--responsible", "hc-dsk1",
+                           "--description", "x", "--handling-time", "soonish"],
+                          "field 'handling_time'", "next_working_day"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_one_line_non_zero_and_writes_nothing(area, name):
+    args, where, what = CASES[name]
+    before = snapshot(area)
+    result = run(area, *args)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and where in lines[0] and what in lines[0], lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert snapshot(area) == before
+
+
+@pytest.mark.parametrize("text, where, what", [
+    ("persons:\n  - {personnummer: 19380214-2013, given_name: A, family_name: B}\n",
+     "persons[0] field 'personnummer'", "check digit"),
+    ("members:\n  - {code: x, name: X, role: wizard, organisation: hc-norrby}\n", "members[0] field 'role'", "nurse"),
+    ("members:\n  - {code: x, name: X, role: nurse, organisation: nowhere}\n",
+     "members[0].organisation", "unknown organisation"),
+    ("signals:\n  - {person: 19380214-2012, kind: readmission, occurred_on: 2026-02-30}\n",
+     "signals[0] field 'occurred_on'", "date"),
+    ("consents:\n  - {person: 20150622-8673, scopes: [sip], given_by: person, form: oral, "
+     "organisations: [hc-norrby, hsv-norrby], valid_from: 2026-10-01}\n", "consents[0] field 'given_by'", "guardian"),
+    ("persons: [1, 2\n", "bad.yaml", "not valid YAML"),
+    ("patients: []\n", "bad.yaml", "unknown section"),
+])
+def test_malformed_import_names_record_and_field_and_writes_nothing(area, tmp_path, text, where, what):
+    # a good record first: it must not be written either
+    good = "organisations:\n  - {code: new-org, name: New, organiser: region, unit_type: school}\n"
+    path = bad_file(tmp_path, good + text if text.startswith(("persons:\n", "members", "signals", "consents"))
+                    else text)
+    before = snapshot(area)
+    result = run(area, "import", path)
+    assert result.returncode != 0
+    line = result.stderr.strip()
+    assert "\n" not in line and where in line and what in line, line
+    assert snapshot(area) == before
+
+
+def test_missing_schema_says_run_init(tmp_path):
+    result = run(f"sqlite:///{tmp_path / 'empty.db'}", "cases")
+    assert result.returncode != 0
+    assert "coordination init" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_database_says_what_to_check():
+    result = run("postgresql://nobody@127.0.0.1:1/none", "cases")
+    assert result.returncode != 0
+    assert "COORDINATION_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_init_import_and_the_cycle_through_the_command(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    assert run(url, "init").returncode == 0
+    assert run(url, "init").returncode == 0  # idempotent upgrade
+    imported = run(url, "import", str(EXAMPLE))
+    assert imported.returncode == 0, imported.stderr
+    assert run(url, "identify").returncode == 0
+    assert run(url, "import", str(EXAMPLES / "handovers.yaml")).returncode == 0
+    cases = run(url, "cases").stdout
+    assert "K-2026-0001" in cases
+    steps = [
+        ["assess", "K-2026-0002", "--by", "hc-dsk1", "--what-matters", "Home", "--situation", "S",
+         "--background", "B", "--assessment", "A", "--recommendation", "R", "--handling-time", "next_working_day",
+         "--need", "nursing=weight", "--profession", "nurse", "--action", "nurse=Weigh twice a week"],
+        ["plan", "K-2026-0001", "--by", "hc-dsk1"],
+        ["plan", "K-2026-0002", "--by", "hc-dsk1"],
+        ["action", "add", "K-2026-0001", "--by", "hc-dsk1", "--responsible", "rehab-ft", "--description",
+         "Walking", "--handling-time", "urgent"],
+        ["action", "done", "1", "--by", "hc-dsk1"],
+        ["share", "K-2026-0001", "--by", "hc-dsk1", "--from", "hc-norrby", "--to", "hsv-norrby"],
+        ["follow-up", "K-2026-0001", "--by", "hc-dsk1", "--outcome", "Better", "--needs-remain",
+         "--next", "2099-01-10"],
+        ["follow-up", "K-2026-0001", "--by", "hc-dsk1", "--outcome", "Done", "--needs-met"],
+        ["case", "show", "K-2026-0001", "--by", "hc-dsk1"],
+        ["status"],
+    ]
+    for args in steps:
+        result = run(url, *args)
+        assert result.returncode == 0, (args, result.stderr)
+    assert '"status": "closed"' in result.stdout or "closed" in run(url, "cases").stdout
