@@ -1,0 +1,84 @@
+"""Real local receivers for notification tests: an HTTP server for apprise `json://` targets
+and an aiosmtpd SMTP server for `mailto://` targets."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HttpReceiver:
+    """Collects JSON posts; `fail_next(n)` answers 503 to the next n posts."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.received: list[dict] = []
+        self._fail = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver._fail:
+                    receiver._fail -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                receiver.received.append(json.loads(body or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str = "hook") -> str:
+        return f"json://127.0.0.1:{self.port}/{path}"
+
+    def fail_next(self, n: int) -> None:
+        self._fail = n
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmtpReceiver:
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list[dict] = []
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                receiver.messages.append({"to": list(envelope.rcpt_tos),
+                                          "data": envelope.content.decode("utf-8", "replace")})
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def url(self, to: str) -> str:
+        return f"mailto://127.0.0.1:{self.port}?from=coordination@example.org&to={to}"
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
