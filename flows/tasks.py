@@ -11,6 +11,7 @@ import pendulum
 from prefect import get_run_logger, task
 
 from coordination.domain.calendar import now_utc
+from coordination.domain.planning import can
 from coordination.errors import ConsentMissing
 from coordination.notifications.delivery import deliver_pending
 from coordination.persistence.engine import unit_of_work
@@ -52,8 +53,11 @@ def check_consent(case_number: str, now: dt.datetime | None = None) -> bool:
 @task(**TASK_OPTIONS)
 def record_assessment(case_number: str, now: dt.datetime | None = None) -> int | None:
     with unit_of_work() as session:
-        return planning.accept_assessment(session, FLOW_ACTOR, case=case_by_number(session, case_number),
-                                          now=moment(now))
+        case = case_by_number(session, case_number)
+        if not can("assess", case.status):
+            get_run_logger().info("%s: not open for assessment (%s)", case_number, case.status)
+            return None
+        return planning.accept_assessment(session, FLOW_ACTOR, case=case, now=moment(now))
 
 
 @task(**TASK_OPTIONS)
@@ -68,8 +72,11 @@ def create_sip(case_number: str, now: dt.datetime | None = None) -> int:
 @task(**TASK_OPTIONS)
 def dispatch_actions(case_number: str, now: dt.datetime | None = None) -> int:
     with unit_of_work() as session:
-        count = acting.dispatch_actions(session, FLOW_ACTOR, case=case_by_number(session, case_number),
-                                        now=moment(now))
+        case = case_by_number(session, case_number)
+        if not can("act", case.status):
+            get_run_logger().info("%s: no SIP yet (%s), nothing to dispatch", case_number, case.status)
+            return 0
+        count = acting.dispatch_actions(session, FLOW_ACTOR, case=case, now=moment(now))
     get_run_logger().info("%s: %d action(s) dispatched to their responsible members", case_number, count)
     return count
 
@@ -77,8 +84,11 @@ def dispatch_actions(case_number: str, now: dt.datetime | None = None) -> int:
 @task(**TASK_OPTIONS)
 def apply_follow_ups(case_number: str, now: dt.datetime | None = None) -> dict[str, int]:
     with unit_of_work() as session:
-        counts = following_up.apply_follow_ups(session, FLOW_ACTOR, case=case_by_number(session, case_number),
-                                               now=moment(now))
+        case = case_by_number(session, case_number)
+        if not can("follow_up", case.status):
+            get_run_logger().info("%s: nothing to follow up (%s)", case_number, case.status)
+            return {"applied": 0, "revised": 0, "closed": 0}
+        counts = following_up.apply_follow_ups(session, FLOW_ACTOR, case=case, now=moment(now))
     get_run_logger().info("%s: follow-ups applied %s", case_number, counts)
     return counts
 

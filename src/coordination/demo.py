@@ -29,6 +29,7 @@ WITHDRAWING = "19390512-5344"  # this person withdraws consent after the SIP is 
 
 
 def run_demo(*, examples: Path | None, database: Path, say: Callable[[str], None]) -> dict:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     # Heartbeats detect crashed long runs; the demo's short runs would each wait a second for it.

@@ -27,16 +27,18 @@ def set_targets(targets: dict[str, list[str]]) -> None:
 
 
 def personal_strings(data: dict) -> list[str]:
-    """Every name, personnummer (both forms), address and phone seeded in the example."""
+    """Every name, personnummer (all forms), address and phone seeded in the example. Names
+    shorter than five letters are searched for only as full names ('Ove' is part of 'Over')."""
     out = []
     for p in data["persons"]:
         out += [p["personnummer"], p["personnummer"].replace("-", ""), p["personnummer"][2:],
-                p["given_name"], p["family_name"]]
+                f"{p['given_name']} {p['family_name']}"]
+        out += [n for n in (p["given_name"], p["family_name"]) if len(n) >= 5]
         out += [v for v in (p.get("address"), p.get("phone")) if v]
         out += [c["name"] for c in p.get("contacts", [])]
     for a in data["assessments"]:  # health details
         out += [a["situation"], a["background"], a["assessment"], a["what_matters"]]
-    return out
+    return [text for text in out if len(text) >= 5]
 
 
 def outbox(status=None):

@@ -98,6 +98,10 @@ _ALLOWED = {
 }
 
 
+def can(step: str, status: CaseStatus) -> bool:
+    return CaseStatus(status) in _ALLOWED[step]
+
+
 def require_step(step: str, status: CaseStatus, *, record: str) -> None:
     if CaseStatus(status) not in _ALLOWED[step]:
         allowed = ", ".join(sorted(_ALLOWED[step]))

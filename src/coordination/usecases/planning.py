@@ -14,7 +14,7 @@ from coordination.domain.planning import SipDraft, check_sip, require_step
 from coordination.domain.vocabulary import (
     CaseStatus, ConsentScope, HandlingTime, Perspective, Role,
 )
-from coordination.errors import InvalidInput, RuleViolation
+from coordination.errors import ConsentMissing, InvalidInput, RuleViolation
 from coordination.parsing import parse_enum
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
@@ -236,7 +236,7 @@ def _consented_organisations(session: Session, person: Person, now: dt.datetime)
     for facts in consent_facts(session, person.id):
         if why_not_valid(facts, scope=ConsentScope.SIP, organisations=(), on=today, at=now,
                          person_is_child=is_child(person, today)) is None:
-            parties |= facts.parties
+            parties |= facts.parties & facts.documented_in
     return parties
 
 
@@ -253,9 +253,13 @@ def _latest_assessment(session: Session, case_id: int, *, accepted: bool) -> Ass
 
 
 def check_plan_consent(session: Session, *, case: CareCase, now: dt.datetime) -> int:
-    """How many organisations a valid SIP consent names; ConsentMissing (with the reason of the
-    closest consent) if there is none."""
-    parties = _consented_organisations(session, session.get(Person, case.person_id), now)
-    if not parties:
-        gate(session, case=case, scope=ConsentScope.SIP, organisations=(), now=now)
+    """How many organisations a valid SIP consent names and has documented; ConsentMissing
+    (with the reason of the closest consent) if fewer than two."""
+    person = session.get(Person, case.person_id)
+    parties = _consented_organisations(session, person, now)
+    if len(parties) < 2:
+        named = set().union(*(f.parties for f in consent_facts(session, person.id)))
+        gate(session, case=case, scope=ConsentScope.SIP, organisations=sorted(named), now=now)
+        raise ConsentMissing("no consent documented by two organisations", record=f"case {case.number}",
+                             field="consent", hint="document the consent in each organisation's record")
     return len(parties)
