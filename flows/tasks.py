@@ -10,6 +10,7 @@ import datetime as dt
 import pendulum
 from prefect import get_run_logger, task
 
+from coordination.config import load_notifications
 from coordination.domain.calendar import now_utc
 from coordination.domain.planning import can
 from coordination.errors import ConsentMissing
@@ -95,7 +96,7 @@ def apply_follow_ups(case_number: str, now: dt.datetime | None = None) -> dict[s
 
 @task(**TASK_OPTIONS)
 def deliver_notifications(now: dt.datetime | None = None) -> dict[str, int]:
-    report = deliver_pending(now=moment(now))
+    report = deliver_pending(now=moment(now), tags=load_notifications().tags)
     if report.members_without_target:
         get_run_logger().warning("members without a working notification target: %s",
                                  ", ".join(report.members_without_target))

@@ -43,14 +43,20 @@ class UnresolvedTarget(Exception):
     pass
 
 
-def resolve_target(entry: str) -> str:
-    """An apprise URL, or `env:NAME` for a URL held in the environment (tokens stay out of git)."""
+def resolve_targets(entry: str, tags: dict[str, list[str]] | None = None) -> list[str]:
+    """Apprise URLs for one `notify` entry: a URL, `env:NAME` for a URL held in the environment
+    (tokens stay out of git), or `tag:NAME` routed by the administrators' tag table."""
+    if entry.startswith("tag:"):
+        routed = (tags or {}).get(entry[4:])
+        if not routed:
+            raise UnresolvedTarget(f"tag {entry[4:]} is not configured")
+        return [url for item in routed for url in resolve_targets(item)]
     if entry.startswith("env:"):
         value = os.environ.get(entry[4:])
         if not value:
             raise UnresolvedTarget(f"environment variable {entry[4:]} is not set")
-        return value
-    return entry
+        return [value]
+    return [entry]
 
 
 def claim(url: str | None, *, now: dt.datetime, limit: int = 500) -> list[int]:
@@ -79,7 +85,8 @@ def send(targets: list[str], subject: str, body: str) -> str | None:
     return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]
 
 
-def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 500) -> DeliveryReport:
+def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 500,
+                    tags: dict[str, list[str]] | None = None) -> DeliveryReport:
     report = DeliveryReport()
     claimed = claim(url, now=now, limit=limit)
     report.claimed = len(claimed)
@@ -92,7 +99,7 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             entries = list(member.notify) if member else []
         error, status = None, OutboxStatus.SENT
         try:
-            targets = [resolve_target(e) for e in entries]
+            targets = [t for e in entries for t in resolve_targets(e, tags)]
         except UnresolvedTarget as exc:
             targets, error = [], str(exc)
         if not targets:

@@ -31,3 +31,16 @@ def enqueue(session: Session, *, key: str, message: Message, member_id: int | No
     stmt = (insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
             .returning(Outbox.id))  # rowcount is not reliable here across drivers
     return session.execute(stmt).scalar_one_or_none() is not None
+
+
+def enqueue_many(session: Session, rows: list[tuple[str, Message, int | None, str | None]],
+                 *, now: dt.datetime) -> None:
+    """Queue many messages (key, message, member id, case number) in one statement."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = [dict(key=key, kind=m.kind, member_id=member_id, case_number=case_number, subject=m.subject,
+                   body=m.body, status=OutboxStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
+              for key, m, member_id, case_number in rows]
+    session.execute(insert(Outbox).values(values).on_conflict_do_nothing(index_elements=["key"]))

@@ -275,3 +275,39 @@ class AuditEvent(SQLModel, table=True):
     record_type: str
     record_id: str
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+
+
+# --- follow-up sweep ---------------------------------------------------------------------
+
+class SweepNotice(SQLModel, table=True):
+    """One item (an action or a SIP follow-up) told to one recipient in one class (due soon,
+    due today, overdue, escalated). The unique key makes every such business event notified
+    once; the sweep inserts these and the digest in one transaction."""
+
+    __table_args__ = (UniqueConstraint("item_kind", "item_id", "due_date", "klass", "recipient_id",
+                                       name="uq_sweepnotice_event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_kind: str  # action | sip_follow_up
+    item_id: int
+    due_date: dt.date
+    klass: str  # due_soon | due_today | overdue | escalated
+    recipient_id: int = Field(foreign_key="member.id", index=True)
+    case_number: str
+    responsible_role: str
+    organisation_id: int = Field(foreign_key="organisation.id")  # of the responsible member
+    created_at: dt.datetime = _utc(index=True)
+
+
+class Deviation(SQLModel, table=True):
+    """Avvikelse: an agreed action or follow-up that did not happen in time, for the
+    responsible member's manager."""
+
+    __table_args__ = (UniqueConstraint("item_kind", "item_id", "due_date", name="uq_deviation_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_kind: str
+    item_id: int
+    due_date: dt.date
+    case_number: str
+    responsible_id: int = Field(foreign_key="member.id")
+    manager_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    detected_at: dt.datetime = _utc()

@@ -1,0 +1,95 @@
+"""Administrator-owned configuration under `deployments/`, validated before anything runs.
+
+A bad value is rejected with the file, the field and the reason; nothing is sent or deployed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import apprise
+import yaml
+
+from coordination.errors import InvalidInput
+
+DEPLOYMENTS = Path(__file__).resolve().parents[2] / "deployments"
+MAX_LEAD_DAYS = 60  # a lead time or grace period beyond three months is a typo, not a policy
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    due_soon_working_days: int = 2
+    escalation_grace_working_days: int = 2
+
+
+@dataclass(frozen=True)
+class NotificationConfig:
+    sweep: SweepPolicy = SweepPolicy()
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    operations_tag: str | None = None
+
+    def operations_targets(self) -> list[str]:
+        return list(self.tags.get(self.operations_tag, [])) if self.operations_tag else []
+
+
+def notifications_path() -> Path:
+    return Path(os.environ.get("COORDINATION_NOTIFICATIONS_CONFIG") or DEPLOYMENTS / "notifications.yaml")
+
+
+def load_notifications(path: Path | None = None) -> NotificationConfig:
+    path = path or notifications_path()
+    name = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InvalidInput(f"cannot be read ({exc.strerror})", record=name, hint="check the path") from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"is not valid YAML: {str(exc).splitlines()[0]}", record=name,
+                           hint="fix the syntax") from None
+    if not isinstance(data, dict) or (unknown := set(data) - {"sweep", "tags", "operations_tag"}):
+        raise InvalidInput(f"has unknown keys {sorted(unknown) if isinstance(data, dict) else data!r}",
+                           record=name, hint="keys are sweep, tags and operations_tag")
+    sweep = data.get("sweep") or {}
+    values = {}
+    for key in ("due_soon_working_days", "escalation_grace_working_days"):
+        value = sweep.get(key, getattr(SweepPolicy, key))
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LEAD_DAYS:
+            raise InvalidInput(f"{value!r} is not a number of working days from 0 to {MAX_LEAD_DAYS}",
+                               record=name, field=f"sweep.{key}", hint="give a whole number of working days")
+        values[key] = value
+    if unknown := set(sweep) - set(values):
+        raise InvalidInput(f"unknown setting(s) {sorted(unknown)}", record=name, field="sweep",
+                           hint="settings are due_soon_working_days and escalation_grace_working_days")
+    tags = data.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise InvalidInput("must map tag names to lists of targets", record=name, field="tags",
+                           hint="e.g. operations: [\"env:COORDINATION_OPS_URL\"]")
+    for tag, entries in tags.items():
+        if not isinstance(entries, list) or not entries:
+            raise InvalidInput("must be a non-empty list of targets", record=name, field=f"tags.{tag}",
+                               hint="apprise URLs or env:NAME")
+        for i, entry in enumerate(entries):
+            check_target(entry, record=name, field=f"tags.{tag}[{i}]")
+    operations = data.get("operations_tag")
+    if operations is not None and operations not in tags:
+        raise InvalidInput(f"names the unknown tag '{operations}'", record=name, field="operations_tag",
+                           hint=f"use one of: {', '.join(sorted(tags)) or '(define tags first)'}")
+    return NotificationConfig(SweepPolicy(**values), {t: list(e) for t, e in tags.items()}, operations)
+
+
+def check_target(entry: object, *, record: str, field: str, tags: dict | None = None) -> None:
+    """A target is an apprise URL, `env:NAME` (checked when NAME is set) or `tag:NAME`."""
+    if not isinstance(entry, str) or not entry.strip():
+        raise InvalidInput("is not a notification target", record=record, field=field,
+                           hint="write an apprise URL, env:NAME or tag:NAME")
+    if entry.startswith("tag:"):
+        if tags is not None and entry[4:] not in tags:
+            raise InvalidInput(f"names the unknown tag '{entry[4:]}'", record=record, field=field,
+                               hint=f"define it under tags: in {notifications_path().name}")
+        return
+    url = os.environ.get(entry[4:]) if entry.startswith("env:") else entry
+    if url and not apprise.Apprise().add(url):
+        shown = entry if entry.startswith("env:") else url.split("://", 1)[0] + "://…"
+        raise InvalidInput(f"'{shown}' is not a valid apprise URL", record=record, field=field,
+                           hint="see the apprise documentation for the service's URL form")
