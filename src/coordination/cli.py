@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from sqlmodel import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from coordination import settings
+from coordination.config import check_member_targets, load_notifications, notifications_path
 from coordination.domain.calendar import local_date, now_utc
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
@@ -24,6 +26,7 @@ from coordination.notifications.delivery import deliver_pending
 from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Member
 from coordination.usecases import acting, consent, following_up, identify, planning, queries
 from coordination.usecases.common import (
     actor_for, case_by_number, member_by_code, person_by_personnummer,
@@ -38,7 +41,9 @@ action_app = typer.Typer(no_args_is_help=True, help="Actions with a responsible 
 app.add_typer(case_app, name="case")
 app.add_typer(consent_app, name="consent")
 app.add_typer(sip_app, name="sip")
+config_app = typer.Typer(no_args_is_help=True, help="Administrators' configuration under deployments/.")
 app.add_typer(action_app, name="action")
+app.add_typer(config_app, name="config")
 
 By = Annotated[str, typer.Option("--by", help="Code of the member who does this (audited).")]
 
@@ -275,6 +280,37 @@ def status() -> None:
     """Counts of cases, SIPs, actions, follow-ups and notifications."""
     with unit_of_work() as session:
         _say(json.dumps(queries.totals(session), indent=2))
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate the notification routing and sweep policy, and every member's targets."""
+    config = load_notifications()
+    with unit_of_work() as session:
+        members = [(m.code, list(m.notify)) for m in session.exec(select(Member))]
+    check_member_targets(config, members)
+    _say(f"{notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
+
+
+@app.command()
+def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = True) -> None:
+    """Run the follow-up sweep flow now: reminders, overdue items, escalations, digests."""
+    from flows.follow_up_sweep import follow_up_sweep  # entry point: the library never imports Prefect
+
+    load_notifications()  # a bad config is refused before anything runs
+    state = follow_up_sweep(deliver=deliver, return_state=True)
+    _say(json.dumps(state.result(raise_on_failure=False) if state.is_completed() else
+                    {"state": state.name, "message": state.message}, default=str))
+    if not state.is_completed():
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the scheduled flows in this process (embedded mode)."""
+    from deployments.serve import serve_all
+
+    serve_all()
 
 
 @app.command()

@@ -4,6 +4,7 @@ A bad value is rejected with the file, the field and the reason; nothing is sent
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ MAX_LEAD_DAYS = 60  # a lead time or grace period beyond three months is a typo,
 class SweepPolicy:
     due_soon_working_days: int = 2
     escalation_grace_working_days: int = 2
+    schedule: str = "0 7 * * 1-5"  # cron, Europe/Stockholm
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,14 @@ def load_notifications(path: Path | None = None) -> NotificationConfig:
             raise InvalidInput(f"{value!r} is not a number of working days from 0 to {MAX_LEAD_DAYS}",
                                record=name, field=f"sweep.{key}", hint="give a whole number of working days")
         values[key] = value
+    schedule = sweep.get("schedule", SweepPolicy.schedule)
+    if not _valid_cron(schedule):
+        raise InvalidInput(f"{schedule!r} is not a cron expression", record=name, field="sweep.schedule",
+                           hint="five fields: minute hour day-of-month month weekday, e.g. '0 7 * * 1-5'")
+    values["schedule"] = schedule
     if unknown := set(sweep) - set(values):
         raise InvalidInput(f"unknown setting(s) {sorted(unknown)}", record=name, field="sweep",
-                           hint="settings are due_soon_working_days and escalation_grace_working_days")
+                           hint="settings are schedule, due_soon_working_days and escalation_grace_working_days")
     tags = data.get("tags") or {}
     if not isinstance(tags, dict):
         raise InvalidInput("must map tag names to lists of targets", record=name, field="tags",
@@ -93,3 +100,22 @@ def check_target(entry: object, *, record: str, field: str, tags: dict | None = 
         shown = entry if entry.startswith("env:") else url.split("://", 1)[0] + "://…"
         raise InvalidInput(f"'{shown}' is not a valid apprise URL", record=record, field=field,
                            hint="see the apprise documentation for the service's URL form")
+
+
+def check_member_targets(config: NotificationConfig, members: list[tuple[str, list[str]]]) -> None:
+    """Every member's `notify` entries resolve: known tags, valid URLs."""
+    for code, entries in members:
+        for j, entry in enumerate(entries):
+            check_target(entry, record=f"member {code}", field=f"notify[{j}]", tags=config.tags)
+
+
+def _valid_cron(text: object) -> bool:
+    from cronsim import CronSim, CronSimError  # the cron parser Prefect itself uses
+
+    if not isinstance(text, str) or len(text.split()) != 5:
+        return False
+    try:
+        CronSim(text, datetime.datetime(2026, 1, 1))
+    except CronSimError:
+        return False
+    return True

@@ -19,6 +19,7 @@ from coordination.domain.vocabulary import (
     CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, HandlingTime, Placement,
     PlacementLaw, SignalKind,
 )
+from coordination.config import check_target
 from coordination.errors import InvalidInput, NotFound
 from coordination.persistence.models import CareCase, MemberBase, OrganisationBase
 from coordination.usecases import consent as consent_uc
@@ -205,6 +206,8 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
         case "organisations":
             registry.upsert_organisation(session, rec)
         case "members":
+            for j, entry in enumerate(rec.notify):
+                check_target(entry, record=record, field=f"notify[{j}]")
             registry.upsert_member(session, MemberBase.model_validate(rec.model_dump()),
                                    organisation=rec.organisation, manager=rec.manager, record=record)
         case "persons":
