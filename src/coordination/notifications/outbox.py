@@ -43,4 +43,6 @@ def enqueue_many(session: Session, rows: list[tuple[str, Message, int | None, st
     values = [dict(key=key, kind=m.kind, member_id=member_id, case_number=case_number, subject=m.subject,
                    body=m.body, status=OutboxStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
               for key, m, member_id, case_number in rows]
-    session.execute(insert(Outbox).values(values).on_conflict_do_nothing(index_elements=["key"]))
+    # executemany of one compiled statement: a multi-row VALUES clause would be compiled anew
+    # for every batch size, which costs more than the insert itself
+    session.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["key"]), values)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from coordination.domain.vocabulary import HandlingTime, Role
 
@@ -61,35 +62,37 @@ def consent_withdrawn(case: str) -> Message:
                    f"between organisations and the SIP may not be continued.\n" + LOOK.format(case=case))
 
 
-@dataclass(frozen=True)
-class DigestItem:
+class DigestItem(NamedTuple):
+    """One line of a digest; the sweep passes its database rows, which have these fields."""
+
     item_kind: str  # action | sip_follow_up
     item_id: int
     case_number: str
-    due: dt.date
+    due_date: dt.date
     klass: str  # due_soon | due_today | overdue | escalated
     responsible_role: str
 
 
 _CLASS_TEXT = {"escalated": "ESCALATED (overdue past the grace period)", "overdue": "OVERDUE",
                "due_today": "due today", "due_soon": "due soon"}
-_CLASS_ORDER = list(_CLASS_TEXT)
+_RANK = {k: i for i, k in enumerate(_CLASS_TEXT)}
+_SHORT = {"escalated": "escalated", "overdue": "overdue", "due_today": "due today", "due_soon": "due soon"}
 
 
-def digest(items: list[DigestItem]) -> Message:
+def digest(items) -> Message:
     """One message per recipient per sweep, most urgent first."""
-    items = sorted(items, key=lambda i: (_CLASS_ORDER.index(i.klass), i.due, i.case_number, i.item_id))
-    counts = {k: sum(1 for i in items if i.klass == k) for k in _CLASS_ORDER}
-    summary = ", ".join(f"{n} {_CLASS_TEXT[k].split(' (')[0].lower()}" for k, n in counts.items() if n)
-    lines = [f"Coordination items for you ({summary}):", ""]
+    items = sorted(items, key=lambda i: (_RANK[i.klass], i.due_date, i.case_number, i.item_id))
+    counts = dict.fromkeys(_CLASS_TEXT, 0)
+    lines = []
     for i in items:
+        counts[i.klass] += 1
         if i.item_kind == "action":
-            what = f"action {i.item_id}"
-            how = f"mark done: `coordination action done {i.item_id} --by YOUR-CODE`"
+            what, how = f"action {i.item_id}", f"mark done: `coordination action done {i.item_id} --by YOUR-CODE`"
         else:
-            what = "SIP follow-up"
-            how = f"record it: `coordination follow-up {i.case_number} --by YOUR-CODE ...`"
-        lines.append(f"- {i.case_number} · {what} · {_CLASS_TEXT[i.klass]} {i.due.isoformat()} · "
-                     f"responsible: {_role(i.responsible_role)} · {how}")
-    lines += ["", "Details are in the coordination record for each case number (`coordination case show CASE`)."]
-    return Message("digest", f"Coordination: {summary}", "\n".join(lines))
+            what, how = "SIP follow-up", f"record it: `coordination follow-up {i.case_number} --by YOUR-CODE ...`"
+        lines.append(f"- {i.case_number} · {what} · {_CLASS_TEXT[i.klass]} {i.due_date} · "
+                     f"responsible: {i.responsible_role.replace('_', ' ')} · {how}")
+    summary = ", ".join(f"{n} {_SHORT[k]}" for k, n in counts.items() if n)
+    body = "\n".join([f"Coordination items for you ({summary}):", "", *lines, "",
+                      "Details are in the coordination record for each case number (`coordination case show CASE`)."])
+    return Message("digest", f"Coordination: {summary}", body)

