@@ -13,7 +13,6 @@ from coordination.domain.vocabulary import CaseStatus
 from coordination.importer import import_data
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import CareCase, Outbox, Sip
-from coordination.usecases import acting
 from tests.conftest import ADMIN, T0, load_area
 from tests.notifications.test_delivery import personal_strings
 

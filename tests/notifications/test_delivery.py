@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlmodel import select
 
 from coordination.domain.vocabulary import OutboxStatus

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 
 import pendulum
-import pytest
 from sqlmodel import select
 
 from coordination.config import SweepPolicy
