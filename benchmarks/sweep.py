@@ -8,6 +8,9 @@ were due yesterday (overdue, not yet escalated) and the rest are due in three mo
            due item and one digest row per recipient), rolled back;
   sweep_s  the whole `follow-up-sweep` flow on Prefect's test harness, delivery excluded;
   db_s     the sweep's own find-and-enqueue database time, measured inside it.
+The flow also runs three times, its notices, digests and deviations deleted in between (a
+sweep that finds nothing new does nothing), and the best run is reported, as for sql_s; the
+first, cold run is printed too.
 The last line is one JSON object with every figure."""
 
 from __future__ import annotations
@@ -196,11 +199,17 @@ def main() -> None:
 
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             with prefect_test_harness(server_startup_timeout=60):
-                follow_up_sweep.fn  # import cost outside the timing
-                started = time.perf_counter()
-                state = follow_up_sweep(now=NOW, deliver=False, return_state=True)
-                sweep_s = time.perf_counter() - started
-                result = state.result()
+                runs = []
+                for attempt in range(3):
+                    if attempt:
+                        with get_engine(url).begin() as conn:
+                            for table in ("sweepnotice", "deviation", "outbox"):
+                                conn.execute(text(f"DELETE FROM {table}"))
+                    started = time.perf_counter()
+                    state = follow_up_sweep(now=NOW, deliver=False, return_state=True)
+                    runs.append((time.perf_counter() - started, state.result(), state))
+                    print(f"run {attempt + 1}: sweep_s {runs[-1][0]:.3f} db_s {runs[-1][1]['db_seconds']:.4f}")
+                sweep_s, result, state = min(runs, key=lambda r: r[1]["db_seconds"])
                 task_runs = asyncio.run(task_run_count(state.state_details.flow_run_id))
         with get_engine(url).connect() as conn:
             recipients = conn.execute(text("SELECT count(DISTINCT recipient_id) FROM sweepnotice")).scalar_one()

@@ -1,29 +1,84 @@
-"""Deployments as code: the scheduled flows, served by one process in embedded mode.
+"""Deployments as code: the scheduled flows, from the administrators' files.
 
-Schedules are cron expressions in Europe/Stockholm, so 07:00 stays 07:00 across daylight
-saving time. Parameters hold nothing but flags: every run reads its work from the database."""
+- the follow-up sweep and identification, on the schedules of `notifications.yaml`;
+- per meeting series in `teams.yaml`, a `prepare` run (agenda, leader, invitations) and a
+  `remind` run, at the series' lead times before the meeting.
+
+Schedules are cron (or, for every-n-weeks series, RRULE) in the series' timezone, so 13:00 stays
+13:00 across daylight saving time. Parameters are team and series ids only. Re-running after a
+config change replaces each deployment's schedules and deletes the deployments of series that
+no longer exist, so no schedule is ever left twice."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect import serve
-from prefect.schedules import Cron
+from prefect.client.orchestration import get_client
+from prefect.schedules import Cron, RRule
 
 from coordination.config import load_notifications
 from coordination.domain.calendar import TIMEZONE
+from coordination.domain.meetings import EPOCH, MeetingSeries
+from coordination.teams import load_teams
 from flows.follow_up_sweep import follow_up_sweep
 from flows.identify import identify
+from flows.meeting import coordination_meeting
 
 IDENTIFY_SCHEDULE = "30 6 * * 1-5"  # screen new signals before the morning sweep
+MANAGED_FLOWS = ("follow-up-sweep", "identify", "coordination-meeting")
+
+
+def meeting_schedule(series: MeetingSeries, lead_hours: int):
+    """The schedule of runs `lead_hours` (wall-clock) before each regular meeting."""
+    first_meeting = dt.datetime.combine(EPOCH + dt.timedelta(days=series.weekday), series.start)
+    run = first_meeting - dt.timedelta(hours=lead_hours)
+    if series.interval_weeks == 1:
+        cron_weekday = (run.weekday() + 1) % 7  # cron counts from Sunday
+        return Cron(f"{run.minute} {run.hour} * * {cron_weekday}", timezone=series.timezone)
+    return RRule(f"DTSTART:{run:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;INTERVAL={series.interval_weeks}",
+                 timezone=series.timezone)
 
 
 def deployments():
-    config = load_notifications()  # a bad file stops here, before anything is deployed
-    return [
-        follow_up_sweep.to_deployment(name="follow-up-sweep",
-                                      schedules=[Cron(config.sweep.schedule, timezone=TIMEZONE)]),
+    """Every deployment the configuration asks for; a bad file stops here, before any is made."""
+    config = load_notifications()
+    teams = load_teams()
+    made = [
+        follow_up_sweep.to_deployment(name="follow-up-sweep", schedules=[Cron(config.sweep.schedule,
+                                                                              timezone=TIMEZONE)]),
         identify.to_deployment(name="identify", schedules=[Cron(IDENTIFY_SCHEDULE, timezone=TIMEZONE)]),
     ]
+    for team in teams:
+        for series in team.meetings:
+            for step, lead in (("prepare", series.preparation_hours), ("remind", series.reminder_hours)):
+                made.append(coordination_meeting.to_deployment(
+                    name=f"{series.id}-{step}", schedules=[meeting_schedule(series, lead)],
+                    parameters={"team_id": team.id, "series_id": series.id, "step": step}))
+    return made
+
+
+def prune(keep: set[str]) -> list[str]:
+    """Delete the deployments of our flows that the configuration no longer names."""
+    removed = []
+    with get_client(sync_client=True) as client:
+        for deployment in client.read_deployments():
+            flow = client.read_flow(deployment.flow_id)
+            if flow.name in MANAGED_FLOWS and deployment.name not in keep:
+                client.delete_deployment(deployment.id)
+                removed.append(f"{flow.name}/{deployment.name}")
+    return removed
+
+
+def apply_all() -> tuple[list[str], list[str]]:
+    """Create or update every deployment and remove stale ones; returns (applied, removed)."""
+    made = deployments()
+    for deployment in made:
+        deployment.apply()
+    return [d.name for d in made], prune({d.name for d in made})
 
 
 def serve_all() -> None:
-    serve(*deployments())
+    made = deployments()
+    prune({d.name for d in made})
+    serve(*made)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from coordination import settings
 from coordination.config import check_member_targets, load_notifications, notifications_path
+from coordination.teams import find_series, leadership_warnings, load_teams, teams_path
 from coordination.domain.calendar import local_date, now_utc
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
@@ -29,7 +30,7 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member
 from coordination.usecases import acting, consent, following_up, identify, planning, queries
 from coordination.usecases.common import (
-    actor_for, case_by_number, member_by_code, person_by_personnummer,
+    actor_for, audit, case_by_number, member_by_code, person_by_personnummer,
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -42,6 +43,10 @@ app.add_typer(case_app, name="case")
 app.add_typer(consent_app, name="consent")
 app.add_typer(sip_app, name="sip")
 config_app = typer.Typer(no_args_is_help=True, help="Administrators' configuration under deployments/.")
+meeting_app = typer.Typer(no_args_is_help=True, help="Recurring coordination meetings.")
+report_app = typer.Typer(no_args_is_help=True, help="Reports for the local leadership group.")
+app.add_typer(meeting_app, name="meeting")
+app.add_typer(report_app, name="report")
 app.add_typer(action_app, name="action")
 app.add_typer(config_app, name="config")
 
@@ -290,6 +295,79 @@ def config_check() -> None:
         members = [(m.code, list(m.notify)) for m in session.exec(select(Member))]
     check_member_targets(config, members)
     _say(f"{notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
+    teams = load_teams()
+    _say(f"{teams_path()}: ok ({len(teams)} team(s), {sum(len(t.meetings) for t in teams)} meeting series)")
+    for warning in leadership_warnings(teams, until=local_date(now_utc())):
+        _say(f"warning: {warning}")
+
+
+@meeting_app.command("agenda")
+def meeting_agenda(team: str, series: str, by: By) -> None:
+    """The next meeting's agenda with the identification reasons (personal data: audited)."""
+    from coordination.domain import meetings
+    from coordination.usecases.meetings import agenda_facts
+
+    team_row, series_row = find_series(load_teams(), team, series)
+    now = now_utc()
+    with unit_of_work() as session:
+        actor = actor_for(session, by)
+        facts = agenda_facts(session, team_row.organisations, now=now)
+        occ = meetings.next_occurrence(series_row, now)
+        audit(session, actor, "read", "agenda", f"{series} {occ.date if occ else ''}", now=now)
+    title = f"{team_row.name}: coordination meeting {occ.date if occ else '(none scheduled)'}"
+    _say(meetings.agenda_markdown(title, meetings.build_agenda(facts, details=True)))
+
+
+@meeting_app.command("prepare")
+def meeting_prepare(team: str, series: str, step: Annotated[str, typer.Option(help="prepare or remind")] = "prepare"
+                    ) -> None:
+    """Run the meeting flow now (agenda, leader, invitations; or reminders)."""
+    from flows.meeting import coordination_meeting  # entry point: the library never imports Prefect
+
+    if step not in ("prepare", "remind"):
+        raise InvalidInput(f"'{step}' is not a step", record="option", field="step", hint="use prepare or remind")
+    find_series(load_teams(), team, series)
+    _say(json.dumps(coordination_meeting(team, series, step)))
+
+
+@app.command()
+def calendar(team: str, out: Annotated[Path, typer.Option(help="Folder for the .ics files.")] = Path("calendar"),
+             months: Annotated[int, typer.Option(help="How far ahead.")] = 12) -> None:
+    """Write an iCalendar file per meeting series of TEAM (imports into Outlook and Google)."""
+    import datetime as dt
+
+    from coordination.calendar_feed import series_calendar
+
+    teams = {t.id: t for t in load_teams()}
+    if team not in teams:
+        raise InvalidInput(f"unknown team '{team}'", record=str(teams_path()), field="teams",
+                           hint=f"teams are: {', '.join(teams)}")
+    if not 1 <= months <= 36:
+        raise InvalidInput(f"{months} is out of range", record="option", field="months", hint="give 1 to 36")
+    today = local_date(now_utc())
+    out.mkdir(parents=True, exist_ok=True)
+    for series in teams[team].meetings:
+        path = out / f"{series.id}.ics"
+        path.write_bytes(series_calendar(series, team_name=teams[team].name, first=today,
+                                         last=today + dt.timedelta(days=31 * months), stamp=now_utc()))
+        _say(f"wrote {path}")
+
+
+@app.command()
+def deploy() -> None:
+    """Create or update the scheduled deployments from deployments/ and remove stale ones."""
+    from deployments.serve import apply_all
+
+    applied, removed = apply_all()
+    _say(f"deployments: {', '.join(applied)}" + (f"; removed: {', '.join(removed)}" if removed else ""))
+
+
+@report_app.command("annual")
+def report_annual(year: Annotated[Optional[int], typer.Argument(help="Default: last year.")] = None) -> None:
+    """The annual report's indicators (also written to reports/annual-report-YEAR.json)."""
+    from flows.annual_report import annual_report
+
+    _say(json.dumps(annual_report(year), indent=2))
 
 
 @app.command()

@@ -1,0 +1,235 @@
+"""Coordination meetings (Västerbotten manual): a fixed weekday and time, a fixed agenda in the
+manual's order, and a meeting leader that alternates between the municipality and the health
+centre. Pure functions over value types; times are computed in Europe/Stockholm."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pendulum
+
+from coordination.domain.calendar import TIMEZONE, add_working_days, is_working_day
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SKIP, NEXT_WORKING_DAY = "skip", "next_working_day"
+EPOCH = dt.date(2026, 1, 5)  # a Monday: every-other-week series count their weeks from here
+
+
+@dataclass(frozen=True)
+class RotationSlot:
+    """One organisation of the leader rotation with the members eligible to lead for it."""
+
+    organisation: str
+    eligible: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeetingSeries:
+    id: str
+    team: str
+    weekday: int  # 0 = Monday
+    start: dt.time
+    duration_minutes: int
+    interval_weeks: int
+    link: str
+    rotation: tuple[RotationSlot, ...]
+    reminder_hours: int
+    preparation_hours: int
+    holiday_policy: str  # skip | next_working_day
+    timezone: str = TIMEZONE
+    participants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    regular: dt.date  # the date the cadence gives
+    date: dt.date  # the date it is held (moved for a holiday), or None when skipped
+    start: dt.datetime  # aware, in the series' timezone
+    end: dt.datetime
+
+    @property
+    def moved(self) -> bool:
+        return self.date != self.regular
+
+
+def regular_dates(series: MeetingSeries, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The cadence's dates in [first, last]: the weekday, every `interval_weeks` weeks."""
+    day = first + dt.timedelta(days=(series.weekday - first.weekday()) % 7)
+    dates = []
+    while day <= last:
+        if ((day - EPOCH).days // 7) % series.interval_weeks == 0:
+            dates.append(day)
+        day += dt.timedelta(days=7)
+    return dates
+
+
+def occurrences(series: MeetingSeries, first: dt.date, last: dt.date) -> list[Occurrence]:
+    """Meetings held in [first, last] after the holiday policy: a meeting on a day off is
+    skipped, or moved to the next working day."""
+    held = []
+    for regular in regular_dates(series, first, last):
+        date = regular
+        if not is_working_day(regular):
+            if series.holiday_policy == SKIP:
+                continue
+            date = add_working_days(regular, 1)
+        start = pendulum.datetime(date.year, date.month, date.day, series.start.hour, series.start.minute,
+                                  tz=series.timezone)
+        held.append(Occurrence(regular, date, start, start.add(minutes=series.duration_minutes)))
+    return held
+
+
+def skipped(series: MeetingSeries, first: dt.date, last: dt.date) -> list[dt.date]:
+    held = {o.regular for o in occurrences(series, first, last)}
+    return [d for d in regular_dates(series, first, last) if d not in held]
+
+
+def next_occurrence(series: MeetingSeries, after: dt.datetime) -> Occurrence | None:
+    """The first meeting that starts after `after`, within a year."""
+    local = pendulum.instance(after).in_timezone(series.timezone)
+    for occ in occurrences(series, local.date(), local.date() + dt.timedelta(days=366)):
+        if occ.start > local:
+            return occ
+    return None
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    regular: dt.date
+    occurrence: Occurrence | None  # None: skipped for a holiday
+
+
+def target_of_run(series: MeetingSeries, now: dt.datetime, lead: dt.timedelta,
+                  slack: dt.timedelta = dt.timedelta(hours=1)) -> RunTarget | None:
+    """The meeting a scheduled run `lead` before it is for. Runs follow the regular cadence, so
+    the target is the next regular meeting time; a moved meeting is still prepared at its
+    regular lead time. None when no regular meeting starts within lead + slack."""
+    local = pendulum.instance(now).in_timezone(series.timezone)
+    for regular in regular_dates(series, local.date(), local.date() + dt.timedelta(days=7 * series.interval_weeks + 14)):
+        start = pendulum.datetime(regular.year, regular.month, regular.day, series.start.hour, series.start.minute,
+                                  tz=series.timezone)
+        if start > local:
+            if start - local > lead + slack:
+                return None
+            held = [o for o in occurrences(series, regular, regular) if o.regular == regular]
+            return RunTarget(regular, held[0] if held else None)
+    return None
+
+
+def leader(series: MeetingSeries, occurrence_index: int, active: Iterable[str]) -> str | None:
+    """The meeting leader for the n-th meeting of the series. Organisations take turns in the
+    rotation's order (municipality and health centre alternate); within an organisation the
+    eligible members take turns, skipping inactive ones, so leading is shared evenly."""
+    active = set(active)
+    slots = [RotationSlot(s.organisation, tuple(m for m in s.eligible if m in active)) for s in series.rotation]
+    slots = [s for s in slots if s.eligible]
+    if not slots:
+        return None
+    slot = slots[occurrence_index % len(slots)]
+    turn = occurrence_index // len(slots)
+    return slot.eligible[turn % len(slot.eligible)]
+
+
+def occurrence_index(series: MeetingSeries, when: dt.date) -> int:
+    """How many meetings of the series were held before `when`, counted from the epoch."""
+    return len(occurrences(series, EPOCH, when - dt.timedelta(days=1)))
+
+
+def meetings_per_half_year(interval_weeks: int) -> int:
+    """The fewest meetings any half-year can hold at this cadence (a half-year has 181+ days)."""
+    return 181 // (7 * interval_weeks)
+
+
+def half_years_short_of(meetings: Iterable[dt.date], *, minimum: int, first: dt.date, last: dt.date
+                        ) -> list[str]:
+    """Half-years (e.g. '2026 H1') in [first, last] with fewer than `minimum` meetings."""
+    counts: dict[str, int] = {}
+    year = first.year
+    while year <= last.year:
+        for half in (1, 2):
+            start = dt.date(year, 1 if half == 1 else 7, 1)
+            if start <= last and (dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)) >= first:
+                counts[f"{year} H{half}"] = 0
+        year += 1
+    for day in meetings:
+        key = f"{day.year} H{1 if day.month <= 6 else 2}"
+        if key in counts:
+            counts[key] += 1
+    return [k for k, n in counts.items() if n < minimum]
+
+
+# --- the agenda ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseLine:
+    case_number: str
+    consented: bool  # documented consent: without it only "consent needed" is shown
+    reasons: tuple[str, ...] = ()
+    due: tuple[str, ...] = ()  # e.g. "action 12 due 2026-11-20"
+
+
+@dataclass(frozen=True)
+class AgendaFacts:
+    open_cases: dict[str, int]
+    overdue_actions: int
+    discharge: Sequence[CaseLine]
+    at_risk: Sequence[CaseLine]
+    ongoing: Sequence[CaseLine]
+    need_sip: Sequence[CaseLine]
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+AGENDA_TITLES = (
+    "1. Current situation in the area",
+    "2. Patients who need coordination at discharge from hospital",
+    "3. Identified at-risk persons — decide actions, who is responsible, follow-up date",
+    "4. Short follow-up of ongoing cases",
+    "5. Persons who need a SIP — who calls the SIP meeting",
+    "6. Summary",
+)
+CONSENT_NEEDED = "consent needed"
+
+
+def _line(case: CaseLine, *, details: bool, extra: str = "") -> str:
+    if not case.consented:
+        return f"{case.case_number} — {CONSENT_NEEDED}"
+    parts = [case.case_number]
+    if details and case.reasons:
+        parts.append(", ".join(r.replace("_", " ") for r in case.reasons))
+    if case.due:
+        parts.append("; ".join(case.due))
+    return " — ".join(parts) + extra
+
+
+def build_agenda(facts: AgendaFacts, *, details: bool) -> list[AgendaItem]:
+    """The manual's agenda, in its order. `details` adds identification reasons, for the team's
+    own view inside the coordination record; without it (Prefect artifacts) only case numbers,
+    markers and dates are shown. A person without documented consent is never described."""
+    status = ", ".join(f"{n} {s}" for s, n in sorted(facts.open_cases.items())) or "no open cases"
+    return [
+        AgendaItem(AGENDA_TITLES[0], [f"Open cases: {status}", f"Overdue actions: {facts.overdue_actions}"]),
+        AgendaItem(AGENDA_TITLES[1], [_line(c, details=details) for c in facts.discharge]),
+        AgendaItem(AGENDA_TITLES[2], [_line(c, details=details, extra=" — action: ____ responsible: ____ "
+                                             "follow-up date: ____" if c.consented else "") for c in facts.at_risk]),
+        AgendaItem(AGENDA_TITLES[3], [_line(c, details=False) for c in facts.ongoing]),
+        AgendaItem(AGENDA_TITLES[4], [_line(c, details=details, extra=" — calls the SIP meeting: ____"
+                                             if c.consented else "") for c in facts.need_sip]),
+        AgendaItem(AGENDA_TITLES[5], ["Decisions: actions with a responsible person and a follow-up date are "
+                                      "recorded with `coordination action add`"]),
+    ]
+
+
+def agenda_markdown(title: str, items: list[AgendaItem]) -> str:
+    out = [f"# {title}", ""]
+    for item in items:
+        out.append(f"## {item.title}")
+        out += [f"- {line}" for line in item.lines] or ["- (none)"]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,215 @@
+"""Teams and meeting series from `deployments/teams.yaml`, validated before anything is deployed.
+
+Every error names the file, the field (as a path such as `teams[0].meetings[1].weekday`) and
+the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from coordination.config import DEPLOYMENTS
+from coordination.domain.meetings import (
+    NEXT_WORKING_DAY, SKIP, WEEKDAYS, MeetingSeries, RotationSlot, meetings_per_half_year,
+)
+from coordination.domain.vocabulary import Role
+from coordination.errors import InvalidInput
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+MIN_LEADERSHIP_MEETINGS = 2  # per half-year (Västmanland agreement)
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    code: str
+    role: Role
+    organisation: str
+
+
+@dataclass(frozen=True)
+class LeadershipGroup:
+    interval_weeks: int
+    held: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+    organisations: tuple[str, ...]
+    members: tuple[TeamMember, ...]
+    meetings: tuple[MeetingSeries, ...]
+    leadership_group: LeadershipGroup | None
+
+
+def teams_path() -> Path:
+    return Path(os.environ.get("COORDINATION_TEAMS_CONFIG") or DEPLOYMENTS / "teams.yaml")
+
+
+class _Reader:
+    def __init__(self, name: str):
+        self.name = name
+
+    def fail(self, field: str, message: str, hint: str):
+        raise InvalidInput(message, record=self.name, field=field, hint=hint)
+
+    def get(self, data, key: str, where: str, kind, *, default=..., hint: str = ""):
+        if not isinstance(data, dict):
+            self.fail(where, "must be a mapping", "give key: value pairs")
+        if key not in data:
+            if default is ...:
+                self.fail(f"{where}.{key}", "is missing", hint or f"add {key}:")
+            return default
+        value = data[key]
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            self.fail(f"{where}.{key}", f"{value!r} has the wrong type", hint or f"expected {getattr(kind, '__name__', kind)}")
+        return value
+
+
+def load_teams(path: Path | None = None) -> list[Team]:
+    path = path or teams_path()
+    r = _Reader(str(path))
+    try:
+        # dates stay text, so a bad one is reported with its field
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader()) or {}
+    except OSError as exc:
+        r.fail("file", f"cannot be read ({exc.strerror})", "check the path")
+    except yaml.YAMLError as exc:
+        r.fail("file", f"is not valid YAML: {str(exc).splitlines()[0]}", "fix the syntax")
+    rows = r.get(data, "teams", "file", list)
+    teams, team_ids, series_ids = [], set(), set()
+    for i, row in enumerate(rows):
+        where = f"teams[{i}]"
+        team_id = r.get(row, "id", where, str)
+        if team_id in team_ids:
+            r.fail(f"{where}.id", f"duplicate team id '{team_id}'", "give every team its own id")
+        team_ids.add(team_id)
+        orgs = tuple(r.get(row, "organisations", where, list))
+        members = []
+        for j, m in enumerate(r.get(row, "members", where, list)):
+            mw = f"{where}.members[{j}]"
+            code = r.get(m, "code", mw, str)
+            org = r.get(m, "organisation", mw, str, default=None)
+            if org is None or org not in orgs:
+                r.fail(f"{mw}.organisation", f"member '{code}' is in no organisation of the team",
+                       f"give one of: {', '.join(orgs)}")
+            role = r.get(m, "role", mw, str)
+            if role not in set(Role):
+                r.fail(f"{mw}.role", f"'{role}' is not a known role", f"use one of: {', '.join(Role)}")
+            members.append(TeamMember(code, Role(role), org))
+        codes = {m.code for m in members}
+        series = []
+        for j, s in enumerate(r.get(row, "meetings", where, list, default=[])):
+            sw = f"{where}.meetings[{j}]"
+            sid = r.get(s, "id", sw, str)
+            if sid in series_ids:
+                r.fail(f"{sw}.id", f"duplicate meeting series id '{sid}'", "give every series its own id")
+            series_ids.add(sid)
+            series.append(_series(r, s, sw, team_id, orgs, members, codes))
+        group = None
+        if (lg := row.get("leadership_group")) is not None:
+            lw = f"{where}.leadership_group"
+            weeks = r.get(lg, "interval_weeks", lw, int)
+            if weeks < 1 or meetings_per_half_year(weeks) < MIN_LEADERSHIP_MEETINGS:
+                r.fail(f"{lw}.interval_weeks", f"every {weeks} weeks meets fewer than twice per half-year",
+                       "the local leadership group meets at least twice per half-year: every 12 weeks at most")
+            held = []
+            for k, d in enumerate(r.get(lg, "held", lw, list, default=[])):
+                try:
+                    held.append(dt.date.fromisoformat(str(d)))
+                except ValueError:
+                    r.fail(f"{lw}.held[{k}]", f"'{d}' is not a date", "write YYYY-MM-DD")
+            group = LeadershipGroup(weeks, tuple(sorted(held)))
+        teams.append(Team(team_id, r.get(row, "name", where, str), orgs, tuple(members), tuple(series), group))
+    return teams
+
+
+def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> MeetingSeries:
+    weekday = str(r.get(s, "weekday", sw, str)).lower()
+    if weekday not in WEEKDAYS:
+        r.fail(f"{sw}.weekday", f"'{weekday}' is not a weekday", f"use one of: {', '.join(WEEKDAYS)}")
+    start_text = str(r.get(s, "start", sw, str, hint='write the time as "HH:MM" in quotes'))
+    m = _TIME.match(start_text)
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        r.fail(f"{sw}.start", f"'{start_text}' is not a time of day", 'write "HH:MM" from "00:00" to "23:59"')
+    tz = r.get(s, "timezone", sw, str, default="Europe/Stockholm")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail(f"{sw}.timezone", f"'{tz}' is not a timezone", "use an IANA name such as Europe/Stockholm")
+    duration = r.get(s, "duration_minutes", sw, int)
+    if not 5 <= duration <= 480:
+        r.fail(f"{sw}.duration_minutes", f"{duration} is out of range", "give 5 to 480 minutes")
+    interval = r.get(s, "interval_weeks", sw, int, default=1)
+    if not 1 <= interval <= 8:
+        r.fail(f"{sw}.interval_weeks", f"{interval} is out of range", "give 1 (weekly) to 8 weeks")
+    link = r.get(s, "link", sw, str)
+    if not link.startswith(("https://", "http://")):
+        r.fail(f"{sw}.link", "is not a web address", "give the digital meeting's https:// link")
+    slots = []
+    for k, slot in enumerate(r.get(s, "rotation", sw, list)):
+        kw = f"{sw}.rotation[{k}]"
+        org = r.get(slot, "organisation", kw, str)
+        if org not in orgs:
+            r.fail(f"{kw}.organisation", f"'{org}' is not an organisation of the team", f"use one of: {', '.join(orgs)}")
+        eligible = tuple(r.get(slot, "eligible", kw, list, default=[]))
+        of_org = {m.code for m in members if m.organisation == org}
+        if not eligible or not set(eligible) <= of_org:
+            r.fail(f"{kw}.eligible", f"the rotation names '{org}' with no eligible members of it",
+                   f"list team members of {org}: {', '.join(sorted(of_org)) or '(none in the team)'}")
+        slots.append(RotationSlot(org, eligible))
+    if not slots:
+        r.fail(f"{sw}.rotation", "is empty", "list the organisations that take turns to lead")
+    leads = {}
+    for key in ("reminder_hours", "preparation_hours"):
+        value = r.get(s, key, sw, int)
+        if not 0 <= value <= 14 * 24:
+            r.fail(f"{sw}.{key}", f"{value} is out of range", "give 0 to 336 hours")
+        leads[key] = value
+    policy = r.get(s, "holiday_policy", sw, str, default=NEXT_WORKING_DAY)
+    if policy not in (SKIP, NEXT_WORKING_DAY):
+        r.fail(f"{sw}.holiday_policy", f"'{policy}' is not a holiday policy", "use skip or next_working_day")
+    return MeetingSeries(id=str(s["id"]), team=team_id, weekday=WEEKDAYS.index(weekday),
+                         start=dt.time(int(m[1]), int(m[2])), duration_minutes=duration, interval_weeks=interval,
+                         link=link, rotation=tuple(slots), holiday_policy=policy, timezone=tz,
+                         participants=tuple(sorted(codes)), **leads)
+
+
+def _loader():
+    from coordination.importer import _TextDatesLoader
+    return _TextDatesLoader
+
+
+def find_series(teams: list[Team], team_id: str, series_id: str) -> tuple[Team, MeetingSeries]:
+    for team in teams:
+        if team.id == team_id:
+            for series in team.meetings:
+                if series.id == series_id:
+                    return team, series
+            raise InvalidInput(f"team '{team_id}' has no meeting series '{series_id}'", record=str(teams_path()),
+                               field="meetings", hint="check the series id")
+    raise InvalidInput(f"unknown team '{team_id}'", record=str(teams_path()), field="teams",
+                       hint="check the team id")
+
+
+def leadership_warnings(teams: list[Team], *, until: dt.date, year: int | None = None) -> list[str]:
+    """A warning per team and half-year (up to `until`) with fewer than two leadership-group
+    meetings held."""
+    from coordination.domain.meetings import half_years_short_of
+
+    out = []
+    for team in teams:
+        group = team.leadership_group
+        if group is None:
+            continue
+        first = dt.date(year, 1, 1) if year else dt.date(until.year, 1, 1)
+        last = min(until, dt.date(year, 12, 31)) if year else until
+        for half in half_years_short_of(group.held, minimum=MIN_LEADERSHIP_MEETINGS, first=first, last=last):
+            out.append(f"team {team.id}: the leadership group met fewer than {MIN_LEADERSHIP_MEETINGS} times in {half}")
+    return out

@@ -1,0 +1,123 @@
+"""Coordination meetings: the agenda from the coordination record, the meeting leader by the
+rotation, and invitations and reminders through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from coordination.domain import meetings as m
+from coordination.domain.calendar import local_date
+from coordination.domain.consent import why_not_valid
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, ConsentScope, IdentificationReason
+from coordination.notifications.outbox import enqueue_many
+from coordination.notifications.templates import Message
+from coordination.persistence.models import (
+    Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
+)
+from coordination.usecases.common import Actor, audit, is_child
+from coordination.usecases.consent import consent_facts
+
+LOOK_AHEAD = dt.timedelta(days=14)  # "ongoing cases": what falls due before the meeting after next
+
+
+@dataclass
+class MeetingPrepared:
+    date: dt.date | None
+    leader: str | None
+    invited: int
+    agenda_markdown: str
+    skipped_for_holiday: bool = False
+
+
+def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.datetime) -> m.AgendaFacts:
+    """The area's cases: those reported by, or coordinated from, the team's organisations."""
+    today = local_date(now)
+    org_ids = session.exec(select(Organisation.id).where(Organisation.code.in_(organisations))).all()
+    reported = select(SignalRecord.person_id).where(SignalRecord.organisation_id.in_(org_ids))
+    coordinated = select(Member.id).where(Member.organisation_id.in_(org_ids))
+    cases = session.exec(select(CareCase).where(
+        CareCase.status != CaseStatus.CLOSED,
+        or_(CareCase.person_id.in_(reported), CareCase.coordinator_id.in_(coordinated)))
+        .order_by(CareCase.number)).all()
+    counts: dict[str, int] = {}
+    discharge, at_risk, ongoing, need_sip = [], [], [], []
+    overdue = 0
+    for case in cases:
+        counts[str(case.status)] = counts.get(str(case.status), 0) + 1
+        consented = _documented_consent(session, case, now)
+        due = []
+        for a in session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(
+                [ActionStatus.PLANNED, ActionStatus.ASSIGNED]), Action.due_date != None)):  # noqa: E711
+            overdue += a.due_date < today
+            if a.due_date <= today + LOOK_AHEAD:
+                due.append(f"action {a.id} due {a.due_date}")
+        sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+        if sip and sip.next_follow_up <= today + LOOK_AHEAD:
+            due.append(f"SIP follow-up {sip.next_follow_up}")
+        line = m.CaseLine(case.number, consented, tuple(case.reasons), tuple(due))
+        if case.flagged_for_meeting and IdentificationReason.DISCHARGE_COORDINATION in case.reasons:
+            discharge.append(line)
+        elif case.flagged_for_meeting and case.status in (CaseStatus.IDENTIFIED, CaseStatus.CONSENTED,
+                                                          CaseStatus.ASSESSED):
+            at_risk.append(line)
+        if case.status in (CaseStatus.PLANNED, CaseStatus.ACTIVE) and due:
+            ongoing.append(line)
+        if consented and case.status in (CaseStatus.CONSENTED, CaseStatus.ASSESSED):
+            need_sip.append(line)
+    return m.AgendaFacts(counts, overdue, discharge, at_risk, ongoing, need_sip)
+
+
+def _documented_consent(session: Session, case: CareCase, now: dt.datetime) -> bool:
+    """A consent to share, valid now and documented by at least two organisations."""
+    person = session.get(Person, case.person_id)
+    today = local_date(now)
+    return any(why_not_valid(f, scope=ConsentScope.SHARE_INFORMATION, organisations=(), on=today, at=now,
+                             person_is_child=is_child(person, today)) is None
+               and len(f.parties & f.documented_in) >= 2
+               for f in consent_facts(session, person.id))
+
+
+def prepare_meeting(session: Session, actor: Actor, *, team_name: str, organisations: tuple[str, ...],
+                    series: m.MeetingSeries, now: dt.datetime, step: str) -> MeetingPrepared:
+    """`prepare`: agenda, meeting leader and invitations for the next meeting within the
+    preparation lead time; `remind`: reminders within the reminder lead time. Idempotent: the
+    outbox keys are the series, the meeting date, the step and the member."""
+    lead = dt.timedelta(hours=series.preparation_hours if step == "prepare" else series.reminder_hours)
+    target = m.target_of_run(series, now, lead)
+    if target is None or target.occurrence is None:
+        return MeetingPrepared(None, None, 0, "", skipped_for_holiday=target is not None)
+    occ = target.occurrence
+    members = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_(series.participants)))}
+    active = [c for c, mm in members.items() if mm.active]
+    leader_code = m.leader(series, m.occurrence_index(series, occ.date), active)
+    leader = members.get(leader_code)
+    facts = agenda_facts(session, organisations, now=now)
+    items = m.build_agenda(facts, details=False)
+    title = f"{team_name}: coordination meeting {occ.date} {occ.start:%H:%M}"
+    markdown = m.agenda_markdown(title, items)
+    leader_text = f"{leader.role.replace('_', ' ')} ({leader.code})" if leader else "not appointed (no active member)"
+    when = f"{occ.date} {occ.start:%H:%M}–{occ.end:%H:%M} ({series.timezone})"
+    moved = f" (moved from {occ.regular} for a holiday)" if occ.moved else ""
+    consent_needed = sum(not c.consented for c in (*facts.discharge, *facts.at_risk))
+    if step == "prepare":
+        message = Message("meeting_invitation", f"Coordination meeting {when}",
+                          f"You are invited to the coordination meeting of {team_name} on {when}{moved}.\n"
+                          f"Join digitally: {series.link}\nMeeting leader: {leader_text}.\n"
+                          f"Agenda: {len(facts.discharge)} discharge case(s), {len(facts.at_risk)} at-risk case(s), "
+                          f"{len(facts.ongoing)} ongoing case(s), {len(facts.need_sip)} needing a SIP; "
+                          f"consent needed for {consent_needed}.\n"
+                          f"Describe each person in SBAR and share it in the team before the meeting. "
+                          f"The agenda: `coordination meeting agenda {series.team} {series.id} --by YOUR-CODE`.")
+    else:
+        message = Message("meeting_reminder", f"Reminder: coordination meeting {when}",
+                          f"The coordination meeting of {team_name} starts {when}{moved}.\n"
+                          f"Join digitally: {series.link}\nMeeting leader: {leader_text}.")
+    rows = [(f"meeting:{series.id}:{occ.date}:{step}:{mm.id}", message, mm.id, None)
+            for code, mm in sorted(members.items()) if mm.active]
+    enqueue_many(session, rows, now=now)
+    audit(session, actor, step, "meeting", f"{series.id} {occ.date}", now=now)
+    return MeetingPrepared(occ.date, leader_code, len(rows), markdown)
