@@ -1,0 +1,83 @@
+"""The iCalendar feed, read by an independent library, yields exactly the meetings that the
+Prefect schedule yields over a year, after the holiday policy."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+import icalendar
+import pendulum
+import pytest
+import recurring_ical_events
+from prefect.server.schemas.schedules import CronSchedule, RRuleSchedule
+
+from coordination.calendar_feed import series_calendar
+from coordination.domain.calendar import add_working_days, is_working_day
+from coordination.domain.meetings import NEXT_WORKING_DAY, SKIP
+from coordination.teams import load_teams
+from deployments.serve import meeting_schedule
+from tests.conftest import ROOT
+
+FIRST, LAST = dt.date(2026, 12, 1), dt.date(2027, 11, 30)
+STAMP = dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc)
+
+
+def prefect_dates(series, lead_hours=0):
+    """The run times Prefect's own scheduler computes for the deployment's schedule."""
+    schedule = meeting_schedule(series, lead_hours)
+    start = pendulum.datetime(FIRST.year, FIRST.month, FIRST.day, tz=series.timezone)
+    end = pendulum.datetime(LAST.year, LAST.month, LAST.day, 23, 59, tz=series.timezone)
+    if schedule.cron:
+        server = CronSchedule(cron=schedule.cron, timezone=schedule.timezone)
+    else:
+        server = RRuleSchedule(rrule=schedule.rrule, timezone=schedule.timezone)
+    dates = asyncio.run(server.get_dates(n=1000, start=start, end=end))
+    return [pendulum.instance(d).in_timezone(series.timezone) for d in dates]
+
+
+def with_policy(series, dates):
+    out = []
+    for d in dates:
+        day = d.date()
+        if not is_working_day(day):
+            if series.holiday_policy == SKIP:
+                continue
+            day = add_working_days(day, 1)
+        out.append(dt.datetime.combine(day, series.start))
+    return out
+
+
+@pytest.mark.parametrize("weekday, policy, interval", [
+    (1, NEXT_WORKING_DAY, 1), (3, SKIP, 1), (3, NEXT_WORKING_DAY, 1), (4, NEXT_WORKING_DAY, 2), (0, SKIP, 2)])
+def test_feed_matches_the_prefect_schedule_over_a_year(weekday, policy, interval):
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = dataclasses.replace(team.meetings[0], weekday=weekday, holiday_policy=policy, interval_weeks=interval)
+    feed = icalendar.Calendar.from_ical(series_calendar(series, team_name=team.name, first=FIRST, last=LAST,
+                                                        stamp=STAMP))
+    events = recurring_ical_events.of(feed).between(FIRST, LAST + dt.timedelta(days=5))
+    from_feed = sorted(e["DTSTART"].dt.replace(tzinfo=None) for e in events)
+    expected = with_policy(series, prefect_dates(series))
+    assert from_feed == expected
+    assert all(e["DTSTART"].dt.hour == 13 for e in events)  # across both DST changes
+    assert len(from_feed) > 20
+
+
+def test_feed_has_a_vtimezone_rrule_and_holiday_exceptions():
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = dataclasses.replace(team.meetings[0], weekday=3, holiday_policy=SKIP)
+    text = series_calendar(series, team_name=team.name, first=FIRST, last=LAST, stamp=STAMP).decode()
+    assert "BEGIN:VTIMEZONE" in text and "TZID:Europe/Stockholm" in text
+    assert "RRULE:FREQ=WEEKLY;UNTIL=" in text and "BYDAY=TH" in text
+    assert "EXDATE;TZID=Europe/Stockholm:20261224T130000" in text
+
+
+def test_preparation_runs_are_the_lead_time_before_each_meeting():
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = team.meetings[0]
+    meetings = prefect_dates(series)
+    prepare = prefect_dates(series, series.preparation_hours)
+    pairs = list(zip(prepare, [m for m in meetings if m > prepare[0]]))
+    assert all((m - p).in_hours() == 48 or (m - p).in_hours() in (47, 49) for p, m in pairs)  # DST weeks
+    assert all((p.hour, p.minute) == (13, 0) for p in prepare)
