@@ -12,6 +12,8 @@ no longer exist, so no schedule is ever left twice."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 
 from prefect import serve
 from prefect.client.orchestration import get_client
@@ -24,9 +26,11 @@ from coordination.teams import load_teams
 from flows.follow_up_sweep import follow_up_sweep
 from flows.identify import identify
 from flows.meeting import coordination_meeting
+from flows.operations_watch import WATCH_SCHEDULE, operations_watch
 
 IDENTIFY_SCHEDULE = "30 6 * * 1-5"  # screen new signals before the morning sweep
-MANAGED_FLOWS = ("follow-up-sweep", "identify", "coordination-meeting")
+MANAGED_FLOWS = ("follow-up-sweep", "identify", "coordination-meeting", "operations-watch")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def meeting_schedule(series: MeetingSeries, lead_hours: int):
@@ -40,22 +44,38 @@ def meeting_schedule(series: MeetingSeries, lead_hours: int):
                  timezone=series.timezone)
 
 
-def deployments():
+@dataclass(frozen=True)
+class Spec:
+    flow: object
+    entrypoint: str  # path:function from the repository root, for workers that load from source
+    name: str
+    schedules: list
+    parameters: dict
+
+
+def specs() -> list[Spec]:
     """Every deployment the configuration asks for; a bad file stops here, before any is made."""
     config = load_notifications()
     teams = load_teams()
     made = [
-        follow_up_sweep.to_deployment(name="follow-up-sweep", schedules=[Cron(config.sweep.schedule,
-                                                                              timezone=TIMEZONE)]),
-        identify.to_deployment(name="identify", schedules=[Cron(IDENTIFY_SCHEDULE, timezone=TIMEZONE)]),
+        Spec(follow_up_sweep, "flows/follow_up_sweep.py:follow_up_sweep", "follow-up-sweep",
+             [Cron(config.sweep.schedule, timezone=TIMEZONE)], {}),
+        Spec(identify, "flows/identify.py:identify", "identify", [Cron(IDENTIFY_SCHEDULE, timezone=TIMEZONE)], {}),
+        Spec(operations_watch, "flows/operations_watch.py:operations_watch", "operations-watch",
+             [Cron(WATCH_SCHEDULE, timezone=TIMEZONE)], {}),
     ]
     for team in teams:
         for series in team.meetings:
             for step, lead in (("prepare", series.preparation_hours), ("remind", series.reminder_hours)):
-                made.append(coordination_meeting.to_deployment(
-                    name=f"{series.id}-{step}", schedules=[meeting_schedule(series, lead)],
-                    parameters={"team_id": team.id, "series_id": series.id, "step": step}))
+                made.append(Spec(coordination_meeting, "flows/meeting.py:coordination_meeting", f"{series.id}-{step}",
+                                 [meeting_schedule(series, lead)],
+                                 {"team_id": team.id, "series_id": series.id, "step": step}))
     return made
+
+
+def deployments():
+    """The deployments for serving in this process (embedded mode)."""
+    return [s.flow.to_deployment(name=s.name, schedules=s.schedules, parameters=s.parameters) for s in specs()]
 
 
 def prune(keep: set[str]) -> list[str]:
@@ -70,12 +90,18 @@ def prune(keep: set[str]) -> list[str]:
     return removed
 
 
-def apply_all() -> tuple[list[str], list[str]]:
-    """Create or update every deployment and remove stale ones; returns (applied, removed)."""
-    made = deployments()
-    for deployment in made:
-        deployment.apply()
-    return [d.name for d in made], prune({d.name for d in made})
+def apply_all(work_pool: str | None = None) -> tuple[list[str], list[str]]:
+    """Create or update every deployment and remove stale ones; returns (applied, removed).
+    With a work pool, workers run the flows from this repository's source (no image)."""
+    made = specs()
+    for spec in made:
+        if work_pool:
+            spec.flow.from_source(source=str(ROOT), entrypoint=spec.entrypoint).deploy(
+                name=spec.name, work_pool_name=work_pool, schedules=spec.schedules, parameters=spec.parameters,
+                build=False, push=False, print_next_steps=False)
+        else:
+            spec.flow.to_deployment(name=spec.name, schedules=spec.schedules, parameters=spec.parameters).apply()
+    return [s.name for s in made], prune({s.name for s in made})
 
 
 def serve_all() -> None:

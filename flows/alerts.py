@@ -1,43 +1,29 @@
-"""Operations alerts: a failed flow run tells the operations channel through apprise.
-
-The message holds the flow's name, the run's name and link, and the error class — never
-parameters or logs, which could in principle hold more than ids."""
+"""The in-process operations alert: a Prefect on_failure / on_crashed hook that queues the
+alert in the outbox and delivers it at once. The `operations-watch` flow queues the same alert
+under the same key when it finds the run later, so a run is alerted once — and still alerted
+if the process died before its hook could run."""
 
 from __future__ import annotations
 
-import apprise
-from prefect.settings import PREFECT_UI_URL
-
 from coordination.config import load_notifications
+from coordination.domain.calendar import now_utc
 from coordination.errors import CoordinationError
-from coordination.notifications.delivery import UnresolvedTarget, resolve_targets
-
-
-def operations_message(flow_name: str, run_name: str, run_id: str, state) -> tuple[str, str]:
-    error = "unknown error"
-    try:
-        state.result(raise_on_failure=True)
-    except Exception as exc:  # the class is what operations need; the text may carry data
-        error = type(exc).__name__
-    else:
-        error = state.name
-    link = f"{(PREFECT_UI_URL.value() or 'http://127.0.0.1:4200').rstrip('/')}/runs/flow-run/{run_id}"
-    title = f"Flow run failed: {flow_name}"
-    body = f"Flow '{flow_name}', run '{run_name}' ended {state.name}: {error}.\n{link}"
-    return title, body
+from coordination.notifications.delivery import deliver_pending
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases.operations import FailedRun, alert_operations as queue_alerts
 
 
 def alert_operations(flow, flow_run, state) -> None:
-    """Prefect on_failure / on_crashed hook."""
     try:
         config = load_notifications()
-        targets = [t for entry in config.operations_targets() for t in resolve_targets(entry)]
-    except (CoordinationError, UnresolvedTarget):
-        targets = []
-    if not targets:
-        return
-    title, body = operations_message(flow.name, flow_run.name, str(flow_run.id), state)
-    notifier = apprise.Apprise()
-    for target in targets:
-        notifier.add(target)
-    notifier.notify(title=title, body=body)
+        if not config.operations_tag:
+            return
+        from flows.operations_watch import ui_url
+
+        run = FailedRun(str(flow_run.id), flow_run.name, flow.name, state.name, state.message)
+        now = now_utc()
+        with unit_of_work() as session:
+            queue_alerts(session, [run], target=f"tag:{config.operations_tag}", ui_url=ui_url(), now=now)
+        deliver_pending(now=now, tags=config.tags)
+    except CoordinationError:
+        pass  # a broken configuration is reported by `coordination config check`; the watch retries

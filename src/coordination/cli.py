@@ -272,6 +272,33 @@ def share(case: str, by: By, from_org: Annotated[str, typer.Option("--from")],
         _say(f"  {warning}")
 
 
+@app.command("audit")
+def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnummer of the person.")] = None,
+           member: Annotated[Optional[str], typer.Option(help="Code of the member who acted.")] = None,
+           since: Annotated[Optional[str], typer.Option("--from", help="YYYY-MM-DD (Stockholm).")] = None,
+           until: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD, exclusive.")] = None) -> None:
+    """Review the audit log by person, member or period."""
+    import pendulum
+
+    from coordination.usecases.audit_log import list_events
+
+    def moment(text, field):
+        day = parse_optional_date(text, record="option", field=field)
+        return pendulum.datetime(day.year, day.month, day.day, tz="Europe/Stockholm") if day else None
+
+    now = now_utc()
+    with unit_of_work() as session:
+        actor = actor_for(session, by)
+        who = person_by_personnummer(session, person, today=local_date(now)) if person else None
+        acting = member_by_code(session, member, field="member").id if member else None
+        rows = list_events(session, actor, person=who, member_id=acting, since=moment(since, "from"),
+                           until=moment(until, "to"), now=now)
+    for at, actor_label, action, record_type, record_id, pnr in rows:
+        _say(f"{at:%Y-%m-%d %H:%M:%S}Z  {actor_label:<16} {action:<9} {record_type} {record_id}"
+             + (f"  person {pnr}" if pnr else ""))
+    _say(f"{len(rows)} event(s)")
+
+
 @app.command()
 def deliver() -> None:
     """Send pending notifications through apprise."""
@@ -354,11 +381,12 @@ def calendar(team: str, out: Annotated[Path, typer.Option(help="Folder for the .
 
 
 @app.command()
-def deploy() -> None:
+def deploy(work_pool: Annotated[Optional[str], typer.Option(
+        help="Deploy to this work pool (cluster mode); workers run the flows from this checkout.")] = None) -> None:
     """Create or update the scheduled deployments from deployments/ and remove stale ones."""
     from deployments.serve import apply_all
 
-    applied, removed = apply_all()
+    applied, removed = apply_all(work_pool)
     _say(f"deployments: {', '.join(applied)}" + (f"; removed: {', '.join(removed)}" if removed else ""))
 
 
@@ -442,3 +470,22 @@ def main() -> None:
     except (OperationalError, ProgrammingError) as exc:
         typer.echo(f"error: {_database_hint(exc)}", err=True)
         sys.exit(6)
+    except Exception as exc:
+        if not _prefect_unreachable(exc):
+            raise
+        import os
+
+        url = os.environ.get("PREFECT_API_URL") or "Prefect's local server"
+        typer.echo(f"error: cannot reach the Prefect API at {url} — check PREFECT_API_URL and that the Prefect "
+                   f"server is running (`prefect server start`), or unset it to use the local server", err=True)
+        sys.exit(7)
+
+
+def _prefect_unreachable(exc: BaseException) -> bool:
+    import httpx
+
+    while exc is not None:
+        if isinstance(exc, httpx.TransportError) or "Failed to reach API" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

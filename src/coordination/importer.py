@@ -21,6 +21,7 @@ from coordination.domain.vocabulary import (
 )
 from coordination.config import check_target
 from coordination.errors import InvalidInput, NotFound
+from coordination.parsing import TextDatesLoader
 from coordination.persistence.models import CareCase, MemberBase, OrganisationBase
 from coordination.usecases import consent as consent_uc
 from coordination.usecases import following_up, identify, planning, registry
@@ -127,15 +128,6 @@ _MODELS = {"organisations": OrganisationIn, "members": MemberIn, "persons": Pers
            "signals": SignalIn, "assessments": AssessmentIn, "follow_ups": FollowUpIn}
 
 
-class _TextDatesLoader(yaml.SafeLoader):
-    """Leaves dates as text so a bad one is reported by its record and field, not by the parser."""
-
-
-_TextDatesLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-
 def load_file(path: Path) -> dict[str, list[dict]]:
     name = str(path)
     try:
@@ -143,7 +135,7 @@ def load_file(path: Path) -> dict[str, list[dict]]:
     except OSError as exc:
         raise InvalidInput(f"cannot be read ({exc.strerror})", record=name, hint="check the path") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_TextDatesLoader)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=TextDatesLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InvalidInput(f"is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
                            f"{str(exc).splitlines()[0]}", record=name, hint="fix the syntax") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import yaml
+
 from coordination.errors import InvalidInput
 
 
@@ -28,3 +30,12 @@ def parse_date(value, *, record: str, field: str) -> dt.date:
 
 def parse_optional_date(value, *, record: str, field: str) -> dt.date | None:
     return None if value in (None, "") else parse_date(value, record=record, field=field)
+
+
+class TextDatesLoader(yaml.SafeLoader):
+    """Leaves dates as text so a bad one is reported by its record and field, not by the parser."""
+
+
+TextDatesLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}

@@ -20,6 +20,7 @@ from coordination.domain.meetings import (
 )
 from coordination.domain.vocabulary import Role
 from coordination.errors import InvalidInput
+from coordination.parsing import TextDatesLoader
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 MIN_LEADERSHIP_MEETINGS = 2  # per half-year (Västmanland agreement)
@@ -77,7 +78,7 @@ def load_teams(path: Path | None = None) -> list[Team]:
     r = _Reader(str(path))
     try:
         # dates stay text, so a bad one is reported with its field
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader()) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=TextDatesLoader) or {}
     except OSError as exc:
         r.fail("file", f"cannot be read ({exc.strerror})", "check the path")
     except yaml.YAMLError as exc:
@@ -179,11 +180,6 @@ def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> Meeti
                          start=dt.time(int(m[1]), int(m[2])), duration_minutes=duration, interval_weeks=interval,
                          link=link, rotation=tuple(slots), holiday_policy=policy, timezone=tz,
                          participants=tuple(sorted(codes)), **leads)
-
-
-def _loader():
-    from coordination.importer import _TextDatesLoader
-    return _TextDatesLoader
 
 
 def find_series(teams: list[Team], team_id: str, series_id: str) -> tuple[Team, MeetingSeries]:

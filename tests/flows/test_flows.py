@@ -143,3 +143,28 @@ def test_no_personal_data_reaches_prefect(cycle_db, example_data, capfd):
             leaks.append(secret)
         leaks += [f"{secret} in {path}" for path, data in stores if needle in data]
     assert not leaks, leaks
+
+
+def test_the_demo_against_a_prefect_server_leaks_nothing(tmp_path, example_data):
+    """`coordination demo` as an operator runs it, against this session's Prefect server: then
+    every byte the Prefect side holds, and everything the process printed, is scanned."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}
+    env.pop("COORDINATION_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "coordination", "demo", "--database", str(tmp_path / "demo.db")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "cases:          19" in done.stdout
+    api = asyncio.run(_api_texts())
+    stores = _prefect_texts()
+    leaks = []
+    for secret in personal_strings(example_data):
+        if secret in api or secret in done.stdout or secret in done.stderr:
+            leaks.append(secret)
+        leaks += [f"{secret} in {path}" for path, data in stores if secret.encode() in data]
+    assert not leaks, leaks

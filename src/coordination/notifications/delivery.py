@@ -96,7 +96,7 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             member = session.get(Member, row.member_id) if row.member_id else None
             subject, body = row.subject, row.body
             member_code = member.code if member else None
-            entries = list(member.notify) if member else []
+            entries = list(member.notify) if member else ([row.target] if row.target else [])
         error, status = None, OutboxStatus.SENT
         try:
             targets = [t for e in entries for t in resolve_targets(e, tags)]

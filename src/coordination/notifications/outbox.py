@@ -21,9 +21,10 @@ def event_key(*parts: object) -> str:
 
 
 def enqueue(session: Session, *, key: str, message: Message, member_id: int | None,
-            case_number: str | None, now: dt.datetime) -> bool:
-    """Queue one message; True if it is new, False if this event was already queued."""
-    values = dict(key=key, kind=message.kind, member_id=member_id, case_number=case_number,
+            case_number: str | None, now: dt.datetime, target: str | None = None) -> bool:
+    """Queue one message for a member (or, with `target`, for a channel such as
+    'tag:operations'); True if it is new, False if this event was already queued."""
+    values = dict(key=key, kind=message.kind, member_id=member_id, target=target, case_number=case_number,
                   subject=message.subject, body=message.body, status=OutboxStatus.PENDING, attempts=0,
                   created_at=now, next_attempt_at=now)
     dialect = session.get_bind().dialect.name

@@ -252,6 +252,7 @@ class Outbox(SQLModel, table=True):
     key: str = Field(unique=True)  # derived from the business event: makes enqueue idempotent
     kind: str
     member_id: int | None = Field(default=None, foreign_key="member.id")
+    target: str | None = None  # for messages to a channel rather than a member, e.g. 'tag:operations'
     case_number: str | None = None
     subject: str
     body: str

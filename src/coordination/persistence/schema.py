@@ -20,14 +20,14 @@ def _config() -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None) -> str:
-    """Bring the database to the newest revision; returns that revision."""
+def upgrade(url: str | None = None, revision: str = "head") -> str:
+    """Bring the database to `revision` (the newest by default), keeping its data."""
     engine = get_engine(url)
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    return ScriptDirectory.from_config(cfg).get_current_head()
+        command.upgrade(cfg, revision)
+    return ScriptDirectory.from_config(cfg).get_current_head() if revision == "head" else revision
 
 
 def current_revision(url: str | None = None) -> str | None:

@@ -1,0 +1,31 @@
+"""The log review that Swedish patient-data law requires (Patientdatalagen 4 kap. 3 §):
+who did what to which record, and when, by person, member or period. Audit rows are
+append-only; the database refuses to change or delete them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from coordination.persistence.models import AuditEvent, Person
+from coordination.usecases.common import Actor, audit
+
+
+def list_events(session: Session, actor: Actor, *, person: Person | None, member_id: int | None,
+                since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime,
+                limit: int = 10_000) -> list[tuple]:
+    query = select(AuditEvent, Person.personnummer).join(Person, Person.id == AuditEvent.person_id, isouter=True)
+    if person is not None:
+        query = query.where(AuditEvent.person_id == person.id)
+    if member_id is not None:
+        query = query.where(AuditEvent.actor_id == member_id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    rows = session.exec(query.order_by(AuditEvent.at, AuditEvent.id).limit(limit)).all()
+    # reviewing the log is itself a read of personal data
+    audit(session, actor, "review", "audit_log", person.personnummer if person else "all", now=now,
+          person_id=person.id if person else None)
+    return [(e.at, e.actor, e.action, e.record_type, e.record_id, pnr) for e, pnr in rows]

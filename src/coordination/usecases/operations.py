@@ -1,0 +1,43 @@
+"""Operations alerts for failed or crashed flow runs, through the outbox: one alert per run and
+state, however many watchers or hooks notice it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from coordination.notifications.outbox import enqueue
+from coordination.notifications.templates import Message
+
+_ERROR_CLASS = re.compile(r"\b([A-Z][A-Za-z0-9_]*(?:Error|Exception|Exit|Interrupt|Timeout|Missing|Found|Input|"
+                          r"Violation|Unavailable))\b")
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    id: str
+    name: str
+    flow_name: str
+    state: str  # Failed, Crashed, ...
+    message: str | None  # the state's message; only the error class is kept from it
+
+
+def error_class(run: FailedRun) -> str:
+    """The class of the error, never its text: an error's text may quote data."""
+    match = _ERROR_CLASS.search(run.message or "")
+    return match.group(1) if match else run.state
+
+
+def alert_message(run: FailedRun, ui_url: str) -> Message:
+    link = f"{ui_url.rstrip('/')}/runs/flow-run/{run.id}"
+    return Message("operations_alert", f"Flow run {run.state.lower()}: {run.flow_name}",
+                   f"Flow '{run.flow_name}', run '{run.name}', ended {run.state}: {error_class(run)}.\n{link}")
+
+
+def alert_operations(session: Session, runs: list[FailedRun], *, target: str, ui_url: str, now: dt.datetime) -> int:
+    """Queue an alert per run and state; returns how many were new."""
+    return sum(enqueue(session, key=f"ops:flow_run:{run.id}:{run.state}", message=alert_message(run, ui_url),
+                       member_id=None, target=target, case_number=None, now=now) for run in runs)
