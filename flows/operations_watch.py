@@ -5,7 +5,7 @@ import datetime as dt
 from prefect import flow, get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    FlowRunFilter, FlowRunFilterStartTime, FlowRunFilterState, FlowRunFilterStateType,
+    FlowRunFilter, FlowRunFilterEndTime, FlowRunFilterState, FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_UI_URL
@@ -16,6 +16,7 @@ from coordination.usecases.operations import FailedRun, alert_operations
 from flows.tasks import TASK_OPTIONS, deliver_notifications, moment
 
 WATCH_SCHEDULE = "*/10 * * * *"
+PAGE = 200  # the API's largest page
 
 
 def ui_url() -> str:
@@ -26,11 +27,16 @@ def ui_url() -> str:
 def failed_runs(lookback_minutes: int, now: dt.datetime | None = None) -> list[dict]:
     """Flow runs that failed or crashed within the look-back window (ids, names, states)."""
     since = moment(now) - dt.timedelta(minutes=lookback_minutes)
+    wanted = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.FAILED, StateType.CRASHED])),
+        end_time=FlowRunFilterEndTime(after_=since))
+    runs = []
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.FAILED, StateType.CRASHED])),
-            start_time=FlowRunFilterStartTime(after_=since)), limit=500)
-        flows = {f.id: f.name for f in client.read_flows(limit=200)}
+        while page := client.read_flow_runs(flow_run_filter=wanted, limit=PAGE, offset=len(runs)):
+            runs += page
+            if len(page) < PAGE:
+                break
+        flows = {f.id: f.name for f in client.read_flows(limit=PAGE)}
     return [{"id": str(r.id), "name": r.name, "flow_name": flows.get(r.flow_id, "unknown"),
              "state": r.state.name if r.state else "Failed", "message": r.state.message if r.state else None}
             for r in runs]

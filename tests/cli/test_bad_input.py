@@ -152,3 +152,29 @@ def test_init_import_and_the_cycle_through_the_command(tmp_path):
         result = run(url, *args)
         assert result.returncode == 0, (args, result.stderr)
     assert '"status": "closed"' in result.stdout or "closed" in run(url, "cases").stdout
+
+
+def test_unreachable_prefect_api_says_what_to_check(area):
+    env_url = "http://127.0.0.1:1/api"
+    env = os.environ | {"COORDINATION_DATABASE_URL": area, "PREFECT_API_URL": env_url}
+    result = subprocess.run([*COMMAND, "sweep"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "PREFECT_API_URL" in result.stderr and env_url in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_audit_log_review_by_person_member_and_period(area):
+    assert run(area, "case", "show", "K-2026-0001", "--by", "hc-dsk1").returncode == 0
+    by_person = run(area, "audit", "--person", "19380214-2012", "--by", "mas")
+    assert by_person.returncode == 0, by_person.stderr
+    lines = by_person.stdout.splitlines()
+    assert any("hc-dsk1" in line and "read" in line and "K-2026-0001" in line for line in lines)
+    assert all("19380214-2012" in line for line in lines[:-1])
+    by_member = run(area, "audit", "--member", "hc-dsk1", "--by", "mas")
+    assert "read" in by_member.stdout and "register" not in by_member.stdout
+    none = run(area, "audit", "--from", "2000-01-01", "--to", "2000-01-02", "--by", "mas")
+    assert none.stdout.strip().endswith("0 event(s)")
+    review = run(area, "audit", "--member", "mas", "--by", "mas")
+    assert "review" in review.stdout  # reviewing the log is itself logged
+    bad = run(area, "audit", "--from", "yesterday", "--by", "mas")
+    assert bad.returncode != 0 and "field 'from'" in bad.stderr

@@ -47,3 +47,45 @@ def test_naive_times_are_refused(db_url):
     with pytest.raises(Exception, match="naive"):
         with unit_of_work() as s:
             s.add(AuditEvent(at=dt.datetime(2026, 1, 1), actor="t", action="a", record_type="r", record_id="1"))
+
+
+def test_upgrading_a_database_that_holds_data_keeps_it(tmp_path, request):
+    """From the first revision, with data, to the newest: nothing is lost."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    for backend in ("sqlite", "postgresql"):
+        if backend == "postgresql":
+            from tests.conftest import _new_pg_database
+            url, drop = _new_pg_database(request.getfixturevalue("pg_server"))
+            request.addfinalizer(drop)
+        schema.upgrade(url, "0001")
+        with get_engine(url).begin() as conn:
+            conn.execute(text("INSERT INTO organisation (code, name, organiser, unit_type) "
+                              "VALUES ('hc', 'HC', 'region', 'health_centre')"))
+            conn.execute(text("INSERT INTO outbox (key, kind, subject, body, status, attempts, created_at, "
+                              "next_attempt_at) VALUES ('k', 'x', 's', 'b', 'pending', 0, '2026-01-01 00:00:00', "
+                              "'2026-01-01 00:00:00')"))
+        assert schema.current_revision(url) == "0001"
+        schema.upgrade(url)
+        assert schema.current_revision(url) != "0001"
+        with get_engine(url).connect() as conn:
+            assert conn.execute(text("SELECT code FROM organisation")).scalars().all() == ["hc"]
+            assert conn.execute(text("SELECT key, target FROM outbox")).all() == [("k", None)]
+        get_engine(url).dispose()
+
+
+def test_audit_events_are_append_only(db_url):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from coordination.persistence.models import AuditEvent
+
+    with unit_of_work() as s:
+        s.add(AuditEvent(at=pendulum.now("UTC"), actor="t", action="read", record_type="case", record_id="K"))
+    for statement in ("UPDATE auditevent SET action = 'nothing'", "DELETE FROM auditevent"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with get_engine(db_url).begin() as conn:
+                conn.execute(text(statement))
+    with unit_of_work() as s:
+        assert s.exec(select(AuditEvent.action)).all() == ["read"]
