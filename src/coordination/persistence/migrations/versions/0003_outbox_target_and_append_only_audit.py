@@ -7,7 +7,6 @@ Create Date: 2026-11-25 07:30:04.569351
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import coordination.persistence.types
 
 
 revision = '0003'
