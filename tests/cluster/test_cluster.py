@@ -1,0 +1,160 @@
+"""Cluster mode on loopback: a Prefect server on PostgreSQL, a process work pool, two workers,
+the deployments from deployments/ deployed from this checkout's source. Two follow-up sweeps
+run at the same time, one on each worker, against a populated PostgreSQL coordination
+database: every notification reaches the receiver exactly once. Everything started is stopped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import select
+
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Member, Outbox
+from tests.conftest import ROOT
+from tests.notifications.test_delivery import set_targets
+from tests.receivers import HttpReceiver, free_port
+from tests.usecases.test_sweep import at, world
+
+BIN = Path(sys.executable).parent
+POOL = "coordination-test-pool"
+
+
+def _start(args, env, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=ROOT,
+                            start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+@pytest.fixture
+def prefect_server(pg_server, tmp_path):
+    name = f"prefect_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_DATABASE_CONNECTION_URL":
+            pg_server.replace("postgresql+psycopg", "postgresql+asyncpg").rsplit("/", 1)[0] + f"/{name}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
+        "PREFECT_API_URL": api, "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+        "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_HEARTBEAT_SECONDS": "1",
+    }
+    server = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
+                    tmp_path / "server.log")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
+            time.sleep(1)
+        else:
+            pytest.fail("the Prefect server did not start: " + (tmp_path / "server.log").read_text()[-3000:])
+        yield env
+    finally:
+        _stop(server)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_two_workers_sweep_at_once_and_deliver_exactly_once(prefect_server, pg_url, example_data, tmp_path):
+    env = prefect_server | {"COORDINATION_DATABASE_URL": pg_url}
+    world(pg_url, example_data)
+    workers = []
+    with HttpReceiver() as http:
+        with unit_of_work() as s:
+            codes = [m.code for m in s.exec(select(Member))]
+        set_targets({c: [http.url(c)] for c in codes})
+
+        subprocess.run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env=env,
+                       check=True, capture_output=True, cwd=ROOT, timeout=120)
+        deployed = subprocess.run([sys.executable, "-m", "coordination", "deploy", "--work-pool", POOL], env=env,
+                                  capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert deployed.returncode == 0, deployed.stderr[-3000:]
+        assert "follow-up-sweep" in deployed.stdout
+        try:
+            for i in (1, 2):
+                workers.append(_start([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--limit", "1",
+                                       "--name", f"worker-{i}"], env, tmp_path / f"worker-{i}.log"))
+            _wait_for_workers(env, 2)
+            runs = [_run(env, {"now": at(2026, 11, 20).isoformat()}) for _ in range(2)]
+            states = _wait(env, runs, tmp_path)
+        finally:
+            for worker in workers:
+                _stop(worker)
+        assert states == ["COMPLETED", "COMPLETED"], states
+        with unit_of_work() as s:
+            rows = s.exec(select(Outbox)).all()
+        assert {r.status for r in rows} == {"sent"}
+        assert len(http.received) == len(rows)  # every row once, none twice
+        assert sum(r.kind == "digest" for r in rows) > 0
+        logs = [(tmp_path / f"worker-{i}.log").read_text() for i in (1, 2)]
+        for i, log in enumerate(logs, 1):  # one run on each worker, at the same time
+            assert log.count(f"Worker 'worker-{i}' submitting flow run") == 1, log[-2000:]
+
+
+def _client_call(env, code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
+def _wait_for_workers(env, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        online = int(_client_call(env, f"""
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as c:
+    print(sum(w.status.value == "ONLINE" for w in c.read_workers_for_work_pool({POOL!r})))
+"""))
+        if online >= count:
+            return
+        time.sleep(1)
+    pytest.fail(f"fewer than {count} workers came online")
+
+
+def _run(env, parameters) -> str:
+    return _client_call(env, f"""
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as c:
+    d = c.read_deployment_by_name("follow-up-sweep/follow-up-sweep")
+    print(c.create_flow_run_from_deployment(d.id, parameters={parameters!r}).id)
+""")
+
+
+def _wait(env, run_ids, tmp_path, timeout=240) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        states = _client_call(env, f"""
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as c:
+    print(",".join(c.read_flow_run(i).state.type.value for i in {run_ids!r}))
+""").split(",")
+        if all(s in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") for s in states) or time.monotonic() > deadline:
+            return states
+        time.sleep(2)
