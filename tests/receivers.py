@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
@@ -20,15 +21,18 @@ def free_port() -> int:
 class HttpReceiver:
     """Collects JSON posts; `fail_next(n)` answers 503 to the next n posts."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, delay: float = 0.0):
         self.port = port or free_port()
         self.received: list[dict] = []
         self._fail = 0
+        self.delay = delay  # seconds per request: a slow receiver keeps deliverers busy
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 if receiver._fail:
                     receiver._fail -= 1
                     self.send_response(503)
