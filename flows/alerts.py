@@ -10,7 +10,7 @@ from coordination.domain.calendar import now_utc
 from coordination.errors import CoordinationError
 from coordination.notifications.delivery import deliver_pending
 from coordination.persistence.engine import unit_of_work
-from coordination.usecases.operations import FailedRun, alert_operations as queue_alerts
+from coordination.usecases.operations import FailedRun, alert_key, alert_operations as queue_alerts
 
 
 def alert_operations(flow, flow_run, state) -> None:
@@ -24,6 +24,6 @@ def alert_operations(flow, flow_run, state) -> None:
         now = now_utc()
         with unit_of_work() as session:
             queue_alerts(session, [run], target=f"tag:{config.operations_tag}", ui_url=ui_url(), now=now)
-        deliver_pending(now=now, tags=config.tags)
+        deliver_pending(now=now, tags=config.tags, keys=[alert_key(run)])  # this alert only
     except CoordinationError:
         pass  # a broken configuration is reported by `coordination config check`; the watch retries

@@ -59,11 +59,13 @@ def resolve_targets(entry: str, tags: dict[str, list[str]] | None = None) -> lis
     return [entry]
 
 
-def claim(url: str | None, *, now: dt.datetime, limit: int = 500) -> list[int]:
+def claim(url: str | None, *, now: dt.datetime, limit: int = 500, keys: list[str] | None = None) -> list[int]:
     with unit_of_work(url) as session:
         due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
                   and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - LEASE))
         ids = select(Outbox.id).where(due).order_by(Outbox.id).limit(limit)
+        if keys is not None:
+            ids = ids.where(Outbox.key.in_(keys))
         if session.get_bind().dialect.name == "postgresql":
             ids = ids.with_for_update(skip_locked=True)
         stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
@@ -86,9 +88,10 @@ def send(targets: list[str], subject: str, body: str) -> str | None:
 
 
 def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 500,
-                    tags: dict[str, list[str]] | None = None) -> DeliveryReport:
+                    tags: dict[str, list[str]] | None = None, keys: list[str] | None = None) -> DeliveryReport:
+    """Deliver what is due (only the rows with `keys`, when given)."""
     report = DeliveryReport()
-    claimed = claim(url, now=now, limit=limit)
+    claimed = claim(url, now=now, limit=limit, keys=keys)
     report.claimed = len(claimed)
     for row_id in claimed:
         with unit_of_work(url) as session:

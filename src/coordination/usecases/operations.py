@@ -37,7 +37,11 @@ def alert_message(run: FailedRun, ui_url: str) -> Message:
                    f"Flow '{run.flow_name}', run '{run.name}', ended {run.state}: {error_class(run)}.\n{link}")
 
 
+def alert_key(run: FailedRun) -> str:
+    return f"ops:flow_run:{run.id}:{run.state}"
+
+
 def alert_operations(session: Session, runs: list[FailedRun], *, target: str, ui_url: str, now: dt.datetime) -> int:
     """Queue an alert per run and state; returns how many were new."""
-    return sum(enqueue(session, key=f"ops:flow_run:{run.id}:{run.state}", message=alert_message(run, ui_url),
+    return sum(enqueue(session, key=alert_key(run), message=alert_message(run, ui_url),
                        member_id=None, target=target, case_number=None, now=now) for run in runs)
