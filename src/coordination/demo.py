@@ -12,15 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pendulum
+from sqlmodel import select
 
+from coordination.domain.vocabulary import ActionStatus, CaseStatus
 from coordination.importer import import_data, load_file
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Action, CareCase, Consent, Person
 from coordination.usecases import acting, consent, queries
 from coordination.usecases.common import Actor
-from coordination.persistence.models import Action, CareCase, Consent, Person
-from coordination.domain.vocabulary import ActionStatus, CaseStatus
-from sqlmodel import select
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLANNING_DAY = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm")
