@@ -59,24 +59,26 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     def klass(due):
         return case((due < today, "overdue"), (due == today, "due_today"), else_="due_soon")
 
-    # (item kind, source query); each yields the notice columns in SweepNotice order
-    sources = [
-        select(literal("action"), Action.id, Action.due_date, klass(Action.due_date), responsible.id,
-               CareCase.number, responsible.role, responsible.organisation_id, literal(now, SweepNotice.created_at.type))
-        .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
-        .where(open_action),
-        select(literal("action"), Action.id, Action.due_date, literal("escalated"), responsible.manager_id,
-               CareCase.number, responsible.role, responsible.organisation_id, literal(now, SweepNotice.created_at.type))
-        .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
-        .where(open_action, Action.due_date < escalate_before, responsible.manager_id != None),  # noqa: E711
-        select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass(Sip.next_follow_up), responsible.id,
-               CareCase.number, responsible.role, responsible.organisation_id, literal(now, SweepNotice.created_at.type))
-        .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
-        .where(live_sip),
-        select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, literal("escalated"), responsible.manager_id,
-               CareCase.number, responsible.role, responsible.organisation_id, literal(now, SweepNotice.created_at.type))
-        .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
-        .where(live_sip, Sip.next_follow_up < escalate_before, responsible.manager_id != None),  # noqa: E711
+    stamp = literal(now, SweepNotice.created_at.type)
+
+    def from_actions(klass_expr, recipient, *where):
+        return (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient, CareCase.number,
+                       responsible.role, responsible.organisation_id, stamp)
+                .join(CareCase, CareCase.id == Action.case_id)
+                .join(responsible, responsible.id == Action.responsible_id).where(open_action, *where))
+
+    def from_sips(klass_expr, recipient, *where):
+        return (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient, CareCase.number,
+                       responsible.role, responsible.organisation_id, stamp)
+                .join(CareCase, CareCase.id == Sip.case_id)
+                .join(responsible, responsible.id == Sip.coordinator_id).where(live_sip, *where))
+
+    has_manager = responsible.manager_id != None  # noqa: E711
+    sources = [  # each yields the notice columns in SweepNotice order
+        from_actions(klass(Action.due_date), responsible.id),
+        from_actions(literal("escalated"), responsible.manager_id, Action.due_date < escalate_before, has_manager),
+        from_sips(klass(Sip.next_follow_up), responsible.id),
+        from_sips(literal("escalated"), responsible.manager_id, Sip.next_follow_up < escalate_before, has_manager),
     ]
     columns = ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
                "organisation_id", "created_at"]
