@@ -89,7 +89,7 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
             .returning(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
                        SweepNotice.klass, SweepNotice.responsible_role, SweepNotice.id, SweepNotice.recipient_id,
                        SweepNotice.organisation_id))
-    new_rows = [tuple(r) for r in session.connection().execute(stmt)]  # core path: no ORM bookkeeping
+    new_rows = [tuple(r) for r in session.connection().execute(stmt).fetchall()]  # core path, one fetch
 
     deviations = _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now)
     result = SweepResult(deviations=len(deviations),
