@@ -24,7 +24,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,10 +33,11 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pendulum  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine  # noqa: E402
+from tests.support import scratch_pg_database  # noqa: E402
 
 RECIPIENTS = 500
 ACTIONS_PER_CASE = 10
@@ -49,18 +49,7 @@ def database(kind: str) -> tuple[str, callable]:
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="bench-")) / "coordination.db"
         return f"sqlite:///{path}", lambda: None
-    name = f"coord_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop():
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return url, drop
+    return scratch_pg_database(PG_ADMIN, prefix="coord_bench")
 
 
 def rows(table: str, n: int, overdue: int):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 import pendulum
@@ -25,6 +24,7 @@ from coordination.importer import import_data, load_file  # noqa: E402
 from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.usecases.common import Actor  # noqa: E402
+from tests.support import scratch_pg_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -64,22 +64,6 @@ def pg_server():
     return PG_ADMIN_URL
 
 
-def _new_pg_database(admin_url: str) -> tuple[str, callable]:
-    name = f"coord_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop():
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path, sqlite_template, monkeypatch) -> str:
     """A migrated, empty coordination database on each backend; also set as the default."""
@@ -89,7 +73,7 @@ def db_url(request, tmp_path, sqlite_template, monkeypatch) -> str:
         url = f"sqlite:///{path}"
     else:
         admin = request.getfixturevalue("pg_server")
-        url, drop = _new_pg_database(admin)
+        url, drop = scratch_pg_database(admin)
         request.addfinalizer(drop)
         schema.upgrade(url)
     monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
@@ -109,7 +93,7 @@ def sqlite_url(tmp_path, sqlite_template, monkeypatch) -> str:
 
 @pytest.fixture
 def pg_url(pg_server, monkeypatch) -> str:
-    url, drop = _new_pg_database(pg_server)
+    url, drop = scratch_pg_database(pg_server)
     schema.upgrade(url)
     monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
     yield url

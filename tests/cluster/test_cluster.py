@@ -9,12 +9,10 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from coordination.persistence.engine import unit_of_work
@@ -22,6 +20,7 @@ from coordination.persistence.models import Member, Outbox
 from tests.conftest import ROOT
 from tests.notifications.test_delivery import set_targets
 from tests.receivers import HttpReceiver, free_port
+from tests.support import scratch_pg_database
 from tests.usecases.test_sweep import at, world
 
 BIN = Path(sys.executable).parent
@@ -45,16 +44,13 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def prefect_server(pg_server, tmp_path):
-    name = f"prefect_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    prefect_db, drop = scratch_pg_database(pg_server, prefix="prefect_test")
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "PREFECT_API_DATABASE_CONNECTION_URL":
-            pg_server.replace("postgresql+psycopg", "postgresql+asyncpg").rsplit("/", 1)[0] + f"/{name}",
+            prefect_db.replace("postgresql+psycopg", "postgresql+asyncpg"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
         "PREFECT_API_URL": api, "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
         "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_HEARTBEAT_SECONDS": "1",
@@ -76,9 +72,7 @@ def prefect_server(pg_server, tmp_path):
         yield env
     finally:
         _stop(server)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def test_two_workers_sweep_at_once_and_deliver_exactly_once(prefect_server, pg_url, example_data, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 from sqlmodel import select
 
@@ -14,6 +13,7 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member, Outbox
 from tests.conftest import T0
 from tests.receivers import HttpReceiver, SmtpReceiver
+from tests.support import in_parallel
 from tests.usecases.test_cycle import open_and_plan, plan
 
 
@@ -132,11 +132,7 @@ def test_parallel_deliverers_on_postgresql_never_send_a_row_twice(pg_url, exampl
             while (r := deliver_pending(now=T0, limit=20)).claimed:
                 reports.append(r)
 
-        threads = [threading.Thread(target=worker) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_parallel(worker, 3)
         titles = [m["title"] for m in http.received]
         assert len(titles) == 300 and len(set(titles)) == 300
         assert sum(r.sent for r in reports) == 300

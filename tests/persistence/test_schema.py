@@ -56,8 +56,8 @@ def test_upgrading_a_database_that_holds_data_keeps_it(tmp_path, request):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     for backend in ("sqlite", "postgresql"):
         if backend == "postgresql":
-            from tests.conftest import _new_pg_database
-            url, drop = _new_pg_database(request.getfixturevalue("pg_server"))
+            from tests.support import scratch_pg_database
+            url, drop = scratch_pg_database(request.getfixturevalue("pg_server"))
             request.addfinalizer(drop)
         schema.upgrade(url, "0001")
         with get_engine(url).begin() as conn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pendulum
 from sqlmodel import select
@@ -17,6 +16,7 @@ from coordination.usecases.sweep import sweep
 from tests.conftest import ADMIN, T0
 from tests.notifications.test_delivery import personal_strings, set_targets
 from tests.receivers import HttpReceiver
+from tests.support import in_parallel
 from tests.usecases.test_cycle import case_of, open_and_plan, plan
 
 POLICY = SweepPolicy(due_soon_working_days=2, escalation_grace_working_days=2)
@@ -122,21 +122,12 @@ def test_parallel_sweeps_on_postgresql_send_each_digest_once(pg_url, example_dat
             codes = [m.code for m in s.exec(select(Member))]
         set_targets({c: [http.url(c)] for c in codes})
         now = at(2026, 11, 20)
-        errors = []
 
         def one_sweep():
-            try:
-                run(now)
-                deliver_pending(now=now)
-            except Exception as exc:  # surfaced below
-                errors.append(exc)
+            run(now)
+            deliver_pending(now=now)
 
-        threads = [threading.Thread(target=one_sweep) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors
+        in_parallel(one_sweep, 2)
         with unit_of_work() as s:
             rows = s.exec(select(Outbox)).all()
         assert len(http.received) == len(rows)  # every row, digests included, arrived exactly once

@@ -1,0 +1,47 @@
+"""Helpers shared by the tests and the benchmarks; importing this has no side effects."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import create_engine, text
+
+from coordination.persistence.engine import get_engine
+
+
+def scratch_pg_database(admin_url: str, prefix: str = "coord_test") -> tuple[str, Callable[[], None]]:
+    """A new, empty PostgreSQL database next to `admin_url`'s; returns its URL and a dropper."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop():
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def in_parallel(work: Callable[[], None], threads: int) -> None:
+    """Run `work` in several threads at once; re-raise the first error any of them hit."""
+    errors: list[BaseException] = []
+
+    def guarded():
+        try:
+            work()
+        except BaseException as exc:  # surfaced in the calling thread
+            errors.append(exc)
+
+    running = [threading.Thread(target=guarded) for _ in range(threads)]
+    for t in running:
+        t.start()
+    for t in running:
+        t.join()
+    if errors:
+        raise errors[0]
