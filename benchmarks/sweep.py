@@ -184,7 +184,7 @@ def main() -> None:
         from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
         from prefect.testing.utilities import prefect_test_harness
 
-        from flows.follow_up_sweep import follow_up_sweep
+        from coordination.flows.follow_up_sweep import follow_up_sweep
 
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             with prefect_test_harness(server_startup_timeout=60):

@@ -1,15 +1,6 @@
-from __future__ import annotations
+"""Entry point for Prefect workers that load `flows/identify.py:identify` from this checkout; the
+flow itself lives in the `coordination` package."""
 
-import datetime as dt
+from coordination.flows.identify import identify
 
-from prefect import flow
-
-from flows.tasks import deliver_notifications, screen_signals
-
-
-@flow(name="identify", persist_result=False)
-def identify(now: dt.datetime | None = None) -> dict[str, int]:
-    """Screen newly reported signals against the criteria; open or flag cases."""
-    counts = screen_signals(now)
-    deliver_notifications(now)
-    return counts
+__all__ = ["identify"]

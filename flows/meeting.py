@@ -1,43 +1,6 @@
-from __future__ import annotations
+"""Entry point for Prefect workers that load `flows/meeting.py:coordination_meeting` from this checkout; the
+flow itself lives in the `coordination` package."""
 
-import datetime as dt
+from coordination.flows.meeting import coordination_meeting
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-
-from coordination.persistence.engine import unit_of_work
-from coordination.teams import find_series, load_teams
-from coordination.usecases.meetings import prepare_meeting
-from flows.alerts import alert_operations
-from flows.tasks import FLOW_ACTOR, TASK_OPTIONS, deliver_notifications, moment
-
-
-@task(**TASK_OPTIONS)
-def prepare(team_id: str, series_id: str, step: str, now: dt.datetime | None = None) -> dict:
-    team, series = find_series(load_teams(), team_id, series_id)
-    with unit_of_work() as session:
-        prepared = prepare_meeting(session, FLOW_ACTOR, team_name=team.name, organisations=team.organisations,
-                                   series=series, now=moment(now), step=step)
-    log = get_run_logger()
-    if prepared.date is None:
-        log.info("%s: no meeting within the lead time (holiday skipped or off-cadence run)", series_id)
-        return {"date": None, "invited": 0}
-    log.info("%s: %s for %s, %d participant(s), leader %s", series_id, step, prepared.date, prepared.invited,
-             prepared.leader)
-    if step == "prepare":
-        # case numbers, markers and dates only: the artifact is read in the operations UI
-        create_markdown_artifact(key=f"agenda-{series_id}", markdown=prepared.agenda_markdown,
-                                 description=f"Agenda for {series_id} on {prepared.date}")
-    return {"date": prepared.date.isoformat(), "invited": prepared.invited, "leader": prepared.leader}
-
-
-@flow(name="coordination-meeting", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
-def coordination_meeting(team_id: str, series_id: str, step: str = "prepare",
-                         now: dt.datetime | None = None) -> dict:
-    """Ahead of a coordination meeting: build the agenda in the manual's order, appoint the
-    meeting leader, invite the participants with the digital link (`prepare`), or remind them
-    (`remind`)."""
-    result = prepare(team_id, series_id, step, now)
-    deliver_notifications(now)
-    return result
+__all__ = ["coordination_meeting"]

@@ -3,6 +3,7 @@ PostgreSQL in a database of its own), the Prefect test harness, and the example 
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ import pytest
 
 # Prefect reads these at import: keep its home, database and analytics out of the user's.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="prefect-home-")
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)  # leave no temporary home behind
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
@@ -20,14 +22,14 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from coordination.importer import import_data, load_file  # noqa: E402
+from coordination.entrypoints.importer import import_data, load_file  # noqa: E402
 from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.usecases.common import Actor  # noqa: E402
 from tests.support import scratch_pg_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "src" / "coordination" / "examples"
 EXAMPLE = EXAMPLES / "area.yaml"
 PG_ADMIN_URL = os.environ.get("COORDINATION_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 T0 = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm").in_timezone("UTC")

@@ -13,11 +13,11 @@ import pytest
 import recurring_ical_events
 from prefect.server.schemas.schedules import CronSchedule, RRuleSchedule
 
-from coordination.calendar_feed import series_calendar
+from coordination.notifications.calendar_feed import series_calendar
 from coordination.domain.calendar import add_working_days, is_working_day
 from coordination.domain.meetings import NEXT_WORKING_DAY, SKIP
-from coordination.teams import load_teams
-from deployments.serve import meeting_schedule
+from coordination.config.teams import load_teams
+from coordination.flows.deployments import meeting_schedule
 from tests.conftest import ROOT
 
 FIRST, LAST = dt.date(2026, 12, 1), dt.date(2027, 11, 30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordination.config import check_member_targets, load_notifications
+from coordination.config.notifications import check_member_targets, load_notifications
 from coordination.errors import InvalidInput
 from tests.cli.test_bad_input import run
 from tests.conftest import ROOT

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from coordination.errors import InvalidInput
-from coordination.teams import load_teams
+from coordination.config.teams import load_teams
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "deployments" / "teams.yaml"

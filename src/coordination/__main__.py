@@ -1,3 +1,3 @@
-from coordination.cli import main
+from coordination.entrypoints.cli import main
 
 main()

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from coordination.domain.vocabulary import CaseStatus
-from coordination.importer import import_data
+from coordination.entrypoints.importer import import_data
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import CareCase, Outbox, Sip
 from tests.conftest import ADMIN, T0, load_area
@@ -25,9 +25,9 @@ def numbers_by_status():
 
 
 def run_whole_cycle(url, data):
-    from flows.care_cycle import care_cycle
-    from flows.follow_up import follow_up
-    from flows.identify import identify
+    from coordination.flows.care_cycle import care_cycle
+    from coordination.flows.follow_up import follow_up
+    from coordination.flows.identify import identify
 
     load_area(url, data)
     found = identify(now=T0)
@@ -67,7 +67,7 @@ def cycle_db(whole_cycle, monkeypatch):
 
 
 def test_the_cycle_runs_through_prefect_and_is_idempotent(cycle_db):
-    from flows.care_cycle import care_cycle
+    from coordination.flows.care_cycle import care_cycle
 
     _, found, results, followed = cycle_db
     assert found == {"screened": 20, "opened": 19, "flagged": 0}
@@ -91,7 +91,7 @@ def test_the_cycle_runs_through_prefect_and_is_idempotent(cycle_db):
 
 
 def test_flow_parameters_are_case_numbers_only(sqlite_url, example_data):
-    from flows.act import act
+    from coordination.flows.act import act
 
     load_area(sqlite_url, example_data)
     with pytest.raises(Exception):

@@ -34,7 +34,7 @@ def meeting_rows(kind):
 
 
 def test_prepare_builds_the_agenda_appoints_a_leader_and_invites_once(sqlite_url, example_data):
-    from flows.meeting import coordination_meeting
+    from coordination.flows.meeting import coordination_meeting
 
     world(sqlite_url, example_data)
     result = coordination_meeting("norrby", "norrby-weekly", "prepare", now=SUNDAY)
@@ -58,7 +58,7 @@ def test_prepare_builds_the_agenda_appoints_a_leader_and_invites_once(sqlite_url
 
 
 def test_reminder_and_inactive_members_and_an_off_cadence_run(sqlite_url, example_data):
-    from flows.meeting import coordination_meeting
+    from coordination.flows.meeting import coordination_meeting
 
     world(sqlite_url, example_data)
     with unit_of_work() as s:
@@ -76,7 +76,7 @@ def test_reminder_and_inactive_members_and_an_off_cadence_run(sqlite_url, exampl
 def test_deploy_updates_schedules_and_removes_deleted_series(tmp_path, monkeypatch):
     from prefect.client.orchestration import get_client
 
-    from deployments.serve import apply_all
+    from coordination.flows.deployments import apply_all
 
     data = yaml.safe_load((ROOT / "deployments" / "teams.yaml").read_text())
     extra = dict(data["teams"][0]["meetings"][0], id="norrby-extra", weekday="thursday")
@@ -103,7 +103,7 @@ def test_deploy_updates_schedules_and_removes_deleted_series(tmp_path, monkeypat
 
 
 def test_annual_report_writes_indicators(sqlite_url, example_data, tmp_path, monkeypatch):
-    from flows.annual_report import annual_report
+    from coordination.flows.annual_report import annual_report
     from tests.flows.test_flows import run_whole_cycle
 
     monkeypatch.setenv("COORDINATION_REPORTS_DIR", str(tmp_path))

@@ -20,7 +20,7 @@ def test_failed_and_crashed_runs_alert_operations_once(sqlite_url, configured): 
     from prefect.client.orchestration import get_client
     from prefect.states import Crashed
 
-    from flows.operations_watch import operations_watch
+    from coordination.flows.operations_watch import operations_watch
 
     with HttpReceiver() as ops:
         configured(ops.url("ops"))
@@ -43,8 +43,8 @@ def test_failed_and_crashed_runs_alert_operations_once(sqlite_url, configured): 
 
 
 def test_a_hook_and_the_watch_alert_the_same_run_once(sqlite_url, configured):  # noqa: F811
-    from flows.alerts import alert_operations
-    from flows.operations_watch import operations_watch
+    from coordination.flows.alerts import alert_operations
+    from coordination.flows.operations_watch import operations_watch
 
     with HttpReceiver() as ops:
         configured(ops.url("ops"))

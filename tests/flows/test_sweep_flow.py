@@ -40,7 +40,7 @@ def configured(tmp_path, monkeypatch):
 
 
 def test_sweep_flow_reports_per_organisation_with_case_numbers_only(sqlite_url, example_data, configured):
-    from flows.follow_up_sweep import follow_up_sweep
+    from coordination.flows.follow_up_sweep import follow_up_sweep
 
     configured(None)
     world(sqlite_url, example_data)
@@ -66,7 +66,7 @@ def test_sweep_flow_reports_per_organisation_with_case_numbers_only(sqlite_url, 
 
 
 def test_failed_deliveries_fail_the_run_and_alert_operations(sqlite_url, example_data, configured):
-    from flows.follow_up_sweep import follow_up_sweep
+    from coordination.flows.follow_up_sweep import follow_up_sweep
 
     world(sqlite_url, example_data)
     with HttpReceiver() as ops, HttpReceiver() as down:

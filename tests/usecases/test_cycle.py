@@ -22,7 +22,7 @@ def open_and_plan(url, data, now=T0):
     with unit_of_work() as s:
         result = identify.identify(s, ADMIN, now=now)
     with unit_of_work() as s:
-        from coordination.importer import import_data
+        from coordination.entrypoints.importer import import_data
         import_data(s, ADMIN, data, now=now, sections=("assessments",))
     return result
 

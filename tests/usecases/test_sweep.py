@@ -7,7 +7,7 @@ import datetime as dt
 import pendulum
 from sqlmodel import select
 
-from coordination.config import SweepPolicy
+from coordination.config.notifications import SweepPolicy
 from coordination.notifications.delivery import deliver_pending
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, Deviation, Member, Outbox, SweepNotice

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from coordination.config import SweepPolicy
+from coordination.config.notifications import SweepPolicy
 from coordination.domain.calendar import add_working_days, local_date
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
 from coordination.notifications import templates

@@ -15,14 +15,14 @@ from sqlmodel import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from coordination import settings
-from coordination.config import check_member_targets, load_notifications, notifications_path
-from coordination.teams import find_series, leadership_warnings, load_teams, teams_path
+from coordination.config.notifications import check_member_targets, load_notifications, notifications_path
+from coordination.config.teams import find_series, leadership_warnings, load_teams, teams_path
 from coordination.domain.calendar import local_date, now_utc
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
 )
 from coordination.errors import CoordinationError, InvalidInput
-from coordination.importer import import_data, load_file
+from coordination.entrypoints.importer import import_data, load_file
 from coordination.notifications.delivery import deliver_pending
 from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence import schema
@@ -349,7 +349,7 @@ def meeting_agenda(team: str, series: str, by: By) -> None:
 def meeting_prepare(team: str, series: str, step: Annotated[str, typer.Option(help="prepare or remind")] = "prepare"
                     ) -> None:
     """Run the meeting flow now (agenda, leader, invitations; or reminders)."""
-    from flows.meeting import coordination_meeting  # entry point: the library never imports Prefect
+    from coordination.flows.meeting import coordination_meeting  # entry point: the library never imports Prefect
 
     if step not in ("prepare", "remind"):
         raise InvalidInput(f"'{step}' is not a step", record="option", field="step", hint="use prepare or remind")
@@ -363,7 +363,7 @@ def calendar(team: str, out: Annotated[Path, typer.Option(help="Folder for the .
     """Write an iCalendar file per meeting series of TEAM (imports into Outlook and Google)."""
     import datetime as dt
 
-    from coordination.calendar_feed import series_calendar
+    from coordination.notifications.calendar_feed import series_calendar
 
     teams = {t.id: t for t in load_teams()}
     if team not in teams:
@@ -382,18 +382,20 @@ def calendar(team: str, out: Annotated[Path, typer.Option(help="Folder for the .
 
 @app.command()
 def deploy(work_pool: Annotated[Optional[str], typer.Option(
-        help="Deploy to this work pool (cluster mode); workers run the flows from this checkout.")] = None) -> None:
+        help="Deploy to this work pool (cluster mode); workers run the flows from the checkout.")] = None,
+           source: Annotated[Optional[Path], typer.Option(
+               help="The checkout whose flows/ workers load (default: this folder).")] = None) -> None:
     """Create or update the scheduled deployments from deployments/ and remove stale ones."""
-    from deployments.serve import apply_all
+    from coordination.flows.deployments import apply_all
 
-    applied, removed = apply_all(work_pool)
+    applied, removed = apply_all(work_pool, source)
     _say(f"deployments: {', '.join(applied)}" + (f"; removed: {', '.join(removed)}" if removed else ""))
 
 
 @report_app.command("annual")
 def report_annual(year: Annotated[Optional[int], typer.Argument(help="Default: last year.")] = None) -> None:
     """The annual report's indicators (also written to reports/annual-report-YEAR.json)."""
-    from flows.annual_report import annual_report
+    from coordination.flows.annual_report import annual_report
 
     _say(json.dumps(annual_report(year), indent=2))
 
@@ -401,7 +403,7 @@ def report_annual(year: Annotated[Optional[int], typer.Argument(help="Default: l
 @app.command()
 def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = True) -> None:
     """Run the follow-up sweep flow now: reminders, overdue items, escalations, digests."""
-    from flows.follow_up_sweep import follow_up_sweep  # entry point: the library never imports Prefect
+    from coordination.flows.follow_up_sweep import follow_up_sweep  # entry point: the library never imports Prefect
 
     load_notifications()  # a bad config is refused before anything runs
     state = follow_up_sweep(deliver=deliver, return_state=True)
@@ -414,7 +416,7 @@ def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = Tru
 @app.command()
 def serve() -> None:
     """Serve the scheduled flows in this process (embedded mode)."""
-    from deployments.serve import serve_all
+    from coordination.flows.deployments import serve_all
 
     serve_all()
 
@@ -422,7 +424,7 @@ def serve() -> None:
 @app.command()
 def cycle(case: str) -> None:
     """Run the care-cycle flow for one case through Prefect."""
-    from flows.care_cycle import care_cycle  # entry point: the library itself never imports Prefect
+    from coordination.flows.care_cycle import care_cycle  # entry point: the library itself never imports Prefect
 
     _say(json.dumps(care_cycle(case)))
 
@@ -433,7 +435,7 @@ def demo(examples: Annotated[Optional[Path], typer.Option(
          database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path(".coordination/demo.db")
          ) -> None:
     """Create an embedded database with an example area and run the whole cycle through Prefect."""
-    from coordination.demo import run_demo  # imports Prefect flows: only for this entry point
+    from coordination.entrypoints.demo import run_demo  # imports Prefect flows: only for this entry point
 
     run_demo(examples=examples, database=database, say=_say)
 

@@ -9,9 +9,9 @@ from prefect.artifacts import create_table_artifact
 
 from coordination.domain.calendar import local_date, now_utc
 from coordination.persistence.engine import unit_of_work
-from coordination.teams import leadership_warnings, load_teams
+from coordination.config.teams import leadership_warnings, load_teams
 from coordination.usecases.reports import annual_indicators
-from flows.tasks import TASK_OPTIONS
+from coordination.flows.tasks import TASK_OPTIONS
 
 
 @task(**TASK_OPTIONS)

@@ -19,18 +19,18 @@ from prefect import serve
 from prefect.client.orchestration import get_client
 from prefect.schedules import Cron, RRule
 
-from coordination.config import load_notifications
+from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import TIMEZONE
+from coordination.errors import InvalidInput
 from coordination.domain.meetings import EPOCH, MeetingSeries
-from coordination.teams import load_teams
-from flows.follow_up_sweep import follow_up_sweep
-from flows.identify import identify
-from flows.meeting import coordination_meeting
-from flows.operations_watch import WATCH_SCHEDULE, operations_watch
+from coordination.config.teams import load_teams
+from coordination.flows.follow_up_sweep import follow_up_sweep
+from coordination.flows.identify import identify
+from coordination.flows.meeting import coordination_meeting
+from coordination.flows.operations_watch import WATCH_SCHEDULE, operations_watch
 
 IDENTIFY_SCHEDULE = "30 6 * * 1-5"  # screen new signals before the morning sweep
 MANAGED_FLOWS = ("follow-up-sweep", "identify", "coordination-meeting", "operations-watch")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def meeting_schedule(series: MeetingSeries, lead_hours: int):
@@ -90,13 +90,20 @@ def prune(keep: set[str]) -> list[str]:
     return removed
 
 
-def apply_all(work_pool: str | None = None) -> tuple[list[str], list[str]]:
+def apply_all(work_pool: str | None = None, source: Path | None = None) -> tuple[list[str], list[str]]:
     """Create or update every deployment and remove stale ones; returns (applied, removed).
-    With a work pool, workers run the flows from this repository's source (no image)."""
+    With a work pool, workers load the flows from `source` (a checkout: its `flows/` folder
+    holds the entry points), no image needed."""
     made = specs()
+    source = (source or Path.cwd()).resolve()
+    if work_pool:
+        missing = [s.entrypoint for s in made if not (source / s.entrypoint.split(":")[0]).is_file()]
+        if missing:
+            raise InvalidInput(f"has no flow entry point {missing[0]}", record=str(source), field="source",
+                               hint="run `coordination deploy` in the project's checkout, or pass --source CHECKOUT")
     for spec in made:
         if work_pool:
-            spec.flow.from_source(source=str(ROOT), entrypoint=spec.entrypoint).deploy(
+            spec.flow.from_source(source=str(source), entrypoint=spec.entrypoint).deploy(
                 name=spec.name, work_pool_name=work_pool, schedules=spec.schedules, parameters=spec.parameters,
                 build=False, push=False, print_next_steps=False)
         else:

@@ -8,6 +8,7 @@ on Monday 2026-11-16, follow-ups a month later."""
 from __future__ import annotations
 
 import os
+from importlib import resources
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,14 +16,14 @@ import pendulum
 from sqlmodel import select
 
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
-from coordination.importer import import_data, load_file
+from coordination.entrypoints.importer import import_data, load_file
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, CareCase, Consent, Person
 from coordination.usecases import acting, consent, queries
 from coordination.usecases.common import Actor
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = resources.files("coordination") / "examples"  # packaged data: works from any install
 PLANNING_DAY = pendulum.datetime(2026, 11, 16, 8, 0, tz="Europe/Stockholm")
 FOLLOW_UP_DAY = pendulum.datetime(2026, 12, 16, 9, 0, tz="Europe/Stockholm")
 WITHDRAWING = "19390512-5344"  # this person withdraws consent after the SIP is drawn up
@@ -38,9 +39,9 @@ def run_demo(*, examples: Path | None, database: Path, say: Callable[[str], None
 
 
 def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
-    from flows.care_cycle import care_cycle
-    from flows.follow_up import follow_up
-    from flows.identify import identify
+    from coordination.flows.care_cycle import care_cycle
+    from coordination.flows.follow_up import follow_up
+    from coordination.flows.identify import identify
 
     area, handovers, outcomes = (load_file(examples / name)
                                  for name in ("area.yaml", "handovers.yaml", "follow-ups.yaml"))
@@ -48,6 +49,9 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     os.environ["COORDINATION_DATABASE_URL"] = f"sqlite:///{database}"
+    # the example area's own configuration, unless the operator points at theirs
+    os.environ.setdefault("COORDINATION_NOTIFICATIONS_CONFIG", str(examples / "notifications.yaml"))
+    os.environ.setdefault("COORDINATION_TEAMS_CONFIG", str(examples / "teams.yaml"))
     schema.upgrade()
     staff = Actor("system:demo")
     t0, t1 = PLANNING_DAY.in_timezone("UTC"), FOLLOW_UP_DAY.in_timezone("UTC")

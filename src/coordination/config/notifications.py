@@ -14,7 +14,9 @@ import yaml
 
 from coordination.errors import InvalidInput
 
-DEPLOYMENTS = Path(__file__).resolve().parents[2] / "deployments"
+# The administrators' folder, relative to the directory the command runs in (their checkout of
+# the configuration); COORDINATION_NOTIFICATIONS_CONFIG / COORDINATION_TEAMS_CONFIG override it.
+DEPLOYMENTS = Path("deployments")
 MAX_LEAD_DAYS = 60  # a lead time or grace period beyond three months is a typo, not a policy
 
 
@@ -45,7 +47,9 @@ def load_notifications(path: Path | None = None) -> NotificationConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
-        raise InvalidInput(f"cannot be read ({exc.strerror})", record=name, hint="check the path") from None
+        raise InvalidInput(f"cannot be read ({exc.strerror})", record=name,
+                           hint="run the command in the folder that holds deployments/, or set "
+                                "COORDINATION_NOTIFICATIONS_CONFIG to the file") from None
     except yaml.YAMLError as exc:
         raise InvalidInput(f"is not valid YAML: {str(exc).splitlines()[0]}", record=name,
                            hint="fix the syntax") from None

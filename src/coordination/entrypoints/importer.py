@@ -19,7 +19,7 @@ from coordination.domain.vocabulary import (
     CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, HandlingTime, Placement,
     PlacementLaw, SignalKind,
 )
-from coordination.config import check_target
+from coordination.config.notifications import check_target
 from coordination.errors import InvalidInput, NotFound
 from coordination.parsing import TextDatesLoader
 from coordination.persistence.models import CareCase, MemberBase, OrganisationBase

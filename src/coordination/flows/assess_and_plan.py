@@ -4,7 +4,7 @@ import datetime as dt
 
 from prefect import flow
 
-from flows.tasks import case_status, check_consent, create_sip, deliver_notifications, record_assessment
+from coordination.flows.tasks import case_status, check_consent, create_sip, deliver_notifications, record_assessment
 
 
 @flow(name="assess-and-plan", persist_result=False)

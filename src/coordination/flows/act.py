@@ -4,7 +4,7 @@ import datetime as dt
 
 from prefect import flow
 
-from flows.tasks import deliver_notifications, dispatch_actions
+from coordination.flows.tasks import deliver_notifications, dispatch_actions
 
 
 @flow(name="act", persist_result=False)

@@ -5,7 +5,7 @@ if the process died before its hook could run."""
 
 from __future__ import annotations
 
-from coordination.config import load_notifications
+from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import now_utc
 from coordination.errors import CoordinationError
 from coordination.notifications.delivery import deliver_pending
@@ -18,7 +18,7 @@ def alert_operations(flow, flow_run, state) -> None:
         config = load_notifications()
         if not config.operations_tag:
             return
-        from flows.operations_watch import ui_url
+        from coordination.flows.operations_watch import ui_url
 
         run = FailedRun(str(flow_run.id), flow_run.name, flow.name, state.name, state.message)
         now = now_utc()

@@ -4,10 +4,10 @@ import datetime as dt
 
 from prefect import flow
 
-from flows.act import act
-from flows.assess_and_plan import assess_and_plan
-from flows.follow_up import follow_up
-from flows.tasks import deliver_notifications
+from coordination.flows.act import act
+from coordination.flows.assess_and_plan import assess_and_plan
+from coordination.flows.follow_up import follow_up
+from coordination.flows.tasks import deliver_notifications
 
 
 @flow(name="care-cycle", persist_result=False)

@@ -10,7 +10,7 @@ import datetime as dt
 import pendulum
 from prefect import get_run_logger, task
 
-from coordination.config import load_notifications
+from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import now_utc
 from coordination.domain.planning import can
 from coordination.errors import ConsentMissing

@@ -4,7 +4,7 @@ import datetime as dt
 
 from prefect import flow
 
-from flows.tasks import apply_follow_ups, deliver_notifications
+from coordination.flows.tasks import apply_follow_ups, deliver_notifications
 
 
 @flow(name="follow-up", persist_result=False)

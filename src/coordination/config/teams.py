@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from coordination.config import DEPLOYMENTS
+from coordination.config.notifications import DEPLOYMENTS
 from coordination.domain.meetings import (
     NEXT_WORKING_DAY, SKIP, WEEKDAYS, MeetingSeries, RotationSlot, meetings_per_half_year,
 )
@@ -80,7 +80,8 @@ def load_teams(path: Path | None = None) -> list[Team]:
         # dates stay text, so a bad one is reported with its field
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=TextDatesLoader) or {}
     except OSError as exc:
-        r.fail("file", f"cannot be read ({exc.strerror})", "check the path")
+        r.fail("file", f"cannot be read ({exc.strerror})", "run the command in the folder that holds "
+                   "deployments/, or set COORDINATION_TEAMS_CONFIG to the file")
     except yaml.YAMLError as exc:
         r.fail("file", f"is not valid YAML: {str(exc).splitlines()[0]}", "fix the syntax")
     rows = r.get(data, "teams", "file", list)

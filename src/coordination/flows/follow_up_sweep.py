@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.states import Failed
+from sqlalchemy import func, select
+
+from coordination.config.notifications import load_notifications
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Member, Organisation, Outbox
+from coordination.usecases.sweep import CLASSES, sweep
+from coordination.flows.alerts import alert_operations
+from coordination.flows.tasks import TASK_OPTIONS, deliver_notifications, moment
+
+MAX_CASES_LISTED = 200
+
+
+@task(**TASK_OPTIONS)
+def enqueue_digests(now: dt.datetime | None = None) -> dict:
+    """Find what is due and queue one digest per recipient (one transaction)."""
+    policy = load_notifications().sweep
+    with unit_of_work() as session:
+        result = sweep(session, now=moment(now), policy=policy)
+    log = get_run_logger()
+    log.info("sweep found %d item(s); %d digest(s) queued; %d deviation(s) recorded",
+             result.items, result.digests, result.deviations)
+    if result.escalations_without_manager:
+        log.warning("escalation without a manager for %s", ", ".join(result.escalations_without_manager))
+    return {"items": result.items, "digests": result.digests, "deviations": result.deviations,
+            "db_seconds": result.db_seconds, "digest_keys": result.digest_keys,
+            "by_organisation": result.by_organisation, "cases_by_organisation": result.cases_by_organisation,
+            "escalations_without_manager": result.escalations_without_manager}
+
+
+@task(**TASK_OPTIONS)
+def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, int]]:
+    """A table artifact per sweep: counts per organisation and unit, and case numbers only."""
+    outcome: dict[str, dict[str, int]] = {}
+    if found["digest_keys"]:
+        with unit_of_work() as session:
+            rows = session.execute(
+                select(Organisation.code, Organisation.unit_type, Outbox.status, func.count())
+                .join(Member, Member.id == Outbox.member_id).join(Organisation, Organisation.id == Member.organisation_id)
+                .where(Outbox.key.in_(found["digest_keys"]))
+                .group_by(Organisation.code, Organisation.unit_type, Outbox.status)).all()
+        for code, unit, status, count in rows:
+            outcome.setdefault(f"{code} ({unit})", {}).setdefault(str(status), count)
+    table = []
+    for label in sorted(set(found["by_organisation"]) | set(outcome)):
+        counts = found["by_organisation"].get(label, dict.fromkeys(CLASSES, 0))
+        sent = outcome.get(label, {})
+        cases = found["cases_by_organisation"].get(label, [])
+        listed = ", ".join(cases[:MAX_CASES_LISTED]) + (f" … and {len(cases) - MAX_CASES_LISTED} more"
+                                                         if len(cases) > MAX_CASES_LISTED else "")
+        table.append({"organisation": label, **counts, "digests delivered": sent.get("sent", 0),
+                      "digests failed": sent.get("pending", 0), "without target": sent.get("no_target", 0),
+                      "cases": listed})
+    description = (f"{found['items']} item(s), {found['digests']} digest(s), {found['deviations']} deviation(s)"
+                   + (f"; delivery: {delivered}" if delivered else "; delivery not run"))
+    create_table_artifact(key="follow-up-sweep", table=table, description=description)
+    return outcome
+
+
+@flow(name="follow-up-sweep", persist_result=False, on_failure=[alert_operations], on_crashed=[alert_operations])
+def follow_up_sweep(now: dt.datetime | None = None, deliver: bool = True):
+    """Remind of what is due soon and due today, flag what is overdue, escalate what stays
+    overdue past the grace period; one digest per recipient; a table artifact per sweep."""
+    found = enqueue_digests(now)
+    delivered = deliver_notifications(now) if deliver else None
+    publish_report(found, delivered)
+    summary = {"items": found["items"], "digests": found["digests"], "deviations": found["deviations"],
+               "db_seconds": found["db_seconds"], **({f"delivery_{k}": v for k, v in delivered.items()}
+                                                     if delivered else {})}
+    if delivered and delivered["failed"]:
+        return Failed(message=f"{delivered['failed']} notification(s) could not be delivered; "
+                              f"they stay pending and are retried by the next sweep", data=summary)
+    return summary
