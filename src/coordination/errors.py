@@ -49,3 +49,20 @@ class RuleViolation(CoordinationError):
     """The request contradicts a rule of the cycle (e.g. acting on a closed case)."""
 
     exit_code = 5
+
+
+class AccessDenied(CoordinationError):
+    """The access policy refused: the member may not reach the case for this purpose. Nothing
+    is written but an audit event of the refused attempt (`unit_of_work` writes it)."""
+
+    exit_code = 8
+
+    def __init__(self, message: str, *, rule: str, purpose: str, record: str, hint: str,
+                 actor_label: str, actor_id: int | None, person_id: int | None, field: str | None = None):
+        super().__init__(f"refused by the access rule '{rule}' ({purpose}): {message}", record=record,
+                         field=field, hint=hint)
+        self.rule = rule
+        self.purpose = purpose
+        self.actor_label = actor_label
+        self.actor_id = actor_id
+        self.person_id = person_id

@@ -8,10 +8,11 @@ import pytest
 from sqlmodel import select
 
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, HandlingTime
-from coordination.errors import ConsentMissing
+from coordination.errors import AccessDenied, ConsentMissing
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, CareCase, Outbox, Person, Sip, SipParticipant
 from coordination.usecases import acting, consent, following_up, identify, planning
+from coordination.usecases.access import consent_facts
 from tests.conftest import ADMIN, T0, load_area
 
 FOLLOW_UP_DAY = T0.add(days=30)
@@ -141,20 +142,25 @@ def test_withdrawn_consent_blocks_revision_and_sharing_and_tells_participants(db
     plan("19390512-5344")
     with unit_of_work() as s:
         case = case_of(s, "19390512-5344")
-        consent_id = consent.consent_facts(s, case.person_id)[0].id
+        acting.dispatch_actions(s, ADMIN, case=case, now=T0)
+        consent_id = consent_facts(s, case.person_id)[0].id
         queued = consent.withdraw_consent(s, ADMIN, consent_id=consent_id, now=T0.add(days=1))
         assert queued == 2
         assert consent.withdraw_consent(s, ADMIN, consent_id=consent_id, now=T0.add(days=2)) == 0
-    with pytest.raises(ConsentMissing, match="withdrawn"):
+    with pytest.raises(AccessDenied, match="withdrawn"):
         with unit_of_work() as s:
             planning.share_information(s, nurse(s), case_number=case.number, from_org="hc-norrby",
                                        to_org="hsv-norrby", now=T0.add(days=2))
+    with pytest.raises(AccessDenied, match="withdrawn"):  # the coordinator can no longer add actions
+        with unit_of_work() as s:
+            acting.add_action(s, nurse(s), case=case_of(s, "19390512-5344"), responsible=member(s, "hsv-ssk1"),
+                              description="x", handling_time=HandlingTime.NEXT_DAY, follow_up_date=None,
+                              now=T0.add(days=2))
     with unit_of_work() as s:
         case = case_of(s, "19390512-5344")
-        acting.dispatch_actions(s, ADMIN, case=case, now=T0)
         from coordination.persistence.models import Member
-        member = s.exec(select(Member).where(Member.code == "hc-dsk1")).one()
-        following_up.record_follow_up(s, ADMIN, case=case, by=member, outcome="x", needs_remain=True,
+        member_row = s.exec(select(Member).where(Member.code == "hc-dsk1")).one()
+        following_up.record_follow_up(s, ADMIN, case=case, by=member_row, outcome="x", needs_remain=True,
                                       next_follow_up=dt.date(2027, 2, 1), now=FOLLOW_UP_DAY)
     with pytest.raises(ConsentMissing):
         with unit_of_work() as s:
@@ -165,6 +171,8 @@ def test_sharing_withholds_protected_identity_details(db_url, example_data):
     open_and_plan(db_url, example_data)
     with unit_of_work() as s:
         case = case_of(s, "19830407-8309")
+    plan("19830407-8309")  # the coordinator takes part and may hand over
+    with unit_of_work() as s:
         _, view, warnings = planning.share_information(s, nurse(s), case_number=case.number, from_org="hc-norrby",
                                                        to_org="hsv-norrby", now=T0)
     assert "Hemlig" not in str(view) and "070-1000018" not in str(view)

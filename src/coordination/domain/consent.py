@@ -27,6 +27,7 @@ class ConsentFacts:
     valid_from: dt.date
     valid_until: dt.date | None
     withdrawn_at: dt.datetime | None
+    guardian_may_be_involved: bool = True  # False for a guardian a placed child's care excludes
 
 
 def why_not_valid(consent: ConsentFacts, *, scope: ConsentScope, organisations: Iterable[str],
@@ -47,6 +48,8 @@ def why_not_valid(consent: ConsentFacts, *, scope: ConsentScope, organisations: 
         return f"consent {consent.id} is not documented in the records of {', '.join(sorted(undocumented))}"
     if person_is_child and consent.given_by != ConsentGiver.GUARDIAN:
         return f"consent {consent.id} for a child was not given by a guardian"
+    if consent.given_by == ConsentGiver.GUARDIAN and not consent.guardian_may_be_involved:
+        return f"consent {consent.id} was given by a guardian who may not be involved"
     return None
 
 
@@ -71,7 +74,7 @@ def require_consent(consents: Iterable[ConsentFacts], *, scope: ConsentScope,
 
 
 def check_new_consent(*, given_by: ConsentGiver, person_is_child: bool, guardian_known: bool,
-                      scopes: Iterable[ConsentScope], parties: Iterable[str],
+                      guardian_may_be_involved: bool = True, scopes: Iterable[ConsentScope], parties: Iterable[str],
                       documented_in: Iterable[str], valid_from: dt.date,
                       valid_until: dt.date | None, record: str) -> None:
     """Rules for recording a consent, before anything is written."""
@@ -85,6 +88,11 @@ def check_new_consent(*, given_by: ConsentGiver, person_is_child: bool, guardian
         raise RuleViolation("the consent is given by a guardian who is not registered for the person",
                             record=record, field="guardian",
                             hint="register the guardian as a contact of kind 'guardian' first")
+    if given_by == ConsentGiver.GUARDIAN and not guardian_may_be_involved:
+        raise RuleViolation("the guardian may not be involved in the child's care (placed child)",
+                            record=record, field="guardian",
+                            hint="the consent is given by a guardian who may be involved, e.g. a specially "
+                                 "appointed guardian (särskilt förordnad vårdnadshavare)")
     parties = set(parties)
     if len(parties) < 2:
         raise RuleViolation("a consent to share names at least two organisations", record=record,

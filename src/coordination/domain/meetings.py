@@ -179,6 +179,10 @@ class AgendaFacts:
     ongoing: Sequence[CaseLine]
     need_sip: Sequence[CaseLine]
 
+    def line(self, case_number: str) -> CaseLine | None:
+        return next((c for c in (*self.discharge, *self.at_risk, *self.ongoing, *self.need_sip)
+                     if c.case_number == case_number), None)
+
 
 @dataclass(frozen=True)
 class AgendaItem:

@@ -44,6 +44,7 @@ class Role(StrEnum):
     MAR = "mar"  # medicinskt ansvarig för rehabilitering
     MLA = "mla"  # medicinskt ledningsansvarig läkare
     SOCIAL_SECRETARY = "social_secretary"
+    LOG_REVIEWER = "log_reviewer"  # reviews the audit log (Patientdatalagen 4 kap. 3 §)
 
 
 class HandlingTime(StrEnum):
@@ -162,4 +163,5 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
+    CANCELLED = "cancelled"  # no longer allowed to be told (consent withdrawn); the reason is kept
     NO_TARGET = "no_target"  # recipient has no notification target; shown, never dropped

@@ -39,9 +39,11 @@ case_app = typer.Typer(no_args_is_help=True, help="Open and read coordination ca
 consent_app = typer.Typer(no_args_is_help=True, help="Record, document and withdraw consent.")
 sip_app = typer.Typer(no_args_is_help=True, help="Draw up the coordinated individual plan (SIP).")
 action_app = typer.Typer(no_args_is_help=True, help="Actions with a responsible member and a handling time.")
+block_app = typer.Typer(no_args_is_help=True, help="Blocks (spärr): close one organisation's information to the others.")
 app.add_typer(case_app, name="case")
 app.add_typer(consent_app, name="consent")
 app.add_typer(sip_app, name="sip")
+app.add_typer(block_app, name="block")
 config_app = typer.Typer(no_args_is_help=True, help="Administrators' configuration under deployments/.")
 meeting_app = typer.Typer(no_args_is_help=True, help="Recurring coordination meetings.")
 report_app = typer.Typer(no_args_is_help=True, help="Reports for the local leadership group.")
@@ -156,6 +158,29 @@ def consent_withdraw(consent_id: int, by: By) -> None:
     with unit_of_work() as session:
         queued = consent.withdraw_consent(session, actor_for(session, by), consent_id=consent_id, now=now_utc())
     _say(f"consent {consent_id} withdrawn; {queued} participant(s) will be told")
+
+
+@block_app.command("place")
+def block_place(personnummer: str, organisation: Annotated[str, typer.Option(
+        help="The organisation whose information the person closes to the others.")], by: By) -> None:
+    """Record the person's block on one organisation's information."""
+    from coordination.usecases.blocks import place_block
+
+    now = now_utc()
+    with unit_of_work() as session:
+        person = person_by_personnummer(session, personnummer, today=local_date(now))
+        block_id = place_block(session, actor_for(session, by), person=person, organisation=organisation, now=now)
+    _say(f"block {block_id} placed: {organisation}'s information is closed to the other organisations")
+
+
+@block_app.command("lift")
+def block_lift(block_id: int, by: By) -> None:
+    """Lift a block at the person's request."""
+    from coordination.usecases.blocks import lift_block
+
+    with unit_of_work() as session:
+        lift_block(session, actor_for(session, by), block_id=block_id, now=now_utc())
+    _say(f"block {block_id} lifted")
 
 
 @app.command()
@@ -332,13 +357,14 @@ def config_check() -> None:
 def meeting_agenda(team: str, series: str, by: By) -> None:
     """The next meeting's agenda with the identification reasons (personal data: audited)."""
     from coordination.domain import meetings
-    from coordination.usecases.meetings import agenda_facts
+    from coordination.usecases.meetings import agenda_for
 
     team_row, series_row = find_series(load_teams(), team, series)
     now = now_utc()
     with unit_of_work() as session:
         actor = actor_for(session, by)
-        facts = agenda_facts(session, team_row.organisations, now=now)
+        facts = agenda_for(session, actor, team_name=team_row.name, organisations=team_row.organisations,
+                           members=tuple(m.code for m in team_row.members), now=now)
         occ = meetings.next_occurrence(series_row, now)
         audit(session, actor, "read", "agenda", f"{series} {occ.date if occ else ''}", now=now)
     title = f"{team_row.name}: coordination meeting {occ.date if occ else '(none scheduled)'}"

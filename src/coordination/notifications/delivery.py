@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 
 from coordination.domain.vocabulary import OutboxStatus
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member, Outbox
+from coordination.persistence.models import AuditEvent, CareCase, Member, Outbox, SweepNotice
 
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -124,7 +124,26 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             row.last_error = error
             if status == OutboxStatus.SENT:
                 row.sent_at = now
+                _audit_told(session, row, now)
             elif status == OutboxStatus.PENDING:
                 row.next_attempt_at = now + backoff(row.attempts)
             session.add(row)
     return report
+
+
+def _audit_told(session, row: Outbox, now: dt.datetime) -> None:
+    """A delivered message about a case is a disclosure: who was told, which case, when. A
+    digest tells about every case among its notices."""
+    if row.member_id is None:
+        return
+    if row.kind == "digest":
+        numbers = session.execute(select(SweepNotice.case_number).distinct().where(
+            SweepNotice.recipient_id == row.member_id, SweepNotice.created_at == row.created_at)).scalars().all()
+    else:
+        numbers = [row.case_number] if row.case_number else []
+    if not numbers:
+        return
+    for number, person_id in session.execute(select(CareCase.number, CareCase.person_id)
+                                             .where(CareCase.number.in_(numbers))).all():
+        session.add(AuditEvent(at=now, actor="system:delivery", action="notify", record_type="case",
+                               record_id=number, person_id=person_id, recipient_id=row.member_id))

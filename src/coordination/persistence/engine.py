@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from coordination import settings
+from coordination.errors import AccessDenied
 
 
 def normalise_url(url: str) -> str:
@@ -31,10 +32,13 @@ def get_engine(url: str | None = None) -> Engine:
 
 @lru_cache(maxsize=16)
 def _engine(url: str) -> Engine:
+    # hide_parameters: bound values hold personal data, and a database error raised inside a
+    # flow would otherwise carry them into Prefect's state message and logs.
     if make_url(url).get_backend_name() == "sqlite":
         # The CLI and served flows write the same file at once: WAL lets readers go on while
         # one writes, and the busy timeout makes writers wait instead of failing "locked".
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -53,7 +57,7 @@ def _engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 @contextmanager
@@ -63,6 +67,25 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+        except AccessDenied as refused:
+            session.rollback()
+            _audit_refusal(engine, refused)
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+def _audit_refusal(engine: Engine, refused: AccessDenied) -> None:
+    """A refused attempt writes nothing but its own audit event, in a transaction of its own:
+    a log reviewer must see who tried to reach what."""
+    import datetime as dt
+
+    from coordination.persistence.models import AuditEvent
+
+    with Session(engine) as session:
+        session.add(AuditEvent(at=dt.datetime.now(dt.timezone.utc), actor_id=refused.actor_id,
+                               actor=refused.actor_label, action=f"refused:{refused.purpose}",
+                               record_type="case", record_id=f"{refused.record} ({refused.rule})",
+                               person_id=refused.person_id))
+        session.commit()

@@ -263,6 +263,7 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: dt.datetime = _utc()
     claimed_at: dt.datetime | None = _utc(default=None)
     sent_at: dt.datetime | None = _utc(default=None)
+    cancel_reason: str | None = None  # why a pending message may no longer be sent
 
 
 class AuditEvent(SQLModel, table=True):
@@ -276,6 +277,7 @@ class AuditEvent(SQLModel, table=True):
     record_type: str
     record_id: str
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    recipient_id: int | None = None  # for 'notify': the member who was told
 
 
 # --- follow-up sweep ---------------------------------------------------------------------
@@ -312,3 +314,28 @@ class Deviation(SQLModel, table=True):
     responsible_id: int = Field(foreign_key="member.id")
     manager_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     detected_at: dt.datetime = _utc()
+
+
+class Block(SQLModel, table=True):
+    """Spärr: the person has closed one organisation's information to the other organisations."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    placed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    placed_at: dt.datetime = _utc()
+    lifted_by_id: int | None = Field(default=None, foreign_key="member.id")
+    lifted_at: dt.datetime | None = _utc(default=None)
+
+
+class ConsentCoverage(SQLModel, table=True):
+    """Which organisation a consent lets share, and over which period: derived from the consent
+    rules (domain/access.py) whenever a consent changes, so set-based queries (the sweep) can
+    join on the same answer the access policy gives one case at a time."""
+
+    __table_args__ = (Index("ix_consentcoverage_person_org", "person_id", "organisation_id"),)
+    person_id: int = Field(foreign_key="person.id")
+    consent_id: int = Field(foreign_key="consent.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    valid_from: dt.date
+    valid_until: dt.date | None = None

@@ -13,6 +13,8 @@ from coordination.errors import NotFound, RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import Action, CareCase, Member, Sip
+from coordination.domain.access import Purpose, Relationship
+from coordination.usecases.access import case_facts, require, require_member
 from coordination.usecases.common import Actor, audit, today_of
 
 
@@ -20,6 +22,11 @@ def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: M
                handling_time: HandlingTime, follow_up_date: dt.date | None, now: dt.datetime) -> int:
     """A decided action (e.g. from the coordination meeting), dispatched at once."""
     record = f"case {case.number}"
+    facts = case_facts(session, case, now=now)
+    require(session, actor, Purpose.ACT, case, now=now, facts=facts)
+    # the responsible member will be told: their organisation must be covered, checked before any write
+    require_member(session, responsible.id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts,
+                   granted=[Relationship.RESPONSIBLE])
     require_step("act", case.status, record=record)
     if not description.strip():
         raise RuleViolation("an action needs a description", record=record, field="description",
@@ -43,7 +50,10 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     planned = session.exec(select(Action).where(Action.case_id == case.id,
                                                 Action.status == ActionStatus.PLANNED)
                            .order_by(Action.id)).all()
+    facts = case_facts(session, case, now=now) if planned else None
     for action in planned:
+        # the responsible member is told about the case: their organisation must be covered
+        require_member(session, action.responsible_id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts)
         action.due_date = due_date(action.handling_time, now)
         action.status = ActionStatus.ASSIGNED
         action.assigned_at = now
@@ -65,12 +75,13 @@ def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.d
     if action is None:
         raise NotFound(f"unknown action {action_id}", record=f"action {action_id}", field="action",
                        hint="`coordination case show CASE` lists the case's actions")
+    case = session.get(CareCase, action.case_id)
+    require(session, actor, Purpose.ACT, case, now=now)  # before anything about the action is said
     if action.status in (ActionStatus.DONE, ActionStatus.CANCELLED):
         raise RuleViolation(f"is already {action.status}", record=f"action {action_id}", field="status",
                             hint="nothing to do")
     action.status, action.completed_at = ActionStatus.DONE, now
     session.add(action)
-    case = session.get(CareCase, action.case_id)
     audit(session, actor, "complete", "action", action.id, now=now, person_id=case.person_id)
     return case.number
 

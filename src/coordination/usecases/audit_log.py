@@ -8,14 +8,25 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from coordination.persistence.models import AuditEvent, Person
+from coordination.domain.access import may_review_log
+from coordination.persistence.models import AuditEvent, Member, Organisation, Person
+from coordination.usecases.access import member_facts, require_verdict
 from coordination.usecases.common import Actor, audit
 
 
 def list_events(session: Session, actor: Actor, *, person: Person | None, member_id: int | None,
                 since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime,
                 limit: int = 10_000) -> list[tuple]:
+    """Open to a log reviewer, or to a unit manager for their own organisation's members."""
+    scope = None
+    if actor.member_id is not None:
+        verdict, scope = may_review_log(member_facts(session, actor.member_id))
+        require_verdict(verdict, actor, "review log", record="audit log",
+                        person_id=person.id if person else None)
     query = select(AuditEvent, Person.personnummer).join(Person, Person.id == AuditEvent.person_id, isouter=True)
+    if scope is not None and scope.organisation is not None:
+        own = select(Member.id).join(Organisation).where(Organisation.code == scope.organisation)
+        query = query.where(AuditEvent.actor_id.in_(own))
     if person is not None:
         query = query.where(AuditEvent.person_id == person.id)
     if member_id is not None:

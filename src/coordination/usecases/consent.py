@@ -5,15 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from coordination.domain.consent import ConsentFacts, check_new_consent, require_consent
-from coordination.domain.vocabulary import CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind
+from coordination.domain.vocabulary import (
+    CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, OutboxStatus,
+)
 from coordination.errors import NotFound, RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import (
-    CareCase, Consent, ConsentParty, Contact, Organisation, Person, Sip, SipParticipant,
+    CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Member, Outbox, Person, Sip, SipParticipant,
+    SweepNotice,
+)
+from coordination.domain import access as policy
+from coordination.usecases.access import (
+    consent_facts, member_facts, refresh_coverage, require_verdict,
 )
 from coordination.usecases.common import Actor, audit, is_child, organisation_by_code, today_of
 
@@ -25,13 +33,17 @@ def record_consent(session: Session, actor: Actor, *, person: Person, scopes: It
     scopes, organisations, documented_in = list(scopes), list(organisations), list(documented_in)
     orgs = {code: organisation_by_code(session, code, field=f"{record}.organisations")
             for code in dict.fromkeys(organisations)}
+    if actor.member_id is not None:
+        require_verdict(policy.may_record_consent(member_facts(session, actor.member_id), orgs), actor,
+                        "record consent", record=record, person_id=person.id)
     guardian = None
     if given_by == ConsentGiver.GUARDIAN:
         guardians = session.exec(select(Contact).where(Contact.person_id == person.id,
                                                        Contact.kind == ContactKind.GUARDIAN)).all()
         guardian = next((g for g in guardians if guardian_name in (None, g.name)), None)
     check_new_consent(given_by=given_by, person_is_child=is_child(person, valid_from),
-                      guardian_known=guardian is not None, scopes=scopes, parties=orgs,
+                      guardian_known=guardian is not None,
+                      guardian_may_be_involved=guardian is None or guardian.may_be_involved, scopes=scopes, parties=orgs,
                       documented_in=documented_in, valid_from=valid_from, valid_until=valid_until,
                       record=record)
     consent = Consent(person_id=person.id, scopes=[str(ConsentScope(s)) for s in scopes],
@@ -44,6 +56,8 @@ def record_consent(session: Session, actor: Actor, *, person: Person, scopes: It
     for code, org in orgs.items():
         session.add(ConsentParty(consent_id=consent.id, organisation_id=org.id,
                                  documented_at=now if code in documented else None))
+    session.flush()
+    refresh_coverage(session, person.id, now=now)
     _advance_identified_cases(session, person.id)
     audit(session, actor, "record", "consent", consent.id, now=now, person_id=person.id)
     return consent.id
@@ -54,48 +68,46 @@ def document_consent(session: Session, actor: Actor, *, consent_id: int, organis
     """The second organisation documents the consent in its own record."""
     consent = _consent(session, consent_id)
     org = organisation_by_code(session, organisation)
+    if actor.member_id is not None:
+        require_verdict(policy.may_document_consent(member_facts(session, actor.member_id), org.code), actor,
+                        "document consent", record=f"consent {consent_id}", person_id=consent.person_id)
     party = session.get(ConsentParty, (consent.id, org.id))
     if party is None:
         raise RuleViolation(f"consent {consent_id} does not name {organisation}", record=f"consent {consent_id}",
                             field="organisation", hint="record a new consent that names this organisation")
     party.documented_at = party.documented_at or now
     session.add(party)
+    session.flush()
+    refresh_coverage(session, consent.person_id, now=now)
     audit(session, actor, "document", "consent", consent.id, now=now, person_id=consent.person_id)
 
 
 def withdraw_consent(session: Session, actor: Actor, *, consent_id: int, now: dt.datetime) -> int:
-    """From now on nothing more may be shared. Tells the participants of the person's open
-    SIPs; returns the number of messages queued."""
+    """From now on nothing more may be shared. Pending messages about the person's cases to
+    organisations no longer covered are cancelled (status and reason kept); the participants of
+    the open SIPs are told once, with the case number only. Returns the number told."""
     consent = _consent(session, consent_id)
+    if actor.member_id is not None:
+        require_verdict(policy.may_take_request(member_facts(session, actor.member_id)), actor,
+                        "withdraw consent", record=f"consent {consent_id}", person_id=consent.person_id)
     if consent.withdrawn_at is not None:
         return 0
     consent.withdrawn_at = now
     session.add(consent)
+    session.flush()
+    refresh_coverage(session, consent.person_id, now=now)
+    cancel_uncovered(session, consent.person_id, now=now, reason=f"consent {consent.id} withdrawn")
     queued = 0
     cases = session.exec(select(CareCase).where(CareCase.person_id == consent.person_id,
                                                 CareCase.status != CaseStatus.CLOSED)).all()
     for case in cases:
+        # the one message still sent about the case: it tells those who took part to stop
         message = templates.consent_withdrawn(case.number)
         for member_id in _current_participants(session, case.id):
             queued += enqueue(session, key=event_key("consent_withdrawn", consent.id, case.id, member_id),
                               message=message, member_id=member_id, case_number=case.number, now=now)
     audit(session, actor, "withdraw", "consent", consent.id, now=now, person_id=consent.person_id)
     return queued
-
-
-def consent_facts(session: Session, person_id: int) -> list[ConsentFacts]:
-    facts = []
-    for consent in session.exec(select(Consent).where(Consent.person_id == person_id)):
-        rows = session.exec(select(ConsentParty, Organisation.code)
-                            .join(Organisation, Organisation.id == ConsentParty.organisation_id)
-                            .where(ConsentParty.consent_id == consent.id)).all()
-        facts.append(ConsentFacts(
-            id=consent.id, scopes=frozenset(ConsentScope(s) for s in consent.scopes),
-            given_by=consent.given_by, parties=frozenset(code for _, code in rows),
-            documented_in=frozenset(code for party, code in rows if party.documented_at is not None),
-            valid_from=consent.valid_from, valid_until=consent.valid_until,
-            withdrawn_at=consent.withdrawn_at))
-    return facts
 
 
 def gate(session: Session, *, case: CareCase, scope: ConsentScope, organisations: Iterable[str],
@@ -125,3 +137,48 @@ def _advance_identified_cases(session: Session, person_id: int) -> None:
                                                     CareCase.status == CaseStatus.IDENTIFIED)):
         case.status = CaseStatus.CONSENTED
         session.add(case)
+
+
+def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reason: str) -> int:
+    """Withdrawal takes effect at once: pending messages about the person's cases to members
+    whose organisation no consent covers any more are cancelled, and pending digests lose those
+    cases' lines (or are cancelled when nothing else is left). Returns the rows changed."""
+    numbers = set(session.exec(select(CareCase.number).where(CareCase.person_id == person_id)).all())
+    if not numbers:
+        return 0
+    today = today_of(now)
+    covered = set(session.exec(select(ConsentCoverage.organisation_id).where(
+        ConsentCoverage.person_id == person_id, ConsentCoverage.valid_from <= today,
+        or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))).all())  # noqa: E711
+    waiting = [OutboxStatus.PENDING, OutboxStatus.NO_TARGET]
+    changed = 0
+    for row, org_id in session.exec(select(Outbox, Member.organisation_id).join(Member, Member.id == Outbox.member_id)
+                                    .where(Outbox.case_number.in_(numbers), Outbox.status.in_(waiting),
+                                           Outbox.kind != "consent_withdrawn")):
+        if org_id not in covered:
+            row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason
+            session.add(row)
+            changed += 1
+    told = session.exec(select(SweepNotice.recipient_id, SweepNotice.created_at).distinct()
+                        .join(Member, Member.id == SweepNotice.recipient_id)
+                        .where(SweepNotice.case_number.in_(numbers),
+                               Member.organisation_id.not_in(covered or {-1}))).all()
+    for recipient_id, created_at in told:
+        digest = session.exec(select(Outbox).where(Outbox.member_id == recipient_id, Outbox.kind == "digest",
+                                                   Outbox.created_at == created_at,
+                                                   Outbox.status.in_(waiting))).first()
+        if digest is None:
+            continue
+        rest = session.exec(select(SweepNotice).where(SweepNotice.recipient_id == recipient_id,
+                                                      SweepNotice.created_at == created_at,
+                                                      SweepNotice.case_number.not_in(numbers))
+                            .order_by(SweepNotice.id)).all()
+        if rest:
+            message = templates.digest([templates.DigestItem(n.item_kind, n.item_id, n.case_number, n.due_date,
+                                                             n.klass, n.responsible_role) for n in rest])
+            digest.subject, digest.body = message.subject, message.body
+        else:
+            digest.status, digest.cancel_reason = OutboxStatus.CANCELLED, reason
+        session.add(digest)
+        changed += 1
+    return changed

@@ -14,6 +14,8 @@ from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import Action, CareCase, FollowUp, Member, Sip, SipParticipant
 from coordination.usecases.acting import current_sip
+from coordination.domain.access import Purpose
+from coordination.usecases.access import case_facts, decision, require
 from coordination.usecases.common import Actor, audit, today_of
 from coordination.usecases.consent import gate
 from coordination.usecases.planning import organisation_codes, write_sip_version
@@ -22,6 +24,7 @@ from coordination.usecases.planning import organisation_codes, write_sip_version
 def record_follow_up(session: Session, actor: Actor, *, case: CareCase, by: Member, outcome: str,
                      needs_remain: bool, next_follow_up: dt.date | None, now: dt.datetime) -> int:
     record = f"case {case.number}"
+    require(session, actor, Purpose.ACT, case, now=now)
     require_step("follow_up", case.status, record=record)
     if not outcome.strip():
         raise RuleViolation("a follow-up records its outcome", record=record, field="outcome",
@@ -94,6 +97,9 @@ def _close(session: Session, case: CareCase, sip: Sip, now: dt.datetime) -> None
     case.status, case.closed_at, case.flagged_for_meeting = CaseStatus.CLOSED, now, False
     session.add(case)
     message = templates.case_closed(case.number)
+    facts = case_facts(session, case, now=now)
     for member_id in participants:
+        if not decision(session, member_id, Purpose.NOTIFY, case, now=now, facts=facts).allowed:
+            continue  # no longer covered (withdrawn, expired): told nothing more
         enqueue(session, key=event_key("case_closed", case.id, member_id), message=message,
                 member_id=member_id, case_number=case.number, now=now)

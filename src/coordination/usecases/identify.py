@@ -10,12 +10,13 @@ from sqlmodel import Session, select
 
 from coordination.domain.identification import ScreeningPolicy, Signal, screen
 from coordination.domain.planning import format_case_number
-from coordination.domain.vocabulary import CaseStatus, ConsentScope, IdentificationReason, SignalKind
+from coordination.domain.vocabulary import CaseStatus, IdentificationReason, SignalKind
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import CareCase, CaseSequence, Person, SignalRecord
-from coordination.usecases.common import Actor, age, audit, today_of
-from coordination.usecases.consent import consent_facts
+from coordination.usecases.common import Actor, age, audit, is_child, today_of
+from coordination.domain.access import Purpose, shared_consent
+from coordination.usecases.access import consent_facts, decision
 
 
 def report_signal(session: Session, actor: Actor, *, person: Person, kind: SignalKind,
@@ -73,8 +74,9 @@ def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, no
                                                CareCase.status != CaseStatus.CLOSED)).first()
     is_new = case is None
     if is_new:
-        has_consent = any(ConsentScope.SHARE_INFORMATION in c.scopes and c.withdrawn_at is None
-                          for c in consent_facts(session, person.id))
+        today = today_of(now)
+        has_consent = shared_consent(consent_facts(session, person.id), at=now, on=today,
+                                     person_is_child=is_child(person, today))
         case = CareCase(number=_next_case_number(session, today_of(now).year), person_id=person.id,
                         status=CaseStatus.CONSENTED if has_consent else CaseStatus.IDENTIFIED,
                         opened_at=now)
@@ -83,7 +85,8 @@ def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, no
     case.flagged_for_meeting = True
     session.add(case)
     session.flush()
-    if newly_flagged and case.coordinator_id:
+    if newly_flagged and case.coordinator_id and \
+            decision(session, case.coordinator_id, Purpose.NOTIFY, case, now=now).allowed:
         enqueue(session, key=event_key("case_flagged", case.id, case.coordinator_id, today_of(now)),
                 message=templates.case_flagged(case.number), member_id=case.coordinator_id,
                 case_number=case.number, now=now)

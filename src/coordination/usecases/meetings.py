@@ -11,15 +11,16 @@ from sqlmodel import Session, select
 
 from coordination.domain import meetings as m
 from coordination.domain.calendar import local_date
-from coordination.domain.consent import why_not_valid
-from coordination.domain.vocabulary import ActionStatus, CaseStatus, ConsentScope, IdentificationReason
+from coordination.domain.access import Purpose, shared_consent
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason
+from coordination.errors import AccessDenied
 from coordination.notifications.outbox import enqueue_many
 from coordination.notifications.templates import Message
 from coordination.persistence.models import (
     Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
 )
+from coordination.usecases.access import case_facts, consent_facts, decision
 from coordination.usecases.common import Actor, audit, is_child
-from coordination.usecases.consent import consent_facts
 
 LOOK_AHEAD = dt.timedelta(days=14)  # "ongoing cases": what falls due before the meeting after next
 
@@ -33,8 +34,15 @@ class MeetingPrepared:
     skipped_for_holiday: bool = False
 
 
-def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.datetime) -> m.AgendaFacts:
-    """The area's cases: those reported by, or coordinated from, the team's organisations."""
+def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.datetime,
+                 viewer_id: int | None = None, team_member_ids: tuple[int, ...] = (),
+                 shown: list[CareCase] | None = None) -> m.AgendaFacts:
+    """The area's cases: those reported by, or coordinated from, the team's organisations.
+
+    With a `viewer`, each line is described only if the access policy lets that member be told
+    about the case at the meeting; otherwise, and for the case-numbers-only artifact, a line is
+    described when a documented consent to share exists. Cases described to the viewer are
+    appended to `shown` (their reads are audited)."""
     today = local_date(now)
     org_ids = session.exec(select(Organisation.id).where(Organisation.code.in_(organisations))).all()
     reported = select(SignalRecord.person_id).where(SignalRecord.organisation_id.in_(org_ids))
@@ -48,7 +56,13 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
     overdue = 0
     for case in cases:
         counts[str(case.status)] = counts.get(str(case.status), 0) + 1
-        consented = _documented_consent(session, case, now)
+        if viewer_id is None:
+            consented = _documented_consent(session, case, now)
+        else:
+            facts = case_facts(session, case, now=now, team_member_ids=team_member_ids)
+            consented = decision(session, viewer_id, Purpose.MEETING, case, now=now, facts=facts).allowed
+            if consented and shown is not None:
+                shown.append(case)
         due = []
         for a in session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(
                 [ActionStatus.PLANNED, ActionStatus.ASSIGNED]), Action.due_date != None)):  # noqa: E711
@@ -75,10 +89,32 @@ def _documented_consent(session: Session, case: CareCase, now: dt.datetime) -> b
     """A consent to share, valid now and documented by at least two organisations."""
     person = session.get(Person, case.person_id)
     today = local_date(now)
-    return any(why_not_valid(f, scope=ConsentScope.SHARE_INFORMATION, organisations=(), on=today, at=now,
-                             person_is_child=is_child(person, today)) is None
-               and len(f.parties & f.documented_in) >= 2
-               for f in consent_facts(session, person.id))
+    return shared_consent(consent_facts(session, person.id), at=now, on=today,
+                          person_is_child=is_child(person, today))
+
+
+def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations: tuple[str, ...],
+               members: tuple[str, ...], now: dt.datetime) -> m.AgendaFacts:
+    """The agenda as one team member sees it: reasons only for cases the policy lets them be
+    told about, "consent needed" for the rest. Only the team's members see it; each case
+    described is an audited read that carries the person."""
+    team = dict(session.exec(select(Member.code, Member.id).where(Member.code.in_(members))).all())
+    if actor.member_id is not None:
+        viewer = session.get(Member, actor.member_id)
+        refusal = ("commission", f"{actor.label} is not active", "another team member reads the agenda") \
+            if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team_name}",
+                                       "an administrator adds the member to the team in deployments/teams.yaml") \
+            if actor.member_id not in team.values() else None
+        if refusal:
+            rule, reason, hint = refusal
+            raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team_name}",
+                               hint=hint, actor_label=actor.label, actor_id=actor.member_id, person_id=None)
+    shown: list[CareCase] = []
+    facts = agenda_facts(session, organisations, now=now, viewer_id=actor.member_id,
+                         team_member_ids=tuple(team.values()), shown=shown)
+    for case in shown:
+        audit(session, actor, "read", "agenda", case.number, now=now, person_id=case.person_id)
+    return facts
 
 
 def prepare_meeting(session: Session, actor: Actor, *, team_name: str, organisations: tuple[str, ...],

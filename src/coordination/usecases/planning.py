@@ -24,7 +24,9 @@ from coordination.persistence.models import (
 from coordination.usecases.common import (
     Actor, audit, case_by_number, is_child, member_by_code, organisation_by_code, today_of,
 )
-from coordination.usecases.consent import consent_facts, gate
+from coordination.domain.access import Purpose, Relationship
+from coordination.usecases.access import consent_facts, require
+from coordination.usecases.consent import gate
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                       other_plans: list[str] | None = None, follow_up_in_days: int = 28,
                       now: dt.datetime, record: str = "assessment") -> int:
     """An SBAR handover for the case. Validated here; accepted by `accept_assessment`."""
+    # the member who assessed the person has the care relationship that writing it records; the
+    # consent must still name and be documented in their organisation
+    require(session, actor, Purpose.PLAN, case, now=now,
+            granted=[Relationship.ASSESSOR] if actor.member_id == author.id else [])
     require_step("assess", case.status, record=f"case {case.number}")
     for name, text in dict(what_matters=what_matters, situation=situation, background=background,
                            current_status=current_status, recommendation=recommendation).items():
@@ -152,10 +158,13 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     """SIP version 1. Refused unless a valid consent covers a SIP and sharing between every
     participating organisation: a SIP is never drawn up against the person's will."""
     record = f"case {case.number}"
+    members = {m.id: m for m in [coordinator, *participants]}
+    # drawing up the SIP is planning; a member named in it takes part by this very act
+    require(session, actor, Purpose.PLAN, case, now=now,
+            granted=[Relationship.SIP_PARTICIPANT] if actor.member_id in members else [])
     require_step("plan", case.status, record=record)
     person = session.get(Person, case.person_id)
     today = today_of(now)
-    members = {m.id: m for m in [coordinator, *participants]}
     org_codes = organisation_codes(session, members.values())
     if not case.fixed_care_contact_id:
         nurse = next((m for m in members.values() if m.role in (Role.NURSE, Role.DISTRICT_NURSE)), None)
@@ -212,6 +221,8 @@ def share_information(session: Session, actor: Actor, *, case_number: str, from_
                             hint="give --by MEMBER")
     source = organisation_by_code(session, from_org, field="from")
     target = organisation_by_code(session, to_org, field="to")
+    require(session, actor, Purpose.HANDOVER, case, now=now, source_organisation=source.code,
+            other_organisations=[target.code])
     consent = gate(session, case=case, scope=ConsentScope.SHARE_INFORMATION,
                    organisations=[source.code, target.code], now=now)
     share = Share(case_id=case.id, from_organisation_id=source.id, to_organisation_id=target.id,

@@ -10,6 +10,11 @@ from sqlmodel import Session, select
 from coordination.persistence.models import (
     Action, Assessment, CareCase, Consent, FollowUp, Member, Outbox, Person, Sip, SipParticipant,
 )
+from coordination.domain import access as policy
+from coordination.domain.access import Purpose
+from coordination.domain.calendar import local_date
+from coordination.persistence.models import Organisation
+from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number
 
 
@@ -40,8 +45,17 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     """The full record of one case for a member's screen. Holds personal data: for the CLI
     inside the coordination boundary only; reading it is audited."""
     case = case_by_number(session, number)
+    facts = case_facts(session, case, now=now)
+    require(session, actor, Purpose.READ, case, now=now, facts=facts)
     person = session.get(Person, case.person_id)
     members = {m.id: m for m in session.exec(select(Member))}
+    org_codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
+    reader = member_facts(session, actor.member_id).organisation if actor.member_id else None
+
+    def closed_to_reader(author_id: int) -> bool:
+        # a block (spärr) closes the author's organisation's information to the other organisations
+        source = org_codes[members[author_id].organisation_id]
+        return reader is not None and source != reader and policy.blocked(facts.blocks, source, at=now)
 
     def who(member_id):
         m = members.get(member_id)
@@ -60,10 +74,13 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "person": f"{person.given_name} {person.family_name}, {person.personnummer}"
                   + (" [PROTECTED IDENTITY]" if person.protected_identity else ""),
         "coordinator": who(case.coordinator_id), "fixed_care_contact": who(case.fixed_care_contact_id),
+        "blocks": [f"#{b.id} {b.organisation}'s information closed to the others since {b.placed_at:%Y-%m-%d}"
+                   for b in facts.blocks if b.in_force(now)],
         "consents": [f"#{c.id} {','.join(c.scopes)} given by {c.given_by} ({c.form}) {c.valid_from}"
                      f"–{c.valid_until or ''}{' WITHDRAWN' if c.withdrawn_at else ''}"
                      for c in session.exec(select(Consent).where(Consent.person_id == person.id))],
-        "assessment": None if assessment is None else {
+        "assessment": None if assessment is None else {"withheld": "blocked by the person"}
+        if closed_to_reader(assessment.author_id) else {
             "what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
             "A": assessment.current_status, "R": assessment.recommendation,
             "handling_time": str(assessment.handling_time)},

@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, literal, select, union_all
+from sqlalchemy import and_, case, exists, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -24,7 +24,7 @@ from coordination.domain.vocabulary import ActionStatus, CaseStatus
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue_many
 from coordination.persistence.models import (
-    Action, CareCase, Deviation, Member, Organisation, Sip, SweepNotice,
+    Action, CareCase, ConsentCoverage, Deviation, Member, Organisation, Sip, SweepNotice,
 )
 
 CLASSES = ("due_soon", "due_today", "overdue", "escalated")
@@ -50,7 +50,7 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     started = time.perf_counter()  # the database work starts here
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
-    responsible = aliased(Member)
+    responsible, manager = aliased(Member), aliased(Member)
     open_action = and_(Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
                        Action.due_date != None, Action.due_date <= soon_until)  # noqa: E711
     live_sip = and_(Sip.current == True, CareCase.status.in_([CaseStatus.PLANNED, CaseStatus.ACTIVE]),  # noqa: E712
@@ -61,24 +61,34 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
 
     stamp = literal(now, SweepNotice.created_at.type)
 
+    def told(recipient):
+        # the access policy for notifications, set-based: an active member whose organisation a
+        # consent covers today (the coverage rows come from the same consent rules)
+        return and_(recipient.active == True, covered(CareCase.person_id, recipient.organisation_id, today))  # noqa: E712
+
     def from_actions(klass_expr, recipient, *where):
-        return (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient, CareCase.number,
-                       responsible.role, responsible.organisation_id, stamp)
-                .join(CareCase, CareCase.id == Action.case_id)
-                .join(responsible, responsible.id == Action.responsible_id).where(open_action, *where))
+        query = (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient.id, CareCase.number,
+                        responsible.role, responsible.organisation_id, stamp)
+                 .join(CareCase, CareCase.id == Action.case_id)
+                 .join(responsible, responsible.id == Action.responsible_id))
+        if recipient is manager:
+            query = query.join(manager, manager.id == responsible.manager_id)
+        return query.where(open_action, told(recipient), *where)
 
     def from_sips(klass_expr, recipient, *where):
-        return (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient, CareCase.number,
-                       responsible.role, responsible.organisation_id, stamp)
-                .join(CareCase, CareCase.id == Sip.case_id)
-                .join(responsible, responsible.id == Sip.coordinator_id).where(live_sip, *where))
+        query = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient.id,
+                        CareCase.number, responsible.role, responsible.organisation_id, stamp)
+                 .join(CareCase, CareCase.id == Sip.case_id)
+                 .join(responsible, responsible.id == Sip.coordinator_id))
+        if recipient is manager:
+            query = query.join(manager, manager.id == responsible.manager_id)
+        return query.where(live_sip, told(recipient), *where)
 
-    has_manager = responsible.manager_id != None  # noqa: E711
     sources = [  # each yields the notice columns in SweepNotice order
-        from_actions(klass(Action.due_date), responsible.id),
-        from_actions(literal("escalated"), responsible.manager_id, Action.due_date < escalate_before, has_manager),
-        from_sips(klass(Sip.next_follow_up), responsible.id),
-        from_sips(literal("escalated"), responsible.manager_id, Sip.next_follow_up < escalate_before, has_manager),
+        from_actions(klass(Action.due_date), responsible),
+        from_actions(literal("escalated"), manager, Action.due_date < escalate_before),
+        from_sips(klass(Sip.next_follow_up), responsible),
+        from_sips(literal("escalated"), manager, Sip.next_follow_up < escalate_before),
     ]
     columns = ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
                "organisation_id", "created_at"]
@@ -91,7 +101,8 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
                        SweepNotice.organisation_id))
     new_rows = [tuple(r) for r in session.connection().execute(stmt).fetchall()]  # core path, one fetch
 
-    deviations = _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now)
+    deviations = _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now,
+                                    covered(CareCase.person_id, responsible.organisation_id, today))
     result = SweepResult(deviations=len(deviations),
                          escalations_without_manager=sorted({d.case_number for d in deviations
                                                              if d.manager_id is None}))
@@ -123,17 +134,24 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     return result
 
 
-def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now) -> list:
+def covered(person_id, organisation_id, today):
+    return exists().where(ConsentCoverage.person_id == person_id, ConsentCoverage.organisation_id == organisation_id,
+                          ConsentCoverage.valid_from <= today,
+                          or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))  # noqa: E711
+
+
+def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now, in_consent) -> list:
     """An agreed action or follow-up missed past the grace period is a deviation (avvikelse)
-    for the responsible member's manager; recorded once per item and due date."""
+    for the responsible member's manager; recorded once per item and due date, and only while
+    a consent covers the responsible member's organisation."""
     actions = (select(literal("action"), Action.id, Action.due_date, CareCase.number, responsible.id,
                       responsible.manager_id, literal(now, Deviation.detected_at.type))
                .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
-               .where(open_action, Action.due_date < escalate_before))
+               .where(open_action, Action.due_date < escalate_before, in_consent))
     follow_ups = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, CareCase.number, responsible.id,
                          responsible.manager_id, literal(now, Deviation.detected_at.type))
                   .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
-                  .where(live_sip, Sip.next_follow_up < escalate_before))
+                  .where(live_sip, Sip.next_follow_up < escalate_before, in_consent))
     stmt = (insert(Deviation).from_select(
         ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
         union_all(actions, follow_ups))
