@@ -71,6 +71,13 @@ def rows(table: str, n: int, overdue: int):
         for i in range(n):
             yield (i + 1, i + 1, 1, True, stamp, (i % RECIPIENTS) + 1, "x", "[]",
                    (today + dt.timedelta(days=120)).isoformat())
+    elif table == "consent":
+        for i in range(n):
+            yield (i + 1, i + 1, '["share_information", "sip"]', "person", "oral", "2026-01-01", stamp)
+    elif table == "consentcoverage":  # every organisation may be told: the same rows as before the policy
+        for i in range(n // 10):
+            for org in range(10):
+                yield (i + 1, i + 1, org + 1, "2026-01-01", None)
     elif table == "action":
         late, later = (today - dt.timedelta(days=1)).isoformat(), (today + dt.timedelta(days=90)).isoformat()
         for i in range(n):
@@ -86,6 +93,8 @@ COLUMNS = {
               "protected_identity, residence_hidden_from_guardians",
     "care_case": "id, number, person_id, status, reasons, flagged_for_meeting, seriously_ill, opened_at",
     "sip": "id, case_id, version, current, created_at, coordinator_id, what_matters, other_plans, next_follow_up",
+    "consent": "id, person_id, scopes, given_by, form, valid_from, recorded_at",
+    "consentcoverage": "person_id, consent_id, organisation_id, valid_from, valid_until",
     "action": "id, case_id, sip_id, description, responsible_id, handling_time, status, due_date, "
               "follow_up_date, created_at",
 }
@@ -95,7 +104,7 @@ def seed(url: str, actions: int, overdue: int) -> float:
     started = time.perf_counter()
     cases = max(1, -(-actions // ACTIONS_PER_CASE))
     sizes = {"organisation": 10, "member": RECIPIENTS, "person": cases, "care_case": cases, "sip": cases,
-             "action": actions}
+             "consent": cases, "consentcoverage": cases * 10, "action": actions}
     engine = get_engine(url)
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
@@ -120,7 +129,8 @@ def seed(url: str, actions: int, overdue: int) -> float:
 
 
 def hand_written_sql(url: str) -> float:
-    """The floor: one INSERT ... SELECT of the notices, one grouped INSERT of the digests."""
+    """The floor: one INSERT ... SELECT of the notices (with the access policy's consent coverage and
+    active-member filter, as the sweep applies it), one grouped INSERT of the digests."""
     engine = get_engine(url)
     pg = engine.dialect.name == "postgresql"
     today = NOW.in_timezone("Europe/Stockholm").date()
@@ -141,9 +151,12 @@ def hand_written_sql(url: str) -> float:
                             WHEN a.due_date = {cast_date} THEN 'due_today' ELSE 'due_soon' END,
                        m.id, c.number, m.role, m.organisation_id, :now
                 FROM action a JOIN member m ON m.id = a.responsible_id JOIN care_case c ON c.id = a.case_id
-                WHERE a.status IN ('planned', 'assigned') AND a.due_date <= :cutoff
-            """), {"today": today.isoformat(), "cutoff": cutoff if not pg else today + dt.timedelta(days=4),
-                   "now": now})
+                WHERE a.status IN ('planned', 'assigned') AND a.due_date <= :cutoff AND m.active
+                  AND EXISTS (SELECT 1 FROM consentcoverage cc WHERE cc.person_id = c.person_id
+                              AND cc.organisation_id = m.organisation_id AND cc.valid_from <= {cast_date}
+                              AND (cc.valid_until IS NULL OR cc.valid_until >= {cast_date}))
+            """), {"today": today.isoformat() if not pg else today,
+                   "cutoff": cutoff if not pg else today + dt.timedelta(days=4), "now": now})
             conn.execute(text(f"""
                 INSERT INTO outbox (key, kind, member_id, subject, body, status, attempts, created_at,
                                     next_attempt_at)

@@ -116,6 +116,8 @@ BYPASSES = {  # what review found open, each refused now: (command, rule)
     "an action for a member of an organisation the consent does not name": (
         ["action", "add", "K-2026-0001", "--by", "hc-dsk1", "--responsible", "soc-bih", "--description", "x",
          "--handling-time", "next_day"], "consent"),
+    "the record of a person who recorded no consent": (["case", "show", "K-2026-0013", "--by", "hsv-ssk2"],
+                                                        "consent"),
     "the agenda to someone outside the team": (["meeting", "agenda", "norrby", "norrby-weekly", "--by", "bkl-ssk"],
                                                "care_relationship"),
 }
@@ -192,3 +194,38 @@ def test_truncating_the_audit_log_is_refused_on_postgresql(pg_url):
             conn.execute(text("TRUNCATE auditevent CASCADE"))
     with unit_of_work(pg_url) as s:
         assert len(s.exec(select(AuditEvent)).all()) == 1
+
+
+def test_the_agenda_describes_a_case_only_to_organisations_the_consent_covers(sqlite_url, example_data):
+    load_area(sqlite_url, example_data)
+    assert cli(sqlite_url, "identify").returncode == 0  # every case is flagged for the meeting
+    planned_area = sqlite_url
+
+    def lines(by):
+        result = cli(planned_area, "meeting", "agenda", "norrby", "norrby-weekly", "--by", by)
+        assert result.returncode == 0, result.stderr
+        return {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("- K-")}
+
+    nurse, therapist = lines("hc-dsk1"), lines("rehab-at")
+    # Alva (placed child): her guardian's consent names hc-norrby and soc-norrby only
+    alva = "K-2026-0019"
+    assert "consent needed" not in nurse[alva] and "consent needed" in therapist[alva]
+    assert any("consent needed" not in line for line in therapist.values())  # positive control
+    with unit_of_work(planned_area) as s:
+        reads = s.exec(select(AuditEvent).where(AuditEvent.record_type == "agenda",
+                                                AuditEvent.person_id != None)).all()  # noqa: E711
+    assert {e.record_id for e in reads if e.actor == "hc-dsk1"} >= {alva}
+    assert alva not in {e.record_id for e in reads if e.actor == "rehab-at"}
+
+
+def test_a_database_error_carries_no_bound_values(sqlite_url):
+    from sqlalchemy.exc import IntegrityError
+
+    from coordination.persistence.models import Organisation
+    with unit_of_work(sqlite_url) as s:
+        s.add(Organisation(code="hc", name="HC", organiser="region", unit_type="health_centre"))
+    with pytest.raises(IntegrityError) as err:
+        with unit_of_work(sqlite_url) as s:
+            s.add(Organisation(code="hc", name="Secret Name 19390512-5344", organiser="region",
+                               unit_type="health_centre"))
+    assert "19390512-5344" not in str(err.value) and "hidden" in str(err.value)
