@@ -10,3 +10,32 @@ DEFAULT_DATABASE_URL = "sqlite:///coordination.db"
 
 def database_url() -> str:
     return os.environ.get("COORDINATION_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+DEFAULT_WEB_URL = "http://127.0.0.1:8000"
+
+
+def web_url() -> str:
+    """The workspace's public address, for links in notifications (behind a proxy: its https URL)."""
+    return (os.environ.get("COORDINATION_WEB_URL") or DEFAULT_WEB_URL).rstrip("/")
+
+
+def web_secret() -> str | None:
+    """Signs sign-in links; unset in embedded mode, where one is made and kept in the database."""
+    return os.environ.get("COORDINATION_WEB_SECRET") or None
+
+
+def session_idle():
+    import datetime as dt
+
+    return dt.timedelta(minutes=int(os.environ.get("COORDINATION_SESSION_IDLE_MINUTES") or 30))
+
+
+def oidc() -> dict | None:
+    """OpenID Connect sign-in (production): the issuer, the client, and the claim naming the member."""
+    issuer = os.environ.get("COORDINATION_OIDC_ISSUER")
+    if not issuer:
+        return None
+    return {"issuer": issuer.rstrip("/"), "client_id": os.environ.get("COORDINATION_OIDC_CLIENT_ID", ""),
+            "client_secret": os.environ.get("COORDINATION_OIDC_CLIENT_SECRET", ""),
+            "claim": os.environ.get("COORDINATION_OIDC_MEMBER_CLAIM") or "sub"}

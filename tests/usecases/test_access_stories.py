@@ -50,10 +50,10 @@ def test_withdrawal_cancels_pending_messages_and_the_sweep_tells_nothing_more(db
         deviations_before = _deviations(greta_case)
         run(at(2026, 11, 27))  # a week later: everything of hers is overdue past the grace period
         deliver_pending(now=at(2026, 11, 27, 9))
-        bodies = [json.dumps(m) for m in http.received]
-        withdrawals = [b for b in bodies if "consent withdrawn" in b]
+        bodies = [json.dumps(m, ensure_ascii=False) for m in http.received]
+        withdrawals = [b for b in bodies if "samtycket återkallat" in b]
         assert len(withdrawals) == told  # told once, with the case number only
-        assert not [b for b in bodies if greta_case in b and "consent withdrawn" not in b]
+        assert not [b for b in bodies if greta_case in b and "samtycket återkallat" not in b]
         assert any("K-2026-0001" in b for b in bodies)  # positive control: the other case goes on
         with unit_of_work() as s:
             assert not s.exec(select(SweepNotice).where(SweepNotice.case_number == greta_case,

@@ -109,8 +109,9 @@ def test_digest_says_what_when_who_and_how_but_not_who_the_person_is(db_url, exa
     world(db_url, example_data, pnrs=("19830407-8309",))  # protected identity
     run(at(2026, 11, 20))
     [digest] = [d for d in digests() if code(d.member_id) == "rehab-at"]
-    assert "K-2026-0017" in digest.body and "action" in digest.body and "2026-11-17" in digest.body
-    assert "occupational therapist" in digest.body and "coordination action done" in digest.body
+    # Swedish by default: what, which case, when, the responsible role, and a link to the item
+    assert "K-2026-0017" in digest.body and "åtgärd 1" in digest.body and "2026-11-17" in digest.body
+    assert "arbetsterapeut" in digest.body and "/actions/1\n" in digest.body
     for secret in personal_strings(example_data):
         assert secret not in digest.body + digest.subject
 
@@ -131,6 +132,6 @@ def test_parallel_sweeps_on_postgresql_send_each_digest_once(pg_url, example_dat
         with unit_of_work() as s:
             rows = s.exec(select(Outbox)).all()
         assert len(http.received) == len(rows)  # every row, digests included, arrived exactly once
-        digest_titles = [m["title"] for m in http.received if m["title"].startswith("Coordination:")]
+        digest_titles = [m["title"] for m in http.received if m["title"].startswith("Samordning:")]
         assert len(digest_titles) == len(digests()) > 0
         assert all(d.status == "sent" for d in digests())

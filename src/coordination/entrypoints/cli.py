@@ -440,11 +440,45 @@ def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = Tru
 
 
 @app.command()
-def serve() -> None:
-    """Serve the scheduled flows in this process (embedded mode)."""
+def serve(web: Annotated[bool, typer.Option("--web/--no-web", help="Also serve the staff workspace.")] = True,
+          port: Annotated[int, typer.Option(help="The workspace's port.")] = 8000) -> None:
+    """Serve the scheduled flows in this process (embedded mode), and the workspace beside them."""
     from coordination.flows.deployments import serve_all
 
+    if web:
+        import threading
+
+        threading.Thread(target=_run_web, args=("127.0.0.1", port), daemon=True, name="workspace").start()
+        _say(f"workspace: {settings.web_url()} (sign in with your member code)")
     serve_all()
+
+
+@app.command()
+def web(host: Annotated[str, typer.Option(help="Address to listen on (behind a TLS proxy in production).")]
+        = "127.0.0.1", port: Annotated[int, typer.Option(help="Port.")] = 8000) -> None:
+    """Serve the staff workspace (sign in, my items, the case page, forms)."""
+    load_notifications()  # a bad configuration is refused before the workspace starts
+    _say(f"workspace: {settings.web_url()} (listening on {host}:{port})")
+    _run_web(host, port)
+
+
+def _run_web(host: str, port: int) -> None:
+    import uvicorn
+
+    from coordination.entrypoints.web import create_app
+
+    # access logs would print every URL; URLs hold ids only, but keep the console for errors
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command("signin-link")
+def signin_link(member: Annotated[str, typer.Argument(help="Member code.")]) -> None:
+    """Print a one-time sign-in link for a member (an administrator's help desk tool)."""
+    from coordination.usecases.signin import create_link
+
+    with unit_of_work() as session:
+        url = create_link(session, member_by_code(session, member, field="member"), now=now_utc())
+    _say(url)
 
 
 @app.command()

@@ -12,18 +12,31 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from coordination.domain.vocabulary import OutboxStatus
-from coordination.notifications.templates import Message
-from coordination.persistence.models import Outbox
+from sqlalchemy import select
+
+from coordination.notifications.templates import Draft, Message
+from coordination.persistence.models import Member, Outbox
 
 
 def event_key(*parts: object) -> str:
     return ":".join(str(p) for p in parts)
 
 
-def enqueue(session: Session, *, key: str, message: Message, member_id: int | None,
+def _locales(session: Session, member_ids) -> dict[int, str]:
+    ids = {m for m in member_ids if m is not None}
+    return dict(session.execute(select(Member.id, Member.locale).where(Member.id.in_(ids))).all()) if ids else {}
+
+
+def _in_language(message: Message | Draft, locale: str | None) -> Message:
+    return message.message(locale) if isinstance(message, Draft) else message
+
+
+def enqueue(session: Session, *, key: str, message: Message | Draft, member_id: int | None,
             case_number: str | None, now: dt.datetime, target: str | None = None) -> bool:
     """Queue one message for a member (or, with `target`, for a channel such as
-    'tag:operations'); True if it is new, False if this event was already queued."""
+    'tag:operations'); True if it is new, False if this event was already queued. A draft
+    is written in the member's language."""
+    message = _in_language(message, _locales(session, [member_id]).get(member_id))
     values = dict(key=key, kind=message.kind, member_id=member_id, target=target, case_number=case_number,
                   subject=message.subject, body=message.body, status=OutboxStatus.PENDING, attempts=0,
                   created_at=now, next_attempt_at=now)
@@ -34,11 +47,14 @@ def enqueue(session: Session, *, key: str, message: Message, member_id: int | No
     return session.execute(stmt).scalar_one_or_none() is not None
 
 
-def enqueue_many(session: Session, rows: list[tuple[str, Message, int | None, str | None]],
+def enqueue_many(session: Session, rows: list[tuple[str, Message | Draft, int | None, str | None]],
                  *, now: dt.datetime) -> None:
-    """Queue many messages (key, message, member id, case number) in one statement."""
+    """Queue many messages (key, message, member id, case number) in one statement; drafts in
+    each member's language."""
     if not rows:
         return
+    locales = _locales(session, [r[2] for r in rows])
+    rows = [(key, _in_language(m, locales.get(member_id)), member_id, case) for key, m, member_id, case in rows]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = [dict(key=key, kind=m.kind, member_id=member_id, case_number=case_number, subject=m.subject,

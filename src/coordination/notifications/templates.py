@@ -1,16 +1,21 @@
 """Message texts. They say what, which case number, when due, who is responsible by role
 and where to look — never who the person is, and no health detail. Inputs are therefore
-limited to case numbers, ids, roles, dates and kinds."""
+limited to case numbers, ids, roles, dates and kinds.
+
+A template is a `Draft`: its text is rendered in the recipient's language (Swedish by default)
+when the outbox row is written, through the Babel catalogs in `coordination/i18n`. Every line
+that concerns an item carries a link into the workspace, with ids only in the URL."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from coordination import settings
 from coordination.domain.vocabulary import HandlingTime, Role
-
-LOOK = "Details are in the coordination record for the case number (`coordination case show {case}`)."
+from coordination.i18n import Texts
 
 
 @dataclass(frozen=True)
@@ -20,46 +25,99 @@ class Message:
     body: str
 
 
-def _role(role: Role | str) -> str:
-    return str(role).replace("_", " ")
+@dataclass(frozen=True)
+class Draft:
+    """A message not yet in a language: `render` writes it for one recipient's locale."""
+
+    kind: str
+    render: Callable[[Texts], tuple[str, str]]
+
+    def message(self, locale: str | None) -> Message:
+        subject, body = self.render(Texts(locale))
+        return Message(self.kind, subject, body)
 
 
-def case_flagged(case: str) -> Message:
-    return Message("case_flagged", f"{case}: identified for coordination",
-                   f"Case {case} meets the identification criteria and is flagged for the next "
-                   f"coordination meeting. Obtain and document consent before information is shared.\n"
-                   + LOOK.format(case=case))
+def link(path: str) -> str:
+    return f"{settings.web_url()}{path}"
+
+
+def case_link(case: str) -> str:
+    return link(f"/cases/{case}")
+
+
+def action_link(action_id: int) -> str:
+    return link(f"/actions/{action_id}")
+
+
+def role_name(t: Texts, role: Role | str) -> str:
+    return t.gettext(ROLE_NAMES.get(str(role), str(role).replace("_", " ")))
+
+
+def _look(t: Texts, case: str) -> str:
+    return t.gettext("Open the case in the workspace: %(url)s", url=case_link(case))
+
+
+def case_flagged(case: str) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: identified for coordination", case=case),
+                t.gettext("Case %(case)s meets the identification criteria and is flagged for the next "
+                          "coordination meeting. Obtain and document consent before information is shared.",
+                          case=case) + "\n\n" + _look(t, case))
+    return Draft("case_flagged", render)
 
 
 def sip_created(case: str, version: int, coordinator_role: Role, next_follow_up: dt.date,
-                revised: bool = False) -> Message:
-    what = f"SIP version {version} was revised" if revised else "a SIP was drawn up"
-    return Message("sip_revised" if revised else "sip_created",
-                   f"{case}: SIP v{version}, follow-up {next_follow_up.isoformat()}",
-                   f"For case {case}, {what}; you are a participant. Coordinator: {_role(coordinator_role)}. "
-                   f"Next follow-up: {next_follow_up.isoformat()}.\n" + LOOK.format(case=case))
+                revised: bool = False) -> Draft:
+    def render(t: Texts):
+        what = (t.gettext("version %(version)s of the SIP was drawn up after a follow-up", version=version)
+                if revised else t.gettext("a SIP was drawn up"))
+        return (t.gettext("%(case)s: SIP version %(version)s, follow-up %(date)s", case=case, version=version,
+                          date=t.iso_date(next_follow_up)),
+                t.gettext("For case %(case)s, %(what)s; you are a participant.", case=case, what=what) + "\n"
+                + t.gettext("Coordinator: %(role)s.", role=role_name(t, coordinator_role)) + "\n"
+                + t.gettext("Next follow-up: %(date)s.", date=t.iso_date(next_follow_up)) + "\n\n" + _look(t, case))
+    return Draft("sip_revised" if revised else "sip_created", render)
 
 
 def action_assigned(case: str, action_id: int, handling_time: HandlingTime, due: dt.date | None,
-                    follow_up: dt.date, responsible_role: Role) -> Message:
-    due_text = due.isoformat() if due else "when needed"
-    return Message("action_assigned", f"{case}: action {action_id} due {due_text}",
-                   f"Action {action_id} in case {case} is assigned to you ({_role(responsible_role)}). "
-                   f"Handling time: {_role(handling_time)}; due: {due_text}; follow-up: {follow_up.isoformat()}.\n"
-                   f"Mark it done with `coordination action done {action_id} --by YOUR-CODE`.\n"
-                   + LOOK.format(case=case))
+                    follow_up: dt.date, responsible_role: Role) -> Draft:
+    def render(t: Texts):
+        due_text = t.iso_date(due) if due else t.gettext("when needed")
+        return (t.gettext("%(case)s: action %(id)s due %(due)s", case=case, id=action_id, due=due_text),
+                t.gettext("Action %(id)s in case %(case)s is assigned to you (%(role)s).", id=action_id, case=case,
+                          role=role_name(t, responsible_role)) + "\n"
+                + t.gettext("Handling time: %(time)s. Due: %(due)s. Follow-up: %(follow_up)s.",
+                            time=t.gettext(HANDLING_TIMES[str(handling_time)]), due=due_text,
+                            follow_up=t.iso_date(follow_up)) + "\n\n"
+                + t.gettext("See it and mark it done: %(url)s", url=action_link(action_id)))
+    return Draft("action_assigned", render)
 
 
-def case_closed(case: str) -> Message:
-    return Message("case_closed", f"{case}: closed after follow-up",
-                   f"The follow-up of case {case} found that the coordinated needs are met; the case "
-                   f"and its SIP are closed and open actions were cancelled.\n" + LOOK.format(case=case))
+def case_closed(case: str) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: closed after follow-up", case=case),
+                t.gettext("The follow-up of case %(case)s found that the coordinated needs are met; the case "
+                          "and its SIP are closed and open actions were cancelled.", case=case)
+                + "\n\n" + _look(t, case))
+    return Draft("case_closed", render)
 
 
-def consent_withdrawn(case: str) -> Message:
-    return Message("consent_withdrawn", f"{case}: consent withdrawn — stop sharing",
-                   f"Consent for case {case} was withdrawn. From now on no information may be shared "
-                   f"between organisations and the SIP may not be continued.\n" + LOOK.format(case=case))
+def consent_withdrawn(case: str) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: consent withdrawn, stop sharing", case=case),
+                t.gettext("Consent for case %(case)s was withdrawn. From now on no information may be shared "
+                          "between organisations and the SIP may not be continued.", case=case))
+    return Draft("consent_withdrawn", render)
+
+
+def signin_link(url: str, locale: str | None = None) -> Draft:
+    del locale  # rendered in the recipient's language by the outbox like every message
+
+    def render(t: Texts):
+        return (t.gettext("Your sign-in link to the coordination workspace"),
+                t.gettext("Open this link to sign in. It works once and for 15 minutes:") + "\n" + url + "\n\n"
+                + t.gettext("If you did not ask to sign in, you can ignore this message."))
+    return Draft("signin_link", render)
 
 
 class DigestItem(NamedTuple):
@@ -73,26 +131,99 @@ class DigestItem(NamedTuple):
     responsible_role: str
 
 
-_CLASS_TEXT = {"escalated": "ESCALATED (overdue past the grace period)", "overdue": "OVERDUE",
-               "due_today": "due today", "due_soon": "due soon"}
-_RANK = {k: i for i, k in enumerate(_CLASS_TEXT)}
-_SHORT = {"escalated": "escalated", "overdue": "overdue", "due_today": "due today", "due_soon": "due soon"}
+CLASSES = ("escalated", "overdue", "due_today", "due_soon")
+_RANK = {k: i for i, k in enumerate(CLASSES)}
+def N_(message: str) -> str:
+    """Marks a text for the catalog; it is translated where it is shown."""
+    return message
 
 
-def digest(items) -> Message:
-    """One message per recipient per sweep, most urgent first."""
-    items = sorted(items, key=lambda i: (_RANK[i.klass], i.due_date, i.case_number, i.item_id))
-    counts = dict.fromkeys(_CLASS_TEXT, 0)
-    lines = []
-    for i in items:
-        counts[i.klass] += 1
-        if i.item_kind == "action":
-            what, how = f"action {i.item_id}", f"mark done: `coordination action done {i.item_id} --by YOUR-CODE`"
-        else:
-            what, how = "SIP follow-up", f"record it: `coordination follow-up {i.case_number} --by YOUR-CODE ...`"
-        lines.append(f"- {i.case_number} · {what} · {_CLASS_TEXT[i.klass]} {i.due_date} · "
-                     f"responsible: {i.responsible_role.replace('_', ' ')} · {how}")
-    summary = ", ".join(f"{n} {_SHORT[k]}" for k, n in counts.items() if n)
-    body = "\n".join([f"Coordination items for you ({summary}):", "", *lines, "",
-                      "Details are in the coordination record for each case number (`coordination case show CASE`)."])
-    return Message("digest", f"Coordination: {summary}", body)
+CLASS_NAMES = {"escalated": N_("escalated (overdue past the grace period)"), "overdue": N_("overdue"),
+               "due_today": N_("due today"), "due_soon": N_("due soon")}
+HANDLING_TIMES = {"urgent": N_("urgent (same day)"), "next_day": N_("next day"),
+                  "next_working_day": N_("next working day"), "when_needed": N_("when needed")}
+ROLE_NAMES = {"nurse": N_("nurse"), "district_nurse": N_("district nurse"),
+              "occupational_therapist": N_("occupational therapist"), "physiotherapist": N_("physiotherapist"),
+              "needs_assessor": N_("needs assessor"), "unit_manager": N_("unit manager"),
+              "home_help_coordinator": N_("home help coordinator"), "doctor": N_("doctor"), "mas": N_("MAS"),
+              "mar": N_("MAR"), "mla": N_("MLA"), "social_secretary": N_("social secretary"),
+              "log_reviewer": N_("log reviewer")}
+
+
+TERMS = {  # stored values -> the words staff read (translated through the catalog)
+    "case_status": {"identified": N_("identified"), "consented": N_("consent recorded"), "assessed": N_("assessed"),
+                    "planned": N_("planned"), "active": N_("active"), "closed": N_("closed")},
+    "action_status": {"planned": N_("planned"), "assigned": N_("assigned"), "done": N_("done"),
+                      "cancelled": N_("cancelled")},
+    "scope": {"share_information": N_("share information"), "sip": N_("SIP"),
+              "involve_relatives": N_("involve relatives")},
+    "given_by": {"person": N_("the person"), "guardian": N_("a guardian")},
+    "form": {"oral": N_("oral"), "written": N_("written")},
+}
+
+
+def term(t: Texts, kind: str, value: str) -> str:
+    return t.gettext(TERMS[kind].get(value, value))
+
+
+def sort_items(items):
+    return sorted(items, key=lambda i: (_RANK[i.klass], i.due_date, i.case_number, i.item_id))
+
+
+def digest(items) -> Draft:
+    """One message per recipient per sweep, most urgent first; a line per item with its link."""
+    items = sort_items(items)
+
+    def render(t: Texts):
+        counts = {k: sum(i.klass == k for i in items) for k in CLASSES}
+        summary = ", ".join(f"{n} {t.gettext(CLASS_NAMES[k]).split(' (')[0]}" for k, n in counts.items() if n)
+        lines = []
+        for i in items:
+            if i.item_kind == "action":
+                what, url = t.gettext("action %(id)s", id=i.item_id), action_link(i.item_id)
+            else:
+                what, url = t.gettext("SIP follow-up"), case_link(i.case_number) + "#follow-up"
+            lines.append(t.gettext("%(case)s, %(what)s: %(class)s %(date)s (responsible: %(role)s)",
+                                   case=i.case_number, what=what, **{"class": t.gettext(CLASS_NAMES[i.klass])},
+                                   date=t.iso_date(i.due_date), role=role_name(t, i.responsible_role)))
+            lines.append(f"  {url}")
+        body = "\n".join([t.gettext("Your coordination items (%(summary)s):", summary=summary), "", *lines, "",
+                          t.gettext("All your items: %(url)s", url=link("/"))])
+        return t.gettext("Coordination: %(summary)s", summary=summary), body
+    return Draft("digest", render)
+
+
+class AgendaCounts(NamedTuple):
+    discharge: int
+    at_risk: int
+    ongoing: int
+    need_sip: int
+    consent_needed: int
+
+
+def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, end: dt.time, timezone: str,
+                    moved_from: dt.date | None, join_url: str, leader: tuple[str, str] | None,
+                    counts: AgendaCounts) -> Draft:
+    """The invitation (`prepare`) or the reminder (`remind`) of one coordination meeting."""
+    def render(t: Texts):
+        when = f"{t.iso_date(day)} {start:%H:%M}–{end:%H:%M} ({timezone})"
+        moved = (" " + t.gettext("(moved from %(date)s for a holiday)", date=t.iso_date(moved_from))
+                 if moved_from else "")
+        leader_text = (f"{role_name(t, leader[0])} ({leader[1]})" if leader
+                       else t.gettext("not appointed (no active member)"))
+        common = (t.gettext("Join digitally: %(link)s", link=join_url) + "\n"
+                  + t.gettext("Meeting leader: %(leader)s.", leader=leader_text))
+        if step == "remind":
+            return (t.gettext("Reminder: coordination meeting %(when)s", when=when),
+                    t.gettext("The coordination meeting of %(team)s starts %(when)s", team=team_name, when=when)
+                    + moved + ".\n" + common)
+        return (t.gettext("Coordination meeting %(when)s", when=when),
+                t.gettext("You are invited to the coordination meeting of %(team)s on %(when)s", team=team_name,
+                          when=when) + moved + ".\n" + common + "\n"
+                + t.gettext("Agenda: %(discharge)s at discharge, %(at_risk)s at risk, %(ongoing)s ongoing, "
+                            "%(need_sip)s needing a SIP; consent needed for %(consent)s.",
+                            discharge=counts.discharge, at_risk=counts.at_risk, ongoing=counts.ongoing,
+                            need_sip=counts.need_sip, consent=counts.consent_needed) + "\n"
+                + t.gettext("Describe each person in SBAR and share it in the team before the meeting.") + "\n"
+                + t.gettext("Your items and cases: %(url)s", url=link("/")))
+    return Draft("meeting_invitation" if step == "prepare" else "meeting_reminder", render)

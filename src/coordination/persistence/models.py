@@ -49,6 +49,9 @@ class MemberBase(SQLModel):
     active: bool = True
     # apprise URLs, `env:VARIABLE` references to them, or `tag:NAME`; secrets stay in the env
     notify: list[str] = Field(default_factory=list, sa_type=JSON)
+    locale: str = Field(default="sv", max_length=8)  # the language of the member's pages and messages
+    # what the identity provider asserts about the member (e.g. an HSA-id), for OpenID Connect sign-in
+    identity: str | None = Field(default=None, unique=True, max_length=128)
 
 
 class Member(MemberBase, table=True):
@@ -215,6 +218,7 @@ class Action(SQLModel, table=True):
     created_at: dt.datetime = _utc()
     assigned_at: dt.datetime | None = _utc(default=None)
     completed_at: dt.datetime | None = _utc(default=None)
+    completion_note: str | None = None
 
 
 class FollowUp(SQLModel, table=True):
@@ -339,3 +343,49 @@ class ConsentCoverage(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
     valid_from: dt.date
     valid_until: dt.date | None = None
+
+
+class ReturnReport(SQLModel, table=True):
+    """Återrapportering (SBAR, Bilaga 2): who reported back on the handover, when, and what."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    reported_on: dt.date
+    reporter_name: str
+    profession: str
+    text: str
+    recorded_by_id: int = Field(foreign_key="member.id")
+    recorded_at: dt.datetime = _utc()
+
+
+# --- the staff workspace -----------------------------------------------------------------
+
+class SignInLink(SQLModel, table=True):
+    """A one-time sign-in link; only the SHA-256 of its secret part is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    next_path: str = "/"
+    created_at: dt.datetime = _utc()
+    expires_at: dt.datetime = _utc()
+    used_at: dt.datetime | None = _utc(default=None)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in member's session, server-side so that it can be revoked; the id is the
+    SHA-256 of the cookie's value."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    csrf: str
+    created_at: dt.datetime = _utc()
+    last_seen_at: dt.datetime = _utc()
+    revoked_at: dt.datetime | None = _utc(default=None)
+
+
+class AppSecret(SQLModel, table=True):
+    """Secrets the installation makes for itself in embedded mode (the workspace's signing key)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    value: str

@@ -70,7 +70,8 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     return len(planned)
 
 
-def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.datetime) -> str:
+def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.datetime,
+                    note: str | None = None) -> str:
     action = session.get(Action, action_id)
     if action is None:
         raise NotFound(f"unknown action {action_id}", record=f"action {action_id}", field="action",
@@ -81,6 +82,7 @@ def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.d
         raise RuleViolation(f"is already {action.status}", record=f"action {action_id}", field="status",
                             hint="nothing to do")
     action.status, action.completed_at = ActionStatus.DONE, now
+    action.completion_note = (note or "").strip() or None
     session.add(action)
     audit(session, actor, "complete", "action", action.id, now=now, person_id=case.person_id)
     return case.number

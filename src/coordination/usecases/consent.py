@@ -174,8 +174,9 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
                                                       SweepNotice.case_number.not_in(numbers))
                             .order_by(SweepNotice.id)).all()
         if rest:
+            locale = session.get(Member, recipient_id).locale
             message = templates.digest([templates.DigestItem(n.item_kind, n.item_id, n.case_number, n.due_date,
-                                                             n.klass, n.responsible_role) for n in rest])
+                                                             n.klass, n.responsible_role) for n in rest]).message(locale)
             digest.subject, digest.body = message.subject, message.body
         else:
             digest.status, digest.cancel_reason = OutboxStatus.CANCELLED, reason

@@ -15,7 +15,7 @@ from coordination.domain.access import Purpose, shared_consent
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason
 from coordination.errors import AccessDenied
 from coordination.notifications.outbox import enqueue_many
-from coordination.notifications.templates import Message
+from coordination.notifications import templates
 from coordination.persistence.models import (
     Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
 )
@@ -135,23 +135,13 @@ def prepare_meeting(session: Session, actor: Actor, *, team_name: str, organisat
     items = m.build_agenda(facts, details=False)
     title = f"{team_name}: coordination meeting {occ.date} {occ.start:%H:%M}"
     markdown = m.agenda_markdown(title, items)
-    leader_text = f"{leader.role.replace('_', ' ')} ({leader.code})" if leader else "not appointed (no active member)"
-    when = f"{occ.date} {occ.start:%H:%M}–{occ.end:%H:%M} ({series.timezone})"
-    moved = f" (moved from {occ.regular} for a holiday)" if occ.moved else ""
     consent_needed = sum(not c.consented for c in (*facts.discharge, *facts.at_risk))
-    if step == "prepare":
-        message = Message("meeting_invitation", f"Coordination meeting {when}",
-                          f"You are invited to the coordination meeting of {team_name} on {when}{moved}.\n"
-                          f"Join digitally: {series.link}\nMeeting leader: {leader_text}.\n"
-                          f"Agenda: {len(facts.discharge)} discharge case(s), {len(facts.at_risk)} at-risk case(s), "
-                          f"{len(facts.ongoing)} ongoing case(s), {len(facts.need_sip)} needing a SIP; "
-                          f"consent needed for {consent_needed}.\n"
-                          f"Describe each person in SBAR and share it in the team before the meeting. "
-                          f"The agenda: `coordination meeting agenda {series.team} {series.id} --by YOUR-CODE`.")
-    else:
-        message = Message("meeting_reminder", f"Reminder: coordination meeting {when}",
-                          f"The coordination meeting of {team_name} starts {when}{moved}.\n"
-                          f"Join digitally: {series.link}\nMeeting leader: {leader_text}.")
+    counts = templates.AgendaCounts(len(facts.discharge), len(facts.at_risk), len(facts.ongoing),
+                                    len(facts.need_sip), consent_needed)
+    message = templates.meeting_message(
+        step, team_name=team_name, day=occ.date, start=occ.start, end=occ.end, timezone=series.timezone,
+        moved_from=occ.regular if occ.moved else None, join_url=series.link,
+        leader=(leader.role, leader.code) if leader else None, counts=counts)
     rows = [(f"meeting:{series.id}:{occ.date}:{step}:{mm.id}", message, mm.id, None)
             for code, mm in sorted(members.items()) if mm.active]
     enqueue_many(session, rows, now=now)

@@ -8,9 +8,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from coordination.persistence.models import (
-    Action, Assessment, CareCase, Consent, FollowUp, Member, Outbox, Person, Sip, SipParticipant,
+    Action, Assessment, CareCase, Consent, FollowUp, Member, Outbox, Person, ReturnReport, Sip, SipParticipant,
 )
 from coordination.domain import access as policy
+from coordination.domain import disclosure
 from coordination.domain.access import Purpose
 from coordination.domain.calendar import local_date
 from coordination.persistence.models import Organisation
@@ -59,7 +60,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
 
     def who(member_id):
         m = members.get(member_id)
-        return f"{m.name} ({m.role}, {m.code})" if m else None
+        return {"name": m.name, "role": str(m.role), "code": m.code} if m else None
 
     sips = session.exec(select(Sip).where(Sip.case_id == case.id).order_by(Sip.version)).all()
     current = next((s for s in sips if s.current), None)
@@ -68,30 +69,51 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     assessment = session.exec(select(Assessment).where(Assessment.case_id == case.id)
                               .order_by(Assessment.id.desc())).first()
     audit(session, actor, "read", "case", case.number, now=now, person_id=person.id)
+    view = disclosure.PersonView(person.personnummer, f"{person.given_name} {person.family_name}", person.address,
+                                 person.phone, person.protected_identity, person.residence_hidden_from_guardians)
+
+    def sip_view(sip: Sip) -> dict:
+        return {"version": sip.version, "created_at": sip.created_at.isoformat(),
+                "next_follow_up": sip.next_follow_up.isoformat(), "coordinator": who(sip.coordinator_id),
+                "what_matters": sip.what_matters, "plan_b": sip.plan_b, "other_plans": sip.other_plans}
+
     return {
         "case": case.number, "status": str(case.status), "reasons": case.reasons,
         "flagged_for_meeting": case.flagged_for_meeting,
-        "person": f"{person.given_name} {person.family_name}, {person.personnummer}"
-                  + (" [PROTECTED IDENTITY]" if person.protected_identity else ""),
+        "person": f"{view.name}, {view.personnummer}" + (" [PROTECTED IDENTITY]" if view.protected_identity else ""),
+        "contact": {"address": disclosure.shareable(view).address, "phone": disclosure.shareable(view).phone},
+        "warnings": disclosure.warnings(view), "protected_identity": view.protected_identity,
+        "residence_hidden_from_guardians": view.residence_hidden_from_guardians,
         "coordinator": who(case.coordinator_id), "fixed_care_contact": who(case.fixed_care_contact_id),
         "blocks": [f"#{b.id} {b.organisation}'s information closed to the others since {b.placed_at:%Y-%m-%d}"
                    for b in facts.blocks if b.in_force(now)],
-        "consents": [f"#{c.id} {','.join(c.scopes)} given by {c.given_by} ({c.form}) {c.valid_from}"
-                     f"–{c.valid_until or ''}{' WITHDRAWN' if c.withdrawn_at else ''}"
+        "consents": [{"id": c.id, "scopes": list(c.scopes), "given_by": str(c.given_by), "form": str(c.form),
+                      "valid_from": c.valid_from.isoformat(),
+                      "valid_until": c.valid_until.isoformat() if c.valid_until else None,
+                      "withdrawn": c.withdrawn_at is not None}
                      for c in session.exec(select(Consent).where(Consent.person_id == person.id))],
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
         if closed_to_reader(assessment.author_id) else {
             "what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
             "A": assessment.current_status, "R": assessment.recommendation,
-            "handling_time": str(assessment.handling_time)},
-        "sip": None if current is None else {
-            "version": current.version, "next_follow_up": current.next_follow_up.isoformat(),
-            "coordinator": who(current.coordinator_id), "participants": [who(m) for m in participants],
-            "plan_b": current.plan_b, "other_plans": current.other_plans,
-            "earlier_versions": [s.version for s in sips if not s.current]},
-        "actions": [f"#{a.id} [{a.status}] {a.description} — {who(a.responsible_id)}; "
-                    f"due {a.due_date or 'when needed'}; follow-up {a.follow_up_date}"
+            "handling_time": str(assessment.handling_time), "author": who(assessment.author_id)},
+        "sip": None if current is None else sip_view(current) | {
+            "participants": [who(m) for m in participants],
+            "earlier_versions": [sip_view(s) for s in reversed(sips) if not s.current]},
+        "actions": [{"id": a.id, "status": str(a.status), "description": a.description,
+                     "responsible": who(a.responsible_id), "responsible_id": a.responsible_id,
+                     "handling_time": str(a.handling_time),
+                     "due_date": a.due_date.isoformat() if a.due_date else None,
+                     "follow_up_date": a.follow_up_date.isoformat(), "note": a.completion_note}
                     for a in session.exec(select(Action).where(Action.case_id == case.id).order_by(Action.id))],
-        "follow_ups": [f"#{f.id} {f.recorded_at:%Y-%m-%d}: {f.outcome} (needs remain: {f.needs_remain})"
-                       for f in session.exec(select(FollowUp).where(FollowUp.case_id == case.id))],
+        "follow_ups": [{"id": f.id, "recorded_at": f.recorded_at.isoformat(), "outcome": f.outcome,
+                        "needs_remain": f.needs_remain,
+                        "next_follow_up": f.next_follow_up.isoformat() if f.next_follow_up else None,
+                        "by": who(f.recorded_by_id)}
+                       for f in session.exec(select(FollowUp).where(FollowUp.case_id == case.id)
+                                             .order_by(FollowUp.id))],
+        "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
+                            "profession": r.profession, "text": r.text}
+                           for r in session.exec(select(ReturnReport).where(ReturnReport.case_id == case.id)
+                                                 .order_by(ReturnReport.id))],
     }

@@ -50,46 +50,7 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     started = time.perf_counter()  # the database work starts here
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
-    responsible, manager = aliased(Member), aliased(Member)
-    open_action = and_(Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
-                       Action.due_date != None, Action.due_date <= soon_until)  # noqa: E711
-    live_sip = and_(Sip.current == True, CareCase.status.in_([CaseStatus.PLANNED, CaseStatus.ACTIVE]),  # noqa: E712
-                    Sip.next_follow_up <= soon_until)
-
-    def klass(due):
-        return case((due < today, "overdue"), (due == today, "due_today"), else_="due_soon")
-
-    stamp = literal(now, SweepNotice.created_at.type)
-
-    def told(recipient):
-        # the access policy for notifications, set-based: an active member whose organisation a
-        # consent covers today (the coverage rows come from the same consent rules)
-        return and_(recipient.active == True, covered(CareCase.person_id, recipient.organisation_id, today))  # noqa: E712
-
-    def from_actions(klass_expr, recipient, *where):
-        query = (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient.id, CareCase.number,
-                        responsible.role, responsible.organisation_id, stamp)
-                 .join(CareCase, CareCase.id == Action.case_id)
-                 .join(responsible, responsible.id == Action.responsible_id))
-        if recipient is manager:
-            query = query.join(manager, manager.id == responsible.manager_id)
-        return query.where(open_action, told(recipient), *where)
-
-    def from_sips(klass_expr, recipient, *where):
-        query = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient.id,
-                        CareCase.number, responsible.role, responsible.organisation_id, stamp)
-                 .join(CareCase, CareCase.id == Sip.case_id)
-                 .join(responsible, responsible.id == Sip.coordinator_id))
-        if recipient is manager:
-            query = query.join(manager, manager.id == responsible.manager_id)
-        return query.where(live_sip, told(recipient), *where)
-
-    sources = [  # each yields the notice columns in SweepNotice order
-        from_actions(klass(Action.due_date), responsible),
-        from_actions(literal("escalated"), manager, Action.due_date < escalate_before),
-        from_sips(klass(Sip.next_follow_up), responsible),
-        from_sips(literal("escalated"), manager, Sip.next_follow_up < escalate_before),
-    ]
+    sources, due = item_sources(today, soon_until, escalate_before, now)
     columns = ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
                "organisation_id", "created_at"]
     # one statement for all four sources: each statement costs a compile on a fresh process
@@ -101,8 +62,9 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
                        SweepNotice.organisation_id))
     new_rows = [tuple(r) for r in session.connection().execute(stmt).fetchall()]  # core path, one fetch
 
-    deviations = _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now,
-                                    covered(CareCase.person_id, responsible.organisation_id, today))
+    deviations = _record_deviations(session, insert, due.responsible, due.open_action, due.live_sip,
+                                    escalate_before, now,
+                                    covered(CareCase.person_id, due.responsible.organisation_id, today))
     result = SweepResult(deviations=len(deviations),
                          escalations_without_manager=sorted({d.case_number for d in deviations
                                                              if d.manager_id is None}))
@@ -132,6 +94,65 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     result.cases_by_organisation = {k: sorted(v) for k, v in cases.items()}
     result.db_seconds = time.perf_counter() - started
     return result
+
+
+@dataclass(frozen=True)
+class DueTerms:
+    responsible: object
+    open_action: object
+    live_sip: object
+
+
+def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, now: dt.datetime,
+                 recipient_id: int | None = None) -> tuple[list, DueTerms]:
+    """The four selects of what is due (actions and SIP follow-ups, to the responsible member and,
+    past the grace period, to their manager), each yielding the notice columns in SweepNotice
+    order; only those the access policy lets be told. With `recipient_id`, one member's items:
+    the workspace's start page asks the same question as the sweep."""
+    responsible, manager = aliased(Member), aliased(Member)
+    open_action = and_(Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
+                       Action.due_date != None, Action.due_date <= soon_until)  # noqa: E711
+    live_sip = and_(Sip.current == True, CareCase.status.in_([CaseStatus.PLANNED, CaseStatus.ACTIVE]),  # noqa: E712
+                    Sip.next_follow_up <= soon_until)
+
+    def klass(due):
+        return case((due < today, "overdue"), (due == today, "due_today"), else_="due_soon")
+
+    stamp = literal(now, SweepNotice.created_at.type)
+
+    def only(recipient):
+        return [recipient.id == recipient_id] if recipient_id is not None else []
+
+    def told(recipient):
+        # the access policy for notifications, set-based: an active member whose organisation a
+        # consent covers today (the coverage rows come from the same consent rules)
+        return and_(recipient.active == True, covered(CareCase.person_id, recipient.organisation_id, today))  # noqa: E712
+
+    def from_actions(klass_expr, recipient, *where):
+        query = (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient.id, CareCase.number,
+                        responsible.role, responsible.organisation_id, stamp)
+                 .join(CareCase, CareCase.id == Action.case_id)
+                 .join(responsible, responsible.id == Action.responsible_id))
+        if recipient is manager:
+            query = query.join(manager, manager.id == responsible.manager_id)
+        return query.where(open_action, told(recipient), *only(recipient), *where)
+
+    def from_sips(klass_expr, recipient, *where):
+        query = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient.id,
+                        CareCase.number, responsible.role, responsible.organisation_id, stamp)
+                 .join(CareCase, CareCase.id == Sip.case_id)
+                 .join(responsible, responsible.id == Sip.coordinator_id))
+        if recipient is manager:
+            query = query.join(manager, manager.id == responsible.manager_id)
+        return query.where(live_sip, told(recipient), *only(recipient), *where)
+
+    sources = [  # each yields the notice columns in SweepNotice order
+        from_actions(klass(Action.due_date), responsible),
+        from_actions(literal("escalated"), manager, Action.due_date < escalate_before),
+        from_sips(klass(Sip.next_follow_up), responsible),
+        from_sips(literal("escalated"), manager, Sip.next_follow_up < escalate_before),
+    ]
+    return sources, DueTerms(responsible, open_action, live_sip)
 
 
 def covered(person_id, organisation_id, today):

@@ -1,0 +1,63 @@
+"""The staff workspace: a FastAPI application with server-rendered pages (`coordination web`).
+
+Forms work without JavaScript. Every page and form asks the access policy through the use
+cases; errors become pages in the member's language, and refusals are audited."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from coordination.errors import AccessDenied, CoordinationError, NotFound
+
+log = logging.getLogger("coordination.web")
+
+
+def create_app() -> FastAPI:
+    from coordination.entrypoints.web import oidc, pages, render
+    from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
+    from coordination.i18n import Texts
+
+    app = FastAPI(title="Samordning", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=str(resources.files("coordination.entrypoints.web") / "static")),
+              name="static")
+    app.include_router(pages.router)
+    app.include_router(oidc.router)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired):
+        return RedirectResponse(f"/signin?next={exc.next_path}", status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused):
+        log.warning("form refused: missing or wrong CSRF token on %s", request.url.path)
+        return _error(request, 403, "csrf")
+
+    @app.exception_handler(CoordinationError)
+    async def domain_error(request: Request, exc: CoordinationError):
+        # logs carry the rule and the field, never the message (it may name a case's details)
+        log.info("%s on %s: field=%s", type(exc).__name__, request.url.path, exc.field)
+        if isinstance(exc, AccessDenied):
+            return _error(request, 403, f"rule:{exc.rule}")
+        if isinstance(exc, NotFound):
+            return _error(request, 404, "not_found")
+        return _error(request, 400, f"field:{exc.field or ''}")
+
+    def _error(request: Request, status: int, kind: str) -> HTMLResponse:
+        from coordination.domain.calendar import now_utc
+        from coordination.entrypoints.web.deps import SESSION_COOKIE
+        from coordination.persistence.engine import unit_of_work
+        from coordination.usecases import signin
+
+        with unit_of_work() as session:
+            who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+        from coordination.entrypoints.web.deps import Staff
+        staff = Staff(who) if who else None
+        return render.page(request, "error.html", staff.texts if staff else Texts(None), staff,
+                           status_code=status, kind=kind)
+
+    return app

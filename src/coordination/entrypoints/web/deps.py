@@ -1,0 +1,70 @@
+"""What every route is given: its unit of work, the signed-in member, the language and the CSRF
+check (in the style of full-stack-fastapi-template's `api/deps.py`). No route decides access
+itself: the use cases ask the access policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from sqlmodel import Session
+
+from coordination.domain.calendar import now_utc
+from coordination.i18n import Texts
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases import signin
+from coordination.usecases.common import Actor
+
+SESSION_COOKIE = "coord_session"
+PRE_SIGNIN_COOKIE = "coord_csrf"  # double-submit token for the sign-in form, before any session
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str):
+        self.next_path = next_path
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on any error
+    (a refusal then writes only its audit event)."""
+    with unit_of_work() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class Staff:
+    """The signed-in member as routes see them."""
+
+    def __init__(self, who: signin.SignedIn):
+        self.who = who
+        self.actor = Actor(who.code, who.member_id)
+        self.texts = Texts(who.locale)
+
+
+def get_staff(request: Request, session: SessionDep) -> Staff:
+    who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+    if who is None:
+        raise SignInRequired(signin.safe_next(request.url.path))
+    return Staff(who)
+
+
+StaffDep = Annotated[Staff, Depends(get_staff)]
+
+
+def checked_form(staff: StaffDep, csrf: Annotated[str, Form()] = "") -> Staff:
+    """Every form carries the session's CSRF token; a form without it is refused."""
+    import hmac
+
+    if not csrf or not hmac.compare_digest(csrf, staff.who.csrf):
+        raise CsrfRefused()
+    return staff
+
+
+FormStaffDep = Annotated[Staff, Depends(checked_form)]

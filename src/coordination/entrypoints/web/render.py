@@ -1,0 +1,34 @@
+"""Rendering pages: Jinja2 templates with the member's language, dates in Swedish conventions
+and the CSRF token every form carries."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from coordination.i18n import LOCALES, Texts
+from coordination.notifications.templates import CLASS_NAMES, HANDLING_TIMES, role_name, term
+
+templates = Jinja2Templates(directory=str(resources.files("coordination.entrypoints.web") / "templates"))
+# Starlette's loader escapes .html templates by default: what staff typed is never markup
+
+
+def page(request: Request, name: str, texts: Texts, staff, *, status_code: int = 200, **context) -> HTMLResponse:
+    t = texts
+    response = templates.TemplateResponse(request, name, {
+        "_": t.gettext, "t": t, "lang": t.locale, "staff": staff, "locales": LOCALES,
+        "csrf": staff.who.csrf if staff else context.pop("csrf", ""),
+        "class_name": lambda k: t.gettext(CLASS_NAMES[k]),
+        "handling_time": lambda k: t.gettext(HANDLING_TIMES.get(k, k)) if k else "",
+        "role": lambda r: role_name(t, r),
+        "term": lambda kind, value: term(t, kind, value),
+        "member": lambda m: f"{m['name']} ({role_name(t, m['role'])})" if m else "",
+        **context}, status_code=status_code)
+    # pages hold personal data: never cached, never framed
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

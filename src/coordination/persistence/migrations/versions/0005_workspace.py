@@ -1,0 +1,82 @@
+"""staff workspace: sessions, sign-in links, member locale and identity, return reports
+
+Revision ID: 0005
+Revises: 0004
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from coordination.persistence.types import UTCDateTime
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('member') as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=8), nullable=False, server_default='sv'))
+        batch_op.add_column(sa.Column('identity', sa.String(length=128), nullable=True))
+        batch_op.create_unique_constraint('uq_member_identity', ['identity'])
+    with op.batch_alter_table('action') as batch_op:
+        batch_op.add_column(sa.Column('completion_note', sa.String(), nullable=True))
+    op.create_table(
+        'returnreport',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('reported_on', sa.Date(), nullable=False),
+        sa.Column('reporter_name', sa.String(), nullable=False),
+        sa.Column('profession', sa.String(), nullable=False),
+        sa.Column('text', sa.String(), nullable=False),
+        sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+        sa.Column('recorded_at', UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['care_case.id']),
+        sa.ForeignKeyConstraint(['recorded_by_id'], ['member.id']),
+        sa.PrimaryKeyConstraint('id'))
+    op.create_index('ix_returnreport_case_id', 'returnreport', ['case_id'])
+    op.create_table(
+        'signinlink',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token_hash', sa.String(), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('next_path', sa.String(), nullable=False),
+        sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', UTCDateTime(timezone=True), nullable=False),
+        sa.Column('used_at', UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('token_hash'))
+    op.create_index('ix_signinlink_member_id', 'signinlink', ['member_id'])
+    op.create_table(
+        'staffsession',
+        sa.Column('id', sa.String(length=64), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('csrf', sa.String(), nullable=False),
+        sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+        sa.Column('last_seen_at', UTCDateTime(timezone=True), nullable=False),
+        sa.Column('revoked_at', UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id']),
+        sa.PrimaryKeyConstraint('id'))
+    op.create_index('ix_staffsession_member_id', 'staffsession', ['member_id'])
+    op.create_table(
+        'appsecret',
+        sa.Column('name', sa.String(length=32), nullable=False),
+        sa.Column('value', sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint('name'))
+
+
+def downgrade() -> None:
+    op.drop_table('appsecret')
+    op.drop_index('ix_staffsession_member_id', table_name='staffsession')
+    op.drop_table('staffsession')
+    op.drop_index('ix_signinlink_member_id', table_name='signinlink')
+    op.drop_table('signinlink')
+    op.drop_index('ix_returnreport_case_id', table_name='returnreport')
+    op.drop_table('returnreport')
+    with op.batch_alter_table('action') as batch_op:
+        batch_op.drop_column('completion_note')
+    with op.batch_alter_table('member') as batch_op:
+        batch_op.drop_constraint('uq_member_identity', type_='unique')
+        batch_op.drop_column('identity')
+        batch_op.drop_column('locale')

@@ -1,0 +1,189 @@
+"""Signing staff in to the workspace: one-time links (embedded mode), OpenID Connect claims
+(production), and server-side sessions that can be revoked.
+
+Tokens are random; the database keeps only their SHA-256, so a copy of the database opens no
+session. A sign-in link is also signed (HMAC with the workspace secret), usable once and valid
+for 15 minutes; it reaches the member through their own notification channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from coordination import settings
+from coordination.domain.vocabulary import OutboxStatus
+from coordination.errors import AccessDenied, NotFound
+from coordination.notifications import templates
+from coordination.notifications.outbox import enqueue
+from coordination.persistence.models import AppSecret, Member, SignInLink, StaffSession
+from coordination.usecases.common import Actor, audit, member_by_code
+
+LINK_LIFETIME = dt.timedelta(minutes=15)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def workspace_secret(session: Session) -> bytes:
+    """COORDINATION_WEB_SECRET, or one made once for this installation and kept in its database."""
+    if configured := settings.web_secret():
+        return configured.encode()
+    row = session.get(AppSecret, "web")
+    if row is None:
+        row = AppSecret(name="web", value=secrets.token_hex(32))
+        session.add(row)
+        session.flush()
+    return row.value.encode()
+
+
+def _sign(secret: bytes, text: str) -> str:
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def create_link(session: Session, member: Member, *, now: dt.datetime, next_path: str = "/") -> str:
+    """A one-time sign-in URL for the member. The caller decides how it reaches them."""
+    if not member.active:
+        raise AccessDenied(f"{member.code} is not active", rule="commission", purpose="sign in",
+                           record=f"member {member.code}", hint="an administrator re-activates the member",
+                           actor_label=member.code, actor_id=member.id, person_id=None)
+    nonce = secrets.token_urlsafe(24)
+    link = SignInLink(token_hash=_digest(nonce), member_id=member.id, created_at=now,
+                      expires_at=now + LINK_LIFETIME, next_path=safe_next(next_path))
+    session.add(link)
+    session.flush()
+    token = f"{link.id}.{nonce}.{_sign(workspace_secret(session), f'{link.id}.{nonce}')}"
+    return f"{settings.web_url()}/signin/{token}"
+
+
+def send_link(session: Session, code: str, *, now: dt.datetime, next_path: str = "/") -> str | None:
+    """Queue a sign-in link to the member's own channel; returns the outbox key, or None for an
+    unknown or inactive code (the page says the same either way, so codes cannot be probed)."""
+    try:
+        member = member_by_code(session, code.strip())
+    except NotFound:
+        return None
+    if not member.active:
+        return None
+    url = create_link(session, member, now=now, next_path=next_path)
+    link_id = url.rsplit("/", 1)[1].split(".", 1)[0]
+    key = f"signin:{link_id}"
+    enqueue(session, key=key, message=templates.signin_link(url, member.locale), member_id=member.id,
+            case_number=None, now=now)
+    return key
+
+
+@dataclass(frozen=True)
+class Opened:
+    token: str  # the session cookie's value
+    member_id: int
+    next_path: str
+
+
+def redeem_link(session: Session, token: str, *, now: dt.datetime) -> Opened:
+    """Exchange a valid, unused, unexpired link for a new session; the link is spent."""
+    refused = AccessDenied("the sign-in link is not valid, already used or expired", rule="commission",
+                           purpose="sign in", record="sign-in link", hint="ask for a new link on the sign-in page",
+                           actor_label="anonymous", actor_id=None, person_id=None)
+    try:
+        link_id, nonce, signature = token.split(".")
+        link = session.get(SignInLink, int(link_id))
+    except ValueError:
+        raise refused from None
+    if link is None or not hmac.compare_digest(signature, _sign(workspace_secret(session), f"{link_id}.{nonce}")) \
+            or not hmac.compare_digest(link.token_hash, _digest(nonce)) or link.used_at is not None \
+            or link.expires_at <= now:
+        raise refused
+    member = session.get(Member, link.member_id)
+    if not member.active:
+        raise refused
+    link.used_at = now
+    session.add(link)
+    opened = open_session(session, member, now=now, how="link")
+    return Opened(opened, member.id, link.next_path or "/")
+
+
+def open_session(session: Session, member: Member, *, now: dt.datetime, how: str) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(StaffSession(id=_digest(token), member_id=member.id, csrf=secrets.token_urlsafe(24),
+                             created_at=now, last_seen_at=now))
+    audit(session, Actor(member.code, member.id), f"sign_in:{how}", "member", member.code, now=now)
+    return token
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    member_id: int
+    code: str
+    locale: str
+    csrf: str
+    session_id: str
+
+
+def current(session: Session, token: str | None, *, now: dt.datetime) -> SignedIn | None:
+    """The signed-in member for a session cookie; None when absent, revoked, idle too long or
+    the member was deactivated. Each use moves the idle deadline."""
+    if not token:
+        return None
+    row = session.get(StaffSession, _digest(token))
+    if row is None or row.revoked_at is not None:
+        return None
+    if now - row.last_seen_at > settings.session_idle():
+        row.revoked_at = now
+        session.add(row)
+        return None
+    member = session.get(Member, row.member_id)
+    if not member.active:
+        return None
+    row.last_seen_at = now
+    session.add(row)
+    return SignedIn(member.id, member.code, member.locale, row.csrf, row.id)
+
+
+def sign_out(session: Session, token: str | None, *, now: dt.datetime) -> None:
+    row = session.get(StaffSession, _digest(token)) if token else None
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        session.add(row)
+
+
+def revoke_member_sessions(session: Session, code: str, *, now: dt.datetime) -> int:
+    """An administrator ends every session of a member (lost card, left the job)."""
+    member = member_by_code(session, code)
+    rows = session.exec(select(StaffSession).where(StaffSession.member_id == member.id,
+                                                   StaffSession.revoked_at == None)).all()  # noqa: E711
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+    return len(rows)
+
+
+def member_for_claims(session: Session, claims: dict, *, claim: str) -> Member:
+    """The member whose configured identity (for example an HSA-id) the identity provider
+    asserts in `claim`."""
+    value = claims.get(claim)
+    member = session.exec(select(Member).where(Member.identity == str(value))).first() if value else None
+    if member is None or not member.active:
+        raise AccessDenied(f"no active member has the identity in claim '{claim}'", rule="commission",
+                           purpose="sign in", record="identity provider", actor_label="oidc", actor_id=None,
+                           person_id=None, hint="an administrator sets the member's identity (import field "
+                                                "'identity') to the value the identity provider sends")
+    return member
+
+
+def safe_next(path: str | None) -> str:
+    """Only local paths: a sign-in link never sends anyone to another site."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+def sent(session: Session, key: str) -> bool:
+    from coordination.persistence.models import Outbox
+    row = session.exec(select(Outbox).where(Outbox.key == key)).first()
+    return row is not None and row.status == OutboxStatus.SENT

@@ -1,0 +1,123 @@
+"""What the staff workspace shows and does: my items, a manager's unit, and the forms' use
+cases that the CLI has no equal of (the SBAR return report). Every read goes through the
+access policy; the case page itself is `queries.case_record`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import union_all
+from sqlmodel import Session, select
+
+from coordination.config.notifications import SweepPolicy
+from coordination.domain.access import Purpose
+from coordination.domain.calendar import add_working_days, local_date
+from coordination.errors import InvalidInput, RuleViolation
+from coordination.persistence.models import (
+    Action, CareCase, Deviation, Member, ReturnReport, Sip,
+)
+from coordination.usecases.access import decision, require
+from coordination.usecases.common import Actor, audit
+from coordination.usecases.sweep import item_sources
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # action | sip_follow_up
+    id: int
+    case_number: str
+    due_date: dt.date
+    klass: str  # escalated | overdue | due_today | due_soon
+    responsible_role: str
+    description: str | None = None  # the action's text
+    handling_time: str | None = None
+    responsible: str | None = None  # the responsible member's name, for a manager's escalations
+
+
+CLASS_ORDER = {"escalated": 0, "overdue": 1, "due_today": 2, "due_soon": 3}
+
+
+def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: SweepPolicy) -> list[Item]:
+    """What is due soon, due today, overdue and escalated for the member, most urgent first:
+    the same question as the sweep's (so the same access policy), asked live for one member."""
+    today = local_date(now)
+    sources, _ = item_sources(today, add_working_days(today, policy.due_soon_working_days),
+                              add_working_days(today, -policy.escalation_grace_working_days), now,
+                              recipient_id=member_id)
+    rows = session.execute(union_all(*sources)).all()
+    actions = {a.id: a for a in session.exec(select(Action).where(
+        Action.id.in_([r[1] for r in rows if r[0] == "action"])))}
+    responsible = dict(session.exec(select(Member.id, Member.name).where(
+        Member.id.in_([a.responsible_id for a in actions.values()]))).all())
+    items = []
+    for kind, item_id, due, klass, _recipient, number, role, _org, _stamp in rows:
+        action = actions.get(item_id) if kind == "action" else None
+        items.append(Item(kind, item_id, number, due, klass, role,
+                          action.description if action else None,
+                          str(action.handling_time) if action else None,
+                          responsible.get(action.responsible_id) if action and klass == "escalated" else None))
+    return sorted(items, key=lambda i: (CLASS_ORDER[i.klass], i.due_date, i.case_number, i.id))
+
+
+@dataclass(frozen=True)
+class DeviationLine:
+    case_number: str
+    item_kind: str
+    item_id: int
+    due_date: dt.date
+    responsible: str  # name and role: inside the workspace only, never in a message
+    detected_at: dt.datetime
+
+
+def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list[DeviationLine]:
+    """The deviations (avvikelser) for which the signed-in manager is responsible, by the name of
+    the responsible member; each line only where the policy lets the manager read the case."""
+    rows = session.exec(select(Deviation, Member, CareCase)
+                        .join(Member, Member.id == Deviation.responsible_id)
+                        .join(CareCase, CareCase.number == Deviation.case_number)
+                        .where(Deviation.manager_id == actor.member_id)
+                        .order_by(Deviation.detected_at.desc(), Deviation.id.desc())).all()
+    lines = []
+    for deviation, member, case in rows:
+        if decision(session, actor.member_id, Purpose.READ, case, now=now).allowed:
+            lines.append(DeviationLine(case.number, deviation.item_kind, deviation.item_id, deviation.due_date,
+                                       f"{member.name} ({member.role})", deviation.detected_at))
+    return lines
+
+
+def action_case(session: Session, actor: Actor, action_id: int, *, now: dt.datetime) -> str:
+    """The case number of an action the member may read (a notification's link leads here)."""
+    from coordination.errors import NotFound
+
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(f"unknown action {action_id}", record=f"action {action_id}", field="action",
+                       hint="open the case from your items")
+    case = session.get(CareCase, action.case_id)
+    require(session, actor, Purpose.READ, case, now=now)
+    return case.number
+
+
+def record_return_report(session: Session, actor: Actor, *, case: CareCase, reported_on: dt.date,
+                         reporter_name: str, profession: str, text: str, now: dt.datetime) -> int:
+    """Återrapportering: the report back on an SBAR handover (date, name, profession, text)."""
+    record = f"case {case.number}"
+    require(session, actor, Purpose.ACT, case, now=now)
+    for field, value in dict(reporter_name=reporter_name, profession=profession, text=text).items():
+        if not (value or "").strip():
+            raise InvalidInput("is empty", record=record, field=field, hint="fill in every field of the report")
+    if reported_on > local_date(now):
+        raise RuleViolation(f"{reported_on} is in the future", record=record, field="reported_on",
+                            hint="give the day the report was made")
+    report = ReturnReport(case_id=case.id, reported_on=reported_on, reporter_name=reporter_name.strip(),
+                          profession=profession.strip(), text=text.strip(), recorded_by_id=actor.member_id,
+                          recorded_at=now)
+    session.add(report)
+    session.flush()
+    audit(session, actor, "record", "return_report", report.id, now=now, person_id=case.person_id)
+    return report.id
+
+
+def current_sip_id(session: Session, case: CareCase) -> int | None:
+    return session.exec(select(Sip.id).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
