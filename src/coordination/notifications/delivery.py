@@ -81,7 +81,8 @@ def send(targets: list[str], subject: str, body: str) -> str | None:
         if not notifier.add(target):
             return "a notification target is not a valid apprise URL"
     with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = notifier.notify(title=subject, body=body)
+        # the texts are plain text: apprise keeps their line breaks (as <br> in an HTML e-mail)
+        ok = notifier.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
     if ok:
         return None
     return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]

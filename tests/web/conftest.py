@@ -1,0 +1,77 @@
+"""The workspace served for real: uvicorn on a loopback port over a migrated database with the
+example area, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from coordination.persistence.engine import unit_of_work
+from tests.receivers import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class Workspace:
+    def __init__(self, url: str):
+        self.url = url
+
+    def link_for(self, code: str, next_path: str = "/") -> str:
+        from coordination.domain.calendar import now_utc
+        from coordination.usecases.common import member_by_code
+        from coordination.usecases.signin import create_link
+
+        with unit_of_work() as s:
+            return create_link(s, member_by_code(s, code), now=now_utc(), next_path=next_path)
+
+
+@pytest.fixture
+def workspace(sqlite_url, monkeypatch):
+    """The workspace on its own port, for the test's database."""
+    from coordination.entrypoints.web import create_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("COORDINATION_WEB_URL", url)
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the workspace did not start")
+        time.sleep(0.05)
+    yield Workspace(url)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # the machine's network is closed: no background traffic, no first-run checks
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="sv-SE")
+    page = context.new_page()
+    yield page
+    context.close()
