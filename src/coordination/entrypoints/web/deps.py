@@ -51,6 +51,7 @@ class Staff:
 def get_staff(request: Request, session: SessionDep) -> Staff:
     who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
     if who is None:
+        session.commit()  # an expired session stays revoked although this request goes no further
         raise SignInRequired(signin.safe_next(request.url.path))
     return Staff(who)
 

@@ -1,0 +1,141 @@
+"""The workspace's locks, over real HTTP on loopback: CSRF, one-time links, idle sessions,
+sign-out and revocation, the access policy on every page and form, and no personal data in
+URLs or the server's logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from coordination.domain.calendar import now_utc
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Action, AuditEvent, SignInLink
+from coordination.usecases import signin
+from tests.notifications.test_delivery import personal_strings
+from tests.web.test_journey import GUSTAV, case_of, planned
+
+
+def signed_in(workspace, code: str) -> httpx.Client:
+    client = httpx.Client(base_url=workspace.url, follow_redirects=True, timeout=20)
+    response = client.get(workspace.link_for(code))
+    assert response.status_code == 200, response.text[:300]
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def gustav(s):
+    case = case_of(s, GUSTAV)
+    action = s.exec(select(Action).where(Action.case_id == case.id, Action.due_date != None)).first()  # noqa: E711
+    return case.number, action.id
+
+
+def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        number, action_id = gustav(s)
+    client = signed_in(workspace, "hsv-ssk1")
+    refused = client.post(f"/actions/{action_id}/done", data={"note": "x"})
+    assert refused.status_code == 403 and "Formuläret hade gått ut" in refused.text
+    wrong = client.post(f"/actions/{action_id}/done", data={"note": "x", "csrf": "forged"})
+    assert wrong.status_code == 403
+    with unit_of_work() as s:
+        assert s.get(Action, action_id).status == "assigned"
+    page = client.get(f"/cases/{number}")
+    done = client.post(f"/actions/{action_id}/done", data={"note": "", "csrf": csrf_of(page.text)})
+    assert done.status_code == 200 and "Åtgärden är markerad som utförd." in done.text  # positive control
+
+
+def test_a_used_or_expired_sign_in_link_is_refused(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    link = workspace.link_for("hsv-ssk1")
+    first = httpx.get(link, follow_redirects=False)
+    assert first.status_code == 303 and "coord_session" in first.headers["set-cookie"]
+    assert "HttpOnly" in first.headers["set-cookie"] and "samesite=lax" in first.headers["set-cookie"].lower()
+    again = httpx.get(link, follow_redirects=False)
+    assert again.status_code == 403 and "coord_session" not in again.headers.get("set-cookie", "")
+    expired = workspace.link_for("hsv-ssk1")
+    with unit_of_work() as s:
+        row = s.get(SignInLink, int(expired.rsplit("/", 1)[1].split(".")[0]))
+        row.expires_at = now_utc() - dt.timedelta(seconds=1)
+        s.add(row)
+    assert httpx.get(expired, follow_redirects=False).status_code == 403
+    forged = workspace.link_for("hsv-ssk1")
+    tampered = forged[:-4] + ("0000" if not forged.endswith("0000") else "1111")
+    assert httpx.get(tampered, follow_redirects=False).status_code == 403
+    assert httpx.get(forged, follow_redirects=False).status_code == 303  # the untampered one works
+
+
+def test_an_idle_session_expires_and_sign_out_revokes(workspace, sqlite_url, example_data, monkeypatch):
+    planned(sqlite_url, example_data)
+    client = signed_in(workspace, "hsv-ssk1")
+    assert client.get("/").url.path == "/"
+    monkeypatch.setenv("COORDINATION_SESSION_IDLE_MINUTES", "0")  # every session is now idle too long
+    assert client.get("/").url.path == "/signin"
+    monkeypatch.delenv("COORDINATION_SESSION_IDLE_MINUTES")
+    assert client.get("/").url.path == "/signin"  # revoked when it expired, not revived
+    client = signed_in(workspace, "hsv-ssk1")
+    page = client.get("/")
+    client.post("/signout", data={"csrf": csrf_of(page.text)})
+    assert client.get("/").url.path == "/signin"
+    client = signed_in(workspace, "hsv-ssk1")
+    with unit_of_work() as s:
+        assert signin.revoke_member_sessions(s, "hsv-ssk1", now=now_utc()) == 1
+    assert client.get("/").url.path == "/signin"
+
+
+def test_the_access_policy_guards_every_page_and_form(workspace, sqlite_url, example_data):
+    """An outsider (a children's-clinic nurse in none of these cases) is refused the case page,
+    the action link and every form; each refusal is audited; a participant is let through."""
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        number, action_id = gustav(s)
+    outsider = signed_in(workspace, "bkl-ssk")
+    csrf = csrf_of(outsider.get("/").text)
+    attempts = [
+        outsider.get(f"/cases/{number}"),
+        outsider.get(f"/actions/{action_id}"),
+        outsider.post(f"/actions/{action_id}/done", data={"csrf": csrf}),
+        outsider.post(f"/cases/{number}/follow-up", data={"csrf": csrf, "outcome": "x", "needs": "met"}),
+        outsider.post(f"/cases/{number}/return-report", data={"csrf": csrf, "reported_on": "2026-11-20",
+                                                              "reporter_name": "x", "profession": "x", "text": "x"}),
+    ]
+    for response in attempts:
+        assert response.status_code == 403, response.url
+        assert "Gustav" not in response.text and "Viktkontroll" not in response.text
+    with unit_of_work() as s:
+        refused = s.exec(select(AuditEvent).where(AuditEvent.actor == "bkl-ssk",
+                                                  AuditEvent.action.startswith("refused:"))).all()
+        assert len(refused) == len(attempts)
+        assert s.get(Action, action_id).status == "assigned"
+    participant = signed_in(workspace, "hsv-ssk1")
+    page = participant.get(f"/cases/{number}")
+    assert page.status_code == 200 and "Gustav Alm" in page.text and "Viktkontroll" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    report = participant.post(f"/cases/{number}/return-report", data={
+        "csrf": csrf_of(page.text), "reported_on": "2026-11-20", "reporter_name": "Maria Sund",
+        "profession": "sjuksköterska", "text": "Vikten stabil"})
+    assert report.status_code == 200 and "Vikten stabil" in report.text
+
+
+def test_no_personal_data_in_urls_or_the_servers_logs(workspace, sqlite_url, example_data, caplog):
+    planned(sqlite_url, example_data)
+    caplog.set_level(logging.DEBUG)
+    client = signed_in(workspace, "hsv-ssk1")
+    with unit_of_work() as s:
+        number, action_id = gustav(s)
+    visited = [str(r.url) for r in (client.get("/"), client.get(f"/actions/{action_id}"), client.get("/manager"))]
+    page = client.get(f"/cases/{number}")
+    visited += [str(page.url)] + re.findall(r'href="([^"]+)"', page.text) + re.findall(r'action="([^"]+)"', page.text)
+    client.post(f"/cases/{number}/follow-up", data={"csrf": csrf_of(page.text), "outcome": "", "needs": "met"})
+    logged = caplog.text
+    for secret in personal_strings(example_data):
+        assert not [u for u in visited if secret in u], secret
+        assert secret not in logged, secret
