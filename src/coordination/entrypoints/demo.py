@@ -41,6 +41,7 @@ def run_demo(*, examples: Path | None, database: Path, say: Callable[[str], None
 def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     from coordination.flows.care_cycle import care_cycle
     from coordination.flows.follow_up import follow_up
+    from coordination.flows.follow_up_sweep import follow_up_sweep
     from coordination.flows.identify import identify
 
     area, handovers, outcomes = (load_file(examples / name)
@@ -82,6 +83,9 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     for number in active:
         follow_up(number, now=t1)
 
+    # The morning after the follow-ups: the sweep tells each member what is due, in one digest.
+    follow_up_sweep(now=t1.add(days=1), deliver=False)
+
     with unit_of_work() as session:
         totals = queries.totals(session)
     cases = totals["cases"]
@@ -96,8 +100,38 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     say("")
     say(f"The coordination database is {database}; try "
         f"`COORDINATION_DATABASE_URL=sqlite:///{database} .venv/bin/coordination cases`.")
-    say("The example members have no notification targets, so messages stay in the outbox as 'no_target';"
-        " give members apprise URLs (`notify:`) to deliver them.")
+    with unit_of_work() as session:
+        shown = _a_digest(session)
+    if shown is not None:
+        code, subject, body, link = shown
+        say("")
+        say(f"A digest, as member {code} receives it (messages are in Swedish by default):")
+        say("")
+        for line in [subject, "", *body.splitlines()]:
+            say(f"    {line}")
+        say("")
+        say("Open the workspace and act on it in a browser:")
+        say(f"    COORDINATION_DATABASE_URL=sqlite:///{database} .venv/bin/coordination web")
+        say(f"then sign in as {code} with this one-time link (valid for 15 minutes):")
+        say(f"    {link}")
+        say(f"(a new link later: `COORDINATION_DATABASE_URL=sqlite:///{database} "
+            f".venv/bin/coordination signin-link {code}`)")
+    say("")
     say("To see the flow runs, start the Prefect UI with `.venv/bin/prefect server start` and open "
         "http://127.0.0.1:4200/runs")
     return totals
+
+
+def _a_digest(session) -> tuple[str, str, str, str] | None:
+    """The first digest of the sweep, its recipient and a sign-in link for them."""
+    from coordination.domain.calendar import now_utc
+    from coordination.persistence.models import Member, Outbox
+    from coordination.usecases.signin import create_link
+
+    rows = session.exec(select(Outbox, Member).join(Member, Member.id == Outbox.member_id)
+                        .where(Outbox.kind == "digest").order_by(Outbox.id)).all()
+    if not rows:
+        return None
+    # a team member's own items show the workspace best; a manager's escalations come second
+    row, member = next(((o, m) for o, m in rows if m.role != "unit_manager"), rows[0])
+    return member.code, row.subject, row.body, create_link(session, member, now=now_utc())

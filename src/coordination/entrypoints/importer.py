@@ -20,6 +20,7 @@ from coordination.domain.vocabulary import (
     PlacementLaw, SignalKind,
 )
 from coordination.config.notifications import check_target
+from coordination.i18n import LOCALES
 from coordination.errors import InvalidInput, NotFound
 from coordination.parsing import TextDatesLoader
 from coordination.persistence.models import CareCase, MemberBase, OrganisationBase
@@ -200,6 +201,9 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
         case "members":
             for j, entry in enumerate(rec.notify):
                 check_target(entry, record=record, field=f"notify[{j}]")
+            if rec.locale not in LOCALES:
+                raise InvalidInput(f"'{rec.locale}' is not a language of the workspace", record=record,
+                                   field="locale", hint=f"use one of: {', '.join(LOCALES)}")
             registry.upsert_member(session, MemberBase.model_validate(rec.model_dump()),
                                    organisation=rec.organisation, manager=rec.manager, record=record)
         case "persons":
