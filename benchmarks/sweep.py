@@ -74,6 +74,10 @@ def rows(table: str, n: int, overdue: int):
     elif table == "consent":
         for i in range(n):
             yield (i + 1, i + 1, '["share_information", "sip"]', "person", "oral", "2026-01-01", stamp)
+    elif table == "consentparty":  # named by and documented in every organisation
+        for i in range(n // 10):
+            for org in range(10):
+                yield (i + 1, org + 1, stamp)
     elif table == "consentcoverage":  # every organisation may be told: the same rows as before the policy
         for i in range(n // 10):
             for org in range(10):
@@ -94,6 +98,7 @@ COLUMNS = {
     "care_case": "id, number, person_id, status, reasons, flagged_for_meeting, seriously_ill, opened_at",
     "sip": "id, case_id, version, current, created_at, coordinator_id, what_matters, other_plans, next_follow_up",
     "consent": "id, person_id, scopes, given_by, form, valid_from, recorded_at",
+    "consentparty": "consent_id, organisation_id, documented_at",
     "consentcoverage": "person_id, consent_id, organisation_id, valid_from, valid_until",
     "action": "id, case_id, sip_id, description, responsible_id, handling_time, status, due_date, "
               "follow_up_date, created_at",
@@ -104,7 +109,7 @@ def seed(url: str, actions: int, overdue: int) -> float:
     started = time.perf_counter()
     cases = max(1, -(-actions // ACTIONS_PER_CASE))
     sizes = {"organisation": 10, "member": RECIPIENTS, "person": cases, "care_case": cases, "sip": cases,
-             "consent": cases, "consentcoverage": cases * 10, "action": actions}
+             "consent": cases, "consentparty": cases * 10, "consentcoverage": cases * 10, "action": actions}
     engine = get_engine(url)
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()

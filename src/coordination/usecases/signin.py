@@ -24,6 +24,7 @@ from coordination.persistence.models import AppSecret, Member, SignInLink, Staff
 from coordination.usecases.common import Actor, audit, member_by_code
 
 LINK_LIFETIME = dt.timedelta(minutes=15)
+SEEN_GRANULARITY = dt.timedelta(seconds=30)  # how precisely the idle timeout is kept
 
 
 def _digest(token: str) -> str:
@@ -140,8 +141,9 @@ def current(session: Session, token: str | None, *, now: dt.datetime) -> SignedI
     member = session.get(Member, row.member_id)
     if not member.active:
         return None
-    row.last_seen_at = now
-    session.add(row)
+    if now - row.last_seen_at > SEEN_GRANULARITY:  # most requests then write nothing for the session
+        row.last_seen_at = now
+        session.add(row)
     return SignedIn(member.id, member.code, member.locale, row.csrf, row.id)
 
 

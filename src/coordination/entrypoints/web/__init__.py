@@ -32,13 +32,14 @@ def create_app() -> FastAPI:
     async def sign_in_first(request: Request, exc: SignInRequired):
         return RedirectResponse(f"/signin?next={exc.next_path}", status_code=303)
 
+    # sync handlers: they read the session from the database, in a worker thread
     @app.exception_handler(CsrfRefused)
-    async def csrf_refused(request: Request, exc: CsrfRefused):
+    def csrf_refused(request: Request, exc: CsrfRefused):
         log.warning("form refused: missing or wrong CSRF token on %s", request.url.path)
         return _error(request, 403, "csrf")
 
     @app.exception_handler(CoordinationError)
-    async def domain_error(request: Request, exc: CoordinationError):
+    def domain_error(request: Request, exc: CoordinationError):
         # logs carry the rule and the field, never the message (it may name a case's details)
         log.info("%s on %s: field=%s", type(exc).__name__, request.url.path, exc.field)
         if isinstance(exc, AccessDenied):

@@ -4,7 +4,6 @@ itself: the use cases ask the access policy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
@@ -29,14 +28,11 @@ class CsrfRefused(Exception):
     pass
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on any error
-    (a refusal then writes only its audit event)."""
-    with unit_of_work() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
+def transaction() -> Session:
+    """The route's unit of work, opened inside the route's own thread: `with transaction() as
+    session:`. (A generator dependency would hold the transaction, and on SQLite the write lock,
+    while its exit waits for a free worker thread; under load every thread then waits.)"""
+    return unit_of_work()
 
 
 class Staff:
@@ -48,10 +44,10 @@ class Staff:
         self.texts = Texts(who.locale)
 
 
-def get_staff(request: Request, session: SessionDep) -> Staff:
-    who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+def get_staff(request: Request) -> Staff:
+    with unit_of_work() as session:  # its own short transaction: an expired session stays revoked
+        who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
     if who is None:
-        session.commit()  # an expired session stays revoked although this request goes no further
         raise SignInRequired(signin.safe_next(request.url.path))
     return Staff(who)
 

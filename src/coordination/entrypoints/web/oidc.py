@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet
 
 from coordination import settings
 from coordination.domain.calendar import now_utc
-from coordination.entrypoints.web.deps import SESSION_COOKIE, SessionDep
+from coordination.entrypoints.web.deps import SESSION_COOKIE, transaction
 from coordination.errors import AccessDenied
 from coordination.usecases import signin
 
@@ -69,7 +69,7 @@ def _client(config: dict, **kw) -> OAuth2Session:
 
 
 @router.get("/oidc/login")
-def login(session: SessionDep, next: str = "/") -> RedirectResponse:
+def login(next: str = "/") -> RedirectResponse:
     config = settings.oidc()
     if config is None:
         return RedirectResponse("/signin", status_code=303)
@@ -77,7 +77,9 @@ def login(session: SessionDep, next: str = "/") -> RedirectResponse:
     verifier, nonce = generate_token(48), secrets.token_urlsafe(16)
     url, state = _client(config, code_challenge_method="S256").create_authorization_url(
         meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
-    flow = _seal(signin.workspace_secret(session), {"state": state, "nonce": nonce, "verifier": verifier,
+    with transaction() as session:
+        secret = signin.workspace_secret(session)
+    flow = _seal(secret, {"state": state, "nonce": nonce, "verifier": verifier,
                                                      "next": signin.safe_next(next), "at": time.time()})
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(FLOW_COOKIE, flow, max_age=FLOW_SECONDS, httponly=True, samesite="lax",
@@ -86,11 +88,13 @@ def login(session: SessionDep, next: str = "/") -> RedirectResponse:
 
 
 @router.get("/oidc/callback")
-def callback(request: Request, session: SessionDep, code: str = "", state: str = "") -> RedirectResponse:
+def callback(request: Request, code: str = "", state: str = "") -> RedirectResponse:
     config = settings.oidc()
     if config is None:
         raise _refused("OpenID Connect is not configured")
-    flow = _unseal(signin.workspace_secret(session), request.cookies.get(FLOW_COOKIE))
+    with transaction() as session:
+        secret = signin.workspace_secret(session)
+    flow = _unseal(secret, request.cookies.get(FLOW_COOKIE))
     if not state or not hmac.compare_digest(state, flow["state"]):
         raise _refused("the sign-in state does not match")
     meta = _metadata(config["issuer"])
@@ -107,8 +111,9 @@ def callback(request: Request, session: SessionDep, code: str = "", state: str =
     if claims.get("iss", "").rstrip("/") != config["issuer"] or config["client_id"] not in audiences \
             or claims.get("exp", 0) < time.time() or claims.get("nonce") != flow["nonce"]:
         raise _refused("the ID token is not for this workspace or has expired")
-    member = signin.member_for_claims(session, claims, claim=config["claim"])
-    opened = signin.open_session(session, member, now=now_utc(), how="oidc")
+    with transaction() as session:
+        member = signin.member_for_claims(session, claims, claim=config["claim"])
+        opened = signin.open_session(session, member, now=now_utc(), how="oidc")
     response = RedirectResponse(flow["next"], status_code=303)
     response.set_cookie(SESSION_COOKIE, opened, httponly=True, samesite="lax",
                         secure=settings.web_url().startswith("https://"))

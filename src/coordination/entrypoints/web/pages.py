@@ -13,7 +13,7 @@ from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date, now_utc
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
-    PRE_SIGNIN_COOKIE, SESSION_COOKIE, FormStaffDep, SessionDep, StaffDep, CsrfRefused,
+    PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, StaffDep, transaction,
 )
 from coordination.i18n import LOCALES, Texts
 from coordination.notifications.delivery import deliver_pending
@@ -47,7 +47,7 @@ def signin_page(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/signin", response_class=HTMLResponse)
-def signin_request(request: Request, session: SessionDep, code: Annotated[str, Form()] = "",
+def signin_request(request: Request, code: Annotated[str, Form()] = "",
                    csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> HTMLResponse:
     """Send a one-time link to the member's own channel. The answer is the same whether or not
     the code exists, so nobody can probe for members."""
@@ -56,97 +56,108 @@ def signin_request(request: Request, session: SessionDep, code: Annotated[str, F
     expected = request.cookies.get(PRE_SIGNIN_COOKIE) or ""
     if not csrf or not hmac.compare_digest(csrf, expected):
         raise CsrfRefused()
-    key = signin.send_link(session, code, now=now_utc(), next_path=signin.safe_next(next))
-    session.commit()
+    with transaction() as session:
+        key = signin.send_link(session, code, now=now_utc(), next_path=signin.safe_next(next))
     if key:  # at once, not at the next delivery run: the member is waiting for it
         deliver_pending(now=now_utc(), keys=[key], tags=load_notifications().tags)
     return render.page(request, "signin_sent.html", Texts(None), None)
 
 
 @router.get("/signin/{token}")
-def signin_link(token: str, session: SessionDep) -> RedirectResponse:
-    opened = signin.redeem_link(session, token, now=now_utc())
-    response = _see_other(opened.next_path)
-    response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", secure=_secure())
-    return response
+def signin_link(token: str) -> RedirectResponse:
+    with transaction() as session:
+        opened = signin.redeem_link(session, token, now=now_utc())
+        response = _see_other(opened.next_path)
+        response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", secure=_secure())
+        return response
 
 
 @router.post("/signout")
-def signout(request: Request, session: SessionDep, staff: FormStaffDep) -> RedirectResponse:
-    signin.sign_out(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
-    response = _see_other("/signin")
-    response.delete_cookie(SESSION_COOKIE)
-    return response
+def signout(request: Request, staff: FormStaffDep) -> RedirectResponse:
+    with transaction() as session:
+        signin.sign_out(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+        response = _see_other("/signin")
+        response.delete_cookie(SESSION_COOKIE)
+        return response
 
 
 @router.post("/language")
-def language(session: SessionDep, staff: FormStaffDep, locale: Annotated[str, Form()],
+def language(staff: FormStaffDep, locale: Annotated[str, Form()],
              back: Annotated[str, Form()] = "/") -> RedirectResponse:
-    member = session.get(Member, staff.who.member_id)
-    member.locale = locale if locale in LOCALES else member.locale
-    session.add(member)
-    return _see_other(signin.safe_next(back))
+    with transaction() as session:
+        member = session.get(Member, staff.who.member_id)
+        member.locale = locale if locale in LOCALES else member.locale
+        session.add(member)
+        return _see_other(signin.safe_next(back))
 
 
 # --- my items, the case, acting ----------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
-def my_items(request: Request, session: SessionDep, staff: StaffDep) -> HTMLResponse:
-    items = workspace.my_items(session, staff.who.member_id, now=now_utc(), policy=load_notifications().sweep)
-    return render.page(request, "items.html", staff.texts, staff, items=items)
+def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
+    with transaction() as session:
+        items = workspace.my_items(session, staff.who.member_id, now=now_utc(), policy=load_notifications().sweep)
+        return render.page(request, "items.html", staff.texts, staff, items=items)
 
 
 @router.get("/actions/{action_id}")
-def action_page(action_id: int, session: SessionDep, staff: StaffDep) -> RedirectResponse:
-    number = workspace.action_case(session, staff.actor, action_id, now=now_utc())
-    return _see_other(f"/cases/{number}#action-{action_id}")
+def action_page(action_id: int, staff: StaffDep) -> RedirectResponse:
+    with transaction() as session:
+        number = workspace.action_case(session, staff.actor, action_id, now=now_utc())
+        return _see_other(f"/cases/{number}#action-{action_id}")
 
 
 @router.get("/cases/{number}", response_class=HTMLResponse)
-def case_page(request: Request, number: str, session: SessionDep, staff: StaffDep, saved: str = "") -> HTMLResponse:
-    record = queries.case_record(session, staff.actor, number, now=now_utc())
-    return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved,
-                       today=local_date(now_utc()).isoformat())
+def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
+    with transaction() as session:
+        record = queries.case_record(session, staff.actor, number, now=now_utc())
+        return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved,
+                           today=local_date(now_utc()).isoformat())
 
 
 @router.post("/actions/{action_id}/done")
-def action_done(action_id: int, session: SessionDep, staff: FormStaffDep,
+def action_done(action_id: int, staff: FormStaffDep,
                 note: Annotated[str, Form()] = "") -> RedirectResponse:
-    number = acting.complete_action(session, staff.actor, action_id=action_id, now=now_utc(), note=note)
-    return _see_other(f"/cases/{number}?saved=done#action-{action_id}")
+    with transaction() as session:
+        number = acting.complete_action(session, staff.actor, action_id=action_id, now=now_utc(), note=note)
+        return _see_other(f"/cases/{number}?saved=done#action-{action_id}")
 
 
 @router.post("/cases/{number}/follow-up")
-def follow_up(number: str, session: SessionDep, staff: FormStaffDep, outcome: Annotated[str, Form()] = "",
+def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] = "",
               needs: Annotated[str, Form()] = "", next_date: Annotated[str, Form()] = "") -> RedirectResponse:
-    now = now_utc()
-    case = case_by_number(session, number)
-    member = session.get(Member, staff.who.member_id)
-    if needs not in ("remain", "met"):
-        from coordination.errors import InvalidInput
-        raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
-                           hint="needs remain, with the next date, or needs met")
-    when = parse_optional_date(next_date or None, record=f"case {number}", field="next_date")
-    following_up.record_follow_up(session, staff.actor, case=case, by=member, outcome=outcome,
-                                  needs_remain=needs == "remain", next_follow_up=when, now=now)
-    following_up.apply_follow_ups(session, staff.actor, case=case, now=now)
-    return _see_other(f"/cases/{number}?saved=follow_up#follow-up")
+    with transaction() as session:
+        now = now_utc()
+        case = case_by_number(session, number)
+        member = session.get(Member, staff.who.member_id)
+        if needs not in ("remain", "met"):
+            from coordination.errors import InvalidInput
+            raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
+                               hint="needs remain, with the next date, or needs met")
+        when = parse_optional_date(next_date or None, record=f"case {number}", field="next_date")
+        following_up.record_follow_up(session, staff.actor, case=case, by=member, outcome=outcome,
+                                      needs_remain=needs == "remain", next_follow_up=when, now=now)
+        following_up.apply_follow_ups(session, staff.actor, case=case, now=now)
+        return _see_other(f"/cases/{number}?saved=follow_up#follow-up")
 
 
 @router.post("/cases/{number}/return-report")
-def return_report(number: str, session: SessionDep, staff: FormStaffDep, reported_on: Annotated[str, Form()] = "",
+def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, Form()] = "",
                   reporter_name: Annotated[str, Form()] = "", profession: Annotated[str, Form()] = "",
                   text: Annotated[str, Form()] = "") -> RedirectResponse:
-    day = parse_date(reported_on, record=f"case {number}", field="reported_on")
-    workspace.record_return_report(session, staff.actor, case=case_by_number(session, number), reported_on=day,
-                                   reporter_name=reporter_name, profession=profession, text=text, now=now_utc())
-    return _see_other(f"/cases/{number}?saved=return_report#return-reports")
+    with transaction() as session:
+        day = parse_date(reported_on, record=f"case {number}", field="reported_on")
+        workspace.record_return_report(session, staff.actor, case=case_by_number(session, number), reported_on=day,
+                                       reporter_name=reporter_name, profession=profession, text=text, now=now_utc())
+        return _see_other(f"/cases/{number}?saved=return_report#return-reports")
 
 
 @router.get("/manager", response_class=HTMLResponse)
-def manager_page(request: Request, session: SessionDep, staff: StaffDep) -> HTMLResponse:
-    now = now_utc()
-    items = workspace.my_items(session, staff.who.member_id, now=now, policy=load_notifications().sweep)
-    escalated = [i for i in items if i.klass == "escalated"]
-    deviations = workspace.unit_deviations(session, staff.actor, now=now)
-    return render.page(request, "manager.html", staff.texts, staff, escalated=escalated, deviations=deviations)
+def manager_page(request: Request, staff: StaffDep) -> HTMLResponse:
+    with transaction() as session:
+        now = now_utc()
+        items = workspace.my_items(session, staff.who.member_id, now=now, policy=load_notifications().sweep)
+        escalated = [i for i in items if i.klass == "escalated"]
+        deviations = workspace.unit_deviations(session, staff.actor, now=now)
+        return render.page(request, "manager.html", staff.texts, staff, escalated=escalated, deviations=deviations)
+

@@ -1,0 +1,170 @@
+"""Workspace speed at region scale: "my items" and the case page, and 50 signed-in users at once.
+
+Seeds open actions as `sweep.py` does (500 members, 10 actions a case), then prints:
+- the server time of "my items" and of the case page (the use cases, in this process), against
+  a hand-written SQL floor that returns the same item rows;
+- p50 and p95 of whole HTTP requests from 50 concurrent signed-in users on loopback, against
+  the workspace served by uvicorn in this process (what a user waits for, minus the network).
+
+Usage: .venv/bin/python benchmarks/workspace.py --actions 1000000 --database sqlite|postgresql
+Its last line is one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sweep as seeding  # noqa: E402  (the sweep benchmark's seeding: the same region)
+
+import httpx  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from coordination.config.notifications import SweepPolicy  # noqa: E402
+from coordination.domain.calendar import add_working_days, local_date, now_utc  # noqa: E402
+from coordination.persistence import schema  # noqa: E402
+from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
+from coordination.persistence.models import Member  # noqa: E402
+from coordination.usecases import queries, signin, workspace  # noqa: E402
+from coordination.usecases.common import Actor  # noqa: E402
+
+USERS = 50
+REQUESTS_PER_USER = 20
+
+
+def floor_items(url: str, member_id: int, now) -> tuple[float, int]:
+    """Hand-written SQL for one member's own due actions (the rows "my items" shows)."""
+    today = local_date(now)
+    soon = add_working_days(today, SweepPolicy().due_soon_working_days)
+    engine = get_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    best, count = float("inf"), 0
+    for _ in range(5):
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            rows = conn.execute(text("""
+                SELECT a.id, a.due_date, a.description, c.number
+                FROM action a JOIN care_case c ON c.id = a.case_id JOIN member m ON m.id = a.responsible_id
+                WHERE a.responsible_id = :m AND a.status IN ('planned', 'assigned') AND a.due_date <= :soon
+                  AND m.active AND EXISTS (SELECT 1 FROM consentcoverage cc WHERE cc.person_id = c.person_id
+                      AND cc.organisation_id = m.organisation_id AND cc.valid_from <= :today
+                      AND (cc.valid_until IS NULL OR cc.valid_until >= :today))
+                ORDER BY a.due_date, c.number, a.id"""),
+                {"m": member_id, "soon": soon if pg else soon.isoformat(),
+                 "today": today if pg else today.isoformat()}).all()
+            best, count = min(best, time.perf_counter() - started), len(rows)
+    return best, count
+
+
+def server_times(member_id: int, case_number: str, now) -> dict:
+    def timed(work) -> float:
+        best = float("inf")
+        for _ in range(5):
+            with unit_of_work() as s:
+                started = time.perf_counter()
+                result = work(s)
+                best = min(best, time.perf_counter() - started)
+                s.rollback()  # the reads' audit events are not the benchmark's business
+        return best, result
+
+    items_s, items = timed(lambda s: workspace.my_items(s, member_id, now=now, policy=SweepPolicy()))
+    case_s, _ = timed(lambda s: queries.case_record(s, Actor("bench", member_id), case_number, now=now))
+    return {"my_items_s": items_s, "items": len(items), "case_page_s": case_s}
+
+
+def serve(port: int) -> object:
+    import uvicorn
+
+    from coordination.entrypoints.web import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+def concurrent_users(base: str, tokens: list[tuple[str, str]]) -> list[float]:
+    def user(token_and_case):
+        token, case_number = token_and_case
+        waits = []
+        with httpx.Client(base_url=base, cookies={"coord_session": token}, timeout=60) as client:
+            for i in range(REQUESTS_PER_USER):
+                started = time.perf_counter()
+                response = client.get("/" if i % 2 == 0 else f"/cases/{case_number}")
+                waits.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.status_code
+        return waits
+
+    with ThreadPoolExecutor(USERS) as pool:
+        return [w for waits in pool.map(user, tokens) for w in waits]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=1_000_000)
+    parser.add_argument("--overdue", type=int, default=10_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    url, drop = seeding.database(args.database)
+    os.environ["COORDINATION_DATABASE_URL"] = url
+    os.environ["COORDINATION_WEB_URL"] = f"http://127.0.0.1:{args.port}"
+    os.environ.setdefault("COORDINATION_NOTIFICATIONS_CONFIG",
+                          str(Path(__file__).resolve().parents[1] / "deployments" / "notifications.yaml"))
+    try:
+        schema.upgrade(url)
+        seed_s = seeding.seed(url, args.actions, min(args.overdue, args.actions))
+        print(f"seeded {args.actions} actions for {seeding.RECIPIENTS} members in {seed_s:.1f} s")
+        now = seeding.NOW
+        with unit_of_work() as s:
+            members = s.exec(Member.__table__.select().order_by(Member.id).limit(USERS)).all()
+        member_id = members[0].id
+        with get_engine(url).connect() as conn:
+            case_number = conn.execute(text("SELECT c.number FROM action a JOIN care_case c ON c.id = a.case_id "
+                                            "WHERE a.responsible_id = :m ORDER BY a.id LIMIT 1"),
+                                       {"m": member_id}).scalar_one()
+        inner = server_times(member_id, case_number, now)
+        floor_s, floor_rows = floor_items(url, member_id, now)
+        assert floor_rows == inner["items"], (floor_rows, inner["items"])
+        print(f"my items: {inner['my_items_s'] * 1000:.1f} ms ({inner['items']} items); floor {floor_s * 1000:.1f} ms; "
+              f"case page: {inner['case_page_s'] * 1000:.1f} ms")
+
+        tokens = []
+        with unit_of_work() as s:
+            from sqlmodel import select
+            for member in s.exec(select(Member).order_by(Member.id).limit(USERS)).all():
+                number = s.connection().execute(text(
+                    "SELECT c.number FROM action a JOIN care_case c ON c.id = a.case_id "
+                    "WHERE a.responsible_id = :m ORDER BY a.id LIMIT 1"), {"m": member.id}).scalar_one()
+                tokens.append((signin.open_session(s, member, now=now_utc(), how="bench"), number))
+        server = serve(args.port)
+        started = time.perf_counter()
+        waits = sorted(concurrent_users(os.environ["COORDINATION_WEB_URL"], tokens))
+        wall = time.perf_counter() - started
+        server.should_exit = True
+        p50, p95 = waits[len(waits) // 2], waits[int(len(waits) * 0.95)]
+        print(f"{USERS} users x {REQUESTS_PER_USER} requests: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+              f"mean {statistics.mean(waits) * 1000:.0f} ms, {len(waits) / wall:.0f} requests/s")
+        print(json.dumps({
+            "actions": args.actions, "database": args.database,
+            "my_items_ms": round(inner["my_items_s"] * 1000, 2), "floor_ms": round(floor_s * 1000, 2),
+            "ratio": round(inner["my_items_s"] / floor_s, 2) if floor_s else None,
+            "case_page_ms": round(inner["case_page_s"] * 1000, 2), "items": inner["items"],
+            "users": USERS, "p50_ms": round(p50 * 1000, 1), "p95_ms": round(p95 * 1000, 1),
+            "requests_per_s": round(len(waits) / wall, 1)}))
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
