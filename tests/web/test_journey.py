@@ -67,7 +67,7 @@ def sign_in_from(page, smtp, workspace, link, code):
     page.get_by_role("heading", name="Titta i dina meddelanden").wait_for()
     axe_clean(page)
     [signin_mail] = smtp.messages[before:]
-    [signin_link] = [u for u in links(signin_mail) if "/signin/" in u]
+    [signin_link] = sorted({u for u in links(signin_mail) if "/signin/" in u})
     page.goto(signin_link)
     return signin_link
 
@@ -83,7 +83,13 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
         assert "åtgärd" in body and "sjuksköterska" in body  # Swedish, with the responsible role
         for secret in personal_strings(example_data):
             assert secret not in digest["data"]
-        [item] = [u for u in links(digest) if "/actions/" in u]
+        parsed = email.message_from_string(digest["data"])
+        html_part = next(p for p in parsed.walk() if p.get_content_type() == "text/html")
+        plain_part = next(p for p in parsed.walk() if p.get_content_type() == "text/plain")
+        assert '<a href="http://127.0.0.1:' in html_part.get_payload(decode=True).decode()  # real links
+        plain = plain_part.get_payload(decode=True).decode()
+        assert "\n" in plain and "Dina samordningsärenden" in plain.splitlines()[0]  # one line each
+        [item] = sorted({u for u in links(digest) if "/actions/" in u})
         action_id = int(item.rsplit("/", 1)[1])
 
         used = sign_in_from(page, smtp, workspace, item, "hsv-ssk1")

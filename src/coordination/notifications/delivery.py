@@ -10,7 +10,9 @@ its attempt count, last error and an exponential backoff.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import re
 import os
 from dataclasses import dataclass, field
 
@@ -74,6 +76,16 @@ def claim(url: str | None, *, now: dt.datetime, limit: int = 500, keys: list[str
         return sorted(session.execute(stmt).scalars().all())
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def as_html(text: str) -> str:
+    """The plain-text message as HTML: escaped, links made links, each line kept."""
+    escaped = html.escape(text, quote=True)
+    linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+    return "<br>\n".join(linked.split("\n"))
+
+
 def send(targets: list[str], subject: str, body: str) -> str | None:
     """Send to every target; None on success, else the error text."""
     notifier = apprise.Apprise()
@@ -81,8 +93,9 @@ def send(targets: list[str], subject: str, body: str) -> str | None:
         if not notifier.add(target):
             return "a notification target is not a valid apprise URL"
     with apprise.LogCapture(level=logging.WARNING) as captured:
-        # the texts are plain text: apprise keeps their line breaks (as <br> in an HTML e-mail)
-        ok = notifier.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
+        # handed over as HTML with real links: e-mail gets an HTML part and a plain-text part with
+        # the same line breaks; text channels (SMS, chat, webhooks) get the text back
+        ok = notifier.notify(title=subject, body=as_html(body), body_format=apprise.NotifyFormat.HTML)
     if ok:
         return None
     return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]
