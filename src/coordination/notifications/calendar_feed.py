@@ -14,6 +14,25 @@ from coordination.domain.meetings import WEEKDAYS, MeetingSeries, occurrences, r
 PRODID = "-//coordination//meeting series//EN"
 
 
+def invitation(series: MeetingSeries, occurrence, *, team_name: str, stamp: dt.datetime, t) -> str:
+    """One meeting as an .ics attachment of its invitation, in the member's language."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"{series.id}-{occurrence.regular.isoformat()}@coordination")
+    event.add("dtstamp", stamp)
+    event.add("summary", t.gettext("Coordination meeting: %(team)s", team=team_name))
+    event.add("description", t.gettext("Join digitally: %(link)s", link=series.link))
+    event.add("location", series.link)
+    event.add("dtstart", _local(series, occurrence.date))
+    event.add("duration", dt.timedelta(minutes=series.duration_minutes))
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical().decode()
+
+
 def _local(series: MeetingSeries, day: dt.date) -> dt.datetime:
     from zoneinfo import ZoneInfo
     return dt.datetime.combine(day, series.start, tzinfo=ZoneInfo(series.timezone))

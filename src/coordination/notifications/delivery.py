@@ -13,6 +13,8 @@ import datetime as dt
 import html
 import logging
 import re
+import tempfile
+from pathlib import Path
 import os
 from dataclasses import dataclass, field
 
@@ -86,7 +88,7 @@ def as_html(text: str) -> str:
     return "<br>\n".join(linked.split("\n"))
 
 
-def send(targets: list[str], subject: str, body: str) -> str | None:
+def send(targets: list[str], subject: str, body: str, attachment: tuple[str, str] | None = None) -> str | None:
     """Send to every target; None on success, else the error text."""
     notifier = apprise.Apprise()
     for target in targets:
@@ -95,7 +97,14 @@ def send(targets: list[str], subject: str, body: str) -> str | None:
     with apprise.LogCapture(level=logging.WARNING) as captured:
         # handed over as HTML with real links: e-mail gets an HTML part and a plain-text part with
         # the same line breaks; text channels (SMS, chat, webhooks) get the text back
-        ok = notifier.notify(title=subject, body=as_html(body), body_format=apprise.NotifyFormat.HTML)
+        with tempfile.TemporaryDirectory(prefix="coordination-attach-") as folder:
+            attach = None
+            if attachment:
+                path = Path(folder) / attachment[0]
+                path.write_text(attachment[1], encoding="utf-8")
+                attach = str(path)
+            ok = notifier.notify(title=subject, body=as_html(body), body_format=apprise.NotifyFormat.HTML,
+                                 attach=attach)
     if ok:
         return None
     return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]
@@ -112,6 +121,7 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             row = session.get(Outbox, row_id)
             member = session.get(Member, row.member_id) if row.member_id else None
             subject, body = row.subject, row.body
+            attachment = (row.attachment_name, row.attachment) if row.attachment else None
             member_code = member.code if member else None
             entries = list(member.notify) if member else ([row.target] if row.target else [])
         error, status = None, OutboxStatus.SENT
@@ -126,7 +136,7 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             if member_code and member_code not in report.members_without_target:
                 report.members_without_target.append(member_code)
         else:
-            error = send(targets, subject, body)
+            error = send(targets, subject, body, attachment)
             if error:
                 status = OutboxStatus.PENDING
                 report.failed += 1

@@ -38,7 +38,8 @@ def enqueue(session: Session, *, key: str, message: Message | Draft, member_id: 
     is written in the member's language."""
     message = _in_language(message, _locales(session, [member_id]).get(member_id))
     values = dict(key=key, kind=message.kind, member_id=member_id, target=target, case_number=case_number,
-                  subject=message.subject, body=message.body, status=OutboxStatus.PENDING, attempts=0,
+                  subject=message.subject, body=message.body, attachment_name=message.attachment_name,
+                  attachment=message.attachment, status=OutboxStatus.PENDING, attempts=0,
                   created_at=now, next_attempt_at=now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -58,7 +59,8 @@ def enqueue_many(session: Session, rows: list[tuple[str, Message | Draft, int | 
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = [dict(key=key, kind=m.kind, member_id=member_id, case_number=case_number, subject=m.subject,
-                   body=m.body, status=OutboxStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
+                   body=m.body, attachment_name=m.attachment_name, attachment=m.attachment,
+                   status=OutboxStatus.PENDING, attempts=0, created_at=now, next_attempt_at=now)
               for key, m, member_id, case_number in rows]
     # executemany of one compiled statement: a multi-row VALUES clause would be compiled anew
     # for every batch size, which costs more than the insert itself

@@ -23,6 +23,8 @@ class Message:
     kind: str
     subject: str
     body: str
+    attachment_name: str | None = None  # e.g. an .ics invitation
+    attachment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,13 @@ class Draft:
 
     kind: str
     render: Callable[[Texts], tuple[str, str]]
+    attach: Callable[[Texts], tuple[str, str]] | None = None  # (file name, content)
 
     def message(self, locale: str | None) -> Message:
-        subject, body = self.render(Texts(locale))
-        return Message(self.kind, subject, body)
+        t = Texts(locale)
+        subject, body = self.render(t)
+        name, content = self.attach(t) if self.attach else (None, None)
+        return Message(self.kind, subject, body, name, content)
 
 
 def link(path: str) -> str:
@@ -203,7 +208,7 @@ class AgendaCounts(NamedTuple):
 
 def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, end: dt.time, timezone: str,
                     moved_from: dt.date | None, join_url: str, leader: tuple[str, str] | None,
-                    counts: AgendaCounts) -> Draft:
+                    counts: AgendaCounts, invitation: Callable[[Texts], str] | None = None) -> Draft:
     """The invitation (`prepare`) or the reminder (`remind`) of one coordination meeting."""
     def render(t: Texts):
         when = f"{t.iso_date(day)} {start:%H:%M}–{end:%H:%M} ({timezone})"
@@ -226,4 +231,5 @@ def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, 
                             need_sip=counts.need_sip, consent=counts.consent_needed) + "\n"
                 + t.gettext("Describe each person in SBAR and share it in the team before the meeting.") + "\n"
                 + t.gettext("Your items and cases: %(url)s", url=link("/")))
-    return Draft("meeting_invitation" if step == "prepare" else "meeting_reminder", render)
+    attach = (lambda t: (f"samordningsmote-{day.isoformat()}.ics", invitation(t))) if invitation else None
+    return Draft("meeting_invitation" if step == "prepare" else "meeting_reminder", render, attach)

@@ -268,6 +268,8 @@ class Outbox(SQLModel, table=True):
     claimed_at: dt.datetime | None = _utc(default=None)
     sent_at: dt.datetime | None = _utc(default=None)
     cancel_reason: str | None = None  # why a pending message may no longer be sent
+    attachment_name: str | None = None  # a file sent with the message (a meeting's .ics)
+    attachment: str | None = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -15,7 +15,7 @@ from coordination.domain.access import Purpose, shared_consent
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason
 from coordination.errors import AccessDenied
 from coordination.notifications.outbox import enqueue_many
-from coordination.notifications import templates
+from coordination.notifications import calendar_feed, templates
 from coordination.persistence.models import (
     Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
 )
@@ -141,7 +141,9 @@ def prepare_meeting(session: Session, actor: Actor, *, team_name: str, organisat
     message = templates.meeting_message(
         step, team_name=team_name, day=occ.date, start=occ.start, end=occ.end, timezone=series.timezone,
         moved_from=occ.regular if occ.moved else None, join_url=series.link,
-        leader=(leader.role, leader.code) if leader else None, counts=counts)
+        leader=(leader.role, leader.code) if leader else None, counts=counts,
+        invitation=(lambda t: calendar_feed.invitation(series, occ, team_name=team_name, stamp=now, t=t))
+        if step == "prepare" else None)
     rows = [(f"meeting:{series.id}:{occ.date}:{step}:{mm.id}", message, mm.id, None)
             for code, mm in sorted(members.items()) if mm.active]
     enqueue_many(session, rows, now=now)

@@ -21,6 +21,9 @@ def upgrade() -> None:
         batch_op.create_unique_constraint('uq_member_identity', ['identity'])
     with op.batch_alter_table('action') as batch_op:
         batch_op.add_column(sa.Column('completion_note', sa.String(), nullable=True))
+    with op.batch_alter_table('outbox') as batch_op:
+        batch_op.add_column(sa.Column('attachment_name', sa.String(), nullable=True))
+        batch_op.add_column(sa.Column('attachment', sa.String(), nullable=True))
     op.create_table(
         'returnreport',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -74,6 +77,9 @@ def downgrade() -> None:
     op.drop_table('signinlink')
     op.drop_index('ix_returnreport_case_id', table_name='returnreport')
     op.drop_table('returnreport')
+    with op.batch_alter_table('outbox') as batch_op:
+        batch_op.drop_column('attachment')
+        batch_op.drop_column('attachment_name')
     with op.batch_alter_table('action') as batch_op:
         batch_op.drop_column('completion_note')
     with op.batch_alter_table('member') as batch_op:
