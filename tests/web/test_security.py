@@ -139,3 +139,20 @@ def test_no_personal_data_in_urls_or_the_servers_logs(workspace, sqlite_url, exa
     for secret in personal_strings(example_data):
         assert not [u for u in visited if secret in u], secret
         assert secret not in logged, secret
+
+
+def test_an_inactive_member_gets_no_link_and_loses_their_session(workspace, sqlite_url, example_data):
+    from coordination.errors import AccessDenied
+    from coordination.persistence.models import Member
+
+    planned(sqlite_url, example_data)
+    client = signed_in(workspace, "hsv-ssk1")
+    with unit_of_work() as s:
+        member = s.exec(select(Member).where(Member.code == "hsv-ssk1")).one()
+        member.active = False
+        s.add(member)
+    assert client.get("/").url.path == "/signin"
+    with pytest.raises(AccessDenied):
+        workspace.link_for("hsv-ssk1")
+    with unit_of_work() as s:
+        assert signin.send_link(s, "hsv-ssk1", now=now_utc()) is None  # the page says the same as for anyone
