@@ -4,7 +4,7 @@ Seeds open actions as `sweep.py` does (500 members, 10 actions a case), then pri
 - the server time of "my items" and of the case page (the use cases, in this process), against
   a hand-written SQL floor that returns the same item rows;
 - p50 and p95 of whole HTTP requests from 50 concurrent signed-in users on loopback, against
-  the workspace served by uvicorn in this process (what a user waits for, minus the network).
+  `coordination web` in its own process (what a user waits for, minus the network).
 
 Usage: .venv/bin/python benchmarks/workspace.py --actions 1000000 --database sqlite|postgresql
 Its last line is one JSON object."""
@@ -15,8 +15,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +36,7 @@ from coordination.usecases import queries, signin, workspace  # noqa: E402
 from coordination.usecases.common import Actor  # noqa: E402
 
 USERS = 50
+WORKERS = os.cpu_count() or 1  # as an operator would run it: one worker per core
 REQUESTS_PER_USER = 20
 
 
@@ -79,17 +80,21 @@ def server_times(member_id: int, case_number: str, now) -> dict:
     return {"my_items_s": items_s, "items": len(items), "case_page_s": case_s}
 
 
-def serve(port: int) -> object:
-    import uvicorn
-
-    from coordination.entrypoints.web import create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server
+def serve(port: int) -> subprocess.Popen:
+    """`coordination web` in its own process, as it runs in production: the load generator here
+    does not share its interpreter."""
+    process = subprocess.Popen([sys.executable, "-m", "coordination", "web", "--port", str(port),
+                                "--workers", str(WORKERS)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/signin", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the workspace did not start")
 
 
 def concurrent_users(base: str, tokens: list[tuple[str, str]]) -> list[float]:
@@ -151,7 +156,8 @@ def main() -> None:
         started = time.perf_counter()
         waits = sorted(concurrent_users(os.environ["COORDINATION_WEB_URL"], tokens))
         wall = time.perf_counter() - started
-        server.should_exit = True
+        server.terminate()
+        server.wait(timeout=30)
         p50, p95 = waits[len(waits) // 2], waits[int(len(waits) * 0.95)]
         print(f"{USERS} users x {REQUESTS_PER_USER} requests: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
               f"mean {statistics.mean(waits) * 1000:.0f} ms, {len(waits) / wall:.0f} requests/s")
@@ -160,7 +166,7 @@ def main() -> None:
             "my_items_ms": round(inner["my_items_s"] * 1000, 2), "floor_ms": round(floor_s * 1000, 2),
             "ratio": round(inner["my_items_s"] / floor_s, 2) if floor_s else None,
             "case_page_ms": round(inner["case_page_s"] * 1000, 2), "items": inner["items"],
-            "users": USERS, "p50_ms": round(p50 * 1000, 1), "p95_ms": round(p95 * 1000, 1),
+            "users": USERS, "workers": WORKERS, "p50_ms": round(p50 * 1000, 1), "p95_ms": round(p95 * 1000, 1),
             "requests_per_s": round(len(waits) / wall, 1)}))
     finally:
         drop()

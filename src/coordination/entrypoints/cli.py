@@ -455,20 +455,23 @@ def serve(web: Annotated[bool, typer.Option("--web/--no-web", help="Also serve t
 
 @app.command()
 def web(host: Annotated[str, typer.Option(help="Address to listen on (behind a TLS proxy in production).")]
-        = "127.0.0.1", port: Annotated[int, typer.Option(help="Port.")] = 8000) -> None:
+        = "127.0.0.1", port: Annotated[int, typer.Option(help="Port.")] = 8000,
+        workers: Annotated[int, typer.Option(help="Worker processes (one per core serves the most users).")] = 1
+        ) -> None:
     """Serve the staff workspace (sign in, my items, the case page, forms)."""
     load_notifications()  # a bad configuration is refused before the workspace starts
-    _say(f"workspace: {settings.web_url()} (listening on {host}:{port})")
-    _run_web(host, port)
+    if not 1 <= workers <= 64:
+        raise InvalidInput(f"{workers} is out of range", record="option", field="workers", hint="give 1 to 64")
+    _say(f"workspace: {settings.web_url()} (listening on {host}:{port}, {workers} worker(s))")
+    _run_web(host, port, workers)
 
 
-def _run_web(host: str, port: int) -> None:
+def _run_web(host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    from coordination.entrypoints.web import create_app
-
     # access logs would print every URL; URLs hold ids only, but keep the console for errors
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run("coordination.entrypoints.web:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)
 
 
 @app.command("signin-link")

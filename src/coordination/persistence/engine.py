@@ -53,17 +53,20 @@ def _engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn):
             # Take the write lock at BEGIN so read-then-write use cases never fail with
-            # "database is locked" halfway through.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # "database is locked" halfway through. A read-only unit of work begins deferred:
+            # in WAL mode it reads beside a writer instead of queueing for the lock.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 @contextmanager
-def unit_of_work(url: str | None = None) -> Iterator[Session]:
+def unit_of_work(url: str | None = None, *, read_only: bool = False) -> Iterator[Session]:
+    """`read_only`: the work only reads (a page that writes nothing, not even an audit event)."""
     engine = get_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine.execution_options(read_only=True) if read_only else engine,
+                 expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -126,22 +126,29 @@ class SignedIn:
     session_id: str
 
 
-def current(session: Session, token: str | None, *, now: dt.datetime) -> SignedIn | None:
+NEEDS_WRITE = object()  # `current(write=False)` found something to write: ask again with write=True
+
+
+def current(session: Session, token: str | None, *, now: dt.datetime, write: bool = True):
     """The signed-in member for a session cookie; None when absent, revoked, idle too long or
-    the member was deactivated. Each use moves the idle deadline."""
+    the member was deactivated. Each use moves the idle deadline (at most every 30 s). With
+    `write=False` nothing is written: NEEDS_WRITE says a writing call is due."""
     if not token:
         return None
     row = session.get(StaffSession, _digest(token))
     if row is None or row.revoked_at is not None:
         return None
-    if now - row.last_seen_at > settings.session_idle():
+    idle, stale = now - row.last_seen_at > settings.session_idle(), now - row.last_seen_at > SEEN_GRANULARITY
+    if not write and (idle or stale):
+        return NEEDS_WRITE
+    if idle:
         row.revoked_at = now
         session.add(row)
         return None
     member = session.get(Member, row.member_id)
     if not member.active:
         return None
-    if now - row.last_seen_at > SEEN_GRANULARITY:  # most requests then write nothing for the session
+    if stale:  # most requests then write nothing for the session
         row.last_seen_at = now
         session.add(row)
     return SignedIn(member.id, member.code, member.locale, row.csrf, row.id)

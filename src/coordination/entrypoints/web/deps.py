@@ -28,11 +28,11 @@ class CsrfRefused(Exception):
     pass
 
 
-def transaction() -> Session:
+def transaction(*, read_only: bool = False) -> Session:
     """The route's unit of work, opened inside the route's own thread: `with transaction() as
     session:`. (A generator dependency would hold the transaction, and on SQLite the write lock,
     while its exit waits for a free worker thread; under load every thread then waits.)"""
-    return unit_of_work()
+    return unit_of_work(read_only=read_only)
 
 
 class Staff:
@@ -45,8 +45,12 @@ class Staff:
 
 
 def get_staff(request: Request) -> Staff:
-    with unit_of_work() as session:  # its own short transaction: an expired session stays revoked
-        who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+    token, now = request.cookies.get(SESSION_COOKIE), now_utc()
+    with unit_of_work(read_only=True) as session:  # most requests only read their session
+        who = signin.current(session, token, now=now, write=False)
+    if who is signin.NEEDS_WRITE:  # an idle session to revoke, or a last-seen time to move
+        with unit_of_work() as session:
+            who = signin.current(session, token, now=now)
     if who is None:
         raise SignInRequired(signin.safe_next(request.url.path))
     return Staff(who)

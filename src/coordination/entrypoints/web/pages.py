@@ -95,7 +95,7 @@ def language(staff: FormStaffDep, locale: Annotated[str, Form()],
 
 @router.get("/", response_class=HTMLResponse)
 def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         items = workspace.my_items(session, staff.who.member_id, now=now_utc(), policy=load_notifications().sweep)
         return render.page(request, "items.html", staff.texts, staff, items=items)
 
@@ -154,7 +154,7 @@ def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, 
 
 @router.get("/manager", response_class=HTMLResponse)
 def manager_page(request: Request, staff: StaffDep) -> HTMLResponse:
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         now = now_utc()
         items = workspace.my_items(session, staff.who.member_id, now=now, policy=load_notifications().sweep)
         escalated = [i for i in items if i.klass == "escalated"]
