@@ -69,3 +69,13 @@ def upsert_person(session: Session, actor: Actor, *, number: str, given_name: st
                             field="contacts", hint="add a contact of kind social_secretary")
     audit(session, actor, "register", "person", person.id, now=now, person_id=person.id)
     return person.id
+
+
+def set_locale(session: Session, member_id: int, locale: str) -> None:
+    """The member's language for pages and messages; an unknown one leaves it as it was."""
+    from coordination.i18n import LOCALES
+
+    member = session.get(Member, member_id)
+    if locale in LOCALES:
+        member.locale = locale
+        session.add(member)

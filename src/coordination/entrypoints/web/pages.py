@@ -15,11 +15,11 @@ from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
     PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, StaffDep, transaction,
 )
-from coordination.i18n import LOCALES, Texts
+from coordination.i18n import Texts
 from coordination.notifications.delivery import deliver_pending
 from coordination.parsing import parse_date, parse_optional_date
 from coordination.persistence.models import Member
-from coordination.usecases import acting, following_up, queries, signin, workspace
+from coordination.usecases import acting, following_up, queries, registry, signin, workspace
 from coordination.usecases.common import case_by_number
 
 router = APIRouter()
@@ -85,10 +85,8 @@ def signout(request: Request, staff: FormStaffDep) -> RedirectResponse:
 def language(staff: FormStaffDep, locale: Annotated[str, Form()],
              back: Annotated[str, Form()] = "/") -> RedirectResponse:
     with transaction() as session:
-        member = session.get(Member, staff.who.member_id)
-        member.locale = locale if locale in LOCALES else member.locale
-        session.add(member)
-        return _see_other(signin.safe_next(back))
+        registry.set_locale(session, staff.who.member_id, locale)
+    return _see_other(signin.safe_next(back))
 
 
 # --- my items, the case, acting ----------------------------------------------------------
