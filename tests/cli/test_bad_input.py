@@ -198,3 +198,17 @@ def test_the_log_review_is_for_reviewers_and_a_managers_own_organisation(area):
     # the refused attempt is itself in the log, for the reviewer to see
     log = run(area, "audit", "--member", "mas", "--by", "hc-logg")
     assert "refused:review log" in log.stdout
+
+
+def test_a_prefect_server_that_starts_too_slowly_fails_the_demo_in_one_line(tmp_path):
+    """The demo retries a slow local-server start once; if Prefect still is not up, the
+    newcomer reads one line that says what to check, not a traceback."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "COORDINATION_DATABASE_URL")}
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "1"  # no server starts this fast
+    result = subprocess.run([*COMMAND, "demo", "--database", str(tmp_path / "demo.db")], capture_output=True,
+                            text=True, env=env, cwd=ROOT, timeout=300)
+    assert result.returncode == 7, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "did not start within 1 s" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert "trying once more" in result.stdout

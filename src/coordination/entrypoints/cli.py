@@ -540,9 +540,15 @@ def main() -> None:
             raise
         import os
 
-        url = os.environ.get("PREFECT_API_URL") or "Prefect's local server"
-        typer.echo(f"error: cannot reach the Prefect API at {url} — check PREFECT_API_URL and that the Prefect "
-                   f"server is running (`prefect server start`), or unset it to use the local server", err=True)
+        url = os.environ.get("PREFECT_API_URL")
+        if url:
+            typer.echo(f"error: cannot reach the Prefect API at {url} — check PREFECT_API_URL and that the Prefect "
+                       f"server is running (`prefect server start`), or unset it to use the local server", err=True)
+        else:
+            timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+            typer.echo(f"error: Prefect's local server did not start within {timeout} s — the machine may be busy: "
+                       f"run the command again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start "
+                       f"`prefect server start` and set PREFECT_API_URL", err=True)
         sys.exit(7)
 
 
@@ -550,7 +556,8 @@ def _prefect_unreachable(exc: BaseException) -> bool:
     import httpx
 
     while exc is not None:
-        if isinstance(exc, httpx.TransportError) or "Failed to reach API" in str(exc):
+        if isinstance(exc, httpx.TransportError) or "Failed to reach API" in str(exc) \
+                or "attempting to connect to ephemeral Prefect API server" in str(exc):
             return True
         exc = exc.__cause__ or exc.__context__
     return False
