@@ -28,31 +28,77 @@ from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member
-from coordination.usecases import acting, consent, following_up, identify, planning, queries
+from coordination.usecases import acting, consent, following_up, identify, planning, queries, registry
 from coordination.usecases.common import (
     actor_for, audit, case_by_number, member_by_code, person_by_personnummer,
 )
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
-case_app = typer.Typer(no_args_is_help=True, help="Open and read coordination cases.")
-consent_app = typer.Typer(no_args_is_help=True, help="Record, document and withdraw consent.")
-sip_app = typer.Typer(no_args_is_help=True, help="Draw up the coordinated individual plan (SIP).")
-action_app = typer.Typer(no_args_is_help=True, help="Actions with a responsible member and a handling time.")
-block_app = typer.Typer(no_args_is_help=True, help="Blocks (spärr): close one organisation's information to the others.")
+case_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Open and read coordination cases.")
+consent_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Record, document and withdraw consent.")
+sip_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Draw up the coordinated individual plan (SIP).")
+action_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Actions with a responsible member and a handling time.")
+block_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Blocks (spärr): close one organisation's information to the others.")
 app.add_typer(case_app, name="case")
 app.add_typer(consent_app, name="consent")
 app.add_typer(sip_app, name="sip")
 app.add_typer(block_app, name="block")
-config_app = typer.Typer(no_args_is_help=True, help="Administrators' configuration under deployments/.")
-meeting_app = typer.Typer(no_args_is_help=True, help="Recurring coordination meetings.")
-report_app = typer.Typer(no_args_is_help=True, help="Reports for the local leadership group.")
+config_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Administrators' configuration under deployments/.")
+meeting_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Recurring coordination meetings.")
+report_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Reports for the local leadership group.")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(report_app, name="report")
 app.add_typer(action_app, name="action")
 app.add_typer(config_app, name="config")
 
 By = Annotated[str, typer.Option("--by", help="Code of the member who does this (audited).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Now = Annotated[Optional[str], typer.Option(
+    "--now", help="Act as at this moment, to replay a day: YYYY-MM-DD or YYYY-MM-DDTHH:MM (Stockholm).")]
+
+
+def _now(text: str | None):
+    """--now, in Europe/Stockholm, as aware UTC; the clock when not given."""
+    if text is None:
+        return now_utc()
+    import pendulum
+
+    try:
+        moment = pendulum.parse(text.strip(), tz="Europe/Stockholm")
+    except Exception:  # pendulum raises several types for bad input; all mean the same here
+        raise InvalidInput(f"'{text}' is not a date or a time", record="option", field="now",
+                           hint="write 2026-11-27 or 2026-11-27T07:00 (Stockholm time)") from None
+    if not isinstance(moment, pendulum.DateTime):
+        raise InvalidInput(f"'{text}' is not a date or a time", record="option", field="now",
+                           hint="write 2026-11-27 or 2026-11-27T07:00 (Stockholm time)")
+    return moment.in_timezone("UTC")
+
+
+def _existing_database() -> None:
+    """A command that only reads never creates an empty SQLite file by connecting to it."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url())
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+            and not Path(url.database).exists():
+        raise InvalidInput(f"{url.database} does not exist", record="COORDINATION_DATABASE_URL", field="database",
+                           hint="set COORDINATION_DATABASE_URL to your database, or create one with "
+                                "`coordination init`")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"coordination {version('coordination')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up."""
 
 
 def _say(text: str) -> None:
@@ -82,10 +128,14 @@ def import_(path: Path, by: Annotated[Optional[str], typer.Option(help="Member c
 
 
 @app.command("identify")
-def identify_() -> None:
+def identify_(now: Now = None, as_json: Json = False) -> None:
     """Screen new signals against the identification criteria; open or flag cases."""
+    moment = _now(now)
     with unit_of_work() as session:
-        result = identify.identify(session, actor_for(session, None, system="system:cli"), now=now_utc())
+        result = identify.identify(session, actor_for(session, None, system="system:cli"), now=moment)
+    if as_json:
+        _say(json.dumps({"screened": result.screened_persons, "opened": result.opened, "flagged": result.flagged}))
+        return
     _say(f"screened {result.screened_persons} person(s); opened {', '.join(result.opened) or 'none'}; "
          f"flagged {', '.join(result.flagged) or 'none'}")
 
@@ -104,18 +154,39 @@ def case_open(personnummer: str, by: By,
 
 @case_app.command("show")
 def case_show(case: str, by: By) -> None:
-    """Show a case's record (personal data: this read is audited)."""
+    """Show a case's record as JSON (personal data: this read is audited)."""
+    _existing_database()
     with unit_of_work() as session:
         record = queries.case_record(session, actor_for(session, by), case, now=now_utc())
     _say(json.dumps(record, indent=2, ensure_ascii=False, default=str))
 
 
 @app.command("cases")
-def cases() -> None:
+def cases(as_json: Json = False) -> None:
     """List case numbers with their status."""
+    _existing_database()
     with unit_of_work() as session:
-        for number, status, flagged in queries.list_cases(session):
-            _say(f"{number}  {status:<10}{'  flagged for meeting' if flagged else ''}")
+        rows = queries.list_cases(session)
+    if as_json:
+        _say(json.dumps([{"case": n, "status": s, "flagged_for_meeting": f} for n, s, f in rows]))
+        return
+    for number, status, flagged in rows:
+        _say(f"{number}  {status:<10}{'  flagged for meeting' if flagged else ''}")
+
+
+@app.command("members")
+def members(as_json: Json = False) -> None:
+    """List the members: code, role, organisation, whether active, and their notification entries
+    (env: and tag: names; a URL written in the file shows only its scheme)."""
+    _existing_database()
+    with unit_of_work() as session:
+        rows = registry.list_members(session)
+    if as_json:
+        _say(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        _say(f"{row['code']:<12} {row['role']:<22} {row['organisation']:<14} "
+             f"{'active' if row['active'] else 'inactive':<9} {', '.join(row['notify']) or '(no target)'}")
 
 
 @consent_app.command("record")
@@ -246,8 +317,8 @@ def sip_create(case: str, by: By, coordinator: Annotated[str, typer.Option()],
 def action_add(case: str, by: By, responsible: Annotated[str, typer.Option()],
                description: Annotated[str, typer.Option()],
                handling_time: Annotated[str, typer.Option(help="urgent, next_day, next_working_day, when_needed.")],
-               follow_up: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD; default the SIP's.")] = None
-               ) -> None:
+               follow_up: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD; default the SIP's.")] = None,
+               as_json: Json = False) -> None:
     """Add a decided action and tell the responsible member."""
     kind = _enum(HandlingTime, handling_time, "handling_time")
     when = parse_optional_date(follow_up, record="option", field="follow_up")
@@ -256,7 +327,7 @@ def action_add(case: str, by: By, responsible: Annotated[str, typer.Option()],
                                       responsible=member_by_code(session, responsible, field="responsible"),
                                       description=description, handling_time=kind, follow_up_date=when,
                                       now=now_utc())
-    _say(f"action {action_id} added to {case}")
+    _say(json.dumps({"action": action_id, "case": case}) if as_json else f"action {action_id} added to {case}")
 
 
 @action_app.command("done")
@@ -301,7 +372,8 @@ def share(case: str, by: By, from_org: Annotated[str, typer.Option("--from")],
 def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnummer of the person.")] = None,
            member: Annotated[Optional[str], typer.Option(help="Code of the member who acted.")] = None,
            since: Annotated[Optional[str], typer.Option("--from", help="YYYY-MM-DD (Stockholm).")] = None,
-           until: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD, exclusive.")] = None) -> None:
+           until: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD, exclusive.")] = None,
+           as_json: Json = False) -> None:
     """Review the audit log by person, member or period."""
     import pendulum
 
@@ -312,12 +384,17 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
         return pendulum.datetime(day.year, day.month, day.day, tz="Europe/Stockholm") if day else None
 
     now = now_utc()
+    _existing_database()
     with unit_of_work() as session:
         actor = actor_for(session, by)
         who = person_by_personnummer(session, person, today=local_date(now)) if person else None
         acting = member_by_code(session, member, field="member").id if member else None
         rows = list_events(session, actor, person=who, member_id=acting, since=moment(since, "from"),
                            until=moment(until, "to"), now=now)
+    if as_json:
+        _say(json.dumps([{"at": at.isoformat(), "actor": a, "action": act, "record_type": rt, "record_id": rid,
+                          "person": pnr} for at, a, act, rt, rid, pnr in rows], ensure_ascii=False))
+        return
     for at, actor_label, action, record_type, record_id, pnr in rows:
         _say(f"{at:%Y-%m-%d %H:%M:%S}Z  {actor_label:<16} {action:<9} {record_type} {record_id}"
              + (f"  person {pnr}" if pnr else ""))
@@ -325,9 +402,14 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
 
 
 @app.command()
-def deliver() -> None:
-    """Send pending notifications through apprise."""
-    report = deliver_pending(now=now_utc())
+def deliver(now: Now = None, as_json: Json = False) -> None:
+    """Send pending notifications through apprise (the administrators' tag table routes tag: targets)."""
+    report = deliver_pending(now=_now(now), tags=load_notifications().tags)
+    if as_json:
+        from dataclasses import asdict
+
+        _say(json.dumps(asdict(report)))
+        return
     _say(f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, without target {report.no_target}"
          + (f" ({', '.join(report.members_without_target)})" if report.members_without_target else ""))
 
@@ -335,6 +417,7 @@ def deliver() -> None:
 @app.command()
 def status() -> None:
     """Counts of cases, SIPs, actions, follow-ups and notifications."""
+    _existing_database()
     with unit_of_work() as session:
         _say(json.dumps(queries.totals(session), indent=2))
 
@@ -372,15 +455,15 @@ def meeting_agenda(team: str, series: str, by: By) -> None:
 
 
 @meeting_app.command("prepare")
-def meeting_prepare(team: str, series: str, step: Annotated[str, typer.Option(help="prepare or remind")] = "prepare"
-                    ) -> None:
+def meeting_prepare(team: str, series: str, step: Annotated[str, typer.Option(help="prepare or remind")] = "prepare",
+                    now: Now = None) -> None:
     """Run the meeting flow now (agenda, leader, invitations; or reminders)."""
     from coordination.flows.meeting import coordination_meeting  # entry point: the library never imports Prefect
 
     if step not in ("prepare", "remind"):
         raise InvalidInput(f"'{step}' is not a step", record="option", field="step", hint="use prepare or remind")
     find_series(load_teams(), team, series)
-    _say(json.dumps(coordination_meeting(team, series, step)))
+    _say(json.dumps(coordination_meeting(team, series, step, now=_now(now) if now else None)))
 
 
 @app.command()
@@ -427,12 +510,12 @@ def report_annual(year: Annotated[Optional[int], typer.Argument(help="Default: l
 
 
 @app.command()
-def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = True) -> None:
+def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = True, now: Now = None) -> None:
     """Run the follow-up sweep flow now: reminders, overdue items, escalations, digests."""
     from coordination.flows.follow_up_sweep import follow_up_sweep  # entry point: the library never imports Prefect
 
     load_notifications()  # a bad config is refused before anything runs
-    state = follow_up_sweep(deliver=deliver, return_state=True)
+    state = follow_up_sweep(now=_now(now) if now else None, deliver=deliver, return_state=True)
     _say(json.dumps(state.result(raise_on_failure=False) if state.is_completed() else
                     {"state": state.name, "message": state.message}, default=str))
     if not state.is_completed():

@@ -79,3 +79,15 @@ def set_locale(session: Session, member_id: int, locale: str) -> None:
     if locale in LOCALES:
         member.locale = locale
         session.add(member)
+
+
+def list_members(session: Session) -> list[dict]:
+    """Members for an administrator's listing. Notification entries are shown by name (`env:`,
+    `tag:`); a URL written straight into the file shows only its scheme, never its token."""
+    from coordination.persistence.models import Organisation
+
+    rows = session.exec(select(Member, Organisation.code).join(Organisation).order_by(Member.code)).all()
+    return [{"code": m.code, "name": m.name, "role": str(m.role), "organisation": org, "active": m.active,
+             "locale": m.locale, "notify": [e if e.startswith(("env:", "tag:")) else e.split("://", 1)[0] + "://…"
+                                            for e in m.notify]}
+            for m, org in rows]

@@ -1,0 +1,81 @@
+"""CLI conventions: --version, --json on the commands that print records, --now to replay a day,
+no placeholders such as <bool> in help, no database file made by a command that only reads, and
+`deliver` routing tag: targets through the administrators' tag table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import typer
+
+from coordination.entrypoints.cli import app
+from coordination.notifications.outbox import enqueue
+from coordination.notifications.templates import Message
+from coordination.persistence.engine import unit_of_work
+from tests.cli.test_bad_input import run
+from tests.conftest import ROOT, T0, load_area
+from tests.notifications.test_delivery import set_targets
+from tests.receivers import HttpReceiver
+
+COMMAND = [sys.executable, "-m", "coordination"]
+
+
+def test_version():
+    result = subprocess.run([*COMMAND, "--version"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("coordination ")
+
+
+def test_no_help_shows_a_bool_placeholder():
+    group = typer.main.get_command(app)
+
+    def helps(command, path):
+        with click.Context(command, info_name=" ".join(path)) as ctx:
+            yield path, command.get_help(ctx)
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from helps(sub, [*path, name])
+
+    texts = dict((" ".join(p), h) for p, h in helps(group, ["coordination"]))
+    assert len(texts) > 30
+    assert [name for name, text in texts.items() if "<bool>" in text] == []
+
+
+def test_records_as_json_and_a_replayed_day(sqlite_url, example_data):
+    load_area(sqlite_url, example_data)
+    bad = run(sqlite_url, "identify", "--now", "yesterday-ish")
+    assert bad.returncode != 0 and "field 'now'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    found = json.loads(run(sqlite_url, "identify", "--json", "--now", "2026-11-16T08:00").stdout)
+    assert found["screened"] == 20 and found["opened"][0] == "K-2026-0001"
+    cases = json.loads(run(sqlite_url, "cases", "--json").stdout)
+    assert {"case": "K-2026-0001", "status": "consented", "flagged_for_meeting": True} in cases
+    set_targets({"hc-dsk1": ["json://secret-token@127.0.0.1:9/hook"]})
+    members = json.loads(run(sqlite_url, "members", "--json").stdout)
+    nurse = next(m for m in members if m["code"] == "hc-dsk1")
+    assert nurse["notify"] == ["json://…"] and "secret-token" not in json.dumps(members)
+    added = run(sqlite_url, "audit", "--member", "hc-dsk1", "--by", "hc-logg", "--json")
+    assert isinstance(json.loads(added.stdout), list)
+
+
+def test_a_reading_command_never_creates_a_database_file(tmp_path):
+    missing = tmp_path / "nothing-here.db"
+    for args in (["cases"], ["members"], ["status"], ["case", "show", "K-2026-0001", "--by", "x"]):
+        result = run(f"sqlite:///{missing}", *args)
+        assert result.returncode != 0 and "coordination init" in result.stderr, args
+    assert not missing.exists()
+
+
+def test_deliver_sends_an_operations_alert_through_the_tag_table(sqlite_url, example_data):
+    load_area(sqlite_url, example_data)
+    with unit_of_work() as s:
+        enqueue(s, key="ops:test", message=Message("operations_alert", "Flow run failed: x", "x"), member_id=None,
+                case_number=None, now=T0, target="tag:operations")
+    with HttpReceiver() as ops:
+        env = os.environ | {"COORDINATION_DATABASE_URL": sqlite_url, "COORDINATION_OPS_URL": ops.url("ops")}
+        done = subprocess.run([*COMMAND, "deliver", "--json", "--now", "2026-11-16T09:00"], capture_output=True,
+                              text=True, env=env, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["sent"] == 1
+        assert [m["title"] for m in ops.received] == ["Flow run failed: x"]
