@@ -79,3 +79,30 @@ def test_deliver_sends_an_operations_alert_through_the_tag_table(sqlite_url, exa
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["sent"] == 1
         assert [m["title"] for m in ops.received] == ["Flow run failed: x"]
+
+
+def test_deploy_without_a_work_pool_is_refused(sqlite_url):
+    result = run(sqlite_url, "deploy")
+    assert result.returncode != 0 and "field 'work_pool'" in result.stderr and "prefect worker start" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_outbox_lists_a_failed_row_with_its_error_class(sqlite_url, example_data):
+    from coordination.notifications.delivery import deliver_pending
+    from coordination.usecases.common import member_by_code
+
+    load_area(sqlite_url, example_data)
+    with HttpReceiver() as down:
+        down.fail_next(10)
+        set_targets({"hc-dsk1": [down.url()]})
+        with unit_of_work() as s:
+            enqueue(s, key="t:1", message=Message("case_flagged", "K-2026-0001: x", "x"),
+                    member_id=member_by_code(s, "hc-dsk1").id, case_number="K-2026-0001", now=T0)
+        report = deliver_pending(now=T0)
+    assert report.failed == 1 and report.errors == {"http_5xx on json": 1}
+    rows = json.loads(run(sqlite_url, "outbox", "--status", "pending", "--json").stdout)
+    [row] = rows
+    assert row["to"] == "hc-dsk1" and row["attempts"] == 1 and row["next_attempt_at"]
+    assert row["last_error"].startswith("http_5xx on json: ") and "127.0.0.1" not in row["last_error"]
+    text = run(sqlite_url, "outbox").stdout
+    assert "http_5xx on json" in text and text.strip().endswith("1 notification(s)")

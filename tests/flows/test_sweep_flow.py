@@ -74,10 +74,12 @@ def test_failed_deliveries_fail_the_run_and_alert_operations(sqlite_url, example
         set_targets({"hc-dsk1": [down.url()]})
         down.fail_next(1000)
         state = follow_up_sweep(now=at(2026, 11, 20), return_state=True)
-        assert state.is_failed() and "could not be delivered" in state.message
+        assert state.is_failed() and "DeliveryError" in state.message
+        assert "http_5xx on json" in state.message  # the reason: error class and channel kind, no URL
         assert len(ops.received) == 1
         alert = ops.received[0]
         assert "follow-up-sweep" in alert["title"] and "/runs/flow-run/" in alert["message"]
+        assert "DeliveryError" in alert["message"]  # the alert says why, by class
         for secret in personal_strings(example_data):
             assert secret not in str(alert)
         with unit_of_work() as s:  # the receiver comes back: the next sweep delivers what was left

@@ -415,6 +415,28 @@ def deliver(now: Now = None, as_json: Json = False) -> None:
 
 
 @app.command()
+def outbox(status: Annotated[Optional[str], typer.Option(
+               help="pending, sending, sent, no_target or cancelled.")] = None,
+           as_json: Json = False) -> None:
+    """List notifications with their attempts, last error and next attempt (no message texts)."""
+    from coordination.domain.vocabulary import OutboxStatus
+    from coordination.usecases.operations import outbox_rows
+
+    _existing_database()
+    wanted = str(_enum(OutboxStatus, status, "status")) if status else None
+    with unit_of_work() as session:
+        rows = outbox_rows(session, status=wanted)
+    if as_json:
+        _say(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        _say(f"#{r['id']:<6} {r['status']:<10} {r['kind']:<20} to {r['to'] or '-':<16} {r['case'] or '':<12} "
+             f"attempts {r['attempts']}" + (f"  next {r['next_attempt_at'][:16]}" if r['next_attempt_at'] else "")
+             + (f"  {r['last_error']}" if r['last_error'] else "") + (f"  ({r['cancel_reason']})" if r['cancel_reason'] else ""))
+    _say(f"{len(rows)} notification(s)")
+
+
+@app.command()
 def status() -> None:
     """Counts of cases, SIPs, actions, follow-ups and notifications."""
     _existing_database()
@@ -497,6 +519,11 @@ def deploy(work_pool: Annotated[Optional[str], typer.Option(
     """Create or update the scheduled deployments from deployments/ and remove stale ones."""
     from coordination.flows.deployments import apply_all
 
+    if not work_pool:  # a deployment without a pool is "Not Ready" in Prefect and never runs
+        raise InvalidInput("no work pool given", record="option", field="work_pool",
+                           hint="create one (`prefect work-pool create coordination --type process`), pass "
+                                "--work-pool coordination and start a worker (`prefect worker start --pool "
+                                "coordination`); in embedded mode use `coordination serve` instead")
     applied, removed = apply_all(work_pool, source)
     _say(f"deployments: {', '.join(applied)}" + (f"; removed: {', '.join(removed)}" if removed else ""))
 

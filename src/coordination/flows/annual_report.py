@@ -11,6 +11,7 @@ from coordination.domain.calendar import local_date, now_utc
 from coordination.persistence.engine import unit_of_work
 from coordination.config.teams import leadership_warnings, load_teams
 from coordination.usecases.reports import annual_indicators
+from coordination.flows.alerts import alert_operations
 from coordination.flows.tasks import TASK_OPTIONS
 
 
@@ -20,7 +21,8 @@ def indicators(year: int) -> dict:
         return annual_indicators(session, year)
 
 
-@flow(name="annual-report", persist_result=False)
+@flow(name="annual-report", persist_result=False, on_failure=[alert_operations],
+      on_crashed=[alert_operations])
 def annual_report(year: int | None = None) -> dict:
     """The leadership group's annual report: indicators as a table artifact and a JSON file."""
     year = year or local_date(now_utc()).year - 1

@@ -4,10 +4,13 @@ import datetime as dt
 
 from prefect import flow
 
-from coordination.flows.tasks import case_status, check_consent, create_sip, deliver_notifications, record_assessment
+from coordination.flows.alerts import alert_operations
+
+from coordination.flows.tasks import case_status, check_consent, create_sip, deliver, record_assessment
 
 
-@flow(name="assess-and-plan", persist_result=False)
+@flow(name="assess-and-plan", persist_result=False, on_failure=[alert_operations],
+      on_crashed=[alert_operations])
 def assess_and_plan(case_number: str, now: dt.datetime | None = None, deliver: bool = True) -> dict[str, int]:
     """Consent first; then take the SBAR assessment, draw up the SIP and tell the participants."""
     if not check_consent(case_number, now):
@@ -16,5 +19,5 @@ def assess_and_plan(case_number: str, now: dt.datetime | None = None, deliver: b
     # a case that already has a SIP is revised through follow-up, not planned again
     sip_id = create_sip(case_number, now) if case_status(case_number) == "assessed" else None
     if deliver:
-        deliver_notifications(now)
+        deliver(now)
     return {"sips": int(sip_id is not None), "blocked": 0}

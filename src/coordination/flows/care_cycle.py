@@ -4,13 +4,16 @@ import datetime as dt
 
 from prefect import flow
 
+from coordination.flows.alerts import alert_operations
+
 from coordination.flows.act import act
 from coordination.flows.assess_and_plan import assess_and_plan
 from coordination.flows.follow_up import follow_up
-from coordination.flows.tasks import deliver_notifications
+from coordination.flows.tasks import deliver
 
 
-@flow(name="care-cycle", persist_result=False)
+@flow(name="care-cycle", persist_result=False, on_failure=[alert_operations],
+      on_crashed=[alert_operations])
 def care_cycle(case_number: str, now: dt.datetime | None = None) -> dict[str, int]:
     """One turn of the cycle for one case: assess and plan, act, follow up; then deliver."""
     # Only subflows here, no tasks in between: each step itself skips what is not ready.
@@ -18,5 +21,5 @@ def care_cycle(case_number: str, now: dt.datetime | None = None) -> dict[str, in
     counts = dict(assess_and_plan(case_number, now, deliver=False))
     counts |= act(case_number, now, deliver=False)
     counts |= follow_up(case_number, now, deliver=False)
-    counts |= {f"notifications_{k}": v for k, v in deliver_notifications(now).items()}
+    counts |= {f"notifications_{k}": v for k, v in deliver(now).items()}
     return counts

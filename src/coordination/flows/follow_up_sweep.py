@@ -12,7 +12,8 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member, Organisation, Outbox
 from coordination.usecases.sweep import CLASSES, sweep
 from coordination.flows.alerts import alert_operations
-from coordination.flows.tasks import TASK_OPTIONS, deliver_notifications, moment
+from coordination.flows.tasks import TASK_OPTIONS, moment
+from coordination.flows.tasks import deliver as deliver_now
 
 MAX_CASES_LISTED = 200
 
@@ -63,17 +64,18 @@ def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, i
     return outcome
 
 
-@flow(name="follow-up-sweep", persist_result=False, on_failure=[alert_operations], on_crashed=[alert_operations])
+@flow(name="follow-up-sweep", persist_result=False, on_failure=[alert_operations],
+      on_crashed=[alert_operations])
 def follow_up_sweep(now: dt.datetime | None = None, deliver: bool = True):
     """Remind of what is due soon and due today, flag what is overdue, escalate what stays
     overdue past the grace period; one digest per recipient; a table artifact per sweep."""
     found = enqueue_digests(now)
-    delivered = deliver_notifications(now) if deliver else None
+    delivered = deliver_now(now) if deliver else None
     publish_report(found, delivered)
     summary = {"items": found["items"], "digests": found["digests"], "deviations": found["deviations"],
                "db_seconds": found["db_seconds"], **({f"delivery_{k}": v for k, v in delivered.items()}
                                                      if delivered else {})}
     if delivered and delivered["failed"]:
-        return Failed(message=f"{delivered['failed']} notification(s) could not be delivered; "
-                              f"they stay pending and are retried by the next sweep", data=summary)
+        return Failed(message=f"DeliveryError: {delivered['failed']} notification(s) not delivered "
+                              f"({delivered['reasons']}); they stay pending and are retried", data=summary)
     return summary

@@ -13,7 +13,8 @@ from prefect.settings import PREFECT_UI_URL
 from coordination.config.notifications import load_notifications
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases.operations import FailedRun, alert_operations
-from coordination.flows.tasks import TASK_OPTIONS, deliver_notifications, moment
+from coordination.flows.alerts import alert_operations as alert_hook
+from coordination.flows.tasks import TASK_OPTIONS, deliver, moment
 
 WATCH_SCHEDULE = "*/10 * * * *"
 PAGE = 200  # the API's largest page
@@ -53,11 +54,12 @@ def queue_alerts(runs: list[dict], now: dt.datetime | None = None) -> int:
                                 ui_url=ui_url(), now=moment(now))
 
 
-@flow(name="operations-watch", persist_result=False)
+@flow(name="operations-watch", persist_result=False, on_failure=[alert_hook],
+      on_crashed=[alert_hook])
 def operations_watch(lookback_minutes: int = 60, now: dt.datetime | None = None) -> dict:
     """Tell the operations channel about every failed or crashed flow run, once. It runs on its
     own schedule, so an alert survives the crash of the process whose run failed."""
     runs = failed_runs(lookback_minutes, now)
     queued = queue_alerts(runs, now)
-    delivered = deliver_notifications(now)
+    delivered = deliver(now)
     return {"failed_runs": len(runs), "alerts_queued": queued, **{f"delivery_{k}": v for k, v in delivered.items()}}

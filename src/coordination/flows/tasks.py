@@ -9,6 +9,7 @@ import datetime as dt
 
 import pendulum
 from prefect import get_run_logger, task
+from prefect.states import Failed
 
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import now_utc
@@ -94,14 +95,33 @@ def apply_follow_ups(case_number: str, now: dt.datetime | None = None) -> dict[s
     return counts
 
 
-@task(**TASK_OPTIONS)
-def deliver_notifications(now: dt.datetime | None = None) -> dict[str, int]:
+# No task retries: a failed send already waits for its own backoff, and a retry would claim
+# nothing and end Completed, hiding the failure.
+@task(retries=0, persist_result=False)
+def deliver_notifications(now: dt.datetime | None = None):
+    """Send what is pending. Failed sends stay pending with their backoff; this task run then
+    ends Failed with the reasons (error class and channel kind), so the Prefect UI shows it."""
     report = deliver_pending(now=moment(now), tags=load_notifications().tags)
+    logger = get_run_logger()
     if report.members_without_target:
-        get_run_logger().warning("members without a working notification target: %s",
-                                 ", ".join(report.members_without_target))
-    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed,
-            "no_target": report.no_target}
+        logger.warning("members without a working notification target: %s", ", ".join(report.members_without_target))
+    counts = {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "no_target": report.no_target}
+    if report.failed:
+        logger.error("%d notification(s) not delivered (%s); they stay pending and are retried",
+                     report.failed, report.reasons())
+        return Failed(message=f"DeliveryError: {report.failed} notification(s) not delivered ({report.reasons()})",
+                      data=counts | {"reasons": report.reasons()})
+    return counts
+
+
+def deliver(now: dt.datetime | None = None) -> dict[str, int]:
+    """Run the delivery task; a failed send marks the task run, not the flow that called it (its
+    own work is done and committed, and the rows are retried)."""
+    state = deliver_notifications(now, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the task itself broke (no database): the flow fails
+        raise result
+    return result
 
 
 @task(**TASK_OPTIONS)

@@ -37,6 +37,36 @@ class DeliveryReport:
     no_target: int = 0
     # member codes with no working target: reported, never dropped silently
     members_without_target: list[str] = field(default_factory=list)
+    # "error class on channel kind" -> count, for operators: never a URL or a token
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def reasons(self) -> str:
+        return ", ".join(f"{reason} x{n}" for reason, n in sorted(self.errors.items()))
+
+
+def failure_class(text: str) -> str:
+    """A send's error as a class an operator can act on; the text itself stays in the row."""
+    lowered = text.lower()
+    if "timed out" in lowered or "timeout" in lowered:
+        return "timeout"
+    if "not a valid apprise url" in lowered:
+        return "invalid_target"
+    if "connection" in lowered or "refused" in lowered or "unreachable" in lowered:
+        return "connection_error"
+    if re.search(r"\b5\d\d\b", lowered):
+        return "http_5xx"
+    if re.search(r"\b4\d\d\b", lowered):
+        return "http_4xx"
+    return "send_failed"
+
+
+def channel_kinds(targets: list[str]) -> str:
+    """The kinds of channel (mailto, json, slack …), never the URLs: they can hold tokens."""
+    return ",".join(sorted({t.split("://", 1)[0] for t in targets}))
+
+
+def redacted(text: str) -> str:
+    return _URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://…", text)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -140,6 +170,9 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             if error:
                 status = OutboxStatus.PENDING
                 report.failed += 1
+                reason = f"{failure_class(error)} on {channel_kinds(targets)}"
+                report.errors[reason] = report.errors.get(reason, 0) + 1
+                error = f"{reason}: {redacted(error)}"
             else:
                 report.sent += 1
         with unit_of_work(url) as session:

@@ -45,3 +45,21 @@ def alert_operations(session: Session, runs: list[FailedRun], *, target: str, ui
     """Queue an alert per run and state; returns how many were new."""
     return sum(enqueue(session, key=alert_key(run), message=alert_message(run, ui_url),
                        member_id=None, target=target, case_number=None, now=now) for run in runs)
+
+
+def outbox_rows(session: Session, *, status: str | None = None, limit: int = 1000) -> list[dict]:
+    """Outbox rows for an operator: who or which channel, the case number, status, attempts, the
+    last error (class, channel kind, redacted text) and the next attempt. No message bodies."""
+    from sqlmodel import select
+
+    from coordination.persistence.models import Member, Outbox
+
+    query = select(Outbox, Member.code).join(Member, Member.id == Outbox.member_id, isouter=True)
+    if status is not None:
+        query = query.where(Outbox.status == status)
+    rows = session.exec(query.order_by(Outbox.id).limit(limit)).all()
+    return [{"id": o.id, "kind": o.kind, "to": code or o.target, "case": o.case_number, "status": str(o.status),
+             "attempts": o.attempts, "last_error": o.last_error, "cancel_reason": o.cancel_reason,
+             "next_attempt_at": o.next_attempt_at.isoformat() if o.status == "pending" else None,
+             "created_at": o.created_at.isoformat(), "sent_at": o.sent_at.isoformat() if o.sent_at else None}
+            for o, code in rows]
