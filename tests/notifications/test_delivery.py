@@ -137,3 +137,45 @@ def test_parallel_deliverers_on_postgresql_never_send_a_row_twice(pg_url, exampl
         assert len(titles) == 300 and len(set(titles)) == 300
         assert sum(r.sent for r in reports) == 300
         assert len(outbox(OutboxStatus.SENT)) == 300
+
+
+def test_two_targets_one_down_each_gets_the_message_exactly_once(db_url, example_data):
+    """Delivery is per target: the working target is not sent the message again at every retry,
+    and the one that was down gets it once when it is back."""
+    open_and_plan(db_url, example_data)
+    with HttpReceiver() as up, HttpReceiver() as down:
+        set_targets({"hc-dsk1": [up.url("up"), down.url("down")]})
+        down.fail_next(1000)
+        plan("19380214-2012")  # hc-dsk1 is told about the new SIP
+        for hours in (0, 1, 3):
+            deliver_pending(now=T0.add(hours=hours))
+        assert len(up.received) == 1 and down.received == []
+        [row] = [r for r in outbox() if r.member_id is not None and r.kind == "sip_created"
+                 and r.status == OutboxStatus.PENDING]
+        assert row.last_error.startswith("http_5xx on json") and row.attempts == 3
+        down.fail_next(0)
+        deliver_pending(now=T0.add(days=1))
+        assert len(up.received) == 1 and len(down.received) == 1
+    with unit_of_work() as s:
+        from coordination.persistence.models import AuditEvent, OutboxSend
+        sends = s.exec(select(OutboxSend).where(OutboxSend.outbox_id == row.id)).all()
+        assert len(sends) == 2 and {x.channel for x in sends} == {"json"}
+        assert len(s.exec(select(AuditEvent).where(AuditEvent.action == "send",
+                                                   AuditEvent.record_id.startswith(row.key))).all()) == 2
+
+
+def test_a_sent_notification_cannot_be_changed(db_url, example_data):
+    import pytest
+    from sqlalchemy.exc import DatabaseError
+
+    open_and_plan(db_url, example_data)
+    with HttpReceiver() as up:
+        set_targets({"hc-dsk1": [up.url()]})
+        plan("19380214-2012")
+        deliver_pending(now=T0)
+    [sent] = [r for r in outbox(OutboxStatus.SENT)][:1]
+    with pytest.raises(DatabaseError, match="cannot be changed"):
+        with unit_of_work() as s:
+            row = s.get(Outbox, sent.id)
+            row.body = "rewritten"
+            s.add(row)

@@ -144,8 +144,12 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
         say(f"(a new link later: `COORDINATION_DATABASE_URL=sqlite:///{database} "
             f".venv/bin/coordination signin-link {code}`)")
     say("")
-    say("To see the flow runs, start the Prefect UI with `.venv/bin/prefect server start` and open "
-        "http://127.0.0.1:4200/runs")
+    api = os.environ.get("PREFECT_API_URL")
+    if api:  # the runs are on the operator's own Prefect server
+        say(f"The flow runs are in the Prefect UI at {api.rstrip('/').removesuffix('/api')}/runs")
+    else:
+        say("To see the flow runs, start the Prefect UI with `.venv/bin/prefect server start` and open "
+            "http://127.0.0.1:4200/runs")
     return totals
 
 

@@ -10,6 +10,7 @@ its attempt count, last error and an exponential backoff.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import logging
 import re
@@ -23,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 
 from coordination.domain.vocabulary import OutboxStatus
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import AuditEvent, CareCase, Member, Outbox, SweepNotice
+from coordination.persistence.models import AuditEvent, CareCase, Member, Outbox, OutboxSend, SweepNotice
 
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -154,38 +155,75 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 50
             attachment = (row.attachment_name, row.attachment) if row.attachment else None
             member_code = member.code if member else None
             entries = list(member.notify) if member else ([row.target] if row.target else [])
-        error, status = None, OutboxStatus.SENT
-        try:
-            targets = [t for e in entries for t in resolve_targets(e, tags)]
-        except UnresolvedTarget as exc:
-            targets, error = [], str(exc)
+        targets, unresolved = [], []
+        for entry in entries:
+            try:
+                targets += resolve_targets(entry, tags)
+            except UnresolvedTarget as exc:
+                unresolved.append(str(exc))
         if not targets:
-            status = OutboxStatus.NO_TARGET
-            error = error or "the recipient has no notification target"
             report.no_target += 1
             if member_code and member_code not in report.members_without_target:
                 report.members_without_target.append(member_code)
-        else:
-            error = send(targets, subject, body, attachment)
+            _finish(url, row_id, OutboxStatus.NO_TARGET,
+                    "; ".join(unresolved) or "the recipient has no notification target", now)
+            continue
+        # Each target is its own send, recorded as it succeeds: a retry goes only to the targets
+        # that failed, so the one that works never gets the message twice.
+        done = _sent_targets(url, row_id)
+        failures = []
+        for target in targets:
+            if target_key(target) in done:
+                continue
+            error = send([target], subject, body, attachment)
             if error:
-                status = OutboxStatus.PENDING
-                report.failed += 1
-                reason = f"{failure_class(error)} on {channel_kinds(targets)}"
-                report.errors[reason] = report.errors.get(reason, 0) + 1
-                error = f"{reason}: {redacted(error)}"
+                failures.append((target, error))
             else:
-                report.sent += 1
-        with unit_of_work(url) as session:
-            row = session.get(Outbox, row_id)
-            row.status = status
-            row.last_error = error
-            if status == OutboxStatus.SENT:
-                row.sent_at = now
-                _audit_told(session, row, now)
-            elif status == OutboxStatus.PENDING:
-                row.next_attempt_at = now + backoff(row.attempts)
-            session.add(row)
+                _record_send(url, row_id, target, now)
+        if failures:
+            report.failed += 1
+            reasons = sorted({f"{failure_class(e)} on {channel_kinds([t])}" for t, e in failures})
+            for reason in reasons:
+                report.errors[reason] = report.errors.get(reason, 0) + 1
+            _finish(url, row_id, OutboxStatus.PENDING,
+                    "; ".join(f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, failures)), now)
+        else:
+            report.sent += 1
+            _finish(url, row_id, OutboxStatus.SENT, "; ".join(unresolved) or None, now)
     return report
+
+
+def target_key(target: str) -> str:
+    """What identifies a target in the send log: a hash, since a URL can hold a token."""
+    return hashlib.sha256(target.encode()).hexdigest()
+
+
+def _sent_targets(url: str | None, row_id: int) -> set[str]:
+    with unit_of_work(url) as session:
+        return set(session.execute(select(OutboxSend.target_key).where(OutboxSend.outbox_id == row_id)).scalars())
+
+
+def _record_send(url: str | None, row_id: int, target: str, now: dt.datetime) -> None:
+    """One send to one target: logged, and audited (which channel kind, which message, when)."""
+    with unit_of_work(url) as session:
+        row = session.get(Outbox, row_id)
+        session.add(OutboxSend(outbox_id=row_id, target_key=target_key(target), channel=channel_kinds([target]),
+                               sent_at=now))
+        session.add(AuditEvent(at=now, actor="system:delivery", action="send", record_type="outbox",
+                               record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
+
+
+def _finish(url: str | None, row_id: int, status: OutboxStatus, error: str | None, now: dt.datetime) -> None:
+    with unit_of_work(url) as session:
+        row = session.get(Outbox, row_id)
+        row.status = status
+        row.last_error = error
+        if status == OutboxStatus.SENT:
+            row.sent_at = now
+            _audit_told(session, row, now)
+        elif status == OutboxStatus.PENDING:
+            row.next_attempt_at = now + backoff(row.attempts)
+        session.add(row)
 
 
 def _audit_told(session, row: Outbox, now: dt.datetime) -> None:

@@ -272,6 +272,16 @@ class Outbox(SQLModel, table=True):
     attachment: str | None = None
 
 
+class OutboxSend(SQLModel, table=True):
+    """One message delivered to one target: a retry skips the targets already here. The target
+    is kept as a hash (its URL may hold a token) beside its channel kind."""
+
+    outbox_id: int = Field(foreign_key="outbox.id", primary_key=True)
+    target_key: str = Field(primary_key=True, max_length=64)
+    channel: str
+    sent_at: dt.datetime = _utc()
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only: who did what to which record, and when."""
 

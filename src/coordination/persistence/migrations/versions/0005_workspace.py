@@ -63,6 +63,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'))
     op.create_index('ix_staffsession_member_id', 'staffsession', ['member_id'])
     op.create_table(
+        'outboxsend',
+        sa.Column('outbox_id', sa.Integer(), nullable=False),
+        sa.Column('target_key', sa.String(length=64), nullable=False),
+        sa.Column('channel', sa.String(), nullable=False),
+        sa.Column('sent_at', UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id']),
+        sa.PrimaryKeyConstraint('outbox_id', 'target_key'))
+    # A sent message is a fact: its row can no longer change (nor can its send log).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE FUNCTION outbox_sent_is_final() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'a sent notification cannot be changed';
+            END;
+            $$ LANGUAGE plpgsql""")
+        op.execute("""CREATE TRIGGER outbox_sent_is_final BEFORE UPDATE OR DELETE ON outbox
+                      FOR EACH ROW WHEN (OLD.status = 'sent') EXECUTE FUNCTION outbox_sent_is_final()""")
+        op.execute("""CREATE TRIGGER outboxsend_append_only BEFORE UPDATE OR DELETE ON outboxsend
+                      FOR EACH ROW EXECUTE FUNCTION outbox_sent_is_final()""")
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"""CREATE TRIGGER outbox_sent_no_{event.lower()} BEFORE {event} ON outbox
+                           WHEN OLD.status = 'sent'
+                           BEGIN SELECT RAISE(ABORT, 'a sent notification cannot be changed'); END""")
+            op.execute(f"""CREATE TRIGGER outboxsend_no_{event.lower()} BEFORE {event} ON outboxsend
+                           BEGIN SELECT RAISE(ABORT, 'a sent notification cannot be changed'); END""")
+    op.create_table(
         'appsecret',
         sa.Column('name', sa.String(length=32), nullable=False),
         sa.Column('value', sa.String(), nullable=False),
@@ -71,6 +98,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('appsecret')
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS outboxsend_append_only ON outboxsend")
+        op.execute("DROP TRIGGER IF EXISTS outbox_sent_is_final ON outbox")
+        op.execute("DROP FUNCTION IF EXISTS outbox_sent_is_final()")
+    else:
+        for event in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS outbox_sent_no_{event}")
+            op.execute(f"DROP TRIGGER IF EXISTS outboxsend_no_{event}")
+    op.drop_table('outboxsend')
     op.drop_index('ix_staffsession_member_id', table_name='staffsession')
     op.drop_table('staffsession')
     op.drop_index('ix_signinlink_member_id', table_name='signinlink')
