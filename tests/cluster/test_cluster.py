@@ -42,6 +42,20 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def wait_for_server(api: str, server: subprocess.Popen, log: Path) -> None:
+    """Until the Prefect server answers (any status: with basic auth on, /health asks for it)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code in (200, 401):
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, log.read_text()[-3000:]
+        time.sleep(1)
+    pytest.fail("the Prefect server did not start: " + log.read_text()[-3000:])
+
+
 @pytest.fixture
 def prefect_server(pg_server, tmp_path):
     prefect_db, drop = scratch_pg_database(pg_server, prefix="prefect_test")
@@ -58,17 +72,7 @@ def prefect_server(pg_server, tmp_path):
     server = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
                     tmp_path / "server.log")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            time.sleep(1)
-        else:
-            pytest.fail("the Prefect server did not start: " + (tmp_path / "server.log").read_text()[-3000:])
+        wait_for_server(api, server, tmp_path / "server.log")
         yield env
     finally:
         _stop(server)

@@ -4,12 +4,11 @@ unauthenticated API call is refused and a client with the credentials gets throu
 from __future__ import annotations
 
 import os
-import time
 
 import httpx
 import pytest
 
-from tests.cluster.test_cluster import BIN, _start, _stop
+from tests.cluster.test_cluster import BIN, _start, _stop, wait_for_server
 from tests.receivers import free_port
 
 pytestmark = pytest.mark.slow
@@ -25,14 +24,7 @@ def test_the_prefect_api_refuses_an_unauthenticated_call(tmp_path):
     server = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
                     tmp_path / "server.log")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{api}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-                time.sleep(1)
+        wait_for_server(api, server, tmp_path / "server.log")
         refused = httpx.post(f"{api}/flows/filter", json={}, timeout=10)
         assert refused.status_code == 401
         allowed = httpx.post(f"{api}/flows/filter", json={}, auth=("operator", "s3cret-for-tests"), timeout=10)

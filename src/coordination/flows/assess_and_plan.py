@@ -6,7 +6,7 @@ from prefect import flow
 
 from coordination.flows.alerts import alert_operations
 
-from coordination.flows.tasks import case_status, check_consent, create_sip, deliver, record_assessment
+from coordination.flows.tasks import case_status, check_consent, create_sip, deliver_now, record_assessment
 
 
 @flow(name="assess-and-plan", persist_result=False, on_failure=[alert_operations],
@@ -19,5 +19,5 @@ def assess_and_plan(case_number: str, now: dt.datetime | None = None, deliver: b
     # a case that already has a SIP is revised through follow-up, not planned again
     sip_id = create_sip(case_number, now) if case_status(case_number) == "assessed" else None
     if deliver:
-        deliver(now)
+        deliver_now(now)
     return {"sips": int(sip_id is not None), "blocked": 0}

@@ -9,7 +9,7 @@ from coordination.flows.alerts import alert_operations
 from coordination.flows.act import act
 from coordination.flows.assess_and_plan import assess_and_plan
 from coordination.flows.follow_up import follow_up
-from coordination.flows.tasks import deliver
+from coordination.flows.tasks import deliver_now
 
 
 @flow(name="care-cycle", persist_result=False, on_failure=[alert_operations],
@@ -21,5 +21,5 @@ def care_cycle(case_number: str, now: dt.datetime | None = None) -> dict[str, in
     counts = dict(assess_and_plan(case_number, now, deliver=False))
     counts |= act(case_number, now, deliver=False)
     counts |= follow_up(case_number, now, deliver=False)
-    counts |= {f"notifications_{k}": v for k, v in deliver(now).items()}
+    counts |= {f"notifications_{k}": v for k, v in deliver_now(now).items()}
     return counts

@@ -6,7 +6,7 @@ from prefect import flow
 
 from coordination.flows.alerts import alert_operations
 
-from coordination.flows.tasks import apply_follow_ups, deliver
+from coordination.flows.tasks import apply_follow_ups, deliver_now
 
 
 @flow(name="follow-up", persist_result=False, on_failure=[alert_operations],
@@ -15,5 +15,5 @@ def follow_up(case_number: str, now: dt.datetime | None = None, deliver: bool = 
     """Apply recorded follow-up outcomes: revise the SIP where needs remain, else close."""
     counts = apply_follow_ups(case_number, now)
     if deliver:
-        deliver(now)
+        deliver_now(now)
     return counts

@@ -12,8 +12,7 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member, Organisation, Outbox
 from coordination.usecases.sweep import CLASSES, sweep
 from coordination.flows.alerts import alert_operations
-from coordination.flows.tasks import TASK_OPTIONS, moment
-from coordination.flows.tasks import deliver as deliver_now
+from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 
 MAX_CASES_LISTED = 200
 

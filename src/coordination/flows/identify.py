@@ -6,7 +6,7 @@ from prefect import flow
 
 from coordination.flows.alerts import alert_operations
 
-from coordination.flows.tasks import deliver, screen_signals
+from coordination.flows.tasks import deliver_now, screen_signals
 
 
 @flow(name="identify", persist_result=False, on_failure=[alert_operations],
@@ -14,5 +14,5 @@ from coordination.flows.tasks import deliver, screen_signals
 def identify(now: dt.datetime | None = None) -> dict[str, int]:
     """Screen newly reported signals against the criteria; open or flag cases."""
     counts = screen_signals(now)
-    deliver(now)
+    deliver_now(now)
     return counts

@@ -9,7 +9,7 @@ from coordination.persistence.engine import unit_of_work
 from coordination.config.teams import find_series, load_teams
 from coordination.usecases.meetings import prepare_meeting
 from coordination.flows.alerts import alert_operations
-from coordination.flows.tasks import FLOW_ACTOR, TASK_OPTIONS, deliver, moment
+from coordination.flows.tasks import FLOW_ACTOR, TASK_OPTIONS, deliver_now, moment
 
 
 @task(**TASK_OPTIONS)
@@ -39,5 +39,5 @@ def coordination_meeting(team_id: str, series_id: str, step: str = "prepare",
     meeting leader, invite the participants with the digital link (`prepare`), or remind them
     (`remind`)."""
     result = prepare(team_id, series_id, step, now)
-    deliver(now)
+    deliver_now(now)
     return result

@@ -14,7 +14,7 @@ from coordination.config.notifications import load_notifications
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases.operations import FailedRun, alert_operations
 from coordination.flows.alerts import alert_operations as alert_hook
-from coordination.flows.tasks import TASK_OPTIONS, deliver, moment
+from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 
 WATCH_SCHEDULE = "*/10 * * * *"
 PAGE = 200  # the API's largest page
@@ -61,5 +61,5 @@ def operations_watch(lookback_minutes: int = 60, now: dt.datetime | None = None)
     own schedule, so an alert survives the crash of the process whose run failed."""
     runs = failed_runs(lookback_minutes, now)
     queued = queue_alerts(runs, now)
-    delivered = deliver(now)
+    delivered = deliver_now(now)
     return {"failed_runs": len(runs), "alerts_queued": queued, **{f"delivery_{k}": v for k, v in delivered.items()}}

@@ -114,7 +114,7 @@ def deliver_notifications(now: dt.datetime | None = None):
     return counts
 
 
-def deliver(now: dt.datetime | None = None) -> dict[str, int]:
+def deliver_now(now: dt.datetime | None = None) -> dict[str, int]:
     """Run the delivery task; a failed send marks the task run, not the flow that called it (its
     own work is done and committed, and the rows are retried)."""
     state = deliver_notifications(now, return_state=True)
