@@ -51,7 +51,7 @@ def workspace(sqlite_url, monkeypatch):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # per module: Playwright's event loop must not outlive its tests
 def browser():
     if not os.path.exists(CHROMIUM):
         reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"

@@ -12,6 +12,8 @@ from pathlib import Path
 import apprise
 import yaml
 
+from coordination.notifications import mailbox  # noqa: F401  (mailbox:// is a valid target)
+
 from coordination.errors import InvalidInput
 
 # The administrators' folder, relative to the directory the command runs in (their checkout of

@@ -8,6 +8,7 @@ on Monday 2026-11-16, follow-ups a month later."""
 from __future__ import annotations
 
 import os
+import shutil
 from importlib import resources
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from coordination.domain.vocabulary import ActionStatus, CaseStatus
 from coordination.entrypoints.importer import import_data, load_file
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Action, CareCase, Consent, Person
+from coordination.persistence.models import Action, CareCase, Consent, Member, Person
 from coordination.usecases import acting, consent, queries
 from coordination.usecases.common import Actor
 
@@ -84,8 +85,14 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     staff = Actor("system:demo")
     t0, t1 = PLANNING_DAY.in_timezone("UTC"), FOLLOW_UP_DAY.in_timezone("UTC")
 
+    mailboxes = (database.parent / "mailbox").resolve()
+    shutil.rmtree(mailboxes, ignore_errors=True)
     with unit_of_work() as session:
         counts = import_data(session, staff, area, now=t0)
+        # every example member gets a local mailbox, so the demo's messages are really delivered
+        for member in session.exec(select(Member)):
+            member.notify = [f"mailbox://{mailboxes / member.code}"]
+            session.add(member)
     say("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
 
     found = identify(now=t0)
@@ -111,7 +118,7 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
         follow_up(number, now=t1)
 
     # The morning after the follow-ups: the sweep tells each member what is due, in one digest.
-    follow_up_sweep(now=t1.add(days=1), deliver=False)
+    follow_up_sweep(now=t1.add(days=1))
 
     with unit_of_work() as session:
         totals = queries.totals(session)
@@ -132,7 +139,8 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     if shown is not None:
         code, subject, body, link = shown
         say("")
-        say(f"A digest, as member {code} receives it (messages are in Swedish by default):")
+        say(f"Every message was delivered to a local mailbox per member under {mailboxes}/.")
+        say(f"A digest, as member {code} received it in {mailboxes / code}/ (Swedish by default):")
         say("")
         for line in [subject, "", *body.splitlines()]:
             say(f"    {line}")

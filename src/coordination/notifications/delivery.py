@@ -14,13 +14,15 @@ import hashlib
 import html
 import logging
 import re
-import tempfile
-from pathlib import Path
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import apprise
 from sqlalchemy import and_, or_, select, update
+
+from coordination.notifications import mailbox  # noqa: F401  (registers mailbox://)
 
 from coordination.domain.vocabulary import OutboxStatus
 from coordination.persistence.engine import unit_of_work
@@ -116,7 +118,7 @@ def as_html(text: str) -> str:
     """The plain-text message as HTML: escaped, links made links, each line kept."""
     escaped = html.escape(text, quote=True)
     linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-    return "<br>\n".join(linked.split("\n"))
+    return "<br>".join(linked.split("\n"))
 
 
 def send(targets: list[str], subject: str, body: str, attachment: tuple[str, str] | None = None) -> str | None:
