@@ -21,7 +21,7 @@ from coordination.entrypoints.importer import import_data
 from coordination.errors import AccessDenied
 from coordination.persistence.engine import get_engine, unit_of_work
 from coordination.persistence.models import (
-    Action, Block, CareCase, Consent, ConsentParty, Contact, Member, Organisation, Person, SweepNotice,
+    Action, Block, CareCase, Consent, ConsentParty, Contact, Member, Organisation, SweepNotice,
 )
 from coordination.usecases import acting, following_up, identify, meetings, planning, queries
 from coordination.usecases.access import refresh_coverage

@@ -32,7 +32,7 @@ FORMS = {  # form -> (the use-case point whose rule it follows, how to post it)
 
 
 @pytest.fixture(scope="module")
-def served(world, tmp_path_factory):
+def served(world, tmp_path_factory):  # noqa: F811  (the fixture)
     """The workspace over the matrix's world, with every member signed in."""
     import os
 
@@ -87,7 +87,7 @@ def _refusals(url):
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("who", [w for w in WHO if w != "inactive"])
-def test_pages_and_forms(world, served, who, state):
+def test_pages_and_forms(world, served, who, state):  # noqa: F811
     client, csrf = served[who]
     number, action = world.cases[state], world.action_of_participant[state]
     read = expected("read", who, state)

@@ -4,7 +4,6 @@ complete, and no English text reaches a Swedish member in a page or a notificati
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 from babel.messages.extract import extract_from_dir
@@ -14,7 +13,7 @@ from coordination.i18n import translations
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Outbox
 from tests.conftest import ROOT
-from tests.web.test_journey import GUSTAV, case_of, planned, run_sweep
+from tests.web.test_journey import planned, run_sweep
 from tests.web.test_security import gustav, signed_in
 
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}

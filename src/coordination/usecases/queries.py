@@ -13,7 +13,6 @@ from coordination.persistence.models import (
 from coordination.domain import access as policy
 from coordination.domain import disclosure
 from coordination.domain.access import Purpose
-from coordination.domain.calendar import local_date
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number
