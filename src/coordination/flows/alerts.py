@@ -5,12 +5,15 @@ if the process died before its hook could run."""
 
 from __future__ import annotations
 
+from prefect import flow
+
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import now_utc
 from coordination.errors import CoordinationError
 from coordination.notifications.delivery import deliver_pending
 from coordination.persistence.engine import unit_of_work
-from coordination.usecases.operations import FailedRun, alert_key, alert_operations as queue_alerts
+from coordination.usecases.operations import FailedRun, alert_key
+from coordination.usecases.operations import alert_operations as queue_alerts
 
 
 def alert_operations(flow, flow_run, state) -> None:
@@ -27,3 +30,9 @@ def alert_operations(flow, flow_run, state) -> None:
         deliver_pending(now=now, tags=config.tags, keys=[alert_key(run)])  # this alert only
     except CoordinationError:
         pass  # a broken configuration is reported by `coordination config check`; the watch retries
+
+
+def operated_flow(name: str):
+    """A project flow: no persisted results (they could hold data), and operations are alerted
+    when a run fails or crashes. Every flow uses this, so none can be deployed without the hook."""
+    return flow(name=name, persist_result=False, on_failure=[alert_operations], on_crashed=[alert_operations])

@@ -4,15 +4,15 @@ import json
 import os
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
-from coordination.domain.calendar import local_date, now_utc
-from coordination.persistence.engine import unit_of_work
 from coordination.config.teams import leadership_warnings, load_teams
-from coordination.usecases.reports import annual_indicators
-from coordination.flows.alerts import alert_operations
+from coordination.domain.calendar import local_date, now_utc
+from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import TASK_OPTIONS
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases.reports import annual_indicators
 
 
 @task(**TASK_OPTIONS)
@@ -21,8 +21,7 @@ def indicators(year: int) -> dict:
         return annual_indicators(session, year)
 
 
-@flow(name="annual-report", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
+@operated_flow("annual-report")
 def annual_report(year: int | None = None) -> dict:
     """The leadership group's annual report: indicators as a table artifact and a JSON file."""
     year = year or local_date(now_utc()).year - 1

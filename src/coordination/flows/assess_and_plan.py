@@ -2,15 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow
-
-from coordination.flows.alerts import alert_operations
-
+from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import case_status, check_consent, create_sip, deliver_now, record_assessment
 
 
-@flow(name="assess-and-plan", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
+@operated_flow("assess-and-plan")
 def assess_and_plan(case_number: str, now: dt.datetime | None = None, deliver: bool = True) -> dict[str, int]:
     """Consent first; then take the SBAR assessment, draw up the SIP and tell the participants."""
     if not check_consent(case_number, now):

@@ -2,18 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow
-
-from coordination.flows.alerts import alert_operations
-
 from coordination.flows.act import act
+from coordination.flows.alerts import operated_flow
 from coordination.flows.assess_and_plan import assess_and_plan
 from coordination.flows.follow_up import follow_up
 from coordination.flows.tasks import deliver_now
 
 
-@flow(name="care-cycle", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
+@operated_flow("care-cycle")
 def care_cycle(case_number: str, now: dt.datetime | None = None) -> dict[str, int]:
     """One turn of the cycle for one case: assess and plan, act, follow up; then deliver."""
     # Only subflows here, no tasks in between: each step itself skips what is not ready.

@@ -20,10 +20,10 @@ from prefect.client.orchestration import get_client
 from prefect.schedules import Cron, RRule
 
 from coordination.config.notifications import load_notifications
-from coordination.domain.calendar import TIMEZONE
-from coordination.errors import InvalidInput
-from coordination.domain.meetings import EPOCH, MeetingSeries
 from coordination.config.teams import load_teams
+from coordination.domain.calendar import TIMEZONE
+from coordination.domain.meetings import EPOCH, MeetingSeries
+from coordination.errors import InvalidInput
 from coordination.flows.follow_up_sweep import follow_up_sweep
 from coordination.flows.identify import identify
 from coordination.flows.meeting import coordination_meeting

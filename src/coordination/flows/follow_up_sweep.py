@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.states import Failed
 from sqlalchemy import func, select
 
 from coordination.config.notifications import load_notifications
+from coordination.flows.alerts import operated_flow
+from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member, Organisation, Outbox
 from coordination.usecases.sweep import CLASSES, sweep
-from coordination.flows.alerts import alert_operations
-from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 
 MAX_CASES_LISTED = 200
 
@@ -63,8 +63,7 @@ def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, i
     return outcome
 
 
-@flow(name="follow-up-sweep", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
+@operated_flow("follow-up-sweep")
 def follow_up_sweep(now: dt.datetime | None = None, deliver: bool = True):
     """Remind of what is due soon and due today, flag what is overdue, escalate what stays
     overdue past the grace period; one digest per recipient; a table artifact per sweep."""

@@ -2,15 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow
-
-from coordination.flows.alerts import alert_operations
-
+from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import deliver_now, screen_signals
 
 
-@flow(name="identify", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
+@operated_flow("identify")
 def identify(now: dt.datetime | None = None) -> dict[str, int]:
     """Screen newly reported signals against the criteria; open or flag cases."""
     counts = screen_signals(now)

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from coordination.persistence.engine import unit_of_work
 from coordination.config.teams import find_series, load_teams
-from coordination.usecases.meetings import prepare_meeting
-from coordination.flows.alerts import alert_operations
+from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import FLOW_ACTOR, TASK_OPTIONS, deliver_now, moment
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases.meetings import prepare_meeting
 
 
 @task(**TASK_OPTIONS)
@@ -31,8 +31,7 @@ def prepare(team_id: str, series_id: str, step: str, now: dt.datetime | None = N
     return {"date": prepared.date.isoformat(), "invited": prepared.invited, "leader": prepared.leader}
 
 
-@flow(name="coordination-meeting", persist_result=False, on_failure=[alert_operations],
-      on_crashed=[alert_operations])
+@operated_flow("coordination-meeting")
 def coordination_meeting(team_id: str, series_id: str, step: str = "prepare",
                          now: dt.datetime | None = None) -> dict:
     """Ahead of a coordination meeting: build the agenda in the manual's order, appoint the

@@ -2,19 +2,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    FlowRunFilter, FlowRunFilterEndTime, FlowRunFilterState, FlowRunFilterStateType,
+    FlowRunFilter,
+    FlowRunFilterEndTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_UI_URL
 
 from coordination.config.notifications import load_notifications
+from coordination.flows.alerts import operated_flow
+from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases.operations import FailedRun, alert_operations
-from coordination.flows.alerts import alert_operations as alert_hook
-from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 
 WATCH_SCHEDULE = "*/10 * * * *"
 PAGE = 200  # the API's largest page
@@ -54,8 +57,7 @@ def queue_alerts(runs: list[dict], now: dt.datetime | None = None) -> int:
                                 ui_url=ui_url(), now=moment(now))
 
 
-@flow(name="operations-watch", persist_result=False, on_failure=[alert_hook],
-      on_crashed=[alert_hook])
+@operated_flow("operations-watch")
 def operations_watch(lookback_minutes: int = 60, now: dt.datetime | None = None) -> dict:
     """Tell the operations channel about every failed or crashed flow run, once. It runs on its
     own schedule, so an alert survives the crash of the process whose run failed."""
