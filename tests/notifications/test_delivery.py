@@ -108,7 +108,7 @@ def test_crash_between_claim_and_send_resends_once_after_the_lease(db_url, examp
     with HttpReceiver() as http:
         set_targets({"hc-dsk1": [http.url()]})
         plan("19380214-2012")
-        claimed = claim(None, now=T0)  # the deliverer "crashes" here: nothing sent, nothing marked
+        claimed = claim(None, now=T0, token="crashed")  # the deliverer "crashes" here: nothing sent, nothing marked
         assert claimed
         assert deliver_pending(now=T0.add(minutes=1)).claimed == 0  # the claim still holds
         recovered = deliver_pending(now=T0 + LEASE + LEASE)

@@ -30,10 +30,22 @@ class SweepPolicy:
 
 
 @dataclass(frozen=True)
+class DeliveryPolicy:
+    # A delivery run drains batch after batch until nothing due is left or this time is spent;
+    # the operations watch delivers every ten minutes, so a run never overlaps the next one.
+    time_budget_minutes: int = 8
+
+
+@dataclass(frozen=True)
 class NotificationConfig:
     sweep: SweepPolicy = SweepPolicy()
     tags: dict[str, list[str]] = field(default_factory=dict)
     operations_tag: str | None = None
+    delivery: DeliveryPolicy = DeliveryPolicy()
+
+    @property
+    def time_budget(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=self.delivery.time_budget_minutes)
 
     def operations_targets(self) -> list[str]:
         return list(self.tags.get(self.operations_tag, [])) if self.operations_tag else []
@@ -55,9 +67,9 @@ def load_notifications(path: Path | None = None) -> NotificationConfig:
     except yaml.YAMLError as exc:
         raise InvalidInput(f"is not valid YAML: {str(exc).splitlines()[0]}", record=name,
                            hint="fix the syntax") from None
-    if not isinstance(data, dict) or (unknown := set(data) - {"sweep", "tags", "operations_tag"}):
+    if not isinstance(data, dict) or (unknown := set(data) - {"sweep", "tags", "operations_tag", "delivery"}):
         raise InvalidInput(f"has unknown keys {sorted(unknown) if isinstance(data, dict) else data!r}",
-                           record=name, hint="keys are sweep, tags and operations_tag")
+                           record=name, hint="keys are sweep, delivery, tags and operations_tag")
     sweep = data.get("sweep") or {}
     values = {}
     for key in ("due_soon_working_days", "escalation_grace_working_days"):
@@ -88,7 +100,21 @@ def load_notifications(path: Path | None = None) -> NotificationConfig:
     if operations is not None and operations not in tags:
         raise InvalidInput(f"names the unknown tag '{operations}'", record=name, field="operations_tag",
                            hint=f"use one of: {', '.join(sorted(tags)) or '(define tags first)'}")
-    return NotificationConfig(SweepPolicy(**values), {t: list(e) for t, e in tags.items()}, operations)
+    return NotificationConfig(SweepPolicy(**values), {t: list(e) for t, e in tags.items()}, operations,
+                              _delivery(data.get("delivery"), name))
+
+
+def _delivery(section: object, name: str) -> DeliveryPolicy:
+    section = section or {}
+    if not isinstance(section, dict) or (unknown := set(section) - {"time_budget_minutes"}):
+        raise InvalidInput(f"has unknown settings {sorted(unknown) if isinstance(section, dict) else section!r}",
+                           record=name, field="delivery",
+                           hint="the setting is time_budget_minutes")
+    budget = section.get("time_budget_minutes", DeliveryPolicy.time_budget_minutes)
+    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= 60:
+        raise InvalidInput(f"{budget!r} is not a number of minutes from 1 to 60", record=name,
+                           field="delivery.time_budget_minutes", hint="give a whole number of minutes, e.g. 8")
+    return DeliveryPolicy(budget)
 
 
 def check_target(entry: object, *, record: str, field: str, tags: dict | None = None) -> None:
@@ -113,6 +139,26 @@ def check_member_targets(config: NotificationConfig, members: list[tuple[str, li
     for code, entries in members:
         for j, entry in enumerate(entries):
             check_target(entry, record=f"member {code}", field=f"notify[{j}]", tags=config.tags)
+
+
+def unresolved_targets(config: NotificationConfig, members: list[tuple[str, list[str]]]) -> list[InvalidInput]:
+    """What would resolve to nothing if delivered now: the operations tag (its alerts would never
+    be sent) and every member's `env:` entry whose variable is unset in this environment."""
+    problems = []
+    if config.operations_tag:
+        for i, entry in enumerate(config.tags[config.operations_tag]):
+            if entry.startswith("env:") and not os.environ.get(entry[4:], "").strip():
+                problems.append(InvalidInput(
+                    f"environment variable {entry[4:]} is not set: operations alerts would never be sent",
+                    record=str(notifications_path()), field=f"tags.{config.operations_tag}[{i}]",
+                    hint=f"set {entry[4:]} to an apprise URL in the environment of the workers and the server"))
+    for code, entries in members:
+        for j, entry in enumerate(entries):
+            if entry.startswith("env:") and not os.environ.get(entry[4:], "").strip():
+                problems.append(InvalidInput(f"environment variable {entry[4:]} is not set", record=f"member {code}",
+                                             field=f"notify[{j}]",
+                                             hint=f"set {entry[4:]} to the member's apprise URL, or change the entry"))
+    return problems
 
 
 def _valid_cron(text: object) -> bool:

@@ -165,3 +165,4 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     CANCELLED = "cancelled"  # no longer allowed to be told (consent withdrawn); the reason is kept
     NO_TARGET = "no_target"  # recipient has no notification target; shown, never dropped
+    FAILED = "failed"  # every target is permanently invalid; retried once the configuration changes

@@ -15,7 +15,9 @@ from sqlmodel import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from coordination import settings
-from coordination.config.notifications import check_member_targets, load_notifications, notifications_path
+from coordination.config.notifications import (
+    check_member_targets, load_notifications, notifications_path, unresolved_targets,
+)
 from coordination.config.teams import find_series, leadership_warnings, load_teams, teams_path
 from coordination.domain.calendar import local_date, now_utc
 from coordination.domain.vocabulary import (
@@ -403,25 +405,42 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
 
 @app.command()
 def deliver(now: Now = None, as_json: Json = False) -> None:
-    """Send pending notifications through apprise (the administrators' tag table routes tag: targets)."""
-    report = deliver_pending(now=_now(now), tags=load_notifications().tags)
+    """Send pending notifications through apprise (the administrators' tag table routes tag: targets),
+    batch after batch until nothing due is left or the configured time budget is spent."""
+    config = load_notifications()
+    report = deliver_pending(now=_now(now), tags=config.tags, budget=config.time_budget)
     if as_json:
         from dataclasses import asdict
 
         _say(json.dumps(asdict(report)))
         return
-    _say(f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, without target {report.no_target}"
+    _say(f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, without target {report.no_target}, "
+         f"undeliverable {report.undeliverable}"
          + (f" ({', '.join(report.members_without_target)})" if report.members_without_target else ""))
+    if report.revived:
+        _say(f"{report.revived} earlier undeliverable notification(s) retried: their targets changed")
+    if report.remaining:
+        _say(f"{report.remaining} notification(s) still due: the time budget ran out, the next run goes on")
+    if report.lost_claims:
+        _say(f"stopped: another delivery run took over {report.lost_claims} notification(s) after this one stalled")
 
 
-@app.command()
-def outbox(status: Annotated[Optional[str], typer.Option(
-               help="pending, sending, sent, no_target or cancelled.")] = None,
+outbox_app = typer.Typer(help="The notifications queued, sent and waiting; retry after a fix.",
+                         invoke_without_command=True, no_args_is_help=False)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback()
+def outbox(ctx: typer.Context,
+           status: Annotated[Optional[str], typer.Option(
+               help="pending, sending, sent, no_target, failed or cancelled.")] = None,
            as_json: Json = False) -> None:
     """List notifications with their attempts, last error and next attempt (no message texts)."""
     from coordination.domain.vocabulary import OutboxStatus
     from coordination.usecases.operations import outbox_rows
 
+    if ctx.invoked_subcommand:
+        return
     _existing_database()
     wanted = str(_enum(OutboxStatus, status, "status")) if status else None
     with unit_of_work() as session:
@@ -434,6 +453,27 @@ def outbox(status: Annotated[Optional[str], typer.Option(
              f"attempts {r['attempts']}" + (f"  next {r['next_attempt_at'][:16]}" if r['next_attempt_at'] else "")
              + (f"  {r['last_error']}" if r['last_error'] else "") + (f"  ({r['cancel_reason']})" if r['cancel_reason'] else ""))
     _say(f"{len(rows)} notification(s)")
+
+
+@outbox_app.command("retry")
+def outbox_retry(status: Annotated[list[str], typer.Option(
+                     help="Which rows: no_target, failed or pending (repeatable).")] = ["no_target", "failed"],
+                 member: Annotated[Optional[str], typer.Option(help="Only this member's notifications.")] = None,
+                 now: Now = None) -> None:
+    """Make notifications that ended without a working target (or wait out a backoff) due now; the
+    next delivery sends them."""
+    from coordination.domain.vocabulary import OutboxStatus
+    from coordination.usecases.operations import retry_outbox
+
+    _existing_database()
+    wanted = [str(_enum(OutboxStatus, s, "status")) for s in status]
+    if bad := [s for s in wanted if s not in ("no_target", "failed", "pending")]:
+        raise InvalidInput(f"'{bad[0]}' notifications cannot be retried", record="option", field="status",
+                           hint="use no_target, failed or pending")
+    with unit_of_work() as session:
+        member_id = member_by_code(session, member, field="member").id if member else None
+        count = retry_outbox(session, statuses=wanted, member_id=member_id, now=_now(now))
+    _say(f"{count} notification(s) due now; `coordination deliver` sends them")
 
 
 @app.command()
@@ -451,6 +491,10 @@ def config_check() -> None:
     with unit_of_work() as session:
         members = [(m.code, list(m.notify)) for m in session.exec(select(Member))]
     check_member_targets(config, members)
+    if problems := unresolved_targets(config, members):
+        for problem in problems[1:]:
+            typer.echo(f"error: {problem}", err=True)
+        raise problems[0]
     _say(f"{notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
     teams = load_teams()
     _say(f"{teams_path()}: ok ({len(teams)} team(s), {sum(len(t.meetings) for t in teams)} meeting series)")

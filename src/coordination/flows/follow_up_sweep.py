@@ -55,7 +55,8 @@ def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, i
         listed = ", ".join(cases[:MAX_CASES_LISTED]) + (f" … and {len(cases) - MAX_CASES_LISTED} more"
                                                          if len(cases) > MAX_CASES_LISTED else "")
         table.append({"organisation": label, **counts, "digests delivered": sent.get("sent", 0),
-                      "digests failed": sent.get("pending", 0), "without target": sent.get("no_target", 0),
+                      "digests failed": sent.get("pending", 0) + sent.get("failed", 0),
+                      "without target": sent.get("no_target", 0),
                       "cases": listed})
     description = (f"{found['items']} item(s), {found['digests']} digest(s), {found['deviations']} deviation(s)"
                    + (f"; delivery: {delivered}" if delivered else "; delivery not run"))
@@ -73,7 +74,8 @@ def follow_up_sweep(now: dt.datetime | None = None, deliver: bool = True):
     summary = {"items": found["items"], "digests": found["digests"], "deviations": found["deviations"],
                "db_seconds": found["db_seconds"], **({f"delivery_{k}": v for k, v in delivered.items()}
                                                      if delivered else {})}
-    if delivered and delivered["failed"]:
-        return Failed(message=f"DeliveryError: {delivered['failed']} notification(s) not delivered "
-                              f"({delivered['reasons']}); they stay pending and are retried", data=summary)
+    if delivered and (not_delivered := delivered["failed"] + delivered.get("undeliverable", 0)):
+        return Failed(message=f"DeliveryError: {not_delivered} notification(s) not delivered "
+                              f"({delivered['reasons']}); failed sends are retried, invalid targets wait for a fix",
+                      data=summary)
     return summary

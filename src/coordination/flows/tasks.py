@@ -101,16 +101,27 @@ def apply_follow_ups(case_number: str, now: dt.datetime | None = None) -> dict[s
 def deliver_notifications(now: dt.datetime | None = None):
     """Send what is pending. Failed sends stay pending with their backoff; this task run then
     ends Failed with the reasons (error class and channel kind), so the Prefect UI shows it."""
-    report = deliver_pending(now=moment(now), tags=load_notifications().tags)
+    config = load_notifications()
+    report = deliver_pending(now=moment(now), tags=config.tags, budget=config.time_budget)
     logger = get_run_logger()
     if report.members_without_target:
         logger.warning("members without a working notification target: %s", ", ".join(report.members_without_target))
-    counts = {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "no_target": report.no_target}
-    if report.failed:
-        logger.error("%d notification(s) not delivered (%s); they stay pending and are retried",
-                     report.failed, report.reasons())
-        return Failed(message=f"DeliveryError: {report.failed} notification(s) not delivered ({report.reasons()})",
-                      data=counts | {"reasons": report.reasons()})
+    if report.revived:
+        logger.info("%d earlier undeliverable notification(s) retried: their targets changed", report.revived)
+    if report.remaining:
+        logger.warning("%d notification(s) still due when the time budget ran out; the next run goes on",
+                       report.remaining)
+    if report.lost_claims:
+        logger.warning("stopped: another delivery run took over %d notification(s) after this one stalled",
+                       report.lost_claims)
+    counts = {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "no_target": report.no_target,
+              "undeliverable": report.undeliverable, "remaining": report.remaining}
+    if report.failed or report.undeliverable:
+        logger.error("%d notification(s) not delivered (%s); failed sends stay pending and are retried, invalid "
+                     "targets wait for a corrected configuration", report.failed + report.undeliverable,
+                     report.reasons())
+        return Failed(message=f"DeliveryError: {report.failed + report.undeliverable} notification(s) not delivered "
+                              f"({report.reasons()})", data=counts | {"reasons": report.reasons()})
     return counts
 
 

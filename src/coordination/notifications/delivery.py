@@ -1,10 +1,20 @@
 """Delivery of outbox rows through apprise.
 
-Claim, send, mark: a claim is one UPDATE ... RETURNING over a sub-select that PostgreSQL
-runs with FOR UPDATE SKIP LOCKED, so parallel deliverers never claim the same row. A row
-whose claim is older than the lease (its deliverer crashed) is claimed again: a crash
-between sending and marking re-sends at most once. A failed send goes back to pending with
-its attempt count, last error and an exponential backoff.
+Claim, send, mark. A claim is one UPDATE ... RETURNING over a sub-select that PostgreSQL runs
+with FOR UPDATE SKIP LOCKED, so parallel deliverers never claim the same row, and it stamps the
+rows with the delivery run's token. A row whose claim is older than the lease (its deliverer
+crashed) is claimed again: a crash between sending and marking re-sends at most once.
+
+Claims are fenced. A deliverer renews the claims it holds as it works through a batch, so a slow
+batch never looks abandoned, and it marks a row (a send, sent, pending, no_target, failed) only
+while the row still carries its token. A deliverer that finds it lost a claim (it stalled past
+the lease and another run took over) stops at once rather than send what it no longer owns.
+
+Each target of a row is settled on its own (`OutboxSend`): a retry goes only to targets that
+have not succeeded, and a URL apprise cannot use is recorded as invalid for that target without
+holding up the others. A failed send goes back to pending with its attempt count, last error and
+an exponential backoff. Rows that ended without a target, or with only invalid ones, are retried
+when what their recipient's targets resolve to changes (a variable set, a URL fixed).
 """
 
 from __future__ import annotations
@@ -13,14 +23,17 @@ import datetime as dt
 import hashlib
 import html
 import logging
-import re
+import json
 import os
+import re
+import secrets
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import apprise
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from coordination.notifications import mailbox  # noqa: F401  (registers mailbox://)
 
@@ -30,14 +43,22 @@ from coordination.persistence.models import AuditEvent, CareCase, Member, Outbox
 
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
+BATCH = 100  # rows a claim takes; a run drains batch after batch
+RENEW_EVERY = 10  # a claim is renewed after a tenth of the lease: a stalled run loses it, a slow one never
+WAITING = (OutboxStatus.NO_TARGET, OutboxStatus.FAILED)  # ended, but deliverable again after a fix
 
 
 @dataclass
 class DeliveryReport:
     claimed: int = 0
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # sends that failed for now: the rows are pending again, with a backoff
     no_target: int = 0
+    undeliverable: int = 0  # rows whose every target is permanently invalid (status failed)
+    batches: int = 0
+    revived: int = 0  # no_target/failed rows made pending again: their targets changed
+    lost_claims: int = 0  # rows another run took over while this one stalled: it stopped there
+    remaining: int = 0  # rows still due when the run ended (its time budget ran out)
     # member codes with no working target: reported, never dropped silently
     members_without_target: list[str] = field(default_factory=list)
     # "error class on channel kind" -> count, for operators: never a URL or a token
@@ -82,33 +103,121 @@ class UnresolvedTarget(Exception):
 
 def resolve_targets(entry: str, tags: dict[str, list[str]] | None = None) -> list[str]:
     """Apprise URLs for one `notify` entry: a URL, `env:NAME` for a URL held in the environment
-    (tokens stay out of git), or `tag:NAME` routed by the administrators' tag table."""
-    if entry.startswith("tag:"):
-        routed = (tags or {}).get(entry[4:])
-        if not routed:
-            raise UnresolvedTarget(f"tag {entry[4:]} is not configured")
-        return [url for item in routed for url in resolve_targets(item)]
-    if entry.startswith("env:"):
-        value = os.environ.get(entry[4:])
-        if not value:
-            raise UnresolvedTarget(f"environment variable {entry[4:]} is not set")
-        return [value]
-    return [entry]
+    (tokens stay out of git), or `tag:NAME` routed by the administrators' tag table. Raises
+    UnresolvedTarget when nothing of it resolves."""
+    resolved = resolve([entry], tags)
+    if not resolved.targets:
+        raise UnresolvedTarget("; ".join(resolved.unresolved))
+    return resolved.targets
 
 
-def claim(url: str | None, *, now: dt.datetime, limit: int = 500, keys: list[str] | None = None) -> list[int]:
+@dataclass(frozen=True)
+class Resolution:
+    targets: list[str]
+    unresolved: list[str]  # why an entry gave nothing: names a variable or tag, never a URL
+
+    def fingerprint(self) -> str:
+        """What the resolution was, without the URLs: changes whenever a target is added, fixed or
+        removed, or a missing variable is set."""
+        data = json.dumps([sorted(target_key(t) for t in self.targets), sorted(self.unresolved)])
+        return hashlib.sha256(data.encode()).hexdigest()
+
+
+def resolve(entries: list[str], tags: dict[str, list[str]] | None = None) -> Resolution:
+    """Every entry on its own: an unset variable or unknown tag is reported and the other entries
+    still count, so one missing entry never silences a recipient's working targets."""
+    targets: list[str] = []
+    unresolved: list[str] = []
+    for entry in entries:
+        if entry.startswith("tag:"):
+            routed = (tags or {}).get(entry[4:])
+            if not routed:
+                unresolved.append(f"tag {entry[4:]} is not configured")
+                continue
+            inner = resolve(routed)
+            targets += inner.targets
+            unresolved += [f"{reason} (tag {entry[4:]})" for reason in inner.unresolved]
+        elif entry.startswith("env:"):
+            value = os.environ.get(entry[4:], "").strip()
+            if value:
+                targets.append(value)
+            else:
+                unresolved.append(f"environment variable {entry[4:]} is not set")
+        else:
+            targets.append(entry)
+    return Resolution(list(dict.fromkeys(targets)), unresolved)
+
+
+def valid_target(target: str) -> bool:
+    return bool(apprise.Apprise().add(target))
+
+
+def claim(url: str | None, *, now: dt.datetime, token: str, limit: int = BATCH, keys: list[str] | None = None,
+          lease: dt.timedelta = LEASE) -> list[int]:
+    """Take up to `limit` due rows for the run `token`: pending rows whose backoff has passed, and
+    rows whose claim is older than the lease."""
     with unit_of_work(url) as session:
         due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - LEASE))
+                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - lease))
         ids = select(Outbox.id).where(due).order_by(Outbox.id).limit(limit)
         if keys is not None:
             ids = ids.where(Outbox.key.in_(keys))
         if session.get_bind().dialect.name == "postgresql":
             ids = ids.with_for_update(skip_locked=True)
         stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
-                .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
+                .values(status=OutboxStatus.SENDING, claimed_at=now, claim_token=token, attempts=Outbox.attempts + 1)
                 .returning(Outbox.id))
         return sorted(session.execute(stmt).scalars().all())
+
+
+def renew(url: str | None, *, token: str, now: dt.datetime) -> set[int]:
+    """Renew every claim the run still holds; returns their ids (a row missing was taken over)."""
+    with unit_of_work(url) as session:
+        return set(session.execute(update(Outbox).where(Outbox.claim_token == token,
+                                                        Outbox.status == OutboxStatus.SENDING)
+                                   .values(claimed_at=now).returning(Outbox.id)).scalars())
+
+
+def _held(session, row_id: int, token: str, now: dt.datetime) -> bool:
+    """The fence: the row is still this run's (and its claim is renewed as a side effect). On
+    PostgreSQL the UPDATE locks the row until commit, so no other run can take it in between."""
+    return session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token,
+                                                Outbox.status == OutboxStatus.SENDING)
+                           .values(claimed_at=now).returning(Outbox.id)).first() is not None
+
+
+def due_count(url: str | None, *, now: dt.datetime, keys: list[str] | None = None,
+              lease: dt.timedelta = LEASE) -> int:
+    with unit_of_work(url, read_only=True) as session:
+        due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - lease))
+        query = select(func.count()).select_from(Outbox).where(due)
+        if keys is not None:
+            query = query.where(Outbox.key.in_(keys))
+        return session.execute(query).scalar_one()
+
+
+def revive_changed(url: str | None, *, tags: dict[str, list[str]] | None, now: dt.datetime) -> int:
+    """Rows that ended without a working target become pending again when what their recipient's
+    targets resolve to has changed since: the configuration was fixed."""
+    with unit_of_work(url) as session:
+        groups = session.execute(select(Outbox.member_id, Outbox.target, Outbox.target_fingerprint)
+                                 .where(Outbox.status.in_(WAITING)).distinct()).all()
+        if not groups:
+            return 0
+        notify = dict(session.execute(select(Member.id, Member.notify).where(
+            Member.id.in_({m for m, _, _ in groups if m is not None}))).all())
+        revived = 0
+        for member_id, target, fingerprint in groups:
+            entries = list(notify.get(member_id) or []) if member_id is not None else ([target] if target else [])
+            if resolve(entries, tags).fingerprint() == fingerprint:
+                continue
+            same = Outbox.member_id == member_id if member_id is not None else and_(Outbox.member_id == None,  # noqa: E711
+                                                                                      Outbox.target == target)
+            stale = Outbox.target_fingerprint == fingerprint if fingerprint else Outbox.target_fingerprint == None  # noqa: E711
+            revived += session.execute(update(Outbox).where(Outbox.status.in_(WAITING), same, stale)
+                                       .values(status=OutboxStatus.PENDING, next_attempt_at=now)).rowcount
+        return revived
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -119,6 +228,8 @@ def as_html(text: str) -> str:
     escaped = html.escape(text, quote=True)
     linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
     return "<br>".join(linked.split("\n"))
+
+
 
 
 def send(targets: list[str], subject: str, body: str, attachment: tuple[str, str] | None = None) -> str | None:
@@ -143,56 +254,114 @@ def send(targets: list[str], subject: str, body: str, attachment: tuple[str, str
     return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]
 
 
-def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = 500,
-                    tags: dict[str, list[str]] | None = None, keys: list[str] | None = None) -> DeliveryReport:
-    """Deliver what is due (only the rows with `keys`, when given)."""
+class ClaimLost(Exception):
+    """Another run took over a row this one held: it stalled past the lease."""
+
+
+def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BATCH,
+                    tags: dict[str, list[str]] | None = None, keys: list[str] | None = None,
+                    lease: dt.timedelta = LEASE, budget: dt.timedelta | None = None) -> DeliveryReport:
+    """Deliver what is due (only the rows with `keys`, when given), batch after batch until
+    nothing due is left or the time `budget` is spent. `now` is the run's start; the run's clock
+    moves on from it with the time it really takes, for renewing claims and marking rows."""
     report = DeliveryReport()
-    claimed = claim(url, now=now, limit=limit, keys=keys)
-    report.claimed = len(claimed)
-    for row_id in claimed:
-        with unit_of_work(url) as session:
-            row = session.get(Outbox, row_id)
-            member = session.get(Member, row.member_id) if row.member_id else None
-            subject, body = row.subject, row.body
-            attachment = (row.attachment_name, row.attachment) if row.attachment else None
-            member_code = member.code if member else None
-            entries = list(member.notify) if member else ([row.target] if row.target else [])
-        targets, unresolved = [], []
-        for entry in entries:
-            try:
-                targets += resolve_targets(entry, tags)
-            except UnresolvedTarget as exc:
-                unresolved.append(str(exc))
-        if not targets:
-            report.no_target += 1
-            if member_code and member_code not in report.members_without_target:
-                report.members_without_target.append(member_code)
-            _finish(url, row_id, OutboxStatus.NO_TARGET,
-                    "; ".join(unresolved) or "the recipient has no notification target", now)
-            continue
-        # Each target is its own send, recorded as it succeeds: a retry goes only to the targets
-        # that failed, so the one that works never gets the message twice.
-        done = _sent_targets(url, row_id)
-        failures = []
-        for target in targets:
-            if target_key(target) in done:
-                continue
-            error = send([target], subject, body, attachment)
-            if error:
-                failures.append((target, error))
-            else:
-                _record_send(url, row_id, target, now)
-        if failures:
-            report.failed += 1
-            reasons = sorted({f"{failure_class(e)} on {channel_kinds([t])}" for t, e in failures})
-            for reason in reasons:
-                report.errors[reason] = report.errors.get(reason, 0) + 1
-            _finish(url, row_id, OutboxStatus.PENDING,
-                    "; ".join(f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, failures)), now)
-        else:
-            report.sent += 1
-            _finish(url, row_id, OutboxStatus.SENT, "; ".join(unresolved) or None, now)
+    started = time.monotonic()
+
+    def clock() -> dt.datetime:
+        return now + dt.timedelta(seconds=time.monotonic() - started)
+
+    if keys is None:
+        report.revived = revive_changed(url, tags=tags, now=now)
+    try:
+        while budget is None or time.monotonic() - started < budget.total_seconds():
+            token = secrets.token_hex(16)
+            claimed = claim(url, now=clock(), token=token, limit=limit, keys=keys, lease=lease)
+            if not claimed:
+                break
+            report.claimed += len(claimed)
+            report.batches += 1
+            _deliver_batch(url, claimed, token, tags, clock, lease, report)
+    except ClaimLost:
+        pass  # the run that took over delivers the rest; this one must not touch them
+    report.remaining = due_count(url, now=clock(), keys=keys, lease=lease)
     return report
+
+
+def _deliver_batch(url, claimed: list[int], token: str, tags, clock, lease: dt.timedelta,
+                   report: DeliveryReport) -> None:
+    renewed_at = clock()
+    for row_id in claimed:
+        if clock() - renewed_at >= lease / RENEW_EVERY:
+            renewed_at = clock()
+            held = renew(url, token=token, now=renewed_at)
+            if row_id not in held:
+                report.lost_claims += len(set(claimed) - held)
+                raise ClaimLost
+        try:
+            _deliver_row(url, row_id, token, tags, clock, report)
+        except ClaimLost:
+            report.lost_claims += 1
+            raise
+
+
+def _deliver_row(url, row_id: int, token: str, tags, clock, report: DeliveryReport) -> None:
+    with unit_of_work(url, read_only=True) as session:
+        row = session.get(Outbox, row_id)
+        member = session.get(Member, row.member_id) if row.member_id else None
+        subject, body = row.subject, row.body
+        attachment = (row.attachment_name, row.attachment) if row.attachment else None
+        member_code = member.code if member else None
+        entries = list(member.notify) if member else ([row.target] if row.target else [])
+        settled = dict(session.execute(select(OutboxSend.target_key, OutboxSend.outcome)
+                                       .where(OutboxSend.outbox_id == row_id)).all())
+    resolution = resolve(entries, tags)
+    notes = list(resolution.unresolved)
+    if not resolution.targets:
+        report.no_target += 1
+        _without_target(report, member_code)
+        _finish(url, row_id, token, OutboxStatus.NO_TARGET,
+                "; ".join(notes) or "the recipient has no notification target", clock(), resolution)
+        return
+    # Each target is its own send, recorded as it succeeds: a retry goes only to the targets
+    # that failed, so the one that works never gets the message twice.
+    failures = []
+    for target in resolution.targets:
+        if target_key(target) in settled:
+            continue
+        if not valid_target(target):
+            settled[target_key(target)] = "invalid"
+            _record(url, row_id, token, target, clock(), outcome="invalid")
+            continue
+        error = send([target], subject, body, attachment)
+        if error:
+            failures.append((target, error))
+        else:
+            settled[target_key(target)] = "sent"
+            _record(url, row_id, token, target, clock(), outcome="sent")
+    invalid = sorted({channel_kinds([t]) for t in resolution.targets if settled.get(target_key(t)) == "invalid"})
+    notes += [f"invalid_target on {kind}: not a valid apprise URL, fix it in the member's notify list"
+              for kind in invalid]
+    for kind in invalid:
+        report.errors[f"invalid_target on {kind}"] = report.errors.get(f"invalid_target on {kind}", 0) + 1
+    if failures:
+        report.failed += 1
+        reasons = [f"{failure_class(e)} on {channel_kinds([t])}" for t, e in failures]
+        for reason in sorted(set(reasons)):
+            report.errors[reason] = report.errors.get(reason, 0) + 1
+        _finish(url, row_id, token, OutboxStatus.PENDING,
+                "; ".join([f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, failures)] + notes), clock(), resolution)
+    elif "sent" in settled.values():
+        report.sent += 1
+        _finish(url, row_id, token, OutboxStatus.SENT, "; ".join(notes) or None, clock(), resolution)
+    else:  # every target is invalid: a permanent error, reported, retried once the targets change
+        report.undeliverable += 1
+        _without_target(report, member_code)
+        _finish(url, row_id, token, OutboxStatus.FAILED, "; ".join(notes), clock(), resolution)
+
+
+def _without_target(report: DeliveryReport, member_code: str | None) -> None:
+    if member_code and member_code not in report.members_without_target:
+        report.members_without_target.append(member_code)
 
 
 def target_key(target: str) -> str:
@@ -200,31 +369,36 @@ def target_key(target: str) -> str:
     return hashlib.sha256(target.encode()).hexdigest()
 
 
-def _sent_targets(url: str | None, row_id: int) -> set[str]:
+def _record(url: str | None, row_id: int, token: str, target: str, now: dt.datetime, *, outcome: str) -> None:
+    """One target settled: logged while the claim is still ours, and a send audited (which
+    channel kind, which message, when)."""
     with unit_of_work(url) as session:
-        return set(session.execute(select(OutboxSend.target_key).where(OutboxSend.outbox_id == row_id)).scalars())
-
-
-def _record_send(url: str | None, row_id: int, target: str, now: dt.datetime) -> None:
-    """One send to one target: logged, and audited (which channel kind, which message, when)."""
-    with unit_of_work(url) as session:
+        if not _held(session, row_id, token, now):
+            raise ClaimLost
         row = session.get(Outbox, row_id)
         session.add(OutboxSend(outbox_id=row_id, target_key=target_key(target), channel=channel_kinds([target]),
-                               sent_at=now))
-        session.add(AuditEvent(at=now, actor="system:delivery", action="send", record_type="outbox",
-                               record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
+                               sent_at=now, outcome=outcome))
+        if outcome == "sent":
+            session.add(AuditEvent(at=now, actor="system:delivery", action="send", record_type="outbox",
+                                   record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
 
 
-def _finish(url: str | None, row_id: int, status: OutboxStatus, error: str | None, now: dt.datetime) -> None:
+def _finish(url: str | None, row_id: int, token: str, status: OutboxStatus, error: str | None, now: dt.datetime,
+            resolution: Resolution) -> None:
     with unit_of_work(url) as session:
+        if not _held(session, row_id, token, now):
+            raise ClaimLost
         row = session.get(Outbox, row_id)
         row.status = status
         row.last_error = error
+        row.claim_token = None
         if status == OutboxStatus.SENT:
             row.sent_at = now
             _audit_told(session, row, now)
         elif status == OutboxStatus.PENDING:
             row.next_attempt_at = now + backoff(row.attempts)
+        else:
+            row.target_fingerprint = resolution.fingerprint()
         session.add(row)
 
 
@@ -234,8 +408,8 @@ def _audit_told(session, row: Outbox, now: dt.datetime) -> None:
     if row.member_id is None:
         return
     if row.kind == "digest":
-        numbers = session.execute(select(SweepNotice.case_number).distinct().where(
-            SweepNotice.recipient_id == row.member_id, SweepNotice.created_at == row.created_at)).scalars().all()
+        numbers = session.execute(select(SweepNotice.case_number).distinct()
+                                  .where(SweepNotice.digest_key == row.key)).scalars().all()
     else:
         numbers = [row.case_number] if row.case_number else []
     if not numbers:

@@ -266,6 +266,11 @@ class Outbox(SQLModel, table=True):
     created_at: dt.datetime = _utc()
     next_attempt_at: dt.datetime = _utc()
     claimed_at: dt.datetime | None = _utc(default=None)
+    # the delivery run that holds the claim: a deliverer may mark only the rows it still holds
+    claim_token: str | None = Field(default=None, max_length=32)
+    # what the recipient's targets resolved to when the row ended no_target or failed: a change
+    # (a variable set, a URL fixed) makes it deliverable again
+    target_fingerprint: str | None = Field(default=None, max_length=64)
     sent_at: dt.datetime | None = _utc(default=None)
     cancel_reason: str | None = None  # why a pending message may no longer be sent
     attachment_name: str | None = None  # a file sent with the message (a meeting's .ics)
@@ -273,13 +278,15 @@ class Outbox(SQLModel, table=True):
 
 
 class OutboxSend(SQLModel, table=True):
-    """One message delivered to one target: a retry skips the targets already here. The target
-    is kept as a hash (its URL may hold a token) beside its channel kind."""
+    """One message settled for one target: delivered ('sent') or refused for good ('invalid', a
+    URL apprise cannot use). A retry skips the targets already here. The target is kept as a hash
+    (its URL may hold a token) beside its channel kind; a corrected URL is a new target."""
 
     outbox_id: int = Field(foreign_key="outbox.id", primary_key=True)
     target_key: str = Field(primary_key=True, max_length=64)
     channel: str
     sent_at: dt.datetime = _utc()
+    outcome: str = Field(default="sent", max_length=16)  # sent | invalid
 
 
 class AuditEvent(SQLModel, table=True):
@@ -315,6 +322,8 @@ class SweepNotice(SQLModel, table=True):
     responsible_role: str
     organisation_id: int = Field(foreign_key="organisation.id")  # of the responsible member
     created_at: dt.datetime = _utc(index=True)
+    # the outbox key of the digest that told it: pending digests about a case can be found
+    digest_key: str | None = Field(default=None, index=True)
 
 
 class Deviation(SQLModel, table=True):

@@ -150,7 +150,7 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
     covered = set(session.exec(select(ConsentCoverage.organisation_id).where(
         ConsentCoverage.person_id == person_id, ConsentCoverage.valid_from <= today,
         or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))).all())  # noqa: E711
-    waiting = [OutboxStatus.PENDING, OutboxStatus.NO_TARGET]
+    waiting = [OutboxStatus.PENDING, OutboxStatus.NO_TARGET, OutboxStatus.FAILED]
     changed = 0
     for row, org_id in session.exec(select(Outbox, Member.organisation_id).join(Member, Member.id == Outbox.member_id)
                                     .where(Outbox.case_number.in_(numbers), Outbox.status.in_(waiting),
@@ -159,22 +159,12 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
             row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason
             session.add(row)
             changed += 1
-    told = session.exec(select(SweepNotice.recipient_id, SweepNotice.created_at).distinct()
-                        .join(Member, Member.id == SweepNotice.recipient_id)
-                        .where(SweepNotice.case_number.in_(numbers),
-                               Member.organisation_id.not_in(covered or {-1}))).all()
-    for recipient_id, created_at in told:
-        digest = session.exec(select(Outbox).where(Outbox.member_id == recipient_id, Outbox.kind == "digest",
-                                                   Outbox.created_at == created_at,
-                                                   Outbox.status.in_(waiting))).first()
-        if digest is None:
-            continue
-        rest = session.exec(select(SweepNotice).where(SweepNotice.recipient_id == recipient_id,
-                                                      SweepNotice.created_at == created_at,
+    for digest in pending_digests_about(session, numbers, excluding_organisations=covered):
+        rest = session.exec(select(SweepNotice).where(SweepNotice.digest_key == digest.key,
                                                       SweepNotice.case_number.not_in(numbers))
                             .order_by(SweepNotice.id)).all()
         if rest:
-            locale = session.get(Member, recipient_id).locale
+            locale = session.get(Member, digest.member_id).locale
             message = templates.digest([templates.DigestItem(n.item_kind, n.item_id, n.case_number, n.due_date,
                                                              n.klass, n.responsible_role) for n in rest]).message(locale)
             digest.subject, digest.body = message.subject, message.body
@@ -183,3 +173,15 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
         session.add(digest)
         changed += 1
     return changed
+
+
+def pending_digests_about(session: Session, case_numbers: set[str], *,
+                          excluding_organisations: set[int] = frozenset()) -> list[Outbox]:
+    """The digests not yet sent that tell about any of these cases (each notice names its
+    digest), optionally only those to members outside the given organisations."""
+    waiting = [OutboxStatus.PENDING, OutboxStatus.NO_TARGET, OutboxStatus.FAILED]
+    keys = (select(SweepNotice.digest_key).join(Member, Member.id == SweepNotice.recipient_id)
+            .where(SweepNotice.case_number.in_(case_numbers),
+                   Member.organisation_id.not_in(excluding_organisations or {-1})))
+    return list(session.exec(select(Outbox).where(Outbox.key.in_(keys), Outbox.status.in_(waiting))
+                             .order_by(Outbox.id)).all())

@@ -63,3 +63,19 @@ def outbox_rows(session: Session, *, status: str | None = None, limit: int = 100
              "next_attempt_at": o.next_attempt_at.isoformat() if o.status == "pending" else None,
              "created_at": o.created_at.isoformat(), "sent_at": o.sent_at.isoformat() if o.sent_at else None}
             for o, code in rows]
+
+
+def retry_outbox(session: Session, *, statuses: list[str], now: dt.datetime, member_id: int | None = None) -> int:
+    """Make rows that ended without a working target (no_target, failed), or pending rows waiting
+    out a backoff, due now: for an operator who fixed the configuration and will not wait."""
+    from sqlalchemy import update
+
+    from coordination.persistence.models import AuditEvent, Outbox
+
+    stmt = update(Outbox).where(Outbox.status.in_(statuses)).values(status="pending", next_attempt_at=now)
+    if member_id is not None:
+        stmt = stmt.where(Outbox.member_id == member_id)
+    count = session.execute(stmt).rowcount
+    session.add(AuditEvent(at=now, actor="system:cli", action="retry", record_type="outbox",
+                           record_id=f"{count} row(s) in {','.join(statuses)}"))
+    return count

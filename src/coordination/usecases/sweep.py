@@ -9,11 +9,12 @@ the outbox in the same transaction, so a second sweep sends nothing new."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, exists, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -52,9 +53,17 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
 
     sources, due = item_sources(today, soon_until, escalate_before, now)
     columns = ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
-               "organisation_id", "created_at"]
+               "organisation_id", "created_at", "digest_key"]
+    # Each notice names the digest that tells it, so pending digests about a case can be found.
+    # The key needs no notice ids: the notices are what make a sweep idempotent, and a run that
+    # inserts none queues no digest, so a per-run suffix keeps keys unique.
+    suffix = f":{today.isoformat()}:{secrets.token_hex(4)}"
+    due_items = union_all(*sources).subquery()
+    recipient = list(due_items.c)[4]
+    rows = (select(*due_items.c, (literal("digest:") + cast(recipient, String) + literal(suffix)).label("digest_key"))
+            .where(recipient != None))  # noqa: E711  (SQLite's INSERT ... SELECT ... ON CONFLICT needs a WHERE)
     # one statement for all four sources: each statement costs a compile on a fresh process
-    stmt = (insert(SweepNotice).from_select(columns, union_all(*sources))
+    stmt = (insert(SweepNotice).from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date", "klass", "recipient_id"])
             # the first six columns in DigestItem's order, so a row becomes an item with no lookups
             .returning(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
@@ -70,13 +79,9 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
                                                              if d.manager_id is None}))
 
     per_recipient: dict[int, list] = defaultdict(list)
-    first_notice: dict[int, int] = {}
     for row in new_rows:
-        notice_id, recipient_id = row[6], row[7]
-        per_recipient[recipient_id].append(templates.DigestItem._make(row[:6]))
-        first_notice[recipient_id] = min(first_notice.get(recipient_id, notice_id), notice_id)
-    digests = [(f"digest:{recipient_id}:{today.isoformat()}:{first_notice[recipient_id]}",
-                templates.digest(items), recipient_id, None)
+        per_recipient[row[7]].append(templates.DigestItem._make(row[:6]))
+    digests = [(f"digest:{recipient_id}{suffix}", templates.digest(items), recipient_id, None)
                for recipient_id, items in sorted(per_recipient.items())]
     enqueue_many(session, digests, now=now)
 
