@@ -58,6 +58,7 @@ def test_config_check_command(sqlite_url, example_data, tmp_path, monkeypatch):
     from tests.conftest import load_area
 
     load_area(sqlite_url, example_data)
+    monkeypatch.setenv("COORDINATION_OPS_URL", "json://127.0.0.1:9/ops")
     ok = run(sqlite_url, "config", "check")
     assert ok.returncode == 0, ok.stderr
     bad = write(tmp_path, "sweep: {due_soon_working_days: -3}\n")

@@ -7,7 +7,8 @@ import pytest
 
 from coordination.domain.meetings import (
     AGENDA_TITLES, CONSENT_NEEDED, NEXT_WORKING_DAY, SKIP, AgendaFacts, CaseLine, MeetingSeries, RotationSlot,
-    build_agenda, half_years_short_of, leader, meetings_per_half_year, occurrences, skipped, target_of_run,
+    build_agenda, half_years_short_of, leader, meetings_per_half_year, occurrence_index, occurrences, skipped,
+    target_of_run,
 )
 
 D = dt.date
@@ -66,18 +67,52 @@ def test_inactive_members_are_skipped_and_a_slot_without_anyone_gives_way():
     assert leader(SERIES, 0, []) is None
 
 
-def test_a_run_targets_the_next_regular_meeting_within_its_lead():
+def test_a_run_targets_the_next_meeting_as_held_within_its_lead():
     sunday = pendulum.datetime(2026, 12, 20, 13, tz="Europe/Stockholm")  # 48 h before Tuesday 22nd
     target = target_of_run(on(1), sunday, dt.timedelta(hours=48))
     assert target.regular == D(2026, 12, 22) and target.occurrence.date == D(2026, 12, 22)
-    christmas = target_of_run(on(3), pendulum.datetime(2026, 12, 22, 13, tz="Europe/Stockholm"),
+    # Thursday 24 December is held on Monday 28th: its run fires 48 h before the 28th, not the 24th
+    assert target_of_run(on(3), pendulum.datetime(2026, 12, 22, 13, tz="Europe/Stockholm"),
+                         dt.timedelta(hours=48)) is None
+    christmas = target_of_run(on(3), pendulum.datetime(2026, 12, 26, 13, tz="Europe/Stockholm"),
                               dt.timedelta(hours=48))
-    assert christmas.occurrence.date == D(2026, 12, 28)  # prepared on time though moved
+    assert christmas.regular == D(2026, 12, 24) and christmas.occurrence.date == D(2026, 12, 28)
     skipped_run = target_of_run(on(3, SKIP), pendulum.datetime(2026, 12, 22, 13, tz="Europe/Stockholm"),
                                 dt.timedelta(hours=48))
     assert skipped_run.occurrence is None
     assert target_of_run(on(1), pendulum.datetime(2026, 12, 16, 9, tz="Europe/Stockholm"),
                          dt.timedelta(hours=48)) is None  # off-cadence run
+
+
+@pytest.mark.parametrize("policy", [NEXT_WORKING_DAY, SKIP])
+@pytest.mark.parametrize("weekday", [0, 1, 2, 3, 4])
+def test_the_leader_alternates_between_organisations_from_one_held_meeting_to_the_next(weekday, policy):
+    """Three years of meetings on each weekday, with the moves and skips of Christmas, New Year,
+    Epiphany, Easter, Ascension, National Day and Midsummer: the organisation leading alternates
+    at every meeting held, and nobody leads two meetings in a row."""
+    series = on(weekday, policy)
+    active = ["m1", "m2", "m3", "h1", "h2"]
+    held = occurrences(series, D(2027, 1, 1), D(2029, 12, 31))
+    leaders = [leader(series, occurrence_index(series, o), active) for o in held]
+    assert all(a[0] != b[0] for a, b in zip(leaders, leaders[1:])), [
+        (o.date, x) for o, x, y in zip(held, leaders, leaders[1:]) if x[0] == y[0]]
+    moved = [o for o in held if o.moved]
+    if policy == NEXT_WORKING_DAY:
+        assert moved  # every weekday meets a holiday in three years
+    assert {o.regular for o in held} | set(skipped(series, D(2027, 1, 1), D(2029, 12, 31))) >= {
+        o.regular for o in occurrences(on(weekday, NEXT_WORKING_DAY), D(2027, 1, 1), D(2029, 12, 31))}
+
+
+def test_the_christmas_move_gives_no_one_two_turns_in_a_row():
+    """Thursday series, next working day: 24 Dec is held Mon 28 Dec, 31 Dec on Mon 4 Jan; the
+    leader of 4 Jan does not lead again on Thursday 7 Jan (the defect found by the tests)."""
+    series = on(3)
+    held = {o.date: o for o in occurrences(series, D(2026, 12, 1), D(2027, 1, 31))}
+    assert D(2026, 12, 28) in held and D(2027, 1, 4) in held and D(2027, 1, 7) in held
+    lead = {d: leader(series, occurrence_index(series, o), ["m1", "m2", "m3", "h1", "h2"]) for d, o in held.items()}
+    assert lead[D(2027, 1, 4)] != lead[D(2027, 1, 7)]
+    assert lead[D(2027, 1, 4)][0] != lead[D(2027, 1, 7)][0]
+    assert lead[D(2026, 12, 28)][0] != lead[D(2027, 1, 4)][0]
 
 
 def test_agenda_order_content_and_consent_marker():

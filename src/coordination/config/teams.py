@@ -6,6 +6,7 @@ the reason."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -16,13 +17,16 @@ import yaml
 
 from coordination.config.notifications import DEPLOYMENTS
 from coordination.domain.meetings import (
-    NEXT_WORKING_DAY, SKIP, WEEKDAYS, MeetingSeries, RotationSlot, meetings_per_half_year,
+    EPOCH, NEXT_WORKING_DAY, SKIP, WEEKDAYS, MeetingSeries, RotationSlot, meetings_per_half_year,
 )
 from coordination.domain.vocabulary import Role
 from coordination.errors import InvalidInput
 from coordination.parsing import TextDatesLoader
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+TEAM_KEYS = ("id", "name", "organisations", "members", "meetings", "leadership_group")
+SERIES_KEYS = ("id", "weekday", "start", "duration_minutes", "interval_weeks", "anchor_date", "timezone", "link",
+               "rotation", "preparation_hours", "reminder_hours", "holiday_policy")
 MIN_LEADERSHIP_MEETINGS = 2  # per half-year (Västmanland agreement)
 
 
@@ -60,6 +64,16 @@ class _Reader:
     def fail(self, field: str, message: str, hint: str):
         raise InvalidInput(message, record=self.name, field=field, hint=hint)
 
+    def only(self, data, where: str, allowed: tuple[str, ...]) -> None:
+        """A misspelt key must not pass silently (`interval_week: 2` would give a weekly series)."""
+        if not isinstance(data, dict):
+            self.fail(where, "must be a mapping", "give key: value pairs")
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                self.fail(f"{where}.{key}", "is not a known setting",
+                          f"did you mean '{close[0]}'?" if close else f"settings here are: {', '.join(allowed)}")
+
     def get(self, data, key: str, where: str, kind, *, default=..., hint: str = ""):
         if not isinstance(data, dict):
             self.fail(where, "must be a mapping", "give key: value pairs")
@@ -83,11 +97,16 @@ def load_teams(path: Path | None = None) -> list[Team]:
         r.fail("file", f"cannot be read ({exc.strerror})", "run the command in the folder that holds "
                    "deployments/, or set COORDINATION_TEAMS_CONFIG to the file")
     except yaml.YAMLError as exc:
-        r.fail("file", f"is not valid YAML: {str(exc).splitlines()[0]}", "fix the syntax")
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        r.fail("file", f"is not valid YAML{at}: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}",
+               "fix the syntax there (indentation, a missing colon or quote)")
+    r.only(data, "file", ("teams",))
     rows = r.get(data, "teams", "file", list)
     teams, team_ids, series_ids = [], set(), set()
     for i, row in enumerate(rows):
         where = f"teams[{i}]"
+        r.only(row, where, TEAM_KEYS)
         team_id = r.get(row, "id", where, str)
         if team_id in team_ids:
             r.fail(f"{where}.id", f"duplicate team id '{team_id}'", "give every team its own id")
@@ -96,7 +115,11 @@ def load_teams(path: Path | None = None) -> list[Team]:
         members = []
         for j, m in enumerate(r.get(row, "members", where, list)):
             mw = f"{where}.members[{j}]"
+            r.only(m, mw, ("code", "role", "organisation"))
             code = r.get(m, "code", mw, str)
+            if code in {seen.code for seen in members}:
+                r.fail(f"{mw}.code", f"member '{code}' is listed twice in team '{team_id}'",
+                       "list every member once")
             org = r.get(m, "organisation", mw, str, default=None)
             if org is None or org not in orgs:
                 r.fail(f"{mw}.organisation", f"member '{code}' is in no organisation of the team",
@@ -117,6 +140,7 @@ def load_teams(path: Path | None = None) -> list[Team]:
         group = None
         if (lg := row.get("leadership_group")) is not None:
             lw = f"{where}.leadership_group"
+            r.only(lg, lw, ("interval_weeks", "held"))
             weeks = r.get(lg, "interval_weeks", lw, int)
             if weeks < 1 or meetings_per_half_year(weeks) < MIN_LEADERSHIP_MEETINGS:
                 r.fail(f"{lw}.interval_weeks", f"every {weeks} weeks meets fewer than twice per half-year",
@@ -133,6 +157,7 @@ def load_teams(path: Path | None = None) -> list[Team]:
 
 
 def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> MeetingSeries:
+    r.only(s, sw, SERIES_KEYS)
     weekday = str(r.get(s, "weekday", sw, str)).lower()
     if weekday not in WEEKDAYS:
         r.fail(f"{sw}.weekday", f"'{weekday}' is not a weekday", f"use one of: {', '.join(WEEKDAYS)}")
@@ -157,6 +182,7 @@ def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> Meeti
     slots = []
     for k, slot in enumerate(r.get(s, "rotation", sw, list)):
         kw = f"{sw}.rotation[{k}]"
+        r.only(slot, kw, ("organisation", "eligible"))
         org = r.get(slot, "organisation", kw, str)
         if org not in orgs:
             r.fail(f"{kw}.organisation", f"'{org}' is not an organisation of the team", f"use one of: {', '.join(orgs)}")
@@ -177,7 +203,13 @@ def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> Meeti
     policy = r.get(s, "holiday_policy", sw, str, default=NEXT_WORKING_DAY)
     if policy not in (SKIP, NEXT_WORKING_DAY):
         r.fail(f"{sw}.holiday_policy", f"'{policy}' is not a holiday policy", "use skip or next_working_day")
-    return MeetingSeries(id=str(s["id"]), team=team_id, weekday=WEEKDAYS.index(weekday),
+    anchor = EPOCH
+    if (text := s.get("anchor_date")) is not None:
+        try:
+            anchor = dt.date.fromisoformat(str(text))
+        except ValueError:
+            r.fail(f"{sw}.anchor_date", f"'{text}' is not a date", "write YYYY-MM-DD: a date in a week the series meets")
+    return MeetingSeries(id=str(s["id"]), team=team_id, anchor=anchor, weekday=WEEKDAYS.index(weekday),
                          start=dt.time(int(m[1]), int(m[2])), duration_minutes=duration, interval_weeks=interval,
                          link=link, rotation=tuple(slots), holiday_policy=policy, timezone=tz,
                          participants=tuple(sorted(codes)), **leads)
@@ -210,3 +242,19 @@ def leadership_warnings(teams: list[Team], *, until: dt.date, year: int | None =
         for half in half_years_short_of(group.held, minimum=MIN_LEADERSHIP_MEETINGS, first=first, last=last):
             out.append(f"team {team.id}: the leadership group met fewer than {MIN_LEADERSHIP_MEETINGS} times in {half}")
     return out
+
+
+def check_team_members(teams: list[Team], registry: dict[str, str]) -> None:
+    """Every team member is in the member registry (code -> organisation code), in the
+    organisation the team file gives."""
+    for i, team in enumerate(teams):
+        for j, member in enumerate(team.members):
+            where = f"teams[{i}].members[{j}]"
+            if member.code not in registry:
+                raise InvalidInput(f"member '{member.code}' is not in the member registry", record=str(teams_path()),
+                                   field=f"{where}.code",
+                                   hint="import the member first (coordination import), or correct the code")
+            if registry[member.code] != member.organisation:
+                raise InvalidInput(f"member '{member.code}' belongs to '{registry[member.code]}' in the registry",
+                                   record=str(teams_path()), field=f"{where}.organisation",
+                                   hint=f"write organisation: {registry[member.code]}")

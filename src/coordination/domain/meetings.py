@@ -14,7 +14,7 @@ from coordination.domain.calendar import TIMEZONE, add_working_days, is_working_
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SKIP, NEXT_WORKING_DAY = "skip", "next_working_day"
-EPOCH = dt.date(2026, 1, 5)  # a Monday: every-other-week series count their weeks from here
+EPOCH = dt.date(2026, 1, 5)  # the default anchor: a Monday, the first week of every-n-weeks series
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,13 @@ class MeetingSeries:
     holiday_policy: str  # skip | next_working_day
     timezone: str = TIMEZONE
     participants: tuple[str, ...] = ()
+    # A date in a week the series meets: every-n-weeks series count their weeks from its Monday,
+    # and the leader rotation counts the meetings held since then.
+    anchor: dt.date = EPOCH
+
+    @property
+    def anchor_monday(self) -> dt.date:
+        return self.anchor - dt.timedelta(days=self.anchor.weekday())
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ def regular_dates(series: MeetingSeries, first: dt.date, last: dt.date) -> list[
     day = first + dt.timedelta(days=(series.weekday - first.weekday()) % 7)
     dates = []
     while day <= last:
-        if ((day - EPOCH).days // 7) % series.interval_weeks == 0:
+        if ((day - series.anchor_monday).days // 7) % series.interval_weeks == 0:
             dates.append(day)
         day += dt.timedelta(days=7)
     return dates
@@ -101,20 +108,33 @@ class RunTarget:
     occurrence: Occurrence | None  # None: skipped for a holiday
 
 
+def run_time(series: MeetingSeries, day: dt.date, lead: dt.timedelta) -> dt.datetime:
+    """When the run `lead` before a meeting on `day` fires: wall-clock hours in the series'
+    timezone, so a 13:00 meeting is prepared at 13:00 two days before across daylight saving."""
+    naive = dt.datetime.combine(day, series.start) - lead
+    return pendulum.datetime(naive.year, naive.month, naive.day, naive.hour, naive.minute, tz=series.timezone)
+
+
+def run_times(series: MeetingSeries, lead: dt.timedelta, first: dt.date, last: dt.date) -> list[dt.datetime]:
+    """The runs for the meetings held in [first, last]: one per meeting, at its lead time before
+    the day it is actually held (moved meetings included, skipped ones without a run)."""
+    return [run_time(series, o.date, lead) for o in occurrences(series, first, last)]
+
+
 def target_of_run(series: MeetingSeries, now: dt.datetime, lead: dt.timedelta,
                   slack: dt.timedelta = dt.timedelta(hours=1)) -> RunTarget | None:
-    """The meeting a scheduled run `lead` before it is for. Runs follow the regular cadence, so
-    the target is the next regular meeting time; a moved meeting is still prepared at its
-    regular lead time. None when no regular meeting starts within lead + slack."""
+    """The meeting a run at `now` is for: the next meeting (as held, or its regular date when it
+    is skipped for a holiday) if it starts within lead + slack. Scheduled runs fire at the lead
+    time before the meeting as held; a manual run outside that window finds none."""
     local = pendulum.instance(now).in_timezone(series.timezone)
-    for regular in regular_dates(series, local.date(), local.date() + dt.timedelta(days=7 * series.interval_weeks + 14)):
-        start = pendulum.datetime(regular.year, regular.month, regular.day, series.start.hour, series.start.minute,
-                                  tz=series.timezone)
+    horizon = local.date() + dt.timedelta(days=7 * series.interval_weeks + 14)
+    # regular dates from a week back: a meeting moved forward is held after its regular date
+    window = (local.date() - dt.timedelta(days=7), horizon)
+    upcoming = [(o.start, RunTarget(o.regular, o)) for o in occurrences(series, *window)]
+    upcoming += [(run_time(series, day, dt.timedelta()), RunTarget(day, None)) for day in skipped(series, *window)]
+    for start, target in sorted(upcoming, key=lambda pair: pair[0]):
         if start > local:
-            if start - local > lead + slack:
-                return None
-            held = [o for o in occurrences(series, regular, regular) if o.regular == regular]
-            return RunTarget(regular, held[0] if held else None)
+            return target if start - local <= lead + slack else None
     return None
 
 
@@ -132,9 +152,11 @@ def leader(series: MeetingSeries, occurrence_index: int, active: Iterable[str]) 
     return slot.eligible[turn % len(slot.eligible)]
 
 
-def occurrence_index(series: MeetingSeries, when: dt.date) -> int:
-    """How many meetings of the series were held before `when`, counted from the epoch."""
-    return len(occurrences(series, EPOCH, when - dt.timedelta(days=1)))
+def occurrence_index(series: MeetingSeries, occurrence: Occurrence) -> int:
+    """How many meetings of the series were held before this one, counted from the anchor. A
+    meeting is counted by its regular place in the cadence, so one moved by a holiday never
+    counts itself, and a skipped one is not counted: the turn passes at every meeting held."""
+    return len(occurrences(series, series.anchor_monday, occurrence.regular - dt.timedelta(days=1)))
 
 
 def meetings_per_half_year(interval_weeks: int) -> int:

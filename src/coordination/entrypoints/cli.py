@@ -18,7 +18,7 @@ from coordination import settings
 from coordination.config.notifications import (
     check_member_targets, load_notifications, notifications_path, unresolved_targets,
 )
-from coordination.config.teams import find_series, leadership_warnings, load_teams, teams_path
+from coordination.config.teams import check_team_members, find_series, leadership_warnings, load_teams, teams_path
 from coordination.domain.calendar import local_date, now_utc
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
@@ -29,7 +29,7 @@ from coordination.notifications.delivery import deliver_pending
 from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member
+from coordination.persistence.models import Member, Organisation
 from coordination.usecases import acting, consent, following_up, identify, planning, queries, registry
 from coordination.usecases.common import (
     actor_for, audit, case_by_number, member_by_code, person_by_personnummer,
@@ -497,6 +497,10 @@ def config_check() -> None:
         raise problems[0]
     _say(f"{notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
     teams = load_teams()
+    with unit_of_work(read_only=True) as session:
+        registry = dict(session.exec(select(Member.code, Organisation.code)
+                                     .join(Organisation, Organisation.id == Member.organisation_id)).all())
+    check_team_members(teams, registry)
     _say(f"{teams_path()}: ok ({len(teams)} team(s), {sum(len(t.meetings) for t in teams)} meeting series)")
     for warning in leadership_warnings(teams, until=local_date(now_utc())):
         _say(f"warning: {warning}")
@@ -596,9 +600,13 @@ def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = Tru
 @app.command()
 def serve(web: Annotated[bool, typer.Option("--web/--no-web", help="Also serve the staff workspace.")] = True,
           port: Annotated[int, typer.Option(help="The workspace's port.")] = 8000) -> None:
-    """Serve the scheduled flows in this process (embedded mode), and the workspace beside them."""
+    """Serve the scheduled flows in this process (embedded mode), and the workspace beside them.
+    Stopping it pauses every schedule: for schedules that outlive it, deploy to a work pool."""
     from coordination.flows.deployments import serve_all
 
+    _say("Serving the schedules in this process. Stopping it (Ctrl+C) pauses every schedule, the daily sweep "
+         "included; for schedules that keep running, use `coordination deploy --work-pool POOL` and a worker "
+         "(see the README).")
     if web:
         import threading
 

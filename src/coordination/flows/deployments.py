@@ -4,8 +4,8 @@
 - per meeting series in `teams.yaml`, a `prepare` run (agenda, leader, invitations) and a
   `remind` run, at the series' lead times before the meeting.
 
-Schedules are cron (or, for every-n-weeks series, RRULE) in the series' timezone, so 13:00 stays
-13:00 across daylight saving time. Parameters are team and series ids only. Re-running after a
+Meeting schedules are RRULEs in the series' timezone, so 13:00 stays 13:00 across daylight
+saving time, with the holiday exceptions written in: runs fire before the meeting as held. Parameters are team and series ids only. Re-running after a
 config change replaces each deployment's schedules and deletes the deployments of series that
 no longer exist, so no schedule is ever left twice."""
 
@@ -21,8 +21,8 @@ from prefect.schedules import Cron, RRule
 
 from coordination.config.notifications import load_notifications
 from coordination.config.teams import load_teams
-from coordination.domain.calendar import TIMEZONE
-from coordination.domain.meetings import EPOCH, MeetingSeries
+from coordination.domain.calendar import TIMEZONE, local_date, now_utc
+from coordination.domain.meetings import MeetingSeries, occurrences, regular_dates, run_time
 from coordination.errors import InvalidInput
 from coordination.flows.follow_up_sweep import follow_up_sweep
 from coordination.flows.identify import identify
@@ -33,15 +33,28 @@ IDENTIFY_SCHEDULE = "30 6 * * 1-5"  # screen new signals before the morning swee
 MANAGED_FLOWS = ("follow-up-sweep", "identify", "coordination-meeting", "operations-watch")
 
 
-def meeting_schedule(series: MeetingSeries, lead_hours: int):
-    """The schedule of runs `lead_hours` (wall-clock) before each regular meeting."""
-    first_meeting = dt.datetime.combine(EPOCH + dt.timedelta(days=series.weekday), series.start)
-    run = first_meeting - dt.timedelta(hours=lead_hours)
-    if series.interval_weeks == 1:
-        cron_weekday = (run.weekday() + 1) % 7  # cron counts from Sunday
-        return Cron(f"{run.minute} {run.hour} * * {cron_weekday}", timezone=series.timezone)
-    return RRule(f"DTSTART:{run:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;INTERVAL={series.interval_weeks}",
-                 timezone=series.timezone)
+EXCEPTION_YEARS = 10  # holiday exceptions are written this far ahead; `deploy` rewrites them
+
+
+def meeting_schedule(series: MeetingSeries, lead_hours: int, *, today: dt.date | None = None) -> RRule:
+    """The runs `lead_hours` (wall-clock, in the series' timezone) before each meeting as held.
+    The cadence is an RRULE; a meeting skipped for a holiday has its run removed (EXDATE), and a
+    moved one has its run moved with it (EXDATE of the regular run, RDATE of the new one), for
+    the next ten years. Dates are local wall times, as Prefect reads them in the schedule's
+    timezone."""
+    today = today or local_date(now_utc())
+    lead = dt.timedelta(hours=lead_hours)
+    first = next(iter(regular_dates(series, today, today + dt.timedelta(weeks=series.interval_weeks))))
+    last = first.replace(year=first.year + EXCEPTION_YEARS)
+    held = occurrences(series, first, last)
+    moved_or_skipped = sorted(set(regular_dates(series, first, last)) - {o.regular for o in held if not o.moved})
+    lines = [f"DTSTART:{run_time(series, first, lead):%Y%m%dT%H%M%S}",
+             f"RRULE:FREQ=WEEKLY;INTERVAL={series.interval_weeks}"]
+    if moved_or_skipped:
+        lines.append("EXDATE:" + ",".join(f"{run_time(series, d, lead):%Y%m%dT%H%M%S}" for d in moved_or_skipped))
+    if moved := [o for o in held if o.moved]:
+        lines.append("RDATE:" + ",".join(f"{run_time(series, o.date, lead):%Y%m%dT%H%M%S}" for o in moved))
+    return RRule("\n".join(lines), timezone=series.timezone)
 
 
 @dataclass(frozen=True)

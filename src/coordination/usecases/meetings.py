@@ -129,7 +129,7 @@ def prepare_meeting(session: Session, actor: Actor, *, team_name: str, organisat
     occ = target.occurrence
     members = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_(series.participants)))}
     active = [c for c, mm in members.items() if mm.active]
-    leader_code = m.leader(series, m.occurrence_index(series, occ.date), active)
+    leader_code = m.leader(series, m.occurrence_index(series, occ), active)
     leader = members.get(leader_code)
     facts = agenda_facts(session, organisations, now=now)
     items = m.build_agenda(facts, details=False)
