@@ -97,8 +97,9 @@ def test_deploy_updates_schedules_and_removes_deleted_series(tmp_path, monkeypat
     assert "norrby-extra-prepare" not in deployments
     weekly = deployments["norrby-weekly-prepare"]
     assert len(weekly.schedules) == 1  # replaced, never two
-    assert weekly.schedules[0].schedule.cron == "30 14 * * 0" and weekly.schedules[0].schedule.timezone == \
-        "Europe/Stockholm"
+    rrule = weekly.schedules[0].schedule.rrule  # 48 h before Tuesday 14:30, with the holiday exceptions
+    assert rrule.startswith("DTSTART:") and "T143000\nRRULE:FREQ=WEEKLY;INTERVAL=1" in rrule and "EXDATE:" in rrule
+    assert weekly.schedules[0].schedule.timezone == "Europe/Stockholm"
     assert weekly.parameters == {"team_id": "norrby", "series_id": "norrby-weekly", "step": "prepare"}
 
 

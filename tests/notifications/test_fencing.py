@@ -20,7 +20,7 @@ from coordination.notifications import templates
 from coordination.notifications.delivery import deliver_pending
 from coordination.notifications.outbox import enqueue
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member, Outbox, OutboxSend, SweepNotice
+from coordination.persistence.models import Member, OutboxSend, SweepNotice
 from tests.cli.test_bad_input import run
 from tests.conftest import T0
 from tests.notifications.test_delivery import outbox, set_targets

@@ -24,8 +24,7 @@ SUNDAY = pendulum.datetime(2026, 11, 29, 13, tz="Europe/Stockholm").in_timezone(
 def prepare(step, now):
     team, series = find_series(load_teams(ROOT / "deployments" / "teams.yaml"), "norrby", "norrby-weekly")
     with unit_of_work() as s:
-        return prepare_meeting(s, ADMIN, team_name=team.name, organisations=team.organisations, series=series,
-                               now=now, step=step)
+        return prepare_meeting(s, ADMIN, team=team, series=series, now=now, step=step)
 
 
 def test_the_invitation_carries_the_meeting_as_an_ics_attachment(sqlite_url, example_data):

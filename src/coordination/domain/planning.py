@@ -94,6 +94,8 @@ _ALLOWED = {
     # identified is allowed so that a missing consent is what the user is told about
     "plan": {CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSESSED},
     "act": {CaseStatus.PLANNED, CaseStatus.ACTIVE},
+    # the coordination meeting decides actions for identified persons with consent, before a SIP
+    "decide_action": {CaseStatus.CONSENTED, CaseStatus.ASSESSED, CaseStatus.PLANNED, CaseStatus.ACTIVE},
     "follow_up": {CaseStatus.PLANNED, CaseStatus.ACTIVE},
 }
 

@@ -11,7 +11,7 @@ from coordination.config.notifications import load_notifications
 from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member, Organisation, Outbox
+from coordination.persistence.models import Member, Organisation, Outbox, SweepNotice
 from coordination.usecases.sweep import CLASSES, sweep
 
 MAX_CASES_LISTED = 200
@@ -21,29 +21,37 @@ MAX_CASES_LISTED = 200
 def enqueue_digests(now: dt.datetime | None = None) -> dict:
     """Find what is due and queue one digest per recipient (one transaction)."""
     policy = load_notifications().sweep
+    stamp = moment(now)
     with unit_of_work() as session:
-        result = sweep(session, now=moment(now), policy=policy)
+        result = sweep(session, now=stamp, policy=policy)
     log = get_run_logger()
     log.info("sweep found %d item(s); %d digest(s) queued; %d deviation(s) recorded",
              result.items, result.digests, result.deviations)
     if result.escalations_without_manager:
         log.warning("escalation without a manager for %s", ", ".join(result.escalations_without_manager))
+    # Counts and bounded lists only: Prefect walks a task's result and the next task's parameters,
+    # so their size must not grow with the number of due items.
     return {"items": result.items, "digests": result.digests, "deviations": result.deviations,
-            "db_seconds": result.db_seconds, "digest_keys": result.digest_keys,
-            "by_organisation": result.by_organisation, "cases_by_organisation": result.cases_by_organisation,
-            "escalations_without_manager": result.escalations_without_manager}
+            "db_seconds": result.db_seconds, "digest_suffix": result.digest_suffix, "stamp": stamp,
+            "by_organisation": result.by_organisation,
+            "cases_by_organisation": {label: {"count": len(numbers), "listed": numbers[:MAX_CASES_LISTED]}
+                                      for label, numbers in result.cases_by_organisation.items()},
+            "escalations_without_manager": result.escalations_without_manager[:MAX_CASES_LISTED]}
 
 
 @task(**TASK_OPTIONS)
 def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, int]]:
     """A table artifact per sweep: counts per organisation and unit, and case numbers only."""
     outcome: dict[str, dict[str, int]] = {}
-    if found["digest_keys"]:
-        with unit_of_work() as session:
+    if found["digests"]:
+        # this run's digests: their keys end with the run's suffix, and each notice names its digest
+        keys = select(SweepNotice.digest_key).where(SweepNotice.created_at == found["stamp"],
+                                                    SweepNotice.digest_key.endswith(found["digest_suffix"]))
+        with unit_of_work(read_only=True) as session:
             rows = session.execute(
                 select(Organisation.code, Organisation.unit_type, Outbox.status, func.count())
                 .join(Member, Member.id == Outbox.member_id).join(Organisation, Organisation.id == Member.organisation_id)
-                .where(Outbox.key.in_(found["digest_keys"]))
+                .where(Outbox.key.in_(keys))
                 .group_by(Organisation.code, Organisation.unit_type, Outbox.status)).all()
         for code, unit, status, count in rows:
             outcome.setdefault(f"{code} ({unit})", {}).setdefault(str(status), count)
@@ -51,9 +59,9 @@ def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, i
     for label in sorted(set(found["by_organisation"]) | set(outcome)):
         counts = found["by_organisation"].get(label, dict.fromkeys(CLASSES, 0))
         sent = outcome.get(label, {})
-        cases = found["cases_by_organisation"].get(label, [])
-        listed = ", ".join(cases[:MAX_CASES_LISTED]) + (f" … and {len(cases) - MAX_CASES_LISTED} more"
-                                                         if len(cases) > MAX_CASES_LISTED else "")
+        cases = found["cases_by_organisation"].get(label, {"count": 0, "listed": []})
+        listed = ", ".join(cases["listed"]) + (f" … and {cases['count'] - len(cases['listed'])} more"
+                                               if cases["count"] > len(cases["listed"]) else "")
         table.append({"organisation": label, **counts, "digests delivered": sent.get("sent", 0),
                       "digests failed": sent.get("pending", 0) + sent.get("failed", 0),
                       "without target": sent.get("no_target", 0),

@@ -16,7 +16,7 @@ from coordination.usecases.meetings import prepare_meeting
 def prepare(team_id: str, series_id: str, step: str, now: dt.datetime | None = None) -> dict:
     team, series = find_series(load_teams(), team_id, series_id)
     with unit_of_work() as session:
-        prepared = prepare_meeting(session, FLOW_ACTOR, team_name=team.name, organisations=team.organisations,
+        prepared = prepare_meeting(session, FLOW_ACTOR, team=team,
                                    series=series, now=moment(now), step=step)
     log = get_run_logger()
     if prepared.date is None:

@@ -164,6 +164,18 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
               "involve_relatives": N_("involve relatives")},
     "given_by": {"person": N_("the person"), "guardian": N_("a guardian")},
     "form": {"oral": N_("oral"), "written": N_("written")},
+    "reason": {"frequent_visitor": N_("frequent visits to emergency care"), "readmitted": N_("readmitted"),
+               "multimorbid_failing_health": N_("several illnesses and failing health"),
+               "palliative_end_of_life": N_("palliative care at the end of life"),
+               "lasting_impairment": N_("lasting impairment"), "senior_alert_risk": N_("at risk by Senior Alert"),
+               "frail_elderly_worsening": N_("frail elderly person, worsening at home"),
+               "discharge_coordination": N_("discharge from hospital care"),
+               "child_large_care_needs": N_("child with large care needs"),
+               "child_extensive_disability": N_("child with extensive disability"),
+               "child_failing_parental_ability": N_("child whose parents' ability fails"),
+               "child_repeated_no_shows": N_("child with repeated missed appointments")},
+    "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
+                "5": N_("Saturday"), "6": N_("Sunday")},
 }
 
 
@@ -198,6 +210,34 @@ def digest(items) -> Draft:
     return Draft("digest", render)
 
 
+def meeting_link(meeting_id: int) -> str:
+    return link(f"/meetings/m/{meeting_id}")
+
+
+def sip_meeting_to_call(case: str, meeting_day: dt.date) -> Draft:
+    """The coordination meeting appointed the recipient to call the SIP meeting."""
+    def render(t: Texts):
+        return (t.gettext("%(case)s: call the SIP meeting", case=case),
+                t.gettext("The coordination meeting on %(date)s found that case %(case)s needs a SIP and appointed "
+                          "you coordinator: call the person and the parties to a SIP meeting.",
+                          date=t.iso_date(meeting_day), case=case) + "\n\n" + _look(t, case))
+    return Draft("sip_meeting_to_call", render)
+
+
+def minutes_ready(team_name: str, day: dt.date, version: int, meeting_id: int, cases: list[str]) -> Draft:
+    """The minutes of a closed meeting: the link, and the case numbers decided on, nothing more."""
+    def render(t: Texts):
+        subject = (t.gettext("Minutes of the coordination meeting %(date)s", date=t.iso_date(day)) if version == 1
+                   else t.gettext("Minutes of the coordination meeting %(date)s, version %(version)s",
+                                  date=t.iso_date(day), version=version))
+        decided = (t.gettext("Decisions about: %(cases)s.", cases=", ".join(cases)) if cases
+                   else t.gettext("No decisions about cases you are told about."))
+        return (subject, t.gettext("The coordination meeting of %(team)s on %(date)s is closed.", team=team_name,
+                                   date=t.iso_date(day)) + "\n" + decided + "\n\n"
+                + t.gettext("Read the minutes: %(url)s", url=link(f"/meetings/m/{meeting_id}/minutes")))
+    return Draft("meeting_minutes", render)
+
+
 class AgendaCounts(NamedTuple):
     discharge: int
     at_risk: int
@@ -208,7 +248,8 @@ class AgendaCounts(NamedTuple):
 
 def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, end: dt.time, timezone: str,
                     moved_from: dt.date | None, join_url: str, leader: tuple[str, str] | None,
-                    counts: AgendaCounts, invitation: Callable[[Texts], str] | None = None) -> Draft:
+                    counts: AgendaCounts, invitation: Callable[[Texts], str] | None = None,
+                    meeting_id: int | None = None) -> Draft:
     """The invitation (`prepare`) or the reminder (`remind`) of one coordination meeting."""
     def render(t: Texts):
         when = f"{t.iso_date(day)} {start:%H:%M}–{end:%H:%M} ({timezone})"
@@ -221,7 +262,9 @@ def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, 
         if step == "remind":
             return (t.gettext("Reminder: coordination meeting %(when)s", when=when),
                     t.gettext("The coordination meeting of %(team)s starts %(when)s", team=team_name, when=when)
-                    + moved + ".\n" + common)
+                    + moved + ".\n" + common
+                    + ("\n" + t.gettext("The agenda, and the decisions during the meeting: %(url)s",
+                                        url=meeting_link(meeting_id)) if meeting_id else ""))
         return (t.gettext("Coordination meeting %(when)s", when=when),
                 t.gettext("You are invited to the coordination meeting of %(team)s on %(when)s", team=team_name,
                           when=when) + moved + ".\n" + common + "\n"
@@ -230,6 +273,7 @@ def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, 
                             discharge=counts.discharge, at_risk=counts.at_risk, ongoing=counts.ongoing,
                             need_sip=counts.need_sip, consent=counts.consent_needed) + "\n"
                 + t.gettext("Describe each person in SBAR and share it in the team before the meeting.") + "\n"
-                + t.gettext("Your items and cases: %(url)s", url=link("/")))
+                + (t.gettext("The agenda, and the decisions during the meeting: %(url)s", url=meeting_link(meeting_id))
+                   if meeting_id else t.gettext("Your items and cases: %(url)s", url=link("/"))))
     attach = (lambda t: (f"samordningsmote-{day.isoformat()}.ics", invitation(t))) if invitation else None
     return Draft("meeting_invitation" if step == "prepare" else "meeting_reminder", render, attach)

@@ -208,7 +208,9 @@ class Action(SQLModel, table=True):
                       Index("ix_action_status_follow_up", "status", "follow_up_date"))
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="care_case.id", index=True)
-    sip_id: int = Field(foreign_key="sip.id")  # the SIP version that introduced it
+    # the SIP version that introduced it; none for an action the coordination meeting decided
+    # for an identified person before any SIP
+    sip_id: int | None = Field(default=None, foreign_key="sip.id")
     description: str
     responsible_id: int = Field(foreign_key="member.id")
     handling_time: HandlingTime = _enum(HandlingTime)
@@ -410,3 +412,57 @@ class AppSecret(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=32)
     value: str
+
+
+# --- coordination meetings ---------------------------------------------------------------
+
+class Meeting(SQLModel, table=True):
+    """One meeting of a series as it is held: its leader by the rotation (or whoever took over),
+    its state, and the summary. Made when the meeting is prepared or first opened."""
+
+    __table_args__ = (UniqueConstraint("series_id", "regular_date", name="uq_meeting_occurrence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    series_id: str = Field(index=True)
+    regular_date: dt.date  # its place in the cadence
+    date: dt.date  # the day it is held (moved for a holiday)
+    starts_at: dt.datetime = _utc()
+    leader_id: int | None = Field(default=None, foreign_key="member.id")
+    status: str = "planned"  # planned | open | closed
+    summary: str = ""
+    opened_at: dt.datetime | None = _utc(default=None)
+    closed_at: dt.datetime | None = _utc(default=None)
+
+
+class MeetingAttendance(SQLModel, table=True):
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    attendance: str  # present | digital | absent
+
+
+class MeetingDecision(SQLModel, table=True):
+    """What the meeting decided about a case: an action (made by the same use case as the CLI's),
+    a coordinator who calls the SIP meeting, or a discharge item."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_number: str = Field(index=True)
+    kind: str  # action | needs_sip | discharge
+    action_id: int | None = Field(default=None, foreign_key="action.id")
+    coordinator_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str = ""
+    recorded_by_id: int = Field(foreign_key="member.id")
+    recorded_at: dt.datetime = _utc()
+
+
+class MeetingMinutes(SQLModel, table=True):
+    """The minutes as closed: a whole snapshot per version (attendance, decisions, summary).
+    Read through the access policy: a case's lines are shown only to whom it may be told."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "version", name="uq_minutes_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    version: int
+    content: dict = Field(default_factory=dict, sa_type=JSON)
+    closed_by_id: int = Field(foreign_key="member.id")
+    closed_at: dt.datetime = _utc()

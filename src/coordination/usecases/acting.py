@@ -19,27 +19,37 @@ from coordination.usecases.common import Actor, audit, today_of
 
 
 def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: Member, description: str,
-               handling_time: HandlingTime, follow_up_date: dt.date | None, now: dt.datetime) -> int:
-    """A decided action (e.g. from the coordination meeting), dispatched at once."""
+               handling_time: HandlingTime, follow_up_date: dt.date | None, now: dt.datetime,
+               purpose: Purpose = Purpose.ACT, facts=None) -> int:
+    """A decided action, dispatched at once. The coordination meeting decides actions as part of
+    planning (`purpose` PLAN, with the team in `facts`), also for an identified person with
+    consent before any SIP: such an action needs its own follow-up date."""
     record = f"case {case.number}"
-    facts = case_facts(session, case, now=now)
-    require(session, actor, Purpose.ACT, case, now=now, facts=facts)
+    facts = facts or case_facts(session, case, now=now)
+    require(session, actor, purpose, case, now=now, facts=facts)
     # the responsible member will be told: their organisation must be covered, checked before any write
     require_member(session, responsible.id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts,
                    granted=[Relationship.RESPONSIBLE])
-    require_step("act", case.status, record=record)
+    require_step("decide_action", case.status, record=record)
     if not description.strip():
         raise RuleViolation("an action needs a description", record=record, field="description",
                             hint="say what is to be done")
-    sip = current_sip(session, case)
+    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    if sip is None and follow_up_date is None:
+        raise RuleViolation("an action decided before the SIP needs its own follow-up date", record=record,
+                            field="follow_up_date", hint="give the date the action is followed up")
     follow_up_date = follow_up_date or sip.next_follow_up
     check_follow_up_date(follow_up_date, today=today_of(now), record=record, field="follow_up_date")
-    action = Action(case_id=case.id, sip_id=sip.id, description=description, responsible_id=responsible.id,
-                    handling_time=handling_time, follow_up_date=follow_up_date, created_at=now)
+    action = Action(case_id=case.id, sip_id=sip.id if sip else None, description=description.strip(),
+                    responsible_id=responsible.id, handling_time=handling_time, follow_up_date=follow_up_date,
+                    created_at=now)
     session.add(action)
     session.flush()
     audit(session, actor, "add", "action", action.id, now=now, person_id=case.person_id)
-    dispatch_actions(session, actor, case=case, now=now)
+    if sip is None:
+        _assign(session, actor, case, [action], now=now, facts=facts)
+    else:
+        dispatch_actions(session, actor, case=case, now=now)
     return action.id
 
 
@@ -50,8 +60,18 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     planned = session.exec(select(Action).where(Action.case_id == case.id,
                                                 Action.status == ActionStatus.PLANNED)
                            .order_by(Action.id)).all()
-    facts = case_facts(session, case, now=now) if planned else None
-    for action in planned:
+    _assign(session, actor, case, planned, now=now)
+    if case.status == CaseStatus.PLANNED:
+        case.status = CaseStatus.ACTIVE
+        session.add(case)
+    return len(planned)
+
+
+def _assign(session: Session, actor: Actor, case: CareCase, actions: list[Action], *, now: dt.datetime,
+            facts=None) -> None:
+    """Give each action its due date from the handling time and tell the responsible member."""
+    facts = facts or (case_facts(session, case, now=now) if actions else None)
+    for action in actions:
         # the responsible member is told about the case: their organisation must be covered
         require_member(session, action.responsible_id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts)
         action.due_date = due_date(action.handling_time, now)
@@ -64,10 +84,6 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
                                                   action.due_date, action.follow_up_date, responsible.role),
                 member_id=responsible.id, case_number=case.number, now=now)
         audit(session, actor, "dispatch", "action", action.id, now=now, person_id=case.person_id)
-    if case.status == CaseStatus.PLANNED:
-        case.status = CaseStatus.ACTIVE
-        session.add(case)
-    return len(planned)
 
 
 def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.datetime,

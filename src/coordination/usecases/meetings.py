@@ -117,35 +117,37 @@ def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations:
     return facts
 
 
-def prepare_meeting(session: Session, actor: Actor, *, team_name: str, organisations: tuple[str, ...],
-                    series: m.MeetingSeries, now: dt.datetime, step: str) -> MeetingPrepared:
+def prepare_meeting(session: Session, actor: Actor, *, team, series: m.MeetingSeries, now: dt.datetime,
+                    step: str) -> MeetingPrepared:
     """`prepare`: agenda, meeting leader and invitations for the next meeting within the
-    preparation lead time; `remind`: reminders within the reminder lead time. Idempotent: the
-    outbox keys are the series, the meeting date, the step and the member."""
+    preparation lead time; `remind`: reminders within the reminder lead time. The meeting's row is
+    made here (its leader fixed by the rotation), so the messages link to its page. Idempotent:
+    the outbox keys are the series, the meeting date, the step and the member."""
+    from coordination.usecases.meeting_room import meeting_for, team_members
+
     lead = dt.timedelta(hours=series.preparation_hours if step == "prepare" else series.reminder_hours)
     target = m.target_of_run(series, now, lead)
     if target is None or target.occurrence is None:
         return MeetingPrepared(None, None, 0, "", skipped_for_holiday=target is not None)
     occ = target.occurrence
-    members = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_(series.participants)))}
-    active = [c for c, mm in members.items() if mm.active]
-    leader_code = m.leader(series, m.occurrence_index(series, occ), active)
-    leader = members.get(leader_code)
-    facts = agenda_facts(session, organisations, now=now)
+    meeting = meeting_for(session, team, series, occ)
+    members = team_members(session, team)
+    leader = session.get(Member, meeting.leader_id) if meeting.leader_id else None
+    facts = agenda_facts(session, team.organisations, now=now)
     items = m.build_agenda(facts, details=False)
-    title = f"{team_name}: coordination meeting {occ.date} {occ.start:%H:%M}"
+    title = f"{team.name}: coordination meeting {occ.date} {occ.start:%H:%M}"
     markdown = m.agenda_markdown(title, items)
     consent_needed = sum(not c.consented for c in (*facts.discharge, *facts.at_risk))
     counts = templates.AgendaCounts(len(facts.discharge), len(facts.at_risk), len(facts.ongoing),
                                     len(facts.need_sip), consent_needed)
     message = templates.meeting_message(
-        step, team_name=team_name, day=occ.date, start=occ.start, end=occ.end, timezone=series.timezone,
+        step, team_name=team.name, day=occ.date, start=occ.start, end=occ.end, timezone=series.timezone,
         moved_from=occ.regular if occ.moved else None, join_url=series.link,
         leader=(leader.role, leader.code) if leader else None, counts=counts,
-        invitation=(lambda t: calendar_feed.invitation(series, occ, team_name=team_name, stamp=now, t=t))
-        if step == "prepare" else None)
+        invitation=(lambda t: calendar_feed.invitation(series, occ, team_name=team.name, stamp=now, t=t))
+        if step == "prepare" else None, meeting_id=meeting.id)
     rows = [(f"meeting:{series.id}:{occ.date}:{step}:{mm.id}", message, mm.id, None)
             for code, mm in sorted(members.items()) if mm.active]
     enqueue_many(session, rows, now=now)
     audit(session, actor, step, "meeting", f"{series.id} {occ.date}", now=now)
-    return MeetingPrepared(occ.date, leader_code, len(rows), markdown)
+    return MeetingPrepared(occ.date, leader.code if leader else None, len(rows), markdown)

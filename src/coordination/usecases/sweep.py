@@ -41,6 +41,7 @@ class SweepResult:
     by_organisation: dict[str, dict[str, int]] = field(default_factory=dict)
     cases_by_organisation: dict[str, list[str]] = field(default_factory=dict)
     digest_keys: list[str] = field(default_factory=list)
+    digest_suffix: str = ""  # what every digest key of this run ends with: finds them without a list
     db_seconds: float = 0.0
 
 
@@ -95,6 +96,7 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     result.items = len(new_rows)
     result.digests = len(digests)
     result.digest_keys = [d[0] for d in digests]
+    result.digest_suffix = suffix
     result.by_organisation = dict(counts)
     result.cases_by_organisation = {k: sorted(v) for k, v in cases.items()}
     result.db_seconds = time.perf_counter() - started

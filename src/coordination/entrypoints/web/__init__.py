@@ -18,7 +18,7 @@ log = logging.getLogger("coordination.web")
 
 
 def create_app() -> FastAPI:
-    from coordination.entrypoints.web import oidc, pages, render
+    from coordination.entrypoints.web import meeting_pages, oidc, pages, render
     from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
     from coordination.i18n import Texts
 
@@ -26,6 +26,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(resources.files("coordination.entrypoints.web") / "static")),
               name="static")
     app.include_router(pages.router)
+    app.include_router(meeting_pages.router)
     app.include_router(oidc.router)
 
     @app.exception_handler(SignInRequired)

@@ -25,6 +25,7 @@ def page(request: Request, name: str, texts: Texts, staff, *, status_code: int =
         "handling_time": lambda k: t.gettext(HANDLING_TIMES.get(k, k)) if k else "",
         "role": lambda r: role_name(t, r),
         "term": lambda kind, value: term(t, kind, value),
+        "weekday": lambda n: term(t, "weekday", str(n)),
         "member": lambda m: f"{m['name']} ({role_name(t, m['role'])})" if m else "",
         **context}, status_code=status_code)
     # pages hold personal data: never cached, never framed

@@ -1,0 +1,172 @@
+"""The coordination meeting's pages: the team's meetings, the meeting (agenda, SBAR, decisions)
+and its minutes. Thin like `pages`: each route calls one use case of `usecases.meeting_room`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from coordination.config.notifications import load_notifications
+from coordination.config.teams import Team, find_series, load_teams
+from coordination.domain.calendar import local_date, now_utc
+from coordination.domain.meetings import MeetingSeries
+from coordination.domain.vocabulary import HandlingTime
+from coordination.entrypoints.web import render
+from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, transaction
+from coordination.errors import NotFound
+from coordination.notifications.delivery import deliver_pending
+from coordination.parsing import parse_enum, parse_optional_date
+from coordination.persistence.models import Meeting
+from coordination.usecases import meeting_room
+
+router = APIRouter(prefix="/meetings")
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _series_of(series_id: str) -> tuple[Team, MeetingSeries]:
+    for team in load_teams():
+        for series in team.meetings:
+            if series.id == series_id:
+                return team, series
+    raise NotFound(f"unknown meeting series {series_id}", record=f"series {series_id}", field="series",
+                   hint="open the meeting from the list of your team's meetings")
+
+
+def _of_meeting(session, meeting_id: int) -> tuple[Team, MeetingSeries, Meeting]:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
+                       hint="open the meeting from the list of your team's meetings")
+    team, series = find_series(load_teams(), meeting.team_id, meeting.series_id)
+    return team, series, meeting
+
+
+@router.get("", response_class=HTMLResponse)
+def meetings_page(request: Request, staff: StaffDep) -> HTMLResponse:
+    """The meeting series of the teams the member belongs to."""
+    with transaction(read_only=True) as session:
+        mine = []
+        for team in load_teams():
+            if staff.who.code in {m.code for m in team.members}:
+                meeting_room.require_in_team(session, staff.actor, team)
+                mine += [(team, series) for series in team.meetings]
+        return render.page(request, "meetings.html", staff.texts, staff, series=mine)
+
+
+@router.get("/{series_id}")
+def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
+    team, series = _series_of(series_id)
+    with transaction() as session:
+        meeting = meeting_room.current_meeting(session, staff.actor, team, series, now=now_utc())
+        return _see_other(f"/meetings/m/{meeting.id}")
+
+
+@router.get("/m/{meeting_id}", response_class=HTMLResponse)
+def meeting_page(request: Request, meeting_id: int, staff: StaffDep, saved: str = "") -> HTMLResponse:
+    with transaction() as session:
+        team, series, meeting = _of_meeting(session, meeting_id)
+        view = meeting_room.meeting_view(session, staff.actor, team, series, meeting, now=now_utc())
+        return render.page(request, "meeting.html", staff.texts, staff, view=view, saved=saved,
+                           handling_times=[str(h) for h in HandlingTime], today=local_date(now_utc()).isoformat())
+
+
+@router.post("/m/{meeting_id}/take-over")
+def take_over(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        meeting_room.take_over(session, staff.actor, team, meeting_id, now=now_utc())
+    return _see_other(f"/meetings/m/{meeting_id}?saved=leader")
+
+
+@router.post("/m/{meeting_id}/attendance")
+async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
+    form = await request.form()
+    marks = {key[len("attendance-"):]: str(value) for key, value in form.items()
+             if key.startswith("attendance-") and value}
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        meeting_room.record_attendance(session, staff.actor, team, meeting_id, marks, now=now_utc())
+    return _see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
+
+
+@router.post("/m/{meeting_id}/actions")
+def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
+                  responsible: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
+                  handling_time: Annotated[str, Form()] = "", follow_up: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        record = f"case {case}"
+        _, queued = meeting_room.decide_action(
+            session, staff.actor, team, meeting_id, case_number=case, responsible=responsible,
+            description=description,
+            handling_time=parse_enum(HandlingTime, handling_time, record=record, field="handling_time"),
+            follow_up_date=parse_optional_date(follow_up or None, record=record, field="follow_up_date"),
+            now=now_utc())
+    _send_now(queued)
+    return _see_other(f"/meetings/m/{meeting_id}?saved=action#case-{case}")
+
+
+@router.post("/m/{meeting_id}/needs-sip")
+def decide_needs_sip(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
+                     coordinator: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        queued = meeting_room.decide_needs_sip(session, staff.actor, team, meeting_id, case_number=case,
+                                               coordinator=coordinator, now=now_utc())
+    _send_now(queued)
+    return _see_other(f"/meetings/m/{meeting_id}?saved=needs_sip#case-{case}")
+
+
+@router.post("/m/{meeting_id}/discharge")
+def note_discharge(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
+                   text: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        meeting_room.note_discharge(session, staff.actor, team, meeting_id, case_number=case, text=text,
+                                    now=now_utc())
+    return _see_other(f"/meetings/m/{meeting_id}?saved=discharge#case-{case}")
+
+
+@router.post("/m/{meeting_id}/summary")
+def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "",
+            close: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Save the summary; with `close`, also close the meeting and send the minutes."""
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=now_utc())
+        if close:
+            version, queued = meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=now_utc())
+    if close:
+        _send_now(queued)
+        return _see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
+    return _see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
+
+
+@router.post("/m/{meeting_id}/reopen")
+def reopen(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        meeting_room.reopen_meeting(session, staff.actor, team, meeting_id, now=now_utc())
+    return _see_other(f"/meetings/m/{meeting_id}?saved=reopened")
+
+
+@router.get("/m/{meeting_id}/minutes", response_class=HTMLResponse)
+def minutes_page(request: Request, meeting_id: int, staff: StaffDep, version: int | None = None,
+                 saved: str = "") -> HTMLResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        view = meeting_room.minutes(session, staff.actor, team, meeting_id, version=version, now=now_utc())
+        return render.page(request, "minutes.html", staff.texts, staff, view=view, saved=saved)
+
+
+def _send_now(keys: list[str]) -> None:
+    """What a decision queued (the action to its responsible member, the call for a SIP meeting,
+    the minutes) is delivered at once, and only that: the people it names are waiting for it.
+    What fails stays pending for the scheduled delivery."""
+    if keys:
+        deliver_pending(now=now_utc(), tags=load_notifications().tags, keys=keys)

@@ -1,0 +1,496 @@
+"""The coordination meeting as it is held from the workspace: the page's view of the meeting,
+attendance, the decisions (each by the same use case as the CLI, under the access policy),
+closing with versioned minutes, and the minutes as each team member may read them.
+
+Only the team's active members see a meeting; only its leader (or a member who takes over as
+leader) records. Every line about a case asks the policy whether the reader may be told about
+it at the meeting; what a reader is shown is an audited read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from coordination.config.teams import Team
+from coordination.domain import access as policy
+from coordination.domain import meetings as m
+from coordination.domain.access import Purpose, Relationship
+from coordination.domain.calendar import local_date
+from coordination.domain.vocabulary import CaseStatus, HandlingTime
+from coordination.errors import AccessDenied, InvalidInput, NotFound, RuleViolation
+from coordination.notifications import templates
+from coordination.notifications.outbox import enqueue, enqueue_many, event_key
+from coordination.persistence.models import (
+    Action, Assessment, CareCase, Meeting, MeetingAttendance, MeetingDecision, MeetingMinutes, Member, Organisation,
+)
+from coordination.usecases import acting
+from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
+from coordination.usecases.common import Actor, audit, case_by_number
+from coordination.usecases.meetings import agenda_facts
+
+ATTENDANCE = ("present", "digital", "absent")
+DECISION_KINDS = ("action", "needs_sip", "discharge")
+NOT_YET_PLANNED = (CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSESSED)
+
+
+# --- who is in the room -------------------------------------------------------------------
+
+def team_members(session: Session, team: Team) -> dict[str, Member]:
+    """The team's members as the registry holds them (code -> member), in the file's order."""
+    rows = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_([t.code for t in team.members])))}
+    return {t.code: rows[t.code] for t in team.members if t.code in rows}
+
+
+def require_in_team(session: Session, actor: Actor, team: Team) -> dict[str, Member]:
+    """Only the team's active members see its meetings; a refusal is audited like any other."""
+    members = team_members(session, team)
+    if actor.member_id is None:
+        return members
+    viewer = session.get(Member, actor.member_id)
+    refusal = ("commission", f"{actor.label} is not active", "another team member opens the meeting") \
+        if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team.name}",
+                                   "an administrator adds the member to the team in deployments/teams.yaml") \
+        if viewer.code not in members else None
+    if refusal:
+        rule, reason, hint = refusal
+        raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team.name}",
+                           hint=hint, actor_label=actor.label, actor_id=actor.member_id, person_id=None)
+    return members
+
+
+def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Occurrence) -> Meeting:
+    """The meeting row of one occurrence, made on first use with its leader by the rotation."""
+    row = session.exec(select(Meeting).where(Meeting.series_id == series.id,
+                                             Meeting.regular_date == occ.regular)).first()
+    if row is not None:
+        return row
+    members = team_members(session, team)
+    active = [code for code, mm in members.items() if mm.active]
+    leader = m.leader(series, m.occurrence_index(series, occ), active)
+    values = dict(team_id=team.id, series_id=series.id, regular_date=occ.regular, date=occ.date,
+                  starts_at=occ.start.in_timezone("UTC"), leader_id=members[leader].id if leader else None,
+                  status="planned", summary="")
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # two members opening the page at once make one row
+    session.execute(insert(Meeting).values(**values).on_conflict_do_nothing(
+        index_elements=["series_id", "regular_date"]))
+    return session.exec(select(Meeting).where(Meeting.series_id == series.id,
+                                              Meeting.regular_date == occ.regular)).one()
+
+
+def current_meeting(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, *,
+                    now: dt.datetime) -> Meeting:
+    """The meeting the series' page is for: one that is open, else today's (until it is closed),
+    else the next one."""
+    require_in_team(session, actor, team)
+    held_open = session.exec(select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "open")
+                             .order_by(Meeting.date)).first()
+    if held_open is not None:
+        return held_open
+    today = local_date(now)
+    for occ in m.occurrences(series, today - dt.timedelta(days=7), today + dt.timedelta(days=7 * 9)):
+        if occ.date < today:
+            continue
+        row = meeting_for(session, team, series, occ)
+        if row.status != "closed":
+            return row
+    raise NotFound(f"series {series.id} has no meeting in the coming weeks", record=f"series {series.id}",
+                   field="meetings", hint="an administrator checks the series in deployments/teams.yaml")
+
+
+def _meeting(session: Session, meeting_id: int) -> Meeting:
+    row = session.get(Meeting, meeting_id)
+    if row is None:
+        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
+                       hint="open the meeting from the list of your team's meetings")
+    return row
+
+
+def _require_leader(session: Session, actor: Actor, meeting: Meeting) -> None:
+    if meeting.status == "closed":
+        raise RuleViolation("is closed", record=f"meeting {meeting.id}", field="status",
+                            hint="the leader reopens it to amend the minutes")
+    if actor.member_id != meeting.leader_id:
+        raise RuleViolation("only the meeting leader records the meeting", record=f"meeting {meeting.id}",
+                            field="leader", hint="ask the leader, or take over as leader if they are away")
+
+
+def _start(session: Session, meeting: Meeting, now: dt.datetime) -> None:
+    if meeting.status == "planned":
+        meeting.status, meeting.opened_at = "open", now
+        session.add(meeting)
+
+
+# --- the page -----------------------------------------------------------------------------
+
+@dataclass
+class CaseView:
+    number: str
+    described: bool  # may the viewer be told about it at this meeting?
+    reasons: tuple[str, ...] = ()
+    due: tuple[str, ...] = ()
+    status: str = ""
+    sbar: dict | None = None  # the shared SBAR; {"withheld": True} when the person blocked it
+
+
+@dataclass
+class DecisionView:
+    id: int
+    case_number: str
+    kind: str
+    described: bool
+    text: str = ""
+    action: dict | None = None  # description, responsible, handling time, due, follow-up, status
+    coordinator: dict | None = None
+    state: str = ""  # for the next meeting: where it stands now
+
+
+@dataclass
+class MeetingView:
+    meeting: Meeting
+    team: Team
+    series: m.MeetingSeries
+    leader: dict | None
+    is_leader: bool
+    members: list[dict]  # id, code, name, role, attendance
+    facts: m.AgendaFacts
+    cases: dict[str, CaseView]
+    decisions: list[DecisionView]
+    previous: list[DecisionView]  # the last meeting's decisions and where they stand
+    previous_date: dt.date | None
+    minutes_versions: list[int] = field(default_factory=list)
+
+
+def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, meeting: Meeting, *,
+                 now: dt.datetime) -> MeetingView:
+    """The agenda in the manual's order, with each person's shared SBAR where the viewer may be
+    told about the case; the decisions so far; the previous meeting's decisions and where they
+    stand."""
+    members = require_in_team(session, actor, team)
+    team_ids = tuple(mm.id for mm in members.values())
+    shown: list[CareCase] = []
+    facts = agenda_facts(session, team.organisations, now=now, viewer_id=actor.member_id,
+                         team_member_ids=team_ids, shown=shown)
+    reader = member_facts(session, actor.member_id).organisation if actor.member_id else None
+    cases: dict[str, CaseView] = {}
+    for case in shown:
+        line = facts.line(case.number)
+        cases[case.number] = CaseView(case.number, True, line.reasons if line else (), line.due if line else (),
+                                      str(case.status), _sbar(session, case, reader, now=now))
+        audit(session, actor, "read", "meeting", case.number, now=now, person_id=case.person_id)
+    attendance = dict(session.exec(select(MeetingAttendance.member_id, MeetingAttendance.attendance)
+                                   .where(MeetingAttendance.meeting_id == meeting.id)).all())
+    leader = session.get(Member, meeting.leader_id) if meeting.leader_id else None
+    previous = session.exec(select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "closed",
+                                                  Meeting.date < meeting.date)
+                            .order_by(Meeting.date.desc())).first()
+    versions = session.exec(select(MeetingMinutes.version).where(MeetingMinutes.meeting_id == meeting.id)
+                            .order_by(MeetingMinutes.version)).all()
+    return MeetingView(
+        meeting, team, series, _who(leader), actor.member_id == meeting.leader_id and meeting.status != "closed",
+        [dict(_who(mm), id=mm.id, attendance=attendance.get(mm.id, "")) for mm in members.values() if mm.active],
+        facts, cases, _decisions(session, actor, meeting, team_ids, now=now),
+        _decisions(session, actor, previous, team_ids, now=now, with_state=True) if previous else [],
+        previous.date if previous else None, list(versions))
+
+
+def _who(member: Member | None) -> dict | None:
+    return {"name": member.name, "role": str(member.role), "code": member.code} if member else None
+
+
+def _sbar(session: Session, case: CareCase, reader: str | None, *, now: dt.datetime) -> dict | None:
+    assessment = session.exec(select(Assessment).where(Assessment.case_id == case.id)
+                              .order_by(Assessment.id.desc())).first()
+    if assessment is None:
+        return None
+    author = session.get(Member, assessment.author_id)
+    source = session.get(Organisation, author.organisation_id).code
+    facts = case_facts(session, case, now=now)
+    if reader is not None and source != reader and policy.blocked(facts.blocks, source, at=now):
+        return {"withheld": True}
+    return {"what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
+            "A": assessment.current_status, "R": assessment.recommendation,
+            "handling_time": str(assessment.handling_time)}
+
+
+def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple[int, ...], *,
+               now: dt.datetime, with_state: bool = False) -> list[DecisionView]:
+    rows = session.exec(select(MeetingDecision).where(MeetingDecision.meeting_id == meeting.id)
+                        .order_by(MeetingDecision.id)).all()
+    allowed: dict[str, bool] = {}
+    out = []
+    for row in rows:
+        if row.case_number not in allowed:
+            case = case_by_number(session, row.case_number)
+            allowed[row.case_number] = actor.member_id is None or decision(
+                session, actor.member_id, Purpose.MEETING, case, now=now,
+                facts=case_facts(session, case, now=now, team_member_ids=team_ids)).allowed
+        if not allowed[row.case_number]:
+            out.append(DecisionView(row.id, row.case_number, row.kind, False))
+            continue
+        view = DecisionView(row.id, row.case_number, row.kind, True, row.text)
+        if row.action_id:
+            action = session.get(Action, row.action_id)
+            view.action = {"id": action.id, "description": action.description,
+                           "responsible": _who(session.get(Member, action.responsible_id)),
+                           "handling_time": str(action.handling_time), "due_date": action.due_date,
+                           "follow_up_date": action.follow_up_date, "status": str(action.status)}
+            view.state = str(action.status)
+        if row.coordinator_id:
+            view.coordinator = _who(session.get(Member, row.coordinator_id))
+        if with_state and not row.action_id:
+            view.state = str(case_by_number(session, row.case_number).status)
+        out.append(view)
+    return out
+
+
+# --- recording the meeting ----------------------------------------------------------------
+
+def take_over(session: Session, actor: Actor, team: Team, meeting_id: int, *, now: dt.datetime) -> None:
+    """A team member takes over as leader (the appointed one is away): recorded and audited."""
+    require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    if meeting.status == "closed":
+        raise RuleViolation("is closed", record=f"meeting {meeting.id}", field="status",
+                            hint="the leader reopens it to amend the minutes")
+    meeting.leader_id = actor.member_id
+    session.add(meeting)
+    audit(session, actor, "take_over", "meeting", f"{meeting.series_id} {meeting.date}", now=now)
+
+
+def record_attendance(session: Session, actor: Actor, team: Team, meeting_id: int, attendance: dict[str, str], *,
+                      now: dt.datetime) -> None:
+    """Who was there, in the room or digitally, and who was away (member code -> attendance)."""
+    members = require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    for code, value in attendance.items():
+        if code not in members:
+            raise InvalidInput(f"'{code}' is not a member of {team.name}", record=f"meeting {meeting.id}",
+                               field="attendance", hint="record the team's members only")
+        if value not in ATTENDANCE:
+            raise InvalidInput(f"'{value}' is not an attendance", record=f"meeting {meeting.id}",
+                               field=f"attendance {code}", hint="present, digital or absent")
+    for code, value in attendance.items():
+        row = session.get(MeetingAttendance, (meeting.id, members[code].id))
+        if row is None:
+            row = MeetingAttendance(meeting_id=meeting.id, member_id=members[code].id, attendance=value)
+        row.attendance = value
+        session.add(row)
+    _start(session, meeting, now)
+    audit(session, actor, "attendance", "meeting", f"{meeting.series_id} {meeting.date}", now=now)
+
+
+def _case_in_meeting(session: Session, actor: Actor, team: Team, meeting: Meeting, number: str, *,
+                     now: dt.datetime) -> tuple[CareCase, object]:
+    """The case a decision is about, with the team in its facts: deciding at the meeting is
+    planning, and the team whose meeting has the case may plan under a valid consent."""
+    members = require_in_team(session, actor, team)
+    case = case_by_number(session, number)
+    facts = case_facts(session, case, now=now, team_member_ids=[mm.id for mm in members.values()])
+    require(session, actor, Purpose.PLAN, case, now=now, facts=facts)
+    return case, facts
+
+
+def decide_action(session: Session, actor: Actor, team: Team, meeting_id: int, *, case_number: str,
+                  responsible: str, description: str, handling_time: HandlingTime, follow_up_date: dt.date | None,
+                  now: dt.datetime) -> tuple[int, list[str]]:
+    """An action with its responsible member, handling time and follow-up date: made and
+    dispatched by the CLI's own use case, so the responsible member is told at once. Returns the
+    action's id and the outbox key of its message."""
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    case, facts = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
+    member = team_members(session, team).get(responsible)
+    if member is None:
+        raise InvalidInput(f"'{responsible}' is not a member of {team.name}", record=f"case {case.number}",
+                           field="responsible", hint="choose a member of the team")
+    action_id = acting.add_action(session, actor, case=case, responsible=member, description=description,
+                                  handling_time=handling_time, follow_up_date=follow_up_date, now=now,
+                                  purpose=Purpose.PLAN, facts=facts)
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind="action", action_id=action_id,
+                                recorded_by_id=actor.member_id, recorded_at=now))
+    _start(session, meeting, now)
+    return action_id, [event_key("action", action_id, "assigned", member.id)]
+
+
+def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int, *, case_number: str,
+                     coordinator: str, now: dt.datetime) -> list[str]:
+    """The person needs a SIP: a coordinator is appointed to call the SIP meeting, and told.
+    Returns the outbox key of the message."""
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    case, facts = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
+    if case.status not in NOT_YET_PLANNED:
+        raise RuleViolation(f"already has a SIP ({case.status})", record=f"case {case.number}", field="status",
+                            hint="follow the SIP up instead")
+    member = team_members(session, team).get(coordinator)
+    if member is None:
+        raise InvalidInput(f"'{coordinator}' is not a member of {team.name}", record=f"case {case.number}",
+                           field="coordinator", hint="choose a member of the team")
+    require_member(session, member.id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts,
+                   granted=[Relationship.COORDINATOR])
+    case.coordinator_id = member.id
+    session.add(case)
+    row = MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind="needs_sip", coordinator_id=member.id,
+                          recorded_by_id=actor.member_id, recorded_at=now)
+    session.add(row)
+    session.flush()
+    key = f"meeting:{meeting.id}:needs_sip:{case.number}:{member.id}"
+    enqueue(session, key=key, message=templates.sip_meeting_to_call(case.number, meeting.date), member_id=member.id,
+            case_number=case.number, now=now)
+    audit(session, actor, "appoint_coordinator", "case", case.number, now=now, person_id=case.person_id)
+    _start(session, meeting, now)
+    return [key]
+
+
+def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, *, case_number: str, text: str,
+                   now: dt.datetime) -> None:
+    """What the meeting agreed for a patient leaving hospital care."""
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    case, _ = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
+    if not text.strip():
+        raise InvalidInput("is empty", record=f"case {case.number}", field="discharge",
+                           hint="write what was agreed for the discharge")
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind="discharge", text=text.strip(),
+                                recorded_by_id=actor.member_id, recorded_at=now))
+    audit(session, actor, "discharge_note", "case", case.number, now=now, person_id=case.person_id)
+    _start(session, meeting, now)
+
+
+def save_summary(session: Session, actor: Actor, team: Team, meeting_id: int, summary: str, *,
+                 now: dt.datetime) -> None:
+    require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    meeting.summary = summary.strip()
+    session.add(meeting)
+    _start(session, meeting, now)
+
+
+def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *,
+                  now: dt.datetime) -> tuple[int, list[str]]:
+    """Store the minutes as a new version, take the decided cases off the next agenda's lists
+    of flagged persons, and send every team member the minutes' link with case numbers only.
+    Returns the version and the outbox keys of the messages."""
+    members = require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    if not meeting.summary.strip():
+        raise InvalidInput("the summary is missing", record=f"meeting {meeting.id}", field="summary",
+                           hint="write the meeting's summary before closing it")
+    decisions = session.exec(select(MeetingDecision).where(MeetingDecision.meeting_id == meeting.id)
+                             .order_by(MeetingDecision.id)).all()
+    version = (session.exec(select(func.max(MeetingMinutes.version))
+                            .where(MeetingMinutes.meeting_id == meeting.id)).one() or 0) + 1
+    session.add(MeetingMinutes(meeting_id=meeting.id, version=version, content=_snapshot(session, meeting, decisions),
+                               closed_by_id=actor.member_id, closed_at=now))
+    numbers = sorted({d.case_number for d in decisions})
+    for case in session.exec(select(CareCase).where(CareCase.number.in_(numbers))):
+        case.flagged_for_meeting = False  # taken up: the next meeting follows it up instead
+        session.add(case)
+    meeting.status, meeting.closed_at = "closed", now
+    session.add(meeting)
+    team_ids = [mm.id for mm in members.values()]
+    facts = {n: case_facts(session, case_by_number(session, n), now=now, team_member_ids=team_ids) for n in numbers}
+    rows = []
+    for mm in members.values():
+        if not mm.active:
+            continue
+        # each member's message names only the cases the policy lets them be told about
+        told = [n for n in numbers if decision(session, mm.id, Purpose.NOTIFY, case_by_number(session, n), now=now,
+                                               facts=facts[n]).allowed]
+        rows.append((f"minutes:{meeting.id}:{version}:{mm.id}",
+                     templates.minutes_ready(team.name, meeting.date, version, meeting.id, told), mm.id, None))
+    enqueue_many(session, rows, now=now)
+    audit(session, actor, "close", "meeting", f"{meeting.series_id} {meeting.date} v{version}", now=now)
+    return version, [key for key, *_ in rows]
+
+
+def reopen_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *, now: dt.datetime) -> None:
+    """The leader reopens a closed meeting to amend it; closing again keeps the earlier minutes
+    and stores the next version."""
+    require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    if meeting.status != "closed":
+        raise RuleViolation("is not closed", record=f"meeting {meeting.id}", field="status", hint="nothing to reopen")
+    if actor.member_id != meeting.leader_id:
+        raise RuleViolation("only the meeting leader reopens the meeting", record=f"meeting {meeting.id}",
+                            field="leader", hint="ask the leader")
+    meeting.status = "open"
+    session.add(meeting)
+    audit(session, actor, "reopen", "meeting", f"{meeting.series_id} {meeting.date}", now=now)
+
+
+def _snapshot(session: Session, meeting: Meeting, decisions: list[MeetingDecision]) -> dict:
+    def code(member_id):
+        member = session.get(Member, member_id) if member_id else None
+        return {"code": member.code, "name": member.name, "role": str(member.role)} if member else None
+
+    attendance = session.exec(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting.id)).all()
+    items = []
+    for d in decisions:
+        item = {"case_number": d.case_number, "kind": d.kind, "text": d.text, "coordinator": code(d.coordinator_id)}
+        if d.action_id:
+            a = session.get(Action, d.action_id)
+            item["action"] = {"id": a.id, "description": a.description, "responsible": code(a.responsible_id),
+                              "handling_time": str(a.handling_time),
+                              "due_date": a.due_date.isoformat() if a.due_date else None,
+                              "follow_up_date": a.follow_up_date.isoformat()}
+        items.append(item)
+    return {"date": meeting.date.isoformat(), "leader": code(meeting.leader_id),
+            "attendance": [dict(code(a.member_id), attendance=a.attendance) for a in attendance],
+            "decisions": items, "summary": meeting.summary}
+
+
+# --- the minutes --------------------------------------------------------------------------
+
+@dataclass
+class MinutesView:
+    meeting: Meeting
+    team: Team
+    version: int
+    versions: list[int]
+    closed_at: dt.datetime
+    content: dict  # the snapshot, with the decisions about cases the reader may not be told about emptied
+
+
+def minutes(session: Session, actor: Actor, team: Team, meeting_id: int, *, version: int | None,
+            now: dt.datetime) -> MinutesView:
+    members = require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    if meeting.team_id != team.id:
+        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
+                       hint="open the minutes from your team's meetings")
+    versions = session.exec(select(MeetingMinutes.version).where(MeetingMinutes.meeting_id == meeting.id)
+                            .order_by(MeetingMinutes.version)).all()
+    if not versions:
+        raise NotFound("has no minutes yet", record=f"meeting {meeting.id}", field="minutes",
+                       hint="the leader closes the meeting to store them")
+    wanted = version or versions[-1]
+    row = session.exec(select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting.id,
+                                                    MeetingMinutes.version == wanted)).first()
+    if row is None:
+        raise NotFound(f"has no version {wanted}", record=f"meeting {meeting.id}", field="version",
+                       hint=f"versions: {', '.join(map(str, versions))}")
+    team_ids = [mm.id for mm in members.values()]
+    content = dict(row.content)
+    shown = []
+    allowed: dict[str, bool] = {}
+    for item in content["decisions"]:
+        number = item["case_number"]
+        if number not in allowed:
+            case = case_by_number(session, number)
+            allowed[number] = actor.member_id is None or decision(
+                session, actor.member_id, Purpose.MEETING, case, now=now,
+                facts=case_facts(session, case, now=now, team_member_ids=team_ids)).allowed
+            if allowed[number]:
+                audit(session, actor, "read", "minutes", number, now=now, person_id=case.person_id)
+        shown.append(item if allowed[number] else {"case_number": number, "kind": item["kind"], "withheld": True})
+    content["decisions"] = shown
+    return MinutesView(meeting, team, wanted, list(versions), row.closed_at, content)
