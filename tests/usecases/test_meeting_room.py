@@ -1,0 +1,209 @@
+"""Holding the coordination meeting: who may see and record it, decisions through the CLI's use
+cases and the access policy, closing with versioned minutes, and the follow-up at the next one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+from sqlmodel import select
+
+from coordination.config.teams import load_teams
+from coordination.domain.vocabulary import ActionStatus, HandlingTime
+from coordination.errors import AccessDenied, InvalidInput, RuleViolation
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import (
+    Action, AuditEvent, CareCase, Meeting, MeetingDecision, MeetingMinutes, Member, Outbox,
+)
+from coordination.usecases import meeting_room
+from coordination.usecases.common import actor_for
+from tests.conftest import ROOT
+from tests.notifications.test_delivery import personal_strings
+from tests.usecases.test_cycle import open_and_plan
+
+# Friday 27 November 2026: the next norrby-weekly meeting is Tuesday 1 December, led by hc-dsk2
+NOW = pendulum.datetime(2026, 11, 27, 10, tz="Europe/Stockholm").in_timezone("UTC")
+LEADER = "hc-dsk2"
+
+
+@pytest.fixture
+def room(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    with unit_of_work() as s:
+        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=NOW)
+    return team, meeting
+
+
+def act(code, work):
+    with unit_of_work() as s:
+        return work(s, actor_for(s, code))
+
+
+def rows(model, *where):
+    with unit_of_work() as s:
+        return s.exec(select(model).where(*where)).all()
+
+
+def test_the_meeting_has_its_date_and_its_leader_by_the_rotation(room):
+    team, meeting = room
+    assert meeting.date == dt.date(2026, 12, 1) and meeting.status == "planned"
+    [leader] = rows(Member, Member.id == meeting.leader_id)
+    assert leader.code == LEADER
+
+
+def test_only_the_teams_active_members_see_the_meeting_and_a_refusal_is_audited(room):
+    team, meeting = room
+    with pytest.raises(AccessDenied) as refused:
+        act("bkl-lak", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], meeting, now=NOW))
+    assert refused.value.rule == "care_relationship"
+    assert rows(AuditEvent, AuditEvent.action == "refused:meeting")
+    with pytest.raises(AccessDenied):
+        act("bkl-lak", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
+
+
+def test_the_agenda_describes_a_person_only_where_the_consent_covers_the_viewer(room):
+    team, meeting = room
+    nurse = act("hc-dsk1", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], meeting, now=NOW))
+    therapist = act("rehab-at", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], meeting,
+                                                                       now=NOW))
+    assert "K-2026-0002" in nurse.cases and "K-2026-0002" not in therapist.cases  # consent 2 names no rehab
+    assert nurse.cases["K-2026-0002"].sbar is None or "S" in nurse.cases["K-2026-0002"].sbar
+    assert any(c.sbar and "S" in c.sbar for c in nurse.cases.values())  # the shared SBAR is shown
+    assert any(not line.consented for line in nurse.facts.at_risk)  # without consent: "consent needed" only
+    told = {e.record_id for e in rows(AuditEvent, AuditEvent.action == "read", AuditEvent.record_type == "meeting")}
+    assert "K-2026-0002" in told
+
+
+def record(team, meeting, code=LEADER):
+    def work(s, a):
+        meeting_room.record_attendance(s, a, team, meeting.id, {"hc-dsk1": "present", "hsv-ssk1": "digital",
+                                                                "rehab-ft": "absent"}, now=NOW)
+        action_id, keys = meeting_room.decide_action(
+            s, a, team, meeting.id, case_number="K-2026-0002", responsible="hsv-ssk1",
+            description="Hembesök: bedöm behov av hjälpmedel", handling_time=HandlingTime.NEXT_WORKING_DAY,
+            follow_up_date=dt.date(2026, 12, 15), now=NOW)
+        meeting_room.decide_needs_sip(s, a, team, meeting.id, case_number="K-2026-0003", coordinator="hc-dsk1",
+                                      now=NOW)
+        meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0001",
+                                    text="Hemgång fredag; hemtjänst från lördag", now=NOW)
+        meeting_room.save_summary(s, a, team, meeting.id, "Tre ärenden; en SIP ska kallas.", now=NOW)
+        return action_id, keys
+    return act(code, work)
+
+
+def test_an_action_decided_at_the_meeting_is_dispatched_and_told_at_once(room):
+    team, meeting = room
+    action_id, keys = record(team, meeting)
+    [action] = rows(Action, Action.id == action_id)
+    assert action.status == ActionStatus.ASSIGNED and action.due_date == dt.date(2026, 11, 30)
+    assert action.sip_id is None and action.follow_up_date == dt.date(2026, 12, 15)  # before any SIP
+    [message] = rows(Outbox, Outbox.key == keys[0])
+    assert message.kind == "action_assigned" and "K-2026-0002" in message.subject
+    [needs] = rows(Outbox, Outbox.kind == "sip_meeting_to_call")
+    [coordinator] = rows(Member, Member.id == needs.member_id)
+    assert coordinator.code == "hc-dsk1"
+    [case] = rows(CareCase, CareCase.number == "K-2026-0003")
+    assert case.coordinator_id == coordinator.id
+    assert rows(Meeting, Meeting.id == meeting.id)[0].status == "open"
+
+
+def test_only_the_leader_records_and_a_member_can_take_over(room):
+    team, meeting = room
+    with pytest.raises(RuleViolation, match="only the meeting leader"):
+        act("hc-dsk1", lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
+    act("hc-dsk1", lambda s, a: meeting_room.take_over(s, a, team, meeting.id, now=NOW))
+    act("hc-dsk1", lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
+    assert rows(AuditEvent, AuditEvent.action == "take_over")
+
+
+def test_a_decision_the_policy_refuses_writes_nothing(room):
+    team, meeting = room
+    with pytest.raises(AccessDenied, match="rehab-norrby"):  # the consent of K-2026-0002 names no rehab
+        act(LEADER, lambda s, a: meeting_room.decide_action(
+            s, a, team, meeting.id, case_number="K-2026-0002", responsible="rehab-at", description="Hembesök",
+            handling_time=HandlingTime.URGENT, follow_up_date=dt.date(2026, 12, 15), now=NOW))
+    with pytest.raises(AccessDenied, match="consent"):  # no consent at all: nothing may be decided
+        act(LEADER, lambda s, a: meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0012",
+                                                             text="x", now=NOW))
+    assert rows(Action) == [] and rows(MeetingDecision) == []
+
+
+@pytest.mark.parametrize("work, field", [
+    (lambda s, a, team, mid: meeting_room.decide_action(
+        s, a, team, mid, case_number="K-2026-0002", responsible="hsv-ssk1", description="Hembesök",
+        handling_time=HandlingTime.URGENT, follow_up_date=None, now=NOW), "follow_up_date"),
+    (lambda s, a, team, mid: meeting_room.decide_action(
+        s, a, team, mid, case_number="K-2026-0002", responsible="bkl-ssk", description="Hembesök",
+        handling_time=HandlingTime.URGENT, follow_up_date=dt.date(2026, 12, 15), now=NOW), "responsible"),
+    (lambda s, a, team, mid: meeting_room.note_discharge(s, a, team, mid, case_number="K-2026-0001", text=" ",
+                                                         now=NOW), "discharge"),
+    (lambda s, a, team, mid: meeting_room.record_attendance(s, a, team, mid, {"hc-dsk1": "late"}, now=NOW),
+     "attendance hc-dsk1"),
+    (lambda s, a, team, mid: meeting_room.close_meeting(s, a, team, mid, now=NOW), "summary"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(room, work, field):
+    team, meeting = room
+    with pytest.raises((InvalidInput, RuleViolation)) as err:
+        act(LEADER, lambda s, a: work(s, a, team, meeting.id))
+    assert err.value.field == field
+    assert rows(Action) == [] and rows(MeetingDecision) == [] and rows(MeetingMinutes) == []
+
+
+def test_closing_keeps_versioned_minutes_and_tells_each_member_only_their_cases(room, example_data):
+    team, meeting = room
+    record(team, meeting)
+    version, keys = act(LEADER, lambda s, a: meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))
+    assert version == 1
+    messages = rows(Outbox, Outbox.kind == "meeting_minutes")
+    assert len(messages) == len(keys) == len([m for m in team.members])  # every active team member
+    by_code = {rows(Member, Member.id == m.member_id)[0].code: m for m in messages}
+    assert "K-2026-0002" in by_code["hc-dsk1"].body and "K-2026-0002" not in by_code["rehab-at"].body
+    assert f"/meetings/m/{meeting.id}/minutes" in by_code["hc-dsk1"].body
+    for secret in personal_strings(example_data) + ["Hemgång fredag", "Hembesök"]:
+        assert not any(secret in m.body or secret in m.subject for m in messages), secret
+    # the decided cases leave the flagged lists: the next meeting follows them up instead
+    assert not rows(CareCase, CareCase.number == "K-2026-0002")[0].flagged_for_meeting
+    with pytest.raises(RuleViolation, match="closed"):
+        act(LEADER, lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "late", now=NOW))
+    act(LEADER, lambda s, a: meeting_room.reopen_meeting(s, a, team, meeting.id, now=NOW))
+    act(LEADER, lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "Rättad sammanfattning", now=NOW))
+    assert act(LEADER, lambda s, a: meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))[0] == 2
+    first = act("hc-dsk1", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=1, now=NOW))
+    latest = act("hc-dsk1", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
+    assert first.content["summary"] == "Tre ärenden; en SIP ska kallas." and first.versions == [1, 2]
+    assert latest.version == 2 and latest.content["summary"] == "Rättad sammanfattning"
+    assert {a["code"]: a["attendance"] for a in latest.content["attendance"]}["hsv-ssk1"] == "digital"
+    therapist = act("rehab-at", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
+    hidden = [d for d in therapist.content["decisions"] if d["case_number"] == "K-2026-0002"]
+    assert hidden == [{"case_number": "K-2026-0002", "kind": "action", "withheld": True}]
+
+
+def test_the_next_meeting_follows_up_what_the_last_one_decided(room):
+    team, meeting = room
+    action_id, _ = record(team, meeting)
+    act(LEADER, lambda s, a: meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))
+    with unit_of_work() as s:
+        following = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=NOW)
+    assert following.date == dt.date(2026, 12, 8)
+    [hsv_leader] = rows(Member, Member.id == following.leader_id)
+    assert hsv_leader.organisation_id != rows(Member, Member.code == LEADER)[0].organisation_id  # alternates
+    view = act("hc-dsk1", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], following, now=NOW))
+    assert view.previous_date == dt.date(2026, 12, 1)
+    states = {(d.case_number, d.kind): d.state for d in view.previous}
+    assert states[("K-2026-0002", "action")] == "assigned" and ("K-2026-0003", "needs_sip") in states
+    assert "K-2026-0002" not in [line.case_number for line in view.facts.at_risk]
+
+
+def test_preparing_the_meeting_makes_its_row_and_links_the_invitation_to_its_page(room):
+    from coordination.usecases.meetings import prepare_meeting
+    from tests.conftest import ADMIN
+
+    team, meeting = room
+    sunday = pendulum.datetime(2026, 11, 29, 13, tz="Europe/Stockholm").in_timezone("UTC")
+    with unit_of_work() as s:
+        prepared = prepare_meeting(s, ADMIN, team=team, series=team.meetings[0], now=sunday, step="prepare")
+    assert prepared.date == dt.date(2026, 12, 1) and prepared.leader == LEADER
+    invitations = rows(Outbox, Outbox.kind == "meeting_invitation")
+    assert invitations and all(f"/meetings/m/{meeting.id}" in m.body for m in invitations)

@@ -1,0 +1,101 @@
+"""A whole coordination meeting in a real browser: the leader opens the agenda, records the
+attendance, two actions and a "needs a SIP", and closes the meeting; the responsible members are
+told at once, and the minutes link in the message opens the minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from coordination.config.teams import load_teams
+from coordination.domain.calendar import local_date, now_utc
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Action, Member, MeetingMinutes
+from coordination.usecases import meeting_room
+from coordination.usecases.common import actor_for
+from tests.conftest import ROOT
+from tests.notifications.test_delivery import personal_strings, set_targets
+from tests.receivers import SmtpReceiver
+from tests.usecases.test_cycle import open_and_plan
+from tests.web.test_journey import axe_clean, links, sign_in_from, texts
+
+
+def mails_to(smtp, address):
+    return [m for m in smtp.messages if address in m["to"]]
+
+
+@pytest.mark.browser
+def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser, sqlite_url, example_data):
+    open_and_plan(sqlite_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    with unit_of_work() as s:
+        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=now_utc())
+        leader = s.get(Member, meeting.leader_id).code
+    follow_up = (local_date(now_utc()) + dt.timedelta(days=14)).isoformat()
+    with SmtpReceiver() as smtp:
+        set_targets({"hsv-ssk1": [smtp.url("ssk1@example.org")], "hc-dsk1": [smtp.url("dsk1@example.org")],
+                     leader: [smtp.url("leader@example.org")]})
+        page.goto(workspace.link_for(leader, "/meetings"))
+        page.get_by_role("heading", name="Möten").wait_for()
+        axe_clean(page)
+        page.get_by_role("link", name="Samordningsteam Norrby: samordningsmöte").click()
+        page.get_by_role("heading", name="4. Kort uppföljning av pågående ärenden").wait_for()
+        assert f"/meetings/m/{meeting.id}" in page.url
+        axe_clean(page)
+        # the shared SBAR is on the agenda for the persons whose consent covers the leader
+        sbar = page.locator("details", has_text="SBAR-överrapportering").first
+        sbar.locator("summary").click()
+        sbar.get_by_text("Situation").wait_for()
+
+        page.get_by_label("Karin Berg (distriktssköterska): På plats").check()
+        page.get_by_label("Maria Sund (sjuksköterska): Digitalt").check()
+        page.get_by_role("button", name="Registrera närvaron").click()
+        page.get_by_role("status").get_by_text("Närvaron är registrerad.").wait_for()
+
+        for number, what in (("K-2026-0002", "Hembesök: bedöm behov av hjälpmedel"),
+                             ("K-2026-0004", "Läkemedelsgenomgång med distriktssköterska")):
+            case = page.locator(f"#case-{number}")
+            case.get_by_label("Åtgärd", exact=True).fill(what)
+            case.get_by_label("Ansvarig").select_option("hsv-ssk1")
+            case.get_by_label("Handläggningstid").select_option("next_working_day")
+            case.get_by_label("Datum för uppföljning").fill(follow_up)
+            case.get_by_role("button", name="Registrera åtgärden").click()
+            page.get_by_role("status").get_by_text("Åtgärden är registrerad och den ansvariga har fått besked.").wait_for()
+
+        needs = page.locator("#sip-K-2026-0003")
+        needs.get_by_label("Samordningsansvarig som kallar till SIP").select_option("hc-dsk1")
+        needs.get_by_role("button", name="Behöver SIP").click()
+        page.get_by_role("status").get_by_text("Samordningsansvarig är utsedd och har fått besked.").wait_for()
+        axe_clean(page)
+
+        page.get_by_label("Sammanfattning av mötet").fill("Två åtgärder beslutade; SIP ska kallas för ett ärende.")
+        page.get_by_role("button", name="Avsluta mötet och skicka protokollet").click()
+        page.get_by_role("status").get_by_text("Mötet är avslutat och protokollet är skickat till teamet.").wait_for()
+        assert page.get_by_text("Hembesök: bedöm behov av hjälpmedel").is_visible()
+        axe_clean(page)
+
+        # told at once, in Swedish, with case numbers and links only
+        to_nurse = mails_to(smtp, "ssk1@example.org")
+        assert sum("Åtgärd" in texts(m) and "/actions/" in texts(m) for m in to_nurse) == 2, [texts(m) for m in to_nurse]
+        to_coordinator = mails_to(smtp, "dsk1@example.org")
+        assert any("utsåg dig till samordningsansvarig" in texts(m) and "K-2026-0003" in texts(m)
+                   for m in to_coordinator)
+        [minutes_mail] = [m for m in to_coordinator if "Läs protokollet" in texts(m)]
+        assert "K-2026-0002" in texts(minutes_mail) and "K-2026-0004" in texts(minutes_mail)
+        for secret in personal_strings(example_data) + ["Hembesök", "Läkemedelsgenomgång"]:
+            assert not any(secret in m["data"] for m in smtp.messages), secret
+
+        # the minutes link, opened by another member from the message
+        [minutes_link] = sorted({u for u in links(minutes_mail) if "/minutes" in u})
+        other = browser.new_context(locale="sv-SE").new_page()
+        sign_in_from(other, smtp, workspace, minutes_link, "hc-dsk1")
+        other.get_by_role("heading", name="Protokoll: Samordningsteam Norrby").wait_for()
+        assert other.get_by_text("Läkemedelsgenomgång med distriktssköterska").is_visible()
+        axe_clean(other)
+        other.context.close()
+
+    with unit_of_work() as s:
+        assert len(s.exec(select(Action)).all()) == 2
+        assert [m.version for m in s.exec(select(MeetingMinutes))] == [1]
