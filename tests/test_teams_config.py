@@ -62,6 +62,20 @@ def series(data):
      "eligible"),
     (lambda d: d.update(team=[]), "file.team", "teams"),
     (lambda d: series(d).update(anchor_date="next week"), "teams[0].meetings[0].anchor_date", "not a date"),
+    # the leadership group: a series of its own, with its members and its action plan
+    (lambda d: d["teams"][0]["leadership_group"].update(held=["2026-02-10"]), "teams[0].leadership_group.held",
+     "not a known setting"),  # meetings held are counted from the minutes, never typed
+    (lambda d: d["teams"][0]["leadership_group"]["action_plan"].append({"name": "x", "measure": "happiness",
+                                                                        "at_least": 1}),
+     "teams[0].leadership_group.action_plan[3].measure", "not a measure"),
+    (lambda d: d["teams"][0]["leadership_group"]["action_plan"].append({"name": "x", "measure": "deviations"}),
+     "teams[0].leadership_group.action_plan[3]", "no target"),
+    (lambda d: d["teams"][0]["leadership_group"]["rotation"].append({"organisation": "soc-norrby",
+                                                                     "eligible": ["soc-bih"]}),
+     "teams[0].leadership_group.rotation[2].eligible", "no eligible members"),
+    (lambda d: d["teams"][0]["leadership_group"].update(id="norrby-weekly"), "teams[0].leadership_group.id",
+     "duplicate meeting series id"),
+    (lambda d: d["teams"][0]["leadership_group"].pop("members"), "teams[0].leadership_group.members", "missing"),
     # the same member twice in a team
     (lambda d: d["teams"][0]["members"].append(dict(d["teams"][0]["members"][0])), "teams[0].members[9].code",
      "listed twice"),
@@ -83,8 +97,7 @@ def test_config_check_refuses_a_bad_teams_file_and_warns_on_leadership(tmp_path,
 
     load_area(sqlite_url, example_data)
     monkeypatch.setenv("COORDINATION_OPS_URL", "json://127.0.0.1:9/ops")
-    data = base()
-    data["teams"][0]["leadership_group"]["held"] = ["2026-02-10"]
+    data = base()  # no leadership meeting held (closed with minutes) yet: a warning for the half-year
     monkeypatch.setenv("COORDINATION_TEAMS_CONFIG", str(write(tmp_path, data)))
     ok = run(sqlite_url, "config", "check")
     assert ok.returncode == 0 and "warning: team norrby: the leadership group met fewer than 2 times" in ok.stdout
@@ -127,7 +140,7 @@ def test_team_members_are_checked_against_the_registry():
     from coordination.config.teams import check_team_members
 
     [team] = load_teams(SHIPPED)
-    registry = {m.code: m.organisation for m in team.members}
+    registry = {m.code: m.organisation for m in team.members + team.leadership_group.members}
     check_team_members([team], registry)
     with pytest.raises(InvalidInput) as missing:
         check_team_members([team], {k: v for k, v in registry.items() if k != "rehab-ft"})
@@ -135,3 +148,6 @@ def test_team_members_are_checked_against_the_registry():
     with pytest.raises(InvalidInput) as moved:
         check_team_members([team], dict(registry, **{"hc-lak": "rehab-norrby"}))
     assert "field 'teams[0].members[2].organisation'" in str(moved.value) and "rehab-norrby" in str(moved.value)
+    with pytest.raises(InvalidInput) as manager:
+        check_team_members([team], {k: v for k, v in registry.items() if k != "mas"})
+    assert "field 'teams[0].leadership_group.members[5].code'" in str(manager.value)

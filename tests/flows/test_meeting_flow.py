@@ -109,10 +109,15 @@ def test_annual_report_writes_indicators(sqlite_url, example_data, tmp_path, mon
 
     monkeypatch.setenv("COORDINATION_REPORTS_DIR", str(tmp_path))
     run_whole_cycle(sqlite_url, example_data)
-    figures = annual_report(2026)
+    [report] = annual_report(2026)  # one per leadership group, for its area
+    figures = report["indicators"]
     assert figures["sips_created"] == 15 and figures["sips_revised"] == 10
     assert figures["cases_opened"] == 19 and figures["cases_closed"] == 4
     assert figures["follow_ups"] == 14 and figures["follow_ups_on_time_percent"] is not None
-    assert figures["median_days_identification_to_sip"] == 0
-    written = json.loads((tmp_path / "annual-report-2026.json").read_text())
-    assert written["sips_created"] == 15 and "warnings" in written
+    assert figures["median_days_identification_to_sip"] == 0 and figures["leadership_meetings_held"] == 0
+    plan = {p["measure"]: p for p in report["action_plan"]}
+    assert plan["median_days_identification_to_sip"]["met"] is True and plan["leadership_meetings_held"]["met"] is False
+    assert report["warnings"] == ["team norrby: the leadership group met fewer than 2 times in 2026 H1",
+                                  "team norrby: the leadership group met fewer than 2 times in 2026 H2"]
+    written = json.loads((tmp_path / "annual-report-norrby-2026.json").read_text())
+    assert written["indicators"]["sips_created"] == 15 and written["action_plan"] == report["action_plan"]

@@ -207,3 +207,57 @@ def test_preparing_the_meeting_makes_its_row_and_links_the_invitation_to_its_pag
     assert prepared.date == dt.date(2026, 12, 1) and prepared.leader == LEADER
     invitations = rows(Outbox, Outbox.kind == "meeting_invitation")
     assert invitations and all(f"/meetings/m/{meeting.id}" in m.body for m in invitations)
+
+
+# --- the local leadership group -------------------------------------------------------------
+
+def leadership(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = team.leadership_group.series
+    return team, team.room(series), series
+
+
+def test_the_leadership_group_is_a_series_of_its_own_with_a_chair_and_its_members(db_url, example_data):
+    from coordination.flows.deployments import specs
+
+    team, room, series = leadership(db_url, example_data)
+    with unit_of_work() as s:
+        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=NOW)
+        chair = s.get(Member, meeting.leader_id).code
+    assert series.kind == "leadership" and meeting.date.weekday() == 2 and chair in ("hsv-chef", "hc-chef")
+    with pytest.raises(AccessDenied):  # a team member who is not in the group
+        act("hc-dsk1", lambda s, a: meeting_room.meeting_view(s, a, room, series, meeting, now=NOW))
+    view = act("mas", lambda s, a: meeting_room.meeting_view(s, a, room, series, meeting, now=NOW))
+    assert view.cases == {} and view.report["indicators"]["cases_opened"] > 0  # figures, never persons
+    assert {p["measure"] for p in view.report["action_plan"]} >= {"median_days_identification_to_sip"}
+    names = {spec.name for spec in specs()}
+    assert {"norrby-ledning-prepare", "norrby-ledning-remind"} <= names
+
+
+def test_held_leadership_meetings_count_for_the_half_year_rule_and_the_report(db_url, example_data):
+    from coordination.config.teams import leadership_warnings
+    from coordination.usecases.reports import leadership_report, meetings_held
+
+    team, room, series = leadership(db_url, example_data)
+    days = [pendulum.datetime(2026, 7, 1, 12, tz="UTC"), pendulum.datetime(2026, 9, 30, 12, tz="UTC")]
+    for day in days:
+        with unit_of_work() as s:
+            meeting = meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=day)
+            chair = s.get(Member, meeting.leader_id).code
+        act(chair, lambda s, a: meeting_room.note_decision(s, a, room, meeting.id, text="Rutin för utskrivning ses "
+                                                                                        "över av MAS", now=day))
+        act(chair, lambda s, a: meeting_room.save_summary(s, a, room, meeting.id, "Indikatorerna gicks igenom.",
+                                                          now=day))
+        act(chair, lambda s, a: meeting_room.close_meeting(s, a, room, meeting.id, now=day))
+    with unit_of_work() as s:
+        held = meetings_held(s, [series.id])
+        report = leadership_report(s, team, 2026)
+    assert len(held[series.id]) == 2 and all(d.month >= 7 for d in held[series.id])
+    warnings = leadership_warnings([team], held, until=dt.date(2026, 12, 31), year=2026)
+    assert warnings == ["team norrby: the leadership group met fewer than 2 times in 2026 H1"]  # H2 is met
+    assert report["indicators"]["leadership_meetings_held"] == 2
+    minutes_mail = rows(Outbox, Outbox.kind == "meeting_minutes")
+    assert minutes_mail and all("ledningsgrupp" in m.subject for m in minutes_mail)
+    latest = act("mas", lambda s, a: meeting_room.minutes(s, a, room, meeting.id, version=None, now=NOW))
+    assert latest.content["decisions"][0]["text"].startswith("Rutin för utskrivning")

@@ -27,6 +27,7 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 TEAM_KEYS = ("id", "name", "organisations", "members", "meetings", "leadership_group")
 SERIES_KEYS = ("id", "weekday", "start", "duration_minutes", "interval_weeks", "anchor_date", "timezone", "link",
                "rotation", "preparation_hours", "reminder_hours", "holiday_policy")
+LEADERSHIP_KEYS = SERIES_KEYS + ("members", "action_plan")
 MIN_LEADERSHIP_MEETINGS = 2  # per half-year (Västmanland agreement)
 
 
@@ -37,10 +38,38 @@ class TeamMember:
     organisation: str
 
 
+MEASURES = ("sips_created", "sips_revised", "follow_ups", "follow_ups_on_time_percent", "deviations",
+            "median_days_identification_to_sip", "cases_opened", "cases_closed", "cases_open_at_year_end",
+            "leadership_meetings_held")
+
+
+@dataclass(frozen=True)
+class PlanIndicator:
+    """A measurable indicator of the local action plan: one of the area's measures, with a target."""
+
+    name: str
+    measure: str
+    at_least: float | None = None
+    at_most: float | None = None
+
+    def met(self, value) -> bool | None:
+        if value is None:
+            return None
+        return (self.at_least is None or value >= self.at_least) and (self.at_most is None or value <= self.at_most)
+
+
 @dataclass(frozen=True)
 class LeadershipGroup:
-    interval_weeks: int
-    held: tuple[dt.date, ...]
+    """The local leadership group for collaboration: a meeting series of its own (the rotation
+    appoints the chair), its members, and the action plan's indicators."""
+
+    series: MeetingSeries
+    members: tuple[TeamMember, ...]
+    action_plan: tuple[PlanIndicator, ...] = ()
+
+    @property
+    def interval_weeks(self) -> int:
+        return self.series.interval_weeks
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,16 @@ class Team:
     members: tuple[TeamMember, ...]
     meetings: tuple[MeetingSeries, ...]
     leadership_group: LeadershipGroup | None
+
+    def all_series(self) -> tuple[MeetingSeries, ...]:
+        return self.meetings + ((self.leadership_group.series,) if self.leadership_group else ())
+
+    def room(self, series: MeetingSeries) -> "Team":
+        """Who meets in a series: the team, or for the leadership group its own members."""
+        if series.kind != "leadership":
+            return self
+        group = self.leadership_group
+        return Team(self.id, self.name, self.organisations, group.members, (), group)
 
 
 def teams_path() -> Path:
@@ -112,22 +151,7 @@ def load_teams(path: Path | None = None) -> list[Team]:
             r.fail(f"{where}.id", f"duplicate team id '{team_id}'", "give every team its own id")
         team_ids.add(team_id)
         orgs = tuple(r.get(row, "organisations", where, list))
-        members = []
-        for j, m in enumerate(r.get(row, "members", where, list)):
-            mw = f"{where}.members[{j}]"
-            r.only(m, mw, ("code", "role", "organisation"))
-            code = r.get(m, "code", mw, str)
-            if code in {seen.code for seen in members}:
-                r.fail(f"{mw}.code", f"member '{code}' is listed twice in team '{team_id}'",
-                       "list every member once")
-            org = r.get(m, "organisation", mw, str, default=None)
-            if org is None or org not in orgs:
-                r.fail(f"{mw}.organisation", f"member '{code}' is in no organisation of the team",
-                       f"give one of: {', '.join(orgs)}")
-            role = r.get(m, "role", mw, str)
-            if role not in set(Role):
-                r.fail(f"{mw}.role", f"'{role}' is not a known role", f"use one of: {', '.join(Role)}")
-            members.append(TeamMember(code, Role(role), org))
+        members = _members(r, r.get(row, "members", where, list), f"{where}.members", team_id, orgs)
         codes = {m.code for m in members}
         series = []
         for j, s in enumerate(r.get(row, "meetings", where, list, default=[])):
@@ -139,25 +163,66 @@ def load_teams(path: Path | None = None) -> list[Team]:
             series.append(_series(r, s, sw, team_id, orgs, members, codes))
         group = None
         if (lg := row.get("leadership_group")) is not None:
-            lw = f"{where}.leadership_group"
-            r.only(lg, lw, ("interval_weeks", "held"))
-            weeks = r.get(lg, "interval_weeks", lw, int)
-            if weeks < 1 or meetings_per_half_year(weeks) < MIN_LEADERSHIP_MEETINGS:
-                r.fail(f"{lw}.interval_weeks", f"every {weeks} weeks meets fewer than twice per half-year",
-                       "the local leadership group meets at least twice per half-year: every 12 weeks at most")
-            held = []
-            for k, d in enumerate(r.get(lg, "held", lw, list, default=[])):
-                try:
-                    held.append(dt.date.fromisoformat(str(d)))
-                except ValueError:
-                    r.fail(f"{lw}.held[{k}]", f"'{d}' is not a date", "write YYYY-MM-DD")
-            group = LeadershipGroup(weeks, tuple(sorted(held)))
+            group = _leadership_group(r, lg, f"{where}.leadership_group", team_id, orgs, series_ids)
         teams.append(Team(team_id, r.get(row, "name", where, str), orgs, tuple(members), tuple(series), group))
     return teams
 
 
-def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> MeetingSeries:
-    r.only(s, sw, SERIES_KEYS)
+def _members(r: _Reader, rows, where: str, team_id: str, orgs) -> list[TeamMember]:
+    members: list[TeamMember] = []
+    for j, m in enumerate(rows):
+        mw = f"{where}[{j}]"
+        r.only(m, mw, ("code", "role", "organisation"))
+        code = r.get(m, "code", mw, str)
+        if code in {seen.code for seen in members}:
+            r.fail(f"{mw}.code", f"member '{code}' is listed twice in team '{team_id}'", "list every member once")
+        org = r.get(m, "organisation", mw, str, default=None)
+        if org is None or org not in orgs:
+            r.fail(f"{mw}.organisation", f"member '{code}' is in no organisation of the team",
+                   f"give one of: {', '.join(orgs)}")
+        role = r.get(m, "role", mw, str)
+        if role not in set(Role):
+            r.fail(f"{mw}.role", f"'{role}' is not a known role", f"use one of: {', '.join(Role)}")
+        members.append(TeamMember(code, Role(role), org))
+    return members
+
+
+def _leadership_group(r: _Reader, lg, lw: str, team_id: str, orgs, series_ids: set) -> LeadershipGroup:
+    """A series like the others (its rotation appoints the chair), with its own members and the
+    local action plan's indicators; it meets at least twice per half-year."""
+    r.only(lg, lw, LEADERSHIP_KEYS)
+    members = _members(r, r.get(lg, "members", lw, list), f"{lw}.members", team_id, orgs)
+    weeks = r.get(lg, "interval_weeks", lw, int)
+    if weeks < 1 or meetings_per_half_year(weeks) < MIN_LEADERSHIP_MEETINGS:
+        r.fail(f"{lw}.interval_weeks", f"every {weeks} weeks meets fewer than twice per half-year",
+               "the local leadership group meets at least twice per half-year: every 12 weeks at most")
+    sid = r.get(lg, "id", lw, str)
+    if sid in series_ids:
+        r.fail(f"{lw}.id", f"duplicate meeting series id '{sid}'", "give every series its own id")
+    series_ids.add(sid)
+    series = _series(r, {k: v for k, v in lg.items() if k not in ("members", "action_plan")}, lw, team_id, orgs,
+                     members, {m.code for m in members}, kind="leadership", max_weeks=26)
+    plan = []
+    for k, item in enumerate(r.get(lg, "action_plan", lw, list, default=[])):
+        iw = f"{lw}.action_plan[{k}]"
+        r.only(item, iw, ("name", "measure", "at_least", "at_most"))
+        measure = r.get(item, "measure", iw, str)
+        if measure not in MEASURES:
+            r.fail(f"{iw}.measure", f"'{measure}' is not a measure", f"use one of: {', '.join(MEASURES)}")
+        bounds = {key: item.get(key) for key in ("at_least", "at_most")}
+        for key, value in bounds.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                r.fail(f"{iw}.{key}", f"{value!r} is not a number", "give the target as a number")
+        if bounds["at_least"] is None and bounds["at_most"] is None:
+            r.fail(iw, "has no target", "give at_least or at_most")
+        plan.append(PlanIndicator(r.get(item, "name", iw, str), measure, **bounds))
+    return LeadershipGroup(series, tuple(members), tuple(plan))
+
+
+def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes, *, kind: str = "coordination",
+            max_weeks: int = 8) -> MeetingSeries:
+    if kind == "coordination":
+        r.only(s, sw, SERIES_KEYS)
     weekday = str(r.get(s, "weekday", sw, str)).lower()
     if weekday not in WEEKDAYS:
         r.fail(f"{sw}.weekday", f"'{weekday}' is not a weekday", f"use one of: {', '.join(WEEKDAYS)}")
@@ -174,8 +239,8 @@ def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> Meeti
     if not 5 <= duration <= 480:
         r.fail(f"{sw}.duration_minutes", f"{duration} is out of range", "give 5 to 480 minutes")
     interval = r.get(s, "interval_weeks", sw, int, default=1)
-    if not 1 <= interval <= 8:
-        r.fail(f"{sw}.interval_weeks", f"{interval} is out of range", "give 1 (weekly) to 8 weeks")
+    if not 1 <= interval <= max_weeks:
+        r.fail(f"{sw}.interval_weeks", f"{interval} is out of range", f"give 1 (weekly) to {max_weeks} weeks")
     link = r.get(s, "link", sw, str)
     if not link.startswith(("https://", "http://")):
         r.fail(f"{sw}.link", "is not a web address", "give the digital meeting's https:// link")
@@ -209,7 +274,7 @@ def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> Meeti
             anchor = dt.date.fromisoformat(str(text))
         except ValueError:
             r.fail(f"{sw}.anchor_date", f"'{text}' is not a date", "write YYYY-MM-DD: a date in a week the series meets")
-    return MeetingSeries(id=str(s["id"]), team=team_id, anchor=anchor, weekday=WEEKDAYS.index(weekday),
+    return MeetingSeries(id=str(s["id"]), team=team_id, anchor=anchor, kind=kind, weekday=WEEKDAYS.index(weekday),
                          start=dt.time(int(m[1]), int(m[2])), duration_minutes=duration, interval_weeks=interval,
                          link=link, rotation=tuple(slots), holiday_policy=policy, timezone=tz,
                          participants=tuple(sorted(codes)), **leads)
@@ -218,7 +283,7 @@ def _series(r: _Reader, s, sw: str, team_id: str, orgs, members, codes) -> Meeti
 def find_series(teams: list[Team], team_id: str, series_id: str) -> tuple[Team, MeetingSeries]:
     for team in teams:
         if team.id == team_id:
-            for series in team.meetings:
+            for series in team.all_series():
                 if series.id == series_id:
                     return team, series
             raise InvalidInput(f"team '{team_id}' has no meeting series '{series_id}'", record=str(teams_path()),
@@ -227,9 +292,10 @@ def find_series(teams: list[Team], team_id: str, series_id: str) -> tuple[Team, 
                        hint="check the team id")
 
 
-def leadership_warnings(teams: list[Team], *, until: dt.date, year: int | None = None) -> list[str]:
-    """A warning per team and half-year (up to `until`) with fewer than two leadership-group
-    meetings held."""
+def leadership_warnings(teams: list[Team], held: dict[str, list[dt.date]], *, until: dt.date,
+                        year: int | None = None) -> list[str]:
+    """A warning per team and half-year (up to `until`) whose leadership group held fewer than
+    two meetings. `held`: the days of the meetings held (closed with minutes), by series id."""
     from coordination.domain.meetings import half_years_short_of
 
     out = []
@@ -239,7 +305,8 @@ def leadership_warnings(teams: list[Team], *, until: dt.date, year: int | None =
             continue
         first = dt.date(year, 1, 1) if year else dt.date(until.year, 1, 1)
         last = min(until, dt.date(year, 12, 31)) if year else until
-        for half in half_years_short_of(group.held, minimum=MIN_LEADERSHIP_MEETINGS, first=first, last=last):
+        for half in half_years_short_of(held.get(group.series.id, []), minimum=MIN_LEADERSHIP_MEETINGS,
+                                        first=first, last=last):
             out.append(f"team {team.id}: the leadership group met fewer than {MIN_LEADERSHIP_MEETINGS} times in {half}")
     return out
 
@@ -248,8 +315,11 @@ def check_team_members(teams: list[Team], registry: dict[str, str]) -> None:
     """Every team member is in the member registry (code -> organisation code), in the
     organisation the team file gives."""
     for i, team in enumerate(teams):
-        for j, member in enumerate(team.members):
-            where = f"teams[{i}].members[{j}]"
+        listed = [(f"teams[{i}].members[{j}]", member) for j, member in enumerate(team.members)]
+        if team.leadership_group:
+            listed += [(f"teams[{i}].leadership_group.members[{j}]", member)
+                       for j, member in enumerate(team.leadership_group.members)]
+        for where, member in listed:
             if member.code not in registry:
                 raise InvalidInput(f"member '{member.code}' is not in the member registry", record=str(teams_path()),
                                    field=f"{where}.code",

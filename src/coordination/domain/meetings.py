@@ -43,6 +43,7 @@ class MeetingSeries:
     # A date in a week the series meets: every-n-weeks series count their weeks from its Monday,
     # and the leader rotation counts the meetings held since then.
     anchor: dt.date = EPOCH
+    kind: str = "coordination"  # coordination | leadership (the local leadership group)
 
     @property
     def anchor_monday(self) -> dt.date:
@@ -221,6 +222,12 @@ AGENDA_TITLES = (
     "6. Summary",
 )
 CONSENT_NEEDED = "consent needed"
+LEADERSHIP_AGENDA = (
+    "1. The area's indicators and the local action plan",
+    "2. Deviations and questions the professions could not settle",
+    "3. Decisions",
+    "4. Summary",
+)
 
 
 def _line(case: CaseLine, *, details: bool, extra: str = "") -> str:

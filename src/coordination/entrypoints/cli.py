@@ -501,8 +501,12 @@ def config_check() -> None:
         registry = dict(session.exec(select(Member.code, Organisation.code)
                                      .join(Organisation, Organisation.id == Member.organisation_id)).all())
     check_team_members(teams, registry)
-    _say(f"{teams_path()}: ok ({len(teams)} team(s), {sum(len(t.meetings) for t in teams)} meeting series)")
-    for warning in leadership_warnings(teams, until=local_date(now_utc())):
+    _say(f"{teams_path()}: ok ({len(teams)} team(s), {sum(len(t.all_series()) for t in teams)} meeting series)")
+    from coordination.usecases.reports import meetings_held
+
+    with unit_of_work(read_only=True) as session:
+        held = meetings_held(session, [t.leadership_group.series.id for t in teams if t.leadership_group])
+    for warning in leadership_warnings(teams, held, until=local_date(now_utc())):
         _say(f"warning: {warning}")
 
 

@@ -78,7 +78,7 @@ def specs() -> list[Spec]:
              [Cron(WATCH_SCHEDULE, timezone=TIMEZONE)], {}),
     ]
     for team in teams:
-        for series in team.meetings:
+        for series in team.all_series():
             for step, lead in (("prepare", series.preparation_hours), ("remind", series.reminder_hours)):
                 made.append(Spec(coordination_meeting, "flows/meeting.py:coordination_meeting", f"{series.id}-{step}",
                                  [meeting_schedule(series, lead)],

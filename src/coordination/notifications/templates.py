@@ -174,6 +174,13 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                "child_extensive_disability": N_("child with extensive disability"),
                "child_failing_parental_ability": N_("child whose parents' ability fails"),
                "child_repeated_no_shows": N_("child with repeated missed appointments")},
+    "measure": {"sips_created": N_("SIPs drawn up"), "sips_revised": N_("SIPs revised"),
+                "follow_ups": N_("follow-ups"), "follow_ups_on_time_percent": N_("follow-ups on time (%)"),
+                "deviations": N_("deviations"),
+                "median_days_identification_to_sip": N_("days from identification to SIP (median)"),
+                "cases_opened": N_("cases opened"), "cases_closed": N_("cases closed"),
+                "cases_open_at_year_end": N_("cases open at the end of the year"),
+                "leadership_meetings_held": N_("leadership group meetings held")},
     "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
                 "5": N_("Saturday"), "6": N_("Sunday")},
 }
@@ -224,16 +231,23 @@ def sip_meeting_to_call(case: str, meeting_day: dt.date) -> Draft:
     return Draft("sip_meeting_to_call", render)
 
 
-def minutes_ready(team_name: str, day: dt.date, version: int, meeting_id: int, cases: list[str]) -> Draft:
+def minutes_ready(team_name: str, day: dt.date, version: int, meeting_id: int, cases: list[str], *,
+                  leadership: bool = False) -> Draft:
     """The minutes of a closed meeting: the link, and the case numbers decided on, nothing more."""
     def render(t: Texts):
-        subject = (t.gettext("Minutes of the coordination meeting %(date)s", date=t.iso_date(day)) if version == 1
-                   else t.gettext("Minutes of the coordination meeting %(date)s, version %(version)s",
-                                  date=t.iso_date(day), version=version))
+        if leadership:
+            subject = t.gettext("Minutes of the leadership group %(date)s", date=t.iso_date(day))
+            closed = t.gettext("The local leadership group of %(team)s met on %(date)s.", team=team_name,
+                               date=t.iso_date(day))
+        else:
+            subject = t.gettext("Minutes of the coordination meeting %(date)s", date=t.iso_date(day))
+            closed = t.gettext("The coordination meeting of %(team)s on %(date)s is closed.", team=team_name,
+                               date=t.iso_date(day))
+        if version > 1:
+            subject += ", " + t.gettext("version %(version)s", version=version)
         decided = (t.gettext("Decisions about: %(cases)s.", cases=", ".join(cases)) if cases
-                   else t.gettext("No decisions about cases you are told about."))
-        return (subject, t.gettext("The coordination meeting of %(team)s on %(date)s is closed.", team=team_name,
-                                   date=t.iso_date(day)) + "\n" + decided + "\n\n"
+                   else "" if leadership else t.gettext("No decisions about cases you are told about."))
+        return (subject, closed + ("\n" + decided if decided else "") + "\n\n"
                 + t.gettext("Read the minutes: %(url)s", url=link(f"/meetings/m/{meeting_id}/minutes")))
     return Draft("meeting_minutes", render)
 
@@ -248,9 +262,10 @@ class AgendaCounts(NamedTuple):
 
 def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, end: dt.time, timezone: str,
                     moved_from: dt.date | None, join_url: str, leader: tuple[str, str] | None,
-                    counts: AgendaCounts, invitation: Callable[[Texts], str] | None = None,
+                    counts: AgendaCounts | None, invitation: Callable[[Texts], str] | None = None,
                     meeting_id: int | None = None) -> Draft:
-    """The invitation (`prepare`) or the reminder (`remind`) of one coordination meeting."""
+    """The invitation (`prepare`) or the reminder (`remind`) of one coordination meeting; without
+    `counts`, of the local leadership group's meeting (its agenda is the area's indicators)."""
     def render(t: Texts):
         when = f"{t.iso_date(day)} {start:%H:%M}–{end:%H:%M} ({timezone})"
         moved = (" " + t.gettext("(moved from %(date)s for a holiday)", date=t.iso_date(moved_from))
@@ -259,12 +274,19 @@ def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, 
                        else t.gettext("not appointed (no active member)"))
         common = (t.gettext("Join digitally: %(link)s", link=join_url) + "\n"
                   + t.gettext("Meeting leader: %(leader)s.", leader=leader_text))
+        page = ("\n" + t.gettext("The agenda, and the decisions during the meeting: %(url)s", url=meeting_link(meeting_id))
+                if meeting_id else "\n" + t.gettext("Your items and cases: %(url)s", url=link("/")))
+        if counts is None:
+            title = (t.gettext("Reminder: leadership group %(when)s", when=when) if step == "remind"
+                     else t.gettext("Leadership group %(when)s", when=when))
+            return (title, t.gettext("The local leadership group of %(team)s meets %(when)s", team=team_name, when=when)
+                    + moved + ".\n" + common + "\n"
+                    + t.gettext("Agenda: the area's indicators and the action plan, deviations and questions the "
+                                "professions could not settle.") + page)
         if step == "remind":
             return (t.gettext("Reminder: coordination meeting %(when)s", when=when),
                     t.gettext("The coordination meeting of %(team)s starts %(when)s", team=team_name, when=when)
-                    + moved + ".\n" + common
-                    + ("\n" + t.gettext("The agenda, and the decisions during the meeting: %(url)s",
-                                        url=meeting_link(meeting_id)) if meeting_id else ""))
+                    + moved + ".\n" + common + (page if meeting_id else ""))
         return (t.gettext("Coordination meeting %(when)s", when=when),
                 t.gettext("You are invited to the coordination meeting of %(team)s on %(when)s", team=team_name,
                           when=when) + moved + ".\n" + common + "\n"
@@ -272,8 +294,6 @@ def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, 
                             "%(need_sip)s needing a SIP; consent needed for %(consent)s.",
                             discharge=counts.discharge, at_risk=counts.at_risk, ongoing=counts.ongoing,
                             need_sip=counts.need_sip, consent=counts.consent_needed) + "\n"
-                + t.gettext("Describe each person in SBAR and share it in the team before the meeting.") + "\n"
-                + (t.gettext("The agenda, and the decisions during the meeting: %(url)s", url=meeting_link(meeting_id))
-                   if meeting_id else t.gettext("Your items and cases: %(url)s", url=link("/"))))
+                + t.gettext("Describe each person in SBAR and share it in the team before the meeting.") + page)
     attach = (lambda t: (f"samordningsmote-{day.isoformat()}.ics", invitation(t))) if invitation else None
     return Draft("meeting_invitation" if step == "prepare" else "meeting_reminder", render, attach)

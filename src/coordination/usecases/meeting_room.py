@@ -31,9 +31,10 @@ from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
 from coordination.usecases.common import Actor, audit, case_by_number
 from coordination.usecases.meetings import agenda_facts
+from coordination.usecases.reports import leadership_report
 
 ATTENDANCE = ("present", "digital", "absent")
-DECISION_KINDS = ("action", "needs_sip", "discharge")
+DECISION_KINDS = ("action", "needs_sip", "discharge", "note")  # a note: the leadership group's, about no case
 NOT_YET_PLANNED = (CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSESSED)
 
 
@@ -92,7 +93,7 @@ def current_meeting(session: Session, actor: Actor, team: Team, series: m.Meetin
     if held_open is not None:
         return held_open
     today = local_date(now)
-    for occ in m.occurrences(series, today - dt.timedelta(days=7), today + dt.timedelta(days=7 * 9)):
+    for occ in m.occurrences(series, today - dt.timedelta(days=7), today + dt.timedelta(weeks=series.interval_weeks + 8)):
         if occ.date < today:
             continue
         row = meeting_for(session, team, series, occ)
@@ -163,6 +164,7 @@ class MeetingView:
     previous: list[DecisionView]  # the last meeting's decisions and where they stand
     previous_date: dt.date | None
     minutes_versions: list[int] = field(default_factory=list)
+    report: dict | None = None  # the leadership group's: the area's indicators and the action plan
 
 
 def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, meeting: Meeting, *,
@@ -173,8 +175,13 @@ def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSe
     members = require_in_team(session, actor, team)
     team_ids = tuple(mm.id for mm in members.values())
     shown: list[CareCase] = []
-    facts = agenda_facts(session, team.organisations, now=now, viewer_id=actor.member_id,
-                         team_member_ids=team_ids, shown=shown)
+    report = None
+    if series.kind == "leadership":  # no persons on its agenda: the area's figures, year to date
+        facts = m.AgendaFacts({}, 0, (), (), (), ())
+        report = leadership_report(session, team, local_date(now).year)
+    else:
+        facts = agenda_facts(session, team.organisations, now=now, viewer_id=actor.member_id,
+                             team_member_ids=team_ids, shown=shown)
     reader = member_facts(session, actor.member_id).organisation if actor.member_id else None
     cases: dict[str, CaseView] = {}
     for case in shown:
@@ -195,7 +202,7 @@ def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSe
         [dict(_who(mm), id=mm.id, attendance=attendance.get(mm.id, "")) for mm in members.values() if mm.active],
         facts, cases, _decisions(session, actor, meeting, team_ids, now=now),
         _decisions(session, actor, previous, team_ids, now=now, with_state=True) if previous else [],
-        previous.date if previous else None, list(versions))
+        previous.date if previous else None, list(versions), report)
 
 
 def _who(member: Member | None) -> dict | None:
@@ -224,6 +231,9 @@ def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple
     allowed: dict[str, bool] = {}
     out = []
     for row in rows:
+        if not row.case_number:  # a note about no case: the leadership group's
+            out.append(DecisionView(row.id, "", row.kind, True, row.text))
+            continue
         if row.case_number not in allowed:
             case = case_by_number(session, row.case_number)
             allowed[row.case_number] = actor.member_id is None or decision(
@@ -363,6 +373,20 @@ def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, 
     _start(session, meeting, now)
 
 
+def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *, text: str,
+                  now: dt.datetime) -> None:
+    """A decision about no case: the leadership group's (a change of routine, a question sent on
+    to MAS, MAR or MLA, ...)."""
+    require_in_team(session, actor, team)
+    meeting = _meeting(session, meeting_id)
+    _require_leader(session, actor, meeting)
+    if not text.strip():
+        raise InvalidInput("is empty", record=f"meeting {meeting.id}", field="decision", hint="write the decision")
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number="", kind="note", text=text.strip(),
+                                recorded_by_id=actor.member_id, recorded_at=now))
+    _start(session, meeting, now)
+
+
 def save_summary(session: Session, actor: Actor, team: Team, meeting_id: int, summary: str, *,
                  now: dt.datetime) -> None:
     require_in_team(session, actor, team)
@@ -390,7 +414,7 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
                             .where(MeetingMinutes.meeting_id == meeting.id)).one() or 0) + 1
     session.add(MeetingMinutes(meeting_id=meeting.id, version=version, content=_snapshot(session, meeting, decisions),
                                closed_by_id=actor.member_id, closed_at=now))
-    numbers = sorted({d.case_number for d in decisions})
+    numbers = sorted({d.case_number for d in decisions if d.case_number})
     for case in session.exec(select(CareCase).where(CareCase.number.in_(numbers))):
         case.flagged_for_meeting = False  # taken up: the next meeting follows it up instead
         session.add(case)
@@ -406,7 +430,8 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
         told = [n for n in numbers if decision(session, mm.id, Purpose.NOTIFY, case_by_number(session, n), now=now,
                                                facts=facts[n]).allowed]
         rows.append((f"minutes:{meeting.id}:{version}:{mm.id}",
-                     templates.minutes_ready(team.name, meeting.date, version, meeting.id, told), mm.id, None))
+                     templates.minutes_ready(team.name, meeting.date, version, meeting.id, told,
+                                             leadership=team.leadership_group is not None), mm.id, None))
     enqueue_many(session, rows, now=now)
     audit(session, actor, "close", "meeting", f"{meeting.series_id} {meeting.date} v{version}", now=now)
     return version, [key for key, *_ in rows]
@@ -484,6 +509,9 @@ def minutes(session: Session, actor: Actor, team: Team, meeting_id: int, *, vers
     allowed: dict[str, bool] = {}
     for item in content["decisions"]:
         number = item["case_number"]
+        if not number:
+            shown.append(item)
+            continue
         if number not in allowed:
             case = case_by_number(session, number)
             allowed[number] = actor.member_id is None or decision(

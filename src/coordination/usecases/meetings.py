@@ -130,16 +130,21 @@ def prepare_meeting(session: Session, actor: Actor, *, team, series: m.MeetingSe
     if target is None or target.occurrence is None:
         return MeetingPrepared(None, None, 0, "", skipped_for_holiday=target is not None)
     occ = target.occurrence
-    meeting = meeting_for(session, team, series, occ)
-    members = team_members(session, team)
+    room = team.room(series)  # the team, or the leadership group's own members
+    meeting = meeting_for(session, room, series, occ)
+    members = team_members(session, room)
     leader = session.get(Member, meeting.leader_id) if meeting.leader_id else None
-    facts = agenda_facts(session, team.organisations, now=now)
-    items = m.build_agenda(facts, details=False)
-    title = f"{team.name}: coordination meeting {occ.date} {occ.start:%H:%M}"
-    markdown = m.agenda_markdown(title, items)
-    consent_needed = sum(not c.consented for c in (*facts.discharge, *facts.at_risk))
-    counts = templates.AgendaCounts(len(facts.discharge), len(facts.at_risk), len(facts.ongoing),
-                                    len(facts.need_sip), consent_needed)
+    if series.kind == "leadership":  # its agenda is the area's indicators, shown on its page
+        counts = None
+        markdown = m.agenda_markdown(f"{team.name}: leadership group {occ.date} {occ.start:%H:%M}",
+                                     [m.AgendaItem(title) for title in m.LEADERSHIP_AGENDA])
+    else:
+        facts = agenda_facts(session, team.organisations, now=now)
+        title = f"{team.name}: coordination meeting {occ.date} {occ.start:%H:%M}"
+        markdown = m.agenda_markdown(title, m.build_agenda(facts, details=False))
+        consent_needed = sum(not c.consented for c in (*facts.discharge, *facts.at_risk))
+        counts = templates.AgendaCounts(len(facts.discharge), len(facts.at_risk), len(facts.ongoing),
+                                        len(facts.need_sip), consent_needed)
     message = templates.meeting_message(
         step, team_name=team.name, day=occ.date, start=occ.start, end=occ.end, timezone=series.timezone,
         moved_from=occ.regular if occ.moved else None, join_url=series.link,

@@ -1,5 +1,6 @@
-"""The annual report of the local leadership group: indicators from the coordination record.
-Counts and ratios only, so the report may be published as a Prefect artifact."""
+"""The annual report of the local leadership group: indicators from the coordination record,
+for the group's area, and the local action plan's indicators against their targets. Counts and
+ratios only, so the report may be published as a Prefect artifact."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import datetime as dt
 import statistics
 
 import pendulum
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from coordination.domain.calendar import TIMEZONE, local_date
-from coordination.persistence.models import CareCase, Deviation, FollowUp, Sip
+from coordination.persistence.models import (
+    CareCase, Deviation, FollowUp, Meeting, Member, Organisation, SignalRecord, Sip,
+)
 
 
 def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
@@ -18,26 +22,67 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
             pendulum.datetime(year + 1, 1, 1, tz=TIMEZONE).in_timezone("UTC"))
 
 
-def annual_indicators(session: Session, year: int) -> dict[str, object]:
+def area_case_ids(session: Session, organisations: tuple[str, ...]) -> set[int]:
+    """The area's cases, as the coordination meeting sees them: reported by, or coordinated
+    from, the team's organisations."""
+    org_ids = session.exec(select(Organisation.id).where(Organisation.code.in_(organisations))).all()
+    reported = select(SignalRecord.person_id).where(SignalRecord.organisation_id.in_(org_ids))
+    coordinated = select(Member.id).where(Member.organisation_id.in_(org_ids))
+    return set(session.exec(select(CareCase.id).where(or_(CareCase.person_id.in_(reported),
+                                                          CareCase.coordinator_id.in_(coordinated)))).all())
+
+
+def meetings_held(session: Session, series_ids: list[str]) -> dict[str, list[dt.date]]:
+    """The days of the meetings held (closed, with minutes), by series id."""
+    held: dict[str, list[dt.date]] = {sid: [] for sid in series_ids}
+    for sid, day in session.exec(select(Meeting.series_id, Meeting.date).where(
+            Meeting.series_id.in_(series_ids), Meeting.status == "closed").order_by(Meeting.date)).all():
+        held[sid].append(day)
+    return held
+
+
+def annual_indicators(session: Session, year: int, *, area: set[int] | None = None) -> dict[str, object]:
+    """The year's indicators; with `area` (case ids), for those cases only."""
     start, end = _year_bounds(year)
-    sips = session.exec(select(Sip).where(Sip.created_at >= start, Sip.created_at < end)).all()
+    in_area = (lambda case_id: case_id in area) if area is not None else (lambda case_id: True)
+    sips = [s for s in session.exec(select(Sip).where(Sip.created_at >= start, Sip.created_at < end)).all()
+            if in_area(s.case_id)]
     created = [s for s in sips if s.version == 1]
-    follow_ups = session.exec(select(FollowUp, Sip.next_follow_up).join(Sip, Sip.id == FollowUp.sip_id)
-                              .where(FollowUp.recorded_at >= start, FollowUp.recorded_at < end)).all()
+    follow_ups = [(f, due) for f, due in session.exec(
+        select(FollowUp, Sip.next_follow_up).join(Sip, Sip.id == FollowUp.sip_id)
+        .where(FollowUp.recorded_at >= start, FollowUp.recorded_at < end)).all() if in_area(f.case_id)]
     on_time = sum(local_date(f.recorded_at) <= due for f, due in follow_ups)
-    opened = {c.id: c for c in session.exec(select(CareCase))}
+    opened = {c.id: c for c in session.exec(select(CareCase)) if in_area(c.id)}
+    numbers = {c.number for c in opened.values()}
     days_to_sip = [(local_date(s.created_at) - local_date(opened[s.case_id].opened_at)).days for s in created]
+    deviations = session.exec(select(Deviation.case_number).where(Deviation.detected_at >= start,
+                                                                  Deviation.detected_at < end)).all()
     return {
         "year": year,
         "sips_created": len(created),
         "sips_revised": len(sips) - len(created),
         "follow_ups": len(follow_ups),
         "follow_ups_on_time_percent": round(100 * on_time / len(follow_ups), 1) if follow_ups else None,
-        "deviations": len(session.exec(select(Deviation.id).where(Deviation.detected_at >= start,
-                                                                  Deviation.detected_at < end)).all()),
+        "deviations": sum(n in numbers for n in deviations),
         "median_days_identification_to_sip": statistics.median(days_to_sip) if days_to_sip else None,
         "cases_opened": sum(start <= c.opened_at < end for c in opened.values()),
         "cases_closed": sum(c.closed_at is not None and start <= c.closed_at < end for c in opened.values()),
         "cases_open_at_year_end": sum(c.opened_at < end and (c.closed_at is None or c.closed_at >= end)
                                       for c in opened.values()),
     }
+
+
+def leadership_report(session: Session, team, year: int) -> dict[str, object]:
+    """One leadership group's report for its area: the indicators, the meetings it held, and the
+    local action plan's indicators against their targets."""
+    group = team.leadership_group
+    figures = annual_indicators(session, year, area=area_case_ids(session, team.organisations))
+    held = [d for d in meetings_held(session, [group.series.id])[group.series.id] if d.year == year]
+    figures["leadership_meetings_held"] = len(held)
+    plan = [{"indicator": p.name, "measure": p.measure, "value": figures.get(p.measure),
+             "target": (f">= {p.at_least:g}" if p.at_least is not None else "")
+             + (" and " if p.at_least is not None and p.at_most is not None else "")
+             + (f"<= {p.at_most:g}" if p.at_most is not None else ""),
+             "met": p.met(figures.get(p.measure))} for p in group.action_plan]
+    return {"team": team.id, "series": group.series.id, "indicators": figures,
+            "leadership_meetings": [d.isoformat() for d in held], "action_plan": plan}

@@ -29,10 +29,11 @@ def _see_other(path: str) -> RedirectResponse:
 
 
 def _series_of(series_id: str) -> tuple[Team, MeetingSeries]:
+    """The series and who meets in it: the team, or the leadership group's members."""
     for team in load_teams():
-        for series in team.meetings:
+        for series in team.all_series():
             if series.id == series_id:
-                return team, series
+                return team.room(series), series
     raise NotFound(f"unknown meeting series {series_id}", record=f"series {series_id}", field="series",
                    hint="open the meeting from the list of your team's meetings")
 
@@ -43,7 +44,7 @@ def _of_meeting(session, meeting_id: int) -> tuple[Team, MeetingSeries, Meeting]
         raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
                        hint="open the meeting from the list of your team's meetings")
     team, series = find_series(load_teams(), meeting.team_id, meeting.series_id)
-    return team, series, meeting
+    return team.room(series), series, meeting
 
 
 @router.get("", response_class=HTMLResponse)
@@ -52,9 +53,11 @@ def meetings_page(request: Request, staff: StaffDep) -> HTMLResponse:
     with transaction(read_only=True) as session:
         mine = []
         for team in load_teams():
-            if staff.who.code in {m.code for m in team.members}:
-                meeting_room.require_in_team(session, staff.actor, team)
-                mine += [(team, series) for series in team.meetings]
+            for series in team.all_series():
+                room = team.room(series)
+                if staff.who.code in {m.code for m in room.members}:
+                    meeting_room.require_in_team(session, staff.actor, room)
+                    mine.append((room, series))
         return render.page(request, "meetings.html", staff.texts, staff, series=mine)
 
 
@@ -130,6 +133,14 @@ def note_discharge(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Fo
         meeting_room.note_discharge(session, staff.actor, team, meeting_id, case_number=case, text=text,
                                     now=now_utc())
     return _see_other(f"/meetings/m/{meeting_id}?saved=discharge#case-{case}")
+
+
+@router.post("/m/{meeting_id}/note")
+def note_decision(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        team, _, _ = _of_meeting(session, meeting_id)
+        meeting_room.note_decision(session, staff.actor, team, meeting_id, text=text, now=now_utc())
+    return _see_other(f"/meetings/m/{meeting_id}?saved=note#decisions")
 
 
 @router.post("/m/{meeting_id}/summary")

@@ -26,6 +26,7 @@ def page(request: Request, name: str, texts: Texts, staff, *, status_code: int =
         "role": lambda r: role_name(t, r),
         "term": lambda kind, value: term(t, kind, value),
         "weekday": lambda n: term(t, "weekday", str(n)),
+        "measure": lambda key: term(t, "measure", key),
         "member": lambda m: f"{m['name']} ({role_name(t, m['role'])})" if m else "",
         **context}, status_code=status_code)
     # pages hold personal data: never cached, never framed
