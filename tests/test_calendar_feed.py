@@ -81,6 +81,14 @@ def test_feed_has_a_vtimezone_rrule_and_holiday_exceptions():
     assert "BEGIN:VTIMEZONE" in text and "TZID:Europe/Stockholm" in text
     assert "RRULE:FREQ=WEEKLY;UNTIL=" in text and "BYDAY=TH" in text
     assert "EXDATE;TZID=Europe/Stockholm:20261224T130000" in text
+    assert "SUMMARY:Samordningsmöte: Samordningsteam Norrby" in text  # staff read it in Swedish
+
+
+def test_the_leadership_group_has_its_own_feed():
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = team.leadership_group.series
+    text = series_calendar(series, team_name=team.name, first=FIRST, last=LAST, stamp=STAMP).decode()
+    assert "SUMMARY:Lokal ledningsgrupp: Samordningsteam Norrby" in text and "INTERVAL=12" in text
 
 
 def test_preparation_runs_are_the_lead_time_before_each_meeting():

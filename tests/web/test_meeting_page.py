@@ -99,3 +99,27 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
     with unit_of_work() as s:
         assert len(s.exec(select(Action)).all()) == 2
         assert [m.version for m in s.exec(select(MeetingMinutes))] == [1]
+
+
+@pytest.mark.browser
+def test_the_leadership_group_meets_over_the_areas_figures(workspace, page, sqlite_url, example_data):
+    open_and_plan(sqlite_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = team.leadership_group.series
+    with unit_of_work() as s:
+        meeting = meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=now_utc())
+        chair = s.get(Member, meeting.leader_id).code
+    page.goto(workspace.link_for(chair, "/meetings"))
+    page.get_by_role("link", name="Samordningsteam Norrby: lokal ledningsgrupp").click()
+    page.get_by_role("heading", name="1. Områdets indikatorer och den lokala handlingsplanen").wait_for()
+    assert page.get_by_role("row", name="SIP inom 14 dagar från identifiering (median)").is_visible()
+    assert page.get_by_text("K-2026-").count() == 0  # figures, never persons
+    axe_clean(page)
+    page.get_by_label("Beslut", exact=True).fill("MAS ser över rutinen för läkemedelslistor vid utskrivning.")
+    page.get_by_role("button", name="Registrera beslutet").click()
+    page.get_by_role("status").get_by_text("Beslutet är registrerat.").wait_for()
+    page.get_by_label("Sammanfattning av mötet").fill("Indikatorerna gicks igenom; en rutin ses över.")
+    page.get_by_role("button", name="Avsluta mötet och skicka protokollet").click()
+    page.get_by_role("heading", name="Protokoll: Samordningsteam Norrby, lokal ledningsgrupp").wait_for()
+    assert page.get_by_text("MAS ser över rutinen").is_visible()
+    axe_clean(page)

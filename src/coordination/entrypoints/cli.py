@@ -517,6 +517,10 @@ def meeting_agenda(team: str, series: str, by: By) -> None:
     from coordination.usecases.meetings import agenda_for
 
     team_row, series_row = find_series(load_teams(), team, series)
+    if series_row.kind == "leadership":
+        raise InvalidInput(f"'{series}' is the local leadership group: its agenda is the area's indicators",
+                           record=str(teams_path()), field="series",
+                           hint=f"open it in the workspace: {settings.web_url()}/meetings/{series}")
     now = now_utc()
     with unit_of_work() as session:
         actor = actor_for(session, by)
@@ -556,7 +560,7 @@ def calendar(team: str, out: Annotated[Path, typer.Option(help="Folder for the .
         raise InvalidInput(f"{months} is out of range", record="option", field="months", hint="give 1 to 36")
     today = local_date(now_utc())
     out.mkdir(parents=True, exist_ok=True)
-    for series in teams[team].meetings:
+    for series in teams[team].all_series():
         path = out / f"{series.id}.ics"
         path.write_bytes(series_calendar(series, team_name=teams[team].name, first=today,
                                          last=today + dt.timedelta(days=31 * months), stamp=now_utc()))

@@ -23,7 +23,7 @@ def invitation(series: MeetingSeries, occurrence, *, team_name: str, stamp: dt.d
     event = icalendar.Event()
     event.add("uid", f"{series.id}-{occurrence.regular.isoformat()}@coordination")
     event.add("dtstamp", stamp)
-    event.add("summary", t.gettext("Coordination meeting: %(team)s", team=team_name))
+    event.add("summary", _title(series, team_name, t))
     event.add("description", t.gettext("Join digitally: %(link)s", link=series.link))
     event.add("location", series.link)
     event.add("dtstart", _local(series, occurrence.date))
@@ -38,8 +38,19 @@ def _local(series: MeetingSeries, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, series.start, tzinfo=ZoneInfo(series.timezone))
 
 
+def _title(series: MeetingSeries, team_name: str, t) -> str:
+    if series.kind == "leadership":
+        return t.gettext("Leadership group: %(team)s", team=team_name)
+    return t.gettext("Coordination meeting: %(team)s", team=team_name)
+
+
 def series_calendar(series: MeetingSeries, *, team_name: str, first: dt.date, last: dt.date,
-                    stamp: dt.datetime) -> bytes:
+                    stamp: dt.datetime, t=None) -> bytes:
+    """The series as staff import it into their calendars; in Swedish unless `t` says otherwise."""
+    from coordination.i18n import Texts
+
+    t = t or Texts(None)
+    title = _title(series, team_name, t)
     regular = regular_dates(series, first, last)
     if not regular:
         raise ValueError("no meetings in the period")
@@ -48,12 +59,12 @@ def series_calendar(series: MeetingSeries, *, team_name: str, first: dt.date, la
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{team_name} — {series.id}")
+    cal.add("x-wr-calname", title)
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
-    event.add("summary", f"Coordination meeting — {team_name}")
-    event.add("description", f"Join digitally: {series.link}")
+    event.add("summary", title)
+    event.add("description", t.gettext("Join digitally: %(link)s", link=series.link))
     event.add("location", series.link)
     event.add("dtstart", _local(series, regular[0]))
     event.add("duration", dt.timedelta(minutes=series.duration_minutes))
@@ -69,8 +80,9 @@ def series_calendar(series: MeetingSeries, *, team_name: str, first: dt.date, la
             moved.add("uid", uid)
             moved.add("recurrence-id", _local(series, occ.regular))
             moved.add("dtstamp", stamp)
-            moved.add("summary", f"Coordination meeting — {team_name} (moved from {occ.regular})")
-            moved.add("description", f"Join digitally: {series.link}")
+            moved.add("summary", f"{title} " + t.gettext("(moved from %(date)s for a holiday)",
+                                                          date=t.iso_date(occ.regular)))
+            moved.add("description", t.gettext("Join digitally: %(link)s", link=series.link))
             moved.add("location", series.link)
             moved.add("dtstart", _local(series, occ.date))
             moved.add("duration", dt.timedelta(minutes=series.duration_minutes))
