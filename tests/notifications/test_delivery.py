@@ -104,6 +104,9 @@ def test_receiver_down_keeps_rows_pending_with_attempts_error_and_backoff(db_url
 
 
 def test_crash_between_claim_and_send_resends_once_after_the_lease(db_url, example_data):
+    import datetime as dt
+    import time
+
     open_and_plan(db_url, example_data)
     with HttpReceiver() as http:
         set_targets({"hc-dsk1": [http.url()]})
@@ -111,9 +114,13 @@ def test_crash_between_claim_and_send_resends_once_after_the_lease(db_url, examp
         claimed = claim(None, now=T0, token="crashed")  # the deliverer "crashes" here: nothing sent, nothing marked
         assert claimed
         assert deliver_pending(now=T0.add(minutes=1)).claimed == 0  # the claim still holds
-        recovered = deliver_pending(now=T0 + LEASE + LEASE)
+        # leases follow the real clock: a run that simulates a later day still respects them
+        assert deliver_pending(now=T0.add(days=7)).claimed == 0
+        time.sleep(0.6)
+        recovered = deliver_pending(now=T0.add(minutes=2), lease=dt.timedelta(seconds=0.5))
         assert recovered.claimed == len(claimed) and len(http.received) == 1
-        assert deliver_pending(now=T0 + 3 * LEASE).claimed == 0
+        assert deliver_pending(now=T0.add(minutes=3), lease=dt.timedelta(seconds=0.5)).claimed == 0
+        assert LEASE == dt.timedelta(minutes=5)
 
 
 def test_parallel_deliverers_on_postgresql_never_send_a_row_twice(pg_url, example_data):

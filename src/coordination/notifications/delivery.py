@@ -152,46 +152,54 @@ def valid_target(target: str) -> bool:
     return bool(apprise.Apprise().add(target))
 
 
+def _wall() -> dt.datetime:
+    """Leases are judged by the real clock, never by the business time a run is given (`--now`):
+    a run that simulates another day must still see another run's claim as alive."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _due(now: dt.datetime, lease: dt.timedelta):
+    return or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+               and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < _wall() - lease))
+
+
 def claim(url: str | None, *, now: dt.datetime, token: str, limit: int = BATCH, keys: list[str] | None = None,
           lease: dt.timedelta = LEASE) -> list[int]:
-    """Take up to `limit` due rows for the run `token`: pending rows whose backoff has passed, and
-    rows whose claim is older than the lease."""
+    """Take up to `limit` due rows for the run `token`: pending rows whose backoff has passed by
+    `now`, and rows whose claim is older than the lease."""
     with unit_of_work(url) as session:
-        due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - lease))
-        ids = select(Outbox.id).where(due).order_by(Outbox.id).limit(limit)
+        ids = select(Outbox.id).where(_due(now, lease)).order_by(Outbox.id).limit(limit)
         if keys is not None:
             ids = ids.where(Outbox.key.in_(keys))
         if session.get_bind().dialect.name == "postgresql":
             ids = ids.with_for_update(skip_locked=True)
         stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
-                .values(status=OutboxStatus.SENDING, claimed_at=now, claim_token=token, attempts=Outbox.attempts + 1)
+                .values(status=OutboxStatus.SENDING, claimed_at=_wall(), claim_token=token,
+                        attempts=Outbox.attempts + 1)
                 .returning(Outbox.id))
         return sorted(session.execute(stmt).scalars().all())
 
 
-def renew(url: str | None, *, token: str, now: dt.datetime) -> set[int]:
+def renew(url: str | None, *, token: str) -> set[int]:
     """Renew every claim the run still holds; returns their ids (a row missing was taken over)."""
     with unit_of_work(url) as session:
         return set(session.execute(update(Outbox).where(Outbox.claim_token == token,
                                                         Outbox.status == OutboxStatus.SENDING)
-                                   .values(claimed_at=now).returning(Outbox.id)).scalars())
+                                   .values(claimed_at=_wall()).returning(Outbox.id)).scalars())
 
 
-def _held(session, row_id: int, token: str, now: dt.datetime) -> bool:
+def _held(session, row_id: int, token: str) -> bool:
     """The fence: the row is still this run's (and its claim is renewed as a side effect). On
     PostgreSQL the UPDATE locks the row until commit, so no other run can take it in between."""
     return session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token,
                                                 Outbox.status == OutboxStatus.SENDING)
-                           .values(claimed_at=now).returning(Outbox.id)).first() is not None
+                           .values(claimed_at=_wall()).returning(Outbox.id)).first() is not None
 
 
 def due_count(url: str | None, *, now: dt.datetime, keys: list[str] | None = None,
               lease: dt.timedelta = LEASE) -> int:
     with unit_of_work(url, read_only=True) as session:
-        due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < now - lease))
-        query = select(func.count()).select_from(Outbox).where(due)
+        query = select(func.count()).select_from(Outbox).where(_due(now, lease))
         if keys is not None:
             query = query.where(Outbox.key.in_(keys))
         return session.execute(query).scalar_one()
@@ -262,8 +270,9 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
                     tags: dict[str, list[str]] | None = None, keys: list[str] | None = None,
                     lease: dt.timedelta = LEASE, budget: dt.timedelta | None = None) -> DeliveryReport:
     """Deliver what is due (only the rows with `keys`, when given), batch after batch until
-    nothing due is left or the time `budget` is spent. `now` is the run's start; the run's clock
-    moves on from it with the time it really takes, for renewing claims and marking rows."""
+    nothing due is left or the time `budget` is spent. `now` is the run's business time (what is
+    due, when a row was sent); it moves on with the time the run really takes. Claims and their
+    leases follow the real clock."""
     report = DeliveryReport()
     started = time.monotonic()
 
@@ -289,11 +298,11 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
 
 def _deliver_batch(url, claimed: list[int], token: str, tags, clock, lease: dt.timedelta,
                    report: DeliveryReport) -> None:
-    renewed_at = clock()
+    renewed_at = time.monotonic()
     for row_id in claimed:
-        if clock() - renewed_at >= lease / RENEW_EVERY:
-            renewed_at = clock()
-            held = renew(url, token=token, now=renewed_at)
+        if time.monotonic() - renewed_at >= (lease / RENEW_EVERY).total_seconds():
+            renewed_at = time.monotonic()
+            held = renew(url, token=token)
             if row_id not in held:
                 report.lost_claims += len(set(claimed) - held)
                 raise ClaimLost
@@ -373,7 +382,7 @@ def _record(url: str | None, row_id: int, token: str, target: str, now: dt.datet
     """One target settled: logged while the claim is still ours, and a send audited (which
     channel kind, which message, when)."""
     with unit_of_work(url) as session:
-        if not _held(session, row_id, token, now):
+        if not _held(session, row_id, token):
             raise ClaimLost
         row = session.get(Outbox, row_id)
         session.add(OutboxSend(outbox_id=row_id, target_key=target_key(target), channel=channel_kinds([target]),
@@ -386,7 +395,7 @@ def _record(url: str | None, row_id: int, token: str, target: str, now: dt.datet
 def _finish(url: str | None, row_id: int, token: str, status: OutboxStatus, error: str | None, now: dt.datetime,
             resolution: Resolution) -> None:
     with unit_of_work(url) as session:
-        if not _held(session, row_id, token, now):
+        if not _held(session, row_id, token):
             raise ClaimLost
         row = session.get(Outbox, row_id)
         row.status = status

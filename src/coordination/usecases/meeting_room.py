@@ -49,18 +49,22 @@ def team_members(session: Session, team: Team) -> dict[str, Member]:
 def require_in_team(session: Session, actor: Actor, team: Team) -> dict[str, Member]:
     """Only the team's active members see its meetings; a refusal is audited like any other."""
     members = team_members(session, team)
+    require_member_of(session, actor, team.name, {mm.id for mm in members.values()})
+    return members
+
+
+def require_member_of(session: Session, actor: Actor, team_name: str, member_ids: set[int]) -> None:
     if actor.member_id is None:
-        return members
+        return
     viewer = session.get(Member, actor.member_id)
     refusal = ("commission", f"{actor.label} is not active", "another team member opens the meeting") \
-        if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team.name}",
+        if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team_name}",
                                    "an administrator adds the member to the team in deployments/teams.yaml") \
-        if viewer.code not in members else None
+        if viewer.id not in member_ids else None
     if refusal:
         rule, reason, hint = refusal
-        raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team.name}",
+        raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team_name}",
                            hint=hint, actor_label=actor.label, actor_id=actor.member_id, person_id=None)
-    return members
 
 
 def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Occurrence) -> Meeting:
@@ -103,7 +107,7 @@ def current_meeting(session: Session, actor: Actor, team: Team, series: m.Meetin
                    field="meetings", hint="an administrator checks the series in deployments/teams.yaml")
 
 
-def _meeting(session: Session, meeting_id: int) -> Meeting:
+def get_meeting(session: Session, meeting_id: int) -> Meeting:
     row = session.get(Meeting, meeting_id)
     if row is None:
         raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
@@ -263,7 +267,7 @@ def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple
 def take_over(session: Session, actor: Actor, team: Team, meeting_id: int, *, now: dt.datetime) -> None:
     """A team member takes over as leader (the appointed one is away): recorded and audited."""
     require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     if meeting.status == "closed":
         raise RuleViolation("is closed", record=f"meeting {meeting.id}", field="status",
                             hint="the leader reopens it to amend the minutes")
@@ -276,7 +280,7 @@ def record_attendance(session: Session, actor: Actor, team: Team, meeting_id: in
                       now: dt.datetime) -> None:
     """Who was there, in the room or digitally, and who was away (member code -> attendance)."""
     members = require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     for code, value in attendance.items():
         if code not in members:
@@ -312,7 +316,7 @@ def decide_action(session: Session, actor: Actor, team: Team, meeting_id: int, *
     """An action with its responsible member, handling time and follow-up date: made and
     dispatched by the CLI's own use case, so the responsible member is told at once. Returns the
     action's id and the outbox key of its message."""
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     case, facts = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
     member = team_members(session, team).get(responsible)
@@ -332,7 +336,7 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
                      coordinator: str, now: dt.datetime) -> list[str]:
     """The person needs a SIP: a coordinator is appointed to call the SIP meeting, and told.
     Returns the outbox key of the message."""
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     case, facts = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
     if case.status not in NOT_YET_PLANNED:
@@ -361,7 +365,7 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
 def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, *, case_number: str, text: str,
                    now: dt.datetime) -> None:
     """What the meeting agreed for a patient leaving hospital care."""
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     case, _ = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
     if not text.strip():
@@ -378,7 +382,7 @@ def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *
     """A decision about no case: the leadership group's (a change of routine, a question sent on
     to MAS, MAR or MLA, ...)."""
     require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     if not text.strip():
         raise InvalidInput("is empty", record=f"meeting {meeting.id}", field="decision", hint="write the decision")
@@ -390,7 +394,7 @@ def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *
 def save_summary(session: Session, actor: Actor, team: Team, meeting_id: int, summary: str, *,
                  now: dt.datetime) -> None:
     require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     meeting.summary = summary.strip()
     session.add(meeting)
@@ -403,7 +407,7 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
     of flagged persons, and send every team member the minutes' link with case numbers only.
     Returns the version and the outbox keys of the messages."""
     members = require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
     if not meeting.summary.strip():
         raise InvalidInput("the summary is missing", record=f"meeting {meeting.id}", field="summary",
@@ -441,7 +445,7 @@ def reopen_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, 
     """The leader reopens a closed meeting to amend it; closing again keeps the earlier minutes
     and stores the next version."""
     require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     if meeting.status != "closed":
         raise RuleViolation("is not closed", record=f"meeting {meeting.id}", field="status", hint="nothing to reopen")
     if actor.member_id != meeting.leader_id:
@@ -488,7 +492,7 @@ class MinutesView:
 def minutes(session: Session, actor: Actor, team: Team, meeting_id: int, *, version: int | None,
             now: dt.datetime) -> MinutesView:
     members = require_in_team(session, actor, team)
-    meeting = _meeting(session, meeting_id)
+    meeting = get_meeting(session, meeting_id)
     if meeting.team_id != team.id:
         raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
                        hint="open the minutes from your team's meetings")

@@ -13,7 +13,6 @@ from coordination.domain import meetings as m
 from coordination.domain.calendar import local_date
 from coordination.domain.access import Purpose, shared_consent
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason
-from coordination.errors import AccessDenied
 from coordination.notifications.outbox import enqueue_many
 from coordination.notifications import calendar_feed, templates
 from coordination.persistence.models import (
@@ -98,17 +97,10 @@ def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations:
     """The agenda as one team member sees it: reasons only for cases the policy lets them be
     told about, "consent needed" for the rest. Only the team's members see it; each case
     described is an audited read that carries the person."""
+    from coordination.usecases.meeting_room import require_member_of
+
     team = dict(session.exec(select(Member.code, Member.id).where(Member.code.in_(members))).all())
-    if actor.member_id is not None:
-        viewer = session.get(Member, actor.member_id)
-        refusal = ("commission", f"{actor.label} is not active", "another team member reads the agenda") \
-            if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team_name}",
-                                       "an administrator adds the member to the team in deployments/teams.yaml") \
-            if actor.member_id not in team.values() else None
-        if refusal:
-            rule, reason, hint = refusal
-            raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team_name}",
-                               hint=hint, actor_label=actor.label, actor_id=actor.member_id, person_id=None)
+    require_member_of(session, actor, team_name, set(team.values()))
     shown: list[CareCase] = []
     facts = agenda_facts(session, organisations, now=now, viewer_id=actor.member_id,
                          team_member_ids=tuple(team.values()), shown=shown)

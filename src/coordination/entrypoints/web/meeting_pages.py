@@ -39,10 +39,7 @@ def _series_of(series_id: str) -> tuple[Team, MeetingSeries]:
 
 
 def _of_meeting(session, meeting_id: int) -> tuple[Team, MeetingSeries, Meeting]:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
-                       hint="open the meeting from the list of your team's meetings")
+    meeting = meeting_room.get_meeting(session, meeting_id)
     team, series = find_series(load_teams(), meeting.team_id, meeting.series_id)
     return team.room(series), series, meeting
 
