@@ -148,10 +148,6 @@ def resolve(entries: list[str], tags: dict[str, list[str]] | None = None) -> Res
     return Resolution(list(dict.fromkeys(targets)), unresolved)
 
 
-def valid_target(target: str) -> bool:
-    return bool(apprise.Apprise().add(target))
-
-
 def _wall() -> dt.datetime:
     """Leases are judged by the real clock, never by the business time a run is given (`--now`):
     a run that simulates another day must still see another run's claim as alive."""
@@ -188,12 +184,14 @@ def renew(url: str | None, *, token: str) -> set[int]:
                                    .values(claimed_at=_wall()).returning(Outbox.id)).scalars())
 
 
-def _held(session, row_id: int, token: str) -> bool:
-    """The fence: the row is still this run's (and its claim is renewed as a side effect). On
-    PostgreSQL the UPDATE locks the row until commit, so no other run can take it in between."""
-    return session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token,
-                                                Outbox.status == OutboxStatus.SENDING)
-                           .values(claimed_at=_wall()).returning(Outbox.id)).first() is not None
+def _held(session, row_id: int, token: str, *columns, values: dict | None = None):
+    """The fence: the row, if it is still this run's (its claim renewed, and `values` written, in
+    the same statement); None when another run took it over. On PostgreSQL the UPDATE locks the
+    row until commit, so no other run can take it in between."""
+    stmt = (update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token,
+                                 Outbox.status == OutboxStatus.SENDING)
+            .values(claimed_at=_wall(), **(values or {})).returning(Outbox.id, *columns))
+    return session.execute(stmt).first()
 
 
 def due_count(url: str | None, *, now: dt.datetime, keys: list[str] | None = None,
@@ -240,12 +238,16 @@ def as_html(text: str) -> str:
 
 
 
+INVALID = "a notification target is not a valid apprise URL"
+
+
 def send(targets: list[str], subject: str, body: str, attachment: tuple[str, str] | None = None) -> str | None:
-    """Send to every target; None on success, else the error text."""
+    """Send to every target; None on success, else the error text (`INVALID` when apprise cannot
+    use a URL at all)."""
     notifier = apprise.Apprise()
     for target in targets:
         if not notifier.add(target):
-            return "a notification target is not a valid apprise URL"
+            return INVALID
     with apprise.LogCapture(level=logging.WARNING) as captured:
         # handed over as HTML with real links: e-mail gets an HTML part and a plain-text part with
         # the same line breaks; text channels (SMS, chat, webhooks) get the text back
@@ -317,7 +319,7 @@ def _deliver_row(url, row_id: int, token: str, tags, clock, report: DeliveryRepo
     with unit_of_work(url, read_only=True) as session:
         row = session.get(Outbox, row_id)
         member = session.get(Member, row.member_id) if row.member_id else None
-        subject, body = row.subject, row.body
+        subject, body, attempts = row.subject, row.body, row.attempts
         attachment = (row.attachment_name, row.attachment) if row.attachment else None
         member_code = member.code if member else None
         entries = list(member.notify) if member else ([row.target] if row.target else [])
@@ -329,7 +331,7 @@ def _deliver_row(url, row_id: int, token: str, tags, clock, report: DeliveryRepo
         report.no_target += 1
         _without_target(report, member_code)
         _finish(url, row_id, token, OutboxStatus.NO_TARGET,
-                "; ".join(notes) or "the recipient has no notification target", clock(), resolution)
+                "; ".join(notes) or "the recipient has no notification target", clock(), resolution, attempts)
         return
     # Each target is its own send, recorded as it succeeds: a retry goes only to the targets
     # that failed, so the one that works never gets the message twice.
@@ -337,12 +339,11 @@ def _deliver_row(url, row_id: int, token: str, tags, clock, report: DeliveryRepo
     for target in resolution.targets:
         if target_key(target) in settled:
             continue
-        if not valid_target(target):
+        error = send([target], subject, body, attachment)
+        if error == INVALID:  # for good: recorded, and the other targets go on
             settled[target_key(target)] = "invalid"
             _record(url, row_id, token, target, clock(), outcome="invalid")
-            continue
-        error = send([target], subject, body, attachment)
-        if error:
+        elif error:
             failures.append((target, error))
         else:
             settled[target_key(target)] = "sent"
@@ -358,14 +359,14 @@ def _deliver_row(url, row_id: int, token: str, tags, clock, report: DeliveryRepo
         for reason in sorted(set(reasons)):
             report.errors[reason] = report.errors.get(reason, 0) + 1
         _finish(url, row_id, token, OutboxStatus.PENDING,
-                "; ".join([f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, failures)] + notes), clock(), resolution)
+                "; ".join([f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, failures)] + notes), clock(), resolution, attempts)
     elif "sent" in settled.values():
         report.sent += 1
-        _finish(url, row_id, token, OutboxStatus.SENT, "; ".join(notes) or None, clock(), resolution)
+        _finish(url, row_id, token, OutboxStatus.SENT, "; ".join(notes) or None, clock(), resolution, attempts)
     else:  # every target is invalid: a permanent error, reported, retried once the targets change
         report.undeliverable += 1
         _without_target(report, member_code)
-        _finish(url, row_id, token, OutboxStatus.FAILED, "; ".join(notes), clock(), resolution)
+        _finish(url, row_id, token, OutboxStatus.FAILED, "; ".join(notes), clock(), resolution, attempts)
 
 
 def _without_target(report: DeliveryReport, member_code: str | None) -> None:
@@ -382,9 +383,9 @@ def _record(url: str | None, row_id: int, token: str, target: str, now: dt.datet
     """One target settled: logged while the claim is still ours, and a send audited (which
     channel kind, which message, when)."""
     with unit_of_work(url) as session:
-        if not _held(session, row_id, token):
+        row = _held(session, row_id, token, Outbox.key, Outbox.member_id)
+        if row is None:
             raise ClaimLost
-        row = session.get(Outbox, row_id)
         session.add(OutboxSend(outbox_id=row_id, target_key=target_key(target), channel=channel_kinds([target]),
                                sent_at=now, outcome=outcome))
         if outcome == "sent":
@@ -393,25 +394,25 @@ def _record(url: str | None, row_id: int, token: str, target: str, now: dt.datet
 
 
 def _finish(url: str | None, row_id: int, token: str, status: OutboxStatus, error: str | None, now: dt.datetime,
-            resolution: Resolution) -> None:
+            resolution: Resolution, attempts: int) -> None:
+    """Mark the row, in one fenced statement: only while the claim is still ours."""
+    values = dict(status=status, last_error=error, claim_token=None)
+    if status == OutboxStatus.SENT:
+        values["sent_at"] = now
+    elif status == OutboxStatus.PENDING:
+        values["next_attempt_at"] = now + backoff(attempts)
+    else:
+        values["target_fingerprint"] = resolution.fingerprint()
     with unit_of_work(url) as session:
-        if not _held(session, row_id, token):
+        row = _held(session, row_id, token, Outbox.kind, Outbox.key, Outbox.member_id, Outbox.case_number,
+                    values=values)
+        if row is None:
             raise ClaimLost
-        row = session.get(Outbox, row_id)
-        row.status = status
-        row.last_error = error
-        row.claim_token = None
         if status == OutboxStatus.SENT:
-            row.sent_at = now
             _audit_told(session, row, now)
-        elif status == OutboxStatus.PENDING:
-            row.next_attempt_at = now + backoff(row.attempts)
-        else:
-            row.target_fingerprint = resolution.fingerprint()
-        session.add(row)
 
 
-def _audit_told(session, row: Outbox, now: dt.datetime) -> None:
+def _audit_told(session, row, now: dt.datetime) -> None:
     """A delivered message about a case is a disclosure: who was told, which case, when. A
     digest tells about every case among its notices."""
     if row.member_id is None:
