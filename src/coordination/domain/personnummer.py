@@ -32,10 +32,7 @@ class IdentityNumber:
     is_coordination_number: bool
 
     def age(self, on: dt.date) -> int:
-        years = on.year - self.birth_date.year
-        if (on.month, on.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, on)
 
     def is_child(self, on: dt.date) -> bool:
         return self.age(on) < CHILD_AGE_LIMIT
@@ -106,3 +103,11 @@ def is_valid(text: str, *, today: dt.date | None = None) -> bool:
     except InvalidPersonnummer:
         return False
     return True
+
+
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    """Whole years lived on a day."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

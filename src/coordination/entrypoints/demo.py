@@ -16,6 +16,7 @@ from pathlib import Path
 import pendulum
 from sqlmodel import select
 
+from coordination import settings
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
 from coordination.entrypoints.importer import import_data, load_file
 from coordination.persistence import schema
@@ -151,6 +152,7 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
         say(f"    {link}")
         say(f"(a new link later: `COORDINATION_DATABASE_URL=sqlite:///{database} "
             f".venv/bin/coordination signin-link {code}`)")
+        say(f"The team's next coordination meeting, with its agenda, is under {settings.web_url()}/meetings")
     say("")
     api = os.environ.get("PREFECT_API_URL")
     if api:  # the runs are on the operator's own Prefect server

@@ -9,12 +9,13 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from coordination.domain.identification import ScreeningPolicy, Signal, screen
+from coordination.domain.personnummer import age_on
 from coordination.domain.planning import format_case_number
 from coordination.domain.vocabulary import CaseStatus, IdentificationReason, SignalKind
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import CareCase, CaseSequence, Person, SignalRecord
-from coordination.usecases.common import Actor, age, audit, is_child, today_of
+from coordination.usecases.common import Actor, audit, is_child, today_of
 from coordination.domain.access import Purpose, shared_consent
 from coordination.usecases.access import consent_facts, decision
 
@@ -43,18 +44,25 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
     their open case gets the new reasons) and is flagged for the next coordination meeting."""
     today = today_of(now)
     result = IdentifyResult()
-    person_ids = session.exec(select(SignalRecord.person_id)
-                              .where(SignalRecord.screened_at == None).distinct()).all()  # noqa: E711
+    # Three set-based reads for everyone with new signals (a region screens many thousands of
+    # persons a morning), then statements only for those who meet a criterion.
+    unscreened = select(SignalRecord.person_id).where(SignalRecord.screened_at == None).distinct()  # noqa: E711
     since = today - dt.timedelta(days=policy.lookback_days)
-    for person_id in sorted(person_ids):
-        person = session.get(Person, person_id)
-        rows = session.exec(select(SignalRecord).where(SignalRecord.person_id == person_id,
-                                                       SignalRecord.occurred_on >= since)).all()
-        reasons = screen(age=age(person, today), today=today,
-                         signals=[Signal(r.kind, r.occurred_on, r.days) for r in rows])
+    # plain rows, not entities: thousands of entities in the session would slow every flush below
+    persons = dict(session.execute(select(Person.id, Person.birth_date).where(Person.id.in_(unscreened))).all())
+    signals: dict[int, list[Signal]] = {pid: [] for pid in persons}
+    for pid, kind, occurred_on, days in session.execute(
+            select(SignalRecord.person_id, SignalRecord.kind, SignalRecord.occurred_on, SignalRecord.days)
+            .where(SignalRecord.person_id.in_(unscreened), SignalRecord.occurred_on >= since)):
+        signals[pid].append(Signal(kind, occurred_on, days))
+    open_cases = {c.person_id: c for c in session.exec(select(CareCase).where(
+        CareCase.person_id.in_(unscreened), CareCase.status != CaseStatus.CLOSED))}
+    for person_id in sorted(persons):
+        reasons = screen(age=age_on(persons[person_id], today), today=today, signals=signals[person_id])
         result.screened_persons += 1
         if reasons:
-            case, is_new = _open_or_flag(session, actor, person, reasons, now=now)
+            case, is_new = _open_or_flag(session, actor, session.get(Person, person_id), reasons, now=now,
+                                         case=open_cases.get(person_id))
             (result.opened if is_new else result.flagged).append(case.number)
     session.execute(update(SignalRecord).where(SignalRecord.screened_at == None)  # noqa: E711
                     .values(screened_at=now))
@@ -68,10 +76,12 @@ def open_case(session: Session, actor: Actor, *, person: Person, reasons: list[I
     return case.number
 
 
-def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, now: dt.datetime
-                  ) -> tuple[CareCase, bool]:
-    case = session.exec(select(CareCase).where(CareCase.person_id == person.id,
-                                               CareCase.status != CaseStatus.CLOSED)).first()
+def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, now: dt.datetime,
+                  case: CareCase | None = ...) -> tuple[CareCase, bool]:
+    """`case`: the person's open case when the caller already looked it up (None: there is none)."""
+    if case is ...:
+        case = session.exec(select(CareCase).where(CareCase.person_id == person.id,
+                                                   CareCase.status != CaseStatus.CLOSED)).first()
     is_new = case is None
     if is_new:
         today = today_of(now)
