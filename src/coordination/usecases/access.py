@@ -26,24 +26,38 @@ from coordination.usecases.common import Actor, is_child
 
 
 def consent_facts(session: Session, person_id: int) -> list[ConsentFacts]:
-    facts = []
-    for consent in session.exec(select(Consent).where(Consent.person_id == person_id)):
-        rows = session.exec(select(ConsentParty, Organisation.code)
-                            .join(Organisation, Organisation.id == ConsentParty.organisation_id)
-                            .where(ConsentParty.consent_id == consent.id)).all()
-        facts.append(ConsentFacts(
+    return consent_facts_for(session, [person_id])[person_id]
+
+
+def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFacts]]:
+    """The consents of many persons in three queries (an agenda lists thousands of cases)."""
+    person_ids = list(person_ids)
+    # plain columns, not entities: loading entities costs more than the queries themselves
+    consents = session.execute(select(Consent.id, Consent.person_id, Consent.scopes, Consent.given_by,
+                                      Consent.valid_from, Consent.valid_until, Consent.withdrawn_at,
+                                      Consent.guardian_id)
+                               .where(Consent.person_id.in_(person_ids)).order_by(Consent.id)).all()
+    parties: dict[int, list] = {}
+    for consent_id, documented_at, code in session.execute(
+            select(ConsentParty.consent_id, ConsentParty.documented_at, Organisation.code)
+            .join(Organisation, Organisation.id == ConsentParty.organisation_id)
+            .where(ConsentParty.consent_id.in_(select(Consent.id).where(Consent.person_id.in_(person_ids))))):
+        parties.setdefault(consent_id, []).append((documented_at, code))
+    guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
+    involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
+                                    .where(Contact.id.in_(guardian_ids))).all()) if guardian_ids else {}
+    facts: dict[int, list[ConsentFacts]] = {pid: [] for pid in person_ids}
+    for consent in consents:
+        rows = parties.get(consent.id, [])
+        facts[consent.person_id].append(ConsentFacts(
             id=consent.id, scopes=frozenset(ConsentScope(s) for s in consent.scopes),
             given_by=consent.given_by, parties=frozenset(code for _, code in rows),
-            documented_in=frozenset(code for party, code in rows if party.documented_at is not None),
+            documented_in=frozenset(code for documented_at, code in rows if documented_at is not None),
             valid_from=consent.valid_from, valid_until=consent.valid_until,
             withdrawn_at=consent.withdrawn_at,
-            guardian_may_be_involved=_guardian_may_be_involved(session, consent.guardian_id)))
+            # a guardian who may not be involved cannot give the child's consent
+            guardian_may_be_involved=involved.get(consent.guardian_id, True) if consent.guardian_id else True))
     return facts
-
-
-def _guardian_may_be_involved(session: Session, guardian_id: int | None) -> bool:
-    guardian = session.get(Contact, guardian_id) if guardian_id else None
-    return guardian is None or guardian.may_be_involved
 
 
 def member_facts(session: Session, member_id: int) -> access.MemberFacts:

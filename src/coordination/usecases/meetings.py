@@ -18,7 +18,7 @@ from coordination.notifications import calendar_feed, templates
 from coordination.persistence.models import (
     Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
 )
-from coordination.usecases.access import case_facts, consent_facts, decision
+from coordination.usecases.access import case_facts, consent_facts_for, decision
 from coordination.usecases.common import Actor, audit, is_child
 
 LOOK_AHEAD = dt.timedelta(days=14)  # "ongoing cases": what falls due before the meeting after next
@@ -50,25 +50,38 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
         CareCase.status != CaseStatus.CLOSED,
         or_(CareCase.person_id.in_(reported), CareCase.coordinator_id.in_(coordinated)))
         .order_by(CareCase.number)).all()
+    # the open actions and current SIPs of all the area's cases in two queries, not two per case
+    listed = [c.id for c in cases]
+    actions: dict[int, list] = {}
+    for case_id, action_id, due_date in session.execute(
+            select(Action.case_id, Action.id, Action.due_date).where(
+                Action.case_id.in_(listed), Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
+                Action.due_date != None).order_by(Action.id)):  # noqa: E711
+        actions.setdefault(case_id, []).append((action_id, due_date))
+    sips = {sip.case_id: sip for sip in session.exec(select(Sip).where(Sip.case_id.in_(listed),
+                                                                        Sip.current == True))}  # noqa: E712
+    if viewer_id is None:  # the artifact: each person's consents and age, in a few queries too
+        persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_([c.person_id for c in cases])))}
+        consents = consent_facts_for(session, persons)
     counts: dict[str, int] = {}
     discharge, at_risk, ongoing, need_sip = [], [], [], []
     overdue = 0
     for case in cases:
         counts[str(case.status)] = counts.get(str(case.status), 0) + 1
         if viewer_id is None:
-            consented = _documented_consent(session, case, now)
+            person = persons[case.person_id]
+            consented = shared_consent(consents[person.id], at=now, on=today, person_is_child=is_child(person, today))
         else:
             facts = case_facts(session, case, now=now, team_member_ids=team_member_ids)
             consented = decision(session, viewer_id, Purpose.MEETING, case, now=now, facts=facts).allowed
             if consented and shown is not None:
                 shown.append(case)
         due = []
-        for a in session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(
-                [ActionStatus.PLANNED, ActionStatus.ASSIGNED]), Action.due_date != None)):  # noqa: E711
-            overdue += a.due_date < today
-            if a.due_date <= today + LOOK_AHEAD:
-                due.append(f"action {a.id} due {a.due_date}")
-        sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+        for action_id, due_date in actions.get(case.id, ()):
+            overdue += due_date < today
+            if due_date <= today + LOOK_AHEAD:
+                due.append(f"action {action_id} due {due_date}")
+        sip = sips.get(case.id)
         if sip and sip.next_follow_up <= today + LOOK_AHEAD:
             due.append(f"SIP follow-up {sip.next_follow_up}")
         line = m.CaseLine(case.number, consented, tuple(case.reasons), tuple(due))
@@ -82,14 +95,6 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
         if consented and case.status in (CaseStatus.CONSENTED, CaseStatus.ASSESSED):
             need_sip.append(line)
     return m.AgendaFacts(counts, overdue, discharge, at_risk, ongoing, need_sip)
-
-
-def _documented_consent(session: Session, case: CareCase, now: dt.datetime) -> bool:
-    """A consent to share, valid now and documented by at least two organisations."""
-    person = session.get(Person, case.person_id)
-    today = local_date(now)
-    return shared_consent(consent_facts(session, person.id), at=now, on=today,
-                          person_is_child=is_child(person, today))
 
 
 def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations: tuple[str, ...],
