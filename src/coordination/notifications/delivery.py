@@ -97,20 +97,6 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-class UnresolvedTarget(Exception):
-    pass
-
-
-def resolve_targets(entry: str, tags: dict[str, list[str]] | None = None) -> list[str]:
-    """Apprise URLs for one `notify` entry: a URL, `env:NAME` for a URL held in the environment
-    (tokens stay out of git), or `tag:NAME` routed by the administrators' tag table. Raises
-    UnresolvedTarget when nothing of it resolves."""
-    resolved = resolve([entry], tags)
-    if not resolved.targets:
-        raise UnresolvedTarget("; ".join(resolved.unresolved))
-    return resolved.targets
-
-
 @dataclass(frozen=True)
 class Resolution:
     targets: list[str]
