@@ -9,10 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import apprise
 import yaml
 
-from coordination.notifications import mailbox  # noqa: F401  (mailbox:// is a valid target)
 
 from coordination.errors import InvalidInput
 
@@ -128,10 +126,20 @@ def check_target(entry: object, *, record: str, field: str, tags: dict | None = 
                                hint=f"define it under tags: in {notifications_path().name}")
         return
     url = os.environ.get(entry[4:]) if entry.startswith("env:") else entry
-    if url and not apprise.Apprise().add(url):
+    if url and not _valid_url(url):
         shown = entry if entry.startswith("env:") else url.split("://", 1)[0] + "://…"
         raise InvalidInput(f"'{shown}' is not a valid apprise URL", record=record, field=field,
                            hint="see the apprise documentation for the service's URL form")
+
+
+def _valid_url(url: str) -> bool:
+    # apprise (and the mailbox:// scheme it learns from `mailbox`) loads only when a URL is checked:
+    # every CLI command imports this module, and apprise alone takes a tenth of a second to import
+    import apprise
+
+    from coordination.notifications import mailbox  # noqa: F401  (mailbox:// is a valid target)
+
+    return bool(apprise.Apprise().add(url))
 
 
 def check_member_targets(config: NotificationConfig, members: list[tuple[str, list[str]]]) -> None:

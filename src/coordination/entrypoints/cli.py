@@ -24,8 +24,6 @@ from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
 )
 from coordination.errors import CoordinationError, InvalidInput
-from coordination.entrypoints.importer import import_data, load_file
-from coordination.notifications.delivery import deliver_pending
 from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
@@ -122,6 +120,8 @@ def init() -> None:
 def import_(path: Path, by: Annotated[Optional[str], typer.Option(help="Member code of the importer.")] = None
             ) -> None:
     """Import organisations, members, persons, consents, signals, assessments and follow-ups."""
+    from coordination.entrypoints.importer import import_data, load_file  # loaded by the commands that use it
+
     data = load_file(path)
     now = now_utc()
     with unit_of_work() as session:
@@ -408,6 +408,8 @@ def deliver(now: Now = None, as_json: Json = False) -> None:
     """Send pending notifications through apprise (the administrators' tag table routes tag: targets),
     batch after batch until nothing due is left or the configured time budget is spent."""
     config = load_notifications()
+    from coordination.notifications.delivery import deliver_pending
+
     report = deliver_pending(now=_now(now), tags=config.tags, budget=config.time_budget)
     if as_json:
         from dataclasses import asdict
