@@ -106,3 +106,24 @@ def test_outbox_lists_a_failed_row_with_its_error_class(sqlite_url, example_data
     assert row["last_error"].startswith("http_5xx on json: ") and "127.0.0.1" not in row["last_error"]
     text = run(sqlite_url, "outbox").stdout
     assert "http_5xx on json" in text and text.strip().endswith("1 notification(s)")
+
+
+def test_help_loads_neither_the_database_layer_nor_prefect():
+    # what makes `coordination --help` start in a fraction of a second: the heavy modules load on
+    # first use, in the commands that need them
+    probe = ("import sys; from coordination.entrypoints import cli; sys.argv = ['coordination', '--help']\n"
+             "try:\n    cli.app()\nexcept SystemExit:\n    pass\n"
+             "heavy = ['sqlalchemy', 'sqlmodel', 'alembic', 'prefect', 'apprise', 'coordination.persistence.models']\n"
+             "print('loaded:' + ','.join(m for m in heavy if m in sys.modules and "
+             "type(sys.modules[m]).__name__ != '_LazyModule'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_a_database_error_still_gets_the_one_line_hint(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    (tmp_path / "empty.db").write_bytes(b"")
+    result = run(url, "cases")
+    assert result.returncode == 6
+    assert "coordination init" in result.stderr and "Traceback" not in result.stderr

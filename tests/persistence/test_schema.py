@@ -89,3 +89,31 @@ def test_audit_events_are_append_only(db_url):
                 conn.execute(text(statement))
     with unit_of_work() as s:
         assert s.exec(select(AuditEvent.action)).all() == ["read"]
+
+
+def _organisation_rows_in_statistics(url: str) -> int | None:
+    with get_engine(url).connect() as conn:
+        stat = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'organisation' LIMIT 1").scalar()
+    return int(stat.split()[0]) if stat else None
+
+
+def test_sqlite_gets_planner_statistics_after_migrations(sqlite_url):
+    # without ANALYZE SQLite guesses, and guessed wrong on the agenda's SIP lookup
+    with get_engine(sqlite_url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1").scalar() > 0
+
+
+def test_a_large_import_refreshes_sqlite_statistics_and_a_small_one_does_not(sqlite_url, tmp_path):
+    from tests.cli.test_bad_input import run
+
+    small = tmp_path / "small.yaml"
+    small.write_text("organisations:\n  - {code: o-small, name: O, organiser: region, unit_type: health_centre}\n")
+    assert run(sqlite_url, "import", str(small)).returncode == 0
+    before = _organisation_rows_in_statistics(sqlite_url)
+    large = tmp_path / "large.yaml"
+    large.write_text("organisations:\n" + "".join(
+        f"  - {{code: o-{i}, name: O {i}, organiser: municipality, unit_type: home_help}}\n" for i in range(1200)))
+    result = run(sqlite_url, "import", str(large))
+    assert result.returncode == 0, result.stderr
+    assert before != 1201
+    assert _organisation_rows_in_statistics(sqlite_url) == 1201

@@ -1,7 +1,10 @@
 """The `coordination` command: one subcommand per step of the cycle, plus init, import and demo.
 
 Every command is one unit of work: on any error it prints one line naming the record and
-field, says how to fix it, exits non-zero and leaves the database as it was."""
+field, says how to fix it, exits non-zero and leaves the database as it was.
+
+The heavy modules (SQLAlchemy, the models, alembic, the use cases) load on first use, so help and
+the commands that need none of them start fast."""
 
 from __future__ import annotations
 
@@ -11,27 +14,30 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from sqlmodel import select
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from coordination import settings
-from coordination.config.notifications import (
-    check_member_targets, load_notifications, notifications_path, unresolved_targets,
-)
-from coordination.config.teams import check_team_members, find_series, leadership_warnings, load_teams, teams_path
-from coordination.domain.calendar import local_date, now_utc
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
 )
 from coordination.errors import CoordinationError, InvalidInput
-from coordination.parsing import parse_date, parse_enum, parse_optional_date
-from coordination.persistence import schema
-from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member, Organisation
-from coordination.usecases import acting, consent, following_up, identify, planning, queries, registry
-from coordination.usecases.common import (
-    actor_for, audit, case_by_number, member_by_code, person_by_personnummer,
-)
+from coordination.lazy import lazy
+
+sqlmodel = lazy("sqlmodel")
+parsing = lazy("coordination.parsing")
+clock = lazy("coordination.domain.calendar")
+notifications_config = lazy("coordination.config.notifications")
+teams_config = lazy("coordination.config.teams")
+schema = lazy("coordination.persistence.schema")
+db = lazy("coordination.persistence.engine")
+models = lazy("coordination.persistence.models")
+common = lazy("coordination.usecases.common")
+acting = lazy("coordination.usecases.acting")
+consent = lazy("coordination.usecases.consent")
+following_up = lazy("coordination.usecases.following_up")
+identify = lazy("coordination.usecases.identify")
+planning = lazy("coordination.usecases.planning")
+queries = lazy("coordination.usecases.queries")
+registry = lazy("coordination.usecases.registry")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
@@ -52,6 +58,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(action_app, name="action")
 app.add_typer(config_app, name="config")
 
+LARGE_IMPORT = 1000  # records; past this, SQLite's planner statistics are refreshed after an import
 By = Annotated[str, typer.Option("--by", help="Code of the member who does this (audited).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 Now = Annotated[Optional[str], typer.Option(
@@ -61,7 +68,7 @@ Now = Annotated[Optional[str], typer.Option(
 def _now(text: str | None):
     """--now, in Europe/Stockholm, as aware UTC; the clock when not given."""
     if text is None:
-        return now_utc()
+        return clock.now_utc()
     import pendulum
 
     try:
@@ -106,7 +113,7 @@ def _say(text: str) -> None:
 
 
 def _enum(enum_cls, value, field):
-    return parse_enum(enum_cls, value, record="option", field=field)
+    return parsing.parse_enum(enum_cls, value, record="option", field=field)
 
 
 @app.command()
@@ -123,9 +130,11 @@ def import_(path: Path, by: Annotated[Optional[str], typer.Option(help="Member c
     from coordination.entrypoints.importer import import_data, load_file  # loaded by the commands that use it
 
     data = load_file(path)
-    now = now_utc()
-    with unit_of_work() as session:
-        counts = import_data(session, actor_for(session, by, system="system:import"), data, now=now)
+    now = clock.now_utc()
+    with db.unit_of_work() as session:
+        counts = import_data(session, common.actor_for(session, by, system="system:import"), data, now=now)
+        if sum(counts.values()) >= LARGE_IMPORT:
+            db.refresh_statistics(session.connection())
     _say("imported " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
 
 
@@ -133,8 +142,8 @@ def import_(path: Path, by: Annotated[Optional[str], typer.Option(help="Member c
 def identify_(now: Now = None, as_json: Json = False) -> None:
     """Screen new signals against the identification criteria; open or flag cases."""
     moment = _now(now)
-    with unit_of_work() as session:
-        result = identify.identify(session, actor_for(session, None, system="system:cli"), now=moment)
+    with db.unit_of_work() as session:
+        result = identify.identify(session, common.actor_for(session, None, system="system:cli"), now=moment)
     if as_json:
         _say(json.dumps({"screened": result.screened_persons, "opened": result.opened, "flagged": result.flagged}))
         return
@@ -146,11 +155,11 @@ def identify_(now: Now = None, as_json: Json = False) -> None:
 def case_open(personnummer: str, by: By,
               reason: Annotated[list[str], typer.Option(help="Identification reason(s).")] = ()) -> None:
     """Open a case by hand: anyone may initiate coordination."""
-    now = now_utc()
+    now = clock.now_utc()
     reasons = [_enum(IdentificationReason, r, "reason") for r in reason]
-    with unit_of_work() as session:
-        person = person_by_personnummer(session, personnummer, today=local_date(now))
-        number = identify.open_case(session, actor_for(session, by), person=person, reasons=reasons, now=now)
+    with db.unit_of_work() as session:
+        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
+        number = identify.open_case(session, common.actor_for(session, by), person=person, reasons=reasons, now=now)
     _say(f"case {number} is open and flagged for the next coordination meeting")
 
 
@@ -158,8 +167,8 @@ def case_open(personnummer: str, by: By,
 def case_show(case: str, by: By) -> None:
     """Show a case's record as JSON (personal data: this read is audited)."""
     _existing_database()
-    with unit_of_work() as session:
-        record = queries.case_record(session, actor_for(session, by), case, now=now_utc())
+    with db.unit_of_work() as session:
+        record = queries.case_record(session, common.actor_for(session, by), case, now=clock.now_utc())
     _say(json.dumps(record, indent=2, ensure_ascii=False, default=str))
 
 
@@ -167,7 +176,7 @@ def case_show(case: str, by: By) -> None:
 def cases(as_json: Json = False) -> None:
     """List case numbers with their status."""
     _existing_database()
-    with unit_of_work() as session:
+    with db.unit_of_work() as session:
         rows = queries.list_cases(session)
     if as_json:
         _say(json.dumps([{"case": n, "status": s, "flagged_for_meeting": f} for n, s, f in rows]))
@@ -181,7 +190,7 @@ def members(as_json: Json = False) -> None:
     """List the members: code, role, organisation, whether active, and their notification entries
     (env: and tag: names; a URL written in the file shows only its scheme)."""
     _existing_database()
-    with unit_of_work() as session:
+    with db.unit_of_work() as session:
         rows = registry.list_members(session)
     if as_json:
         _say(json.dumps(rows, ensure_ascii=False))
@@ -203,33 +212,33 @@ def consent_record(
         valid_from: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, default today.")] = None,
         valid_until: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD.")] = None) -> None:
     """Record a consent to share information and/or draw up a SIP."""
-    now = now_utc()
-    with unit_of_work() as session:
-        person = person_by_personnummer(session, personnummer, today=local_date(now))
+    now = clock.now_utc()
+    with db.unit_of_work() as session:
+        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
         consent_id = consent.record_consent(
-            session, actor_for(session, by), person=person,
+            session, common.actor_for(session, by), person=person,
             scopes=[_enum(ConsentScope, s, "scope") for s in scope],
             given_by=_enum(ConsentGiver, given_by, "given_by"), guardian_name=guardian,
             form=_enum(ConsentForm, form, "form"), organisations=organisation, documented_in=documented_in,
-            valid_from=parse_optional_date(valid_from, record="option", field="valid_from") or local_date(now),
-            valid_until=parse_optional_date(valid_until, record="option", field="valid_until"), now=now)
+            valid_from=parsing.parse_optional_date(valid_from, record="option", field="valid_from") or clock.local_date(now),
+            valid_until=parsing.parse_optional_date(valid_until, record="option", field="valid_until"), now=now)
     _say(f"consent {consent_id} recorded")
 
 
 @consent_app.command("document")
 def consent_document(consent_id: int, organisation: Annotated[str, typer.Option()], by: By) -> None:
     """Mark that ORGANISATION has documented the consent in its own record."""
-    with unit_of_work() as session:
-        consent.document_consent(session, actor_for(session, by), consent_id=consent_id,
-                                 organisation=organisation, now=now_utc())
+    with db.unit_of_work() as session:
+        consent.document_consent(session, common.actor_for(session, by), consent_id=consent_id,
+                                 organisation=organisation, now=clock.now_utc())
     _say(f"consent {consent_id} documented in {organisation}")
 
 
 @consent_app.command("withdraw")
 def consent_withdraw(consent_id: int, by: By) -> None:
     """Withdraw a consent: from now on nothing more is shared."""
-    with unit_of_work() as session:
-        queued = consent.withdraw_consent(session, actor_for(session, by), consent_id=consent_id, now=now_utc())
+    with db.unit_of_work() as session:
+        queued = consent.withdraw_consent(session, common.actor_for(session, by), consent_id=consent_id, now=clock.now_utc())
     _say(f"consent {consent_id} withdrawn; {queued} participant(s) will be told")
 
 
@@ -239,10 +248,10 @@ def block_place(personnummer: str, organisation: Annotated[str, typer.Option(
     """Record the person's block on one organisation's information."""
     from coordination.usecases.blocks import place_block
 
-    now = now_utc()
-    with unit_of_work() as session:
-        person = person_by_personnummer(session, personnummer, today=local_date(now))
-        block_id = place_block(session, actor_for(session, by), person=person, organisation=organisation, now=now)
+    now = clock.now_utc()
+    with db.unit_of_work() as session:
+        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
+        block_id = place_block(session, common.actor_for(session, by), person=person, organisation=organisation, now=now)
     _say(f"block {block_id} placed: {organisation}'s information is closed to the other organisations")
 
 
@@ -251,8 +260,8 @@ def block_lift(block_id: int, by: By) -> None:
     """Lift a block at the person's request."""
     from coordination.usecases.blocks import lift_block
 
-    with unit_of_work() as session:
-        lift_block(session, actor_for(session, by), block_id=block_id, now=now_utc())
+    with db.unit_of_work() as session:
+        lift_block(session, common.actor_for(session, by), block_id=block_id, now=clock.now_utc())
     _say(f"block {block_id} lifted")
 
 
@@ -272,25 +281,25 @@ def assess(case: str, by: By,
     """Submit an SBAR assessment for the case."""
     needs = dict(_pair(n, "need") for n in need)
     proposals = [{"role": role, "description": text} for role, text in (_pair(a, "action") for a in action)]
-    with unit_of_work() as session:
-        actor = actor_for(session, by)
-        case_row = case_by_number(session, case)
+    with db.unit_of_work() as session:
+        actor = common.actor_for(session, by)
+        case_row = common.case_by_number(session, case)
         assessment_id = planning.submit_assessment(
-            session, actor, case=case_row, author=member_by_code(session, by, field="by"),
+            session, actor, case=case_row, author=common.member_by_code(session, by, field="by"),
             what_matters=what_matters, situation=situation, background=background, current_status=assessment,
             recommendation=recommendation, needs=needs, professions=list(profession), handling_time=handling_time,
             proposed_actions=proposals, plan_b=plan_b, other_plans=list(other_plan),
-            follow_up_in_days=follow_up_in_days, now=now_utc(), record="option")
+            follow_up_in_days=follow_up_in_days, now=clock.now_utc(), record="option")
     _say(f"assessment {assessment_id} submitted for {case}")
 
 
 @app.command()
 def plan(case: str, by: By) -> None:
     """Accept the newest assessment and draw up the SIP from it (what the assess-and-plan flow does)."""
-    now = now_utc()
-    with unit_of_work() as session:
-        actor = actor_for(session, by)
-        case_row = case_by_number(session, case)
+    now = clock.now_utc()
+    with db.unit_of_work() as session:
+        actor = common.actor_for(session, by)
+        case_row = common.case_by_number(session, case)
         planning.accept_assessment(session, actor, case=case_row, now=now)
         sip_id = planning.plan_from_assessment(session, actor, case=case_row, now=now)
     _say(f"SIP {sip_id} drawn up for {case}")
@@ -304,14 +313,14 @@ def sip_create(case: str, by: By, coordinator: Annotated[str, typer.Option()],
                plan_b: Annotated[Optional[str], typer.Option()] = None,
                other_plan: Annotated[list[str], typer.Option()] = ()) -> None:
     """Draw up a SIP by hand (a valid consent is required)."""
-    when = parse_date(follow_up, record="option", field="follow_up")
-    with unit_of_work() as session:
+    when = parsing.parse_date(follow_up, record="option", field="follow_up")
+    with db.unit_of_work() as session:
         sip_id = planning.create_sip(
-            session, actor_for(session, by), case=case_by_number(session, case),
-            coordinator=member_by_code(session, coordinator, field="coordinator"),
-            participants=[member_by_code(session, p, field="participant") for p in participant],
+            session, common.actor_for(session, by), case=common.case_by_number(session, case),
+            coordinator=common.member_by_code(session, coordinator, field="coordinator"),
+            participants=[common.member_by_code(session, p, field="participant") for p in participant],
             plan_b=plan_b, other_plans=list(other_plan), what_matters=what_matters, next_follow_up=when,
-            actions=[], assessment_id=None, now=now_utc())
+            actions=[], assessment_id=None, now=clock.now_utc())
     _say(f"SIP {sip_id} drawn up for {case}")
 
 
@@ -323,20 +332,20 @@ def action_add(case: str, by: By, responsible: Annotated[str, typer.Option()],
                as_json: Json = False) -> None:
     """Add a decided action and tell the responsible member."""
     kind = _enum(HandlingTime, handling_time, "handling_time")
-    when = parse_optional_date(follow_up, record="option", field="follow_up")
-    with unit_of_work() as session:
-        action_id = acting.add_action(session, actor_for(session, by), case=case_by_number(session, case),
-                                      responsible=member_by_code(session, responsible, field="responsible"),
+    when = parsing.parse_optional_date(follow_up, record="option", field="follow_up")
+    with db.unit_of_work() as session:
+        action_id = acting.add_action(session, common.actor_for(session, by), case=common.case_by_number(session, case),
+                                      responsible=common.member_by_code(session, responsible, field="responsible"),
                                       description=description, handling_time=kind, follow_up_date=when,
-                                      now=now_utc())
+                                      now=clock.now_utc())
     _say(json.dumps({"action": action_id, "case": case}) if as_json else f"action {action_id} added to {case}")
 
 
 @action_app.command("done")
 def action_done(action_id: int, by: By) -> None:
     """Mark an action done."""
-    with unit_of_work() as session:
-        number = acting.complete_action(session, actor_for(session, by), action_id=action_id, now=now_utc())
+    with db.unit_of_work() as session:
+        number = acting.complete_action(session, common.actor_for(session, by), action_id=action_id, now=clock.now_utc())
     _say(f"action {action_id} in {number} is done")
 
 
@@ -346,12 +355,12 @@ def follow_up(case: str, by: By, outcome: Annotated[str, typer.Option()],
               next_date: Annotated[Optional[str], typer.Option("--next", help="YYYY-MM-DD when needs remain.")]
               = None) -> None:
     """Record a follow-up: needs remain -> a new SIP version; needs met -> the case closes."""
-    now = now_utc()
-    when = parse_optional_date(next_date, record="option", field="next")
-    with unit_of_work() as session:
-        actor = actor_for(session, by)
-        case_row = case_by_number(session, case)
-        following_up.record_follow_up(session, actor, case=case_row, by=member_by_code(session, by, field="by"),
+    now = clock.now_utc()
+    when = parsing.parse_optional_date(next_date, record="option", field="next")
+    with db.unit_of_work() as session:
+        actor = common.actor_for(session, by)
+        case_row = common.case_by_number(session, case)
+        following_up.record_follow_up(session, actor, case=case_row, by=common.member_by_code(session, by, field="by"),
                                       outcome=outcome, needs_remain=needs_remain, next_follow_up=when, now=now)
         counts = following_up.apply_follow_ups(session, actor, case=case_row, now=now)
     _say(f"{case}: " + ("closed" if counts["closed"] else "SIP revised"))
@@ -361,9 +370,9 @@ def follow_up(case: str, by: By, outcome: Annotated[str, typer.Option()],
 def share(case: str, by: By, from_org: Annotated[str, typer.Option("--from")],
           to_org: Annotated[str, typer.Option("--to")]) -> None:
     """Hand the case over to another organisation (requires consent; logged)."""
-    with unit_of_work() as session:
+    with db.unit_of_work() as session:
         share_id, view, warnings = planning.share_information(
-            session, actor_for(session, by), case_number=case, from_org=from_org, to_org=to_org, now=now_utc())
+            session, common.actor_for(session, by), case_number=case, from_org=from_org, to_org=to_org, now=clock.now_utc())
     _say(f"handover {share_id} of {case} from {from_org} to {to_org}")
     _say(f"  {view.name}, {view.personnummer}; address: {view.address or '-'}; phone: {view.phone or '-'}")
     for warning in warnings:
@@ -382,15 +391,15 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
     from coordination.usecases.audit_log import list_events
 
     def moment(text, field):
-        day = parse_optional_date(text, record="option", field=field)
+        day = parsing.parse_optional_date(text, record="option", field=field)
         return pendulum.datetime(day.year, day.month, day.day, tz="Europe/Stockholm") if day else None
 
-    now = now_utc()
+    now = clock.now_utc()
     _existing_database()
-    with unit_of_work() as session:
-        actor = actor_for(session, by)
-        who = person_by_personnummer(session, person, today=local_date(now)) if person else None
-        acting = member_by_code(session, member, field="member").id if member else None
+    with db.unit_of_work() as session:
+        actor = common.actor_for(session, by)
+        who = common.person_by_personnummer(session, person, today=clock.local_date(now)) if person else None
+        acting = common.member_by_code(session, member, field="member").id if member else None
         rows = list_events(session, actor, person=who, member_id=acting, since=moment(since, "from"),
                            until=moment(until, "to"), now=now)
     if as_json:
@@ -407,7 +416,7 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
 def deliver(now: Now = None, as_json: Json = False) -> None:
     """Send pending notifications through apprise (the administrators' tag table routes tag: targets),
     batch after batch until nothing due is left or the configured time budget is spent."""
-    config = load_notifications()
+    config = notifications_config.load_notifications()
     from coordination.notifications.delivery import deliver_pending
 
     report = deliver_pending(now=_now(now), tags=config.tags, budget=config.time_budget)
@@ -445,7 +454,7 @@ def outbox(ctx: typer.Context,
         return
     _existing_database()
     wanted = str(_enum(OutboxStatus, status, "status")) if status else None
-    with unit_of_work() as session:
+    with db.unit_of_work() as session:
         rows = outbox_rows(session, status=wanted)
     if as_json:
         _say(json.dumps(rows, ensure_ascii=False))
@@ -472,8 +481,8 @@ def outbox_retry(status: Annotated[list[str], typer.Option(
     if bad := [s for s in wanted if s not in ("no_target", "failed", "pending")]:
         raise InvalidInput(f"'{bad[0]}' notifications cannot be retried", record="option", field="status",
                            hint="use no_target, failed or pending")
-    with unit_of_work() as session:
-        member_id = member_by_code(session, member, field="member").id if member else None
+    with db.unit_of_work() as session:
+        member_id = common.member_by_code(session, member, field="member").id if member else None
         count = retry_outbox(session, statuses=wanted, member_id=member_id, now=_now(now))
     _say(f"{count} notification(s) due now; `coordination deliver` sends them")
 
@@ -482,33 +491,33 @@ def outbox_retry(status: Annotated[list[str], typer.Option(
 def status() -> None:
     """Counts of cases, SIPs, actions, follow-ups and notifications."""
     _existing_database()
-    with unit_of_work() as session:
+    with db.unit_of_work() as session:
         _say(json.dumps(queries.totals(session), indent=2))
 
 
 @config_app.command("check")
 def config_check() -> None:
     """Validate the notification routing and sweep policy, and every member's targets."""
-    config = load_notifications()
-    with unit_of_work() as session:
-        members = [(m.code, list(m.notify)) for m in session.exec(select(Member))]
-    check_member_targets(config, members)
-    if problems := unresolved_targets(config, members):
+    config = notifications_config.load_notifications()
+    with db.unit_of_work() as session:
+        members = [(m.code, list(m.notify)) for m in session.exec(sqlmodel.select(models.Member))]
+    notifications_config.check_member_targets(config, members)
+    if problems := notifications_config.unresolved_targets(config, members):
         for problem in problems[1:]:
             typer.echo(f"error: {problem}", err=True)
         raise problems[0]
-    _say(f"{notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
-    teams = load_teams()
-    with unit_of_work(read_only=True) as session:
-        registry = dict(session.exec(select(Member.code, Organisation.code)
-                                     .join(Organisation, Organisation.id == Member.organisation_id)).all())
-    check_team_members(teams, registry)
-    _say(f"{teams_path()}: ok ({len(teams)} team(s), {sum(len(t.all_series()) for t in teams)} meeting series)")
+    _say(f"{notifications_config.notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
+    teams = teams_config.load_teams()
+    with db.unit_of_work(read_only=True) as session:
+        registry = dict(session.exec(sqlmodel.select(models.Member.code, models.Organisation.code)
+                                     .join(models.Organisation, models.Organisation.id == models.Member.organisation_id)).all())
+    teams_config.check_team_members(teams, registry)
+    _say(f"{teams_config.teams_path()}: ok ({len(teams)} team(s), {sum(len(t.all_series()) for t in teams)} meeting series)")
     from coordination.usecases.reports import meetings_held
 
-    with unit_of_work(read_only=True) as session:
+    with db.unit_of_work(read_only=True) as session:
         held = meetings_held(session, [t.leadership_group.series.id for t in teams if t.leadership_group])
-    for warning in leadership_warnings(teams, held, until=local_date(now_utc())):
+    for warning in teams_config.leadership_warnings(teams, held, until=clock.local_date(clock.now_utc())):
         _say(f"warning: {warning}")
 
 
@@ -518,18 +527,18 @@ def meeting_agenda(team: str, series: str, by: By) -> None:
     from coordination.domain import meetings
     from coordination.usecases.meetings import agenda_for
 
-    team_row, series_row = find_series(load_teams(), team, series)
+    team_row, series_row = teams_config.find_series(teams_config.load_teams(), team, series)
     if series_row.kind == "leadership":
         raise InvalidInput(f"'{series}' is the local leadership group: its agenda is the area's indicators",
-                           record=str(teams_path()), field="series",
+                           record=str(teams_config.teams_path()), field="series",
                            hint=f"open it in the workspace: {settings.web_url()}/meetings/{series}")
-    now = now_utc()
-    with unit_of_work() as session:
-        actor = actor_for(session, by)
+    now = clock.now_utc()
+    with db.unit_of_work() as session:
+        actor = common.actor_for(session, by)
         facts = agenda_for(session, actor, team_name=team_row.name, organisations=team_row.organisations,
                            members=tuple(m.code for m in team_row.members), now=now)
         occ = meetings.next_occurrence(series_row, now)
-        audit(session, actor, "read", "agenda", f"{series} {occ.date if occ else ''}", now=now)
+        common.audit(session, actor, "read", "agenda", f"{series} {occ.date if occ else ''}", now=now)
     title = f"{team_row.name}: coordination meeting {occ.date if occ else '(none scheduled)'}"
     _say(meetings.agenda_markdown(title, meetings.build_agenda(facts, details=True)))
 
@@ -542,7 +551,7 @@ def meeting_prepare(team: str, series: str, step: Annotated[str, typer.Option(he
 
     if step not in ("prepare", "remind"):
         raise InvalidInput(f"'{step}' is not a step", record="option", field="step", hint="use prepare or remind")
-    find_series(load_teams(), team, series)
+    teams_config.find_series(teams_config.load_teams(), team, series)
     _say(json.dumps(coordination_meeting(team, series, step, now=_now(now) if now else None)))
 
 
@@ -554,18 +563,18 @@ def calendar(team: str, out: Annotated[Path, typer.Option(help="Folder for the .
 
     from coordination.notifications.calendar_feed import series_calendar
 
-    teams = {t.id: t for t in load_teams()}
+    teams = {t.id: t for t in teams_config.load_teams()}
     if team not in teams:
-        raise InvalidInput(f"unknown team '{team}'", record=str(teams_path()), field="teams",
+        raise InvalidInput(f"unknown team '{team}'", record=str(teams_config.teams_path()), field="teams",
                            hint=f"teams are: {', '.join(teams)}")
     if not 1 <= months <= 36:
         raise InvalidInput(f"{months} is out of range", record="option", field="months", hint="give 1 to 36")
-    today = local_date(now_utc())
+    today = clock.local_date(clock.now_utc())
     out.mkdir(parents=True, exist_ok=True)
     for series in teams[team].all_series():
         path = out / f"{series.id}.ics"
         path.write_bytes(series_calendar(series, team_name=teams[team].name, first=today,
-                                         last=today + dt.timedelta(days=31 * months), stamp=now_utc()))
+                                         last=today + dt.timedelta(days=31 * months), stamp=clock.now_utc()))
         _say(f"wrote {path}")
 
 
@@ -599,7 +608,7 @@ def sweep(deliver: Annotated[bool, typer.Option("--deliver/--no-deliver")] = Tru
     """Run the follow-up sweep flow now: reminders, overdue items, escalations, digests."""
     from coordination.flows.follow_up_sweep import follow_up_sweep  # entry point: the library never imports Prefect
 
-    load_notifications()  # a bad config is refused before anything runs
+    notifications_config.load_notifications()  # a bad config is refused before anything runs
     state = follow_up_sweep(now=_now(now) if now else None, deliver=deliver, return_state=True)
     _say(json.dumps(state.result(raise_on_failure=False) if state.is_completed() else
                     {"state": state.name, "message": state.message}, default=str))
@@ -631,7 +640,7 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on (behind a T
         workers: Annotated[int, typer.Option(help="Worker processes (one per core serves the most users).")] = 1
         ) -> None:
     """Serve the staff workspace (sign in, my items, the case page, forms)."""
-    load_notifications()  # a bad configuration is refused before the workspace starts
+    notifications_config.load_notifications()  # a bad configuration is refused before the workspace starts
     if not 1 <= workers <= 64:
         raise InvalidInput(f"{workers} is out of range", record="option", field="workers", hint="give 1 to 64")
     _say(f"workspace: {settings.web_url()} (listening on {host}:{port}, {workers} worker(s))")
@@ -651,8 +660,8 @@ def signin_link(member: Annotated[str, typer.Argument(help="Member code.")]) -> 
     """Print a one-time sign-in link for a member (an administrator's help desk tool)."""
     from coordination.usecases.signin import create_link
 
-    with unit_of_work() as session:
-        url = create_link(session, member_by_code(session, member, field="member"), now=now_utc())
+    with db.unit_of_work() as session:
+        url = create_link(session, common.member_by_code(session, member, field="member"), now=clock.now_utc())
     _say(url)
 
 
@@ -704,10 +713,10 @@ def main() -> None:
     except CoordinationError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except (OperationalError, ProgrammingError) as exc:
-        typer.echo(f"error: {_database_hint(exc)}", err=True)
-        sys.exit(6)
     except Exception as exc:
+        if _database_error(exc):
+            typer.echo(f"error: {_database_hint(exc)}", err=True)
+            sys.exit(6)
         if not _prefect_unreachable(exc):
             raise
         import os
@@ -722,6 +731,13 @@ def main() -> None:
                        f"run the command again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start "
                        f"`prefect server start` and set PREFECT_API_URL", err=True)
         sys.exit(7)
+
+
+def _database_error(exc: BaseException) -> bool:
+    """SQLAlchemy's connection and missing-table errors; a command that never loaded SQLAlchemy
+    cannot have raised one."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, (errors.OperationalError, errors.ProgrammingError))
 
 
 def _prefect_unreachable(exc: BaseException) -> bool:

@@ -79,6 +79,14 @@ def unit_of_work(url: str | None = None, *, read_only: bool = False) -> Iterator
             raise
 
 
+def refresh_statistics(connection) -> None:
+    """SQLite plans by the statistics ANALYZE gathers and never gathers them itself: without them
+    it picks poor indexes (the agenda's SIP lookup scanned every current SIP for each case).
+    PostgreSQL's autovacuum keeps its own."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("ANALYZE")
+
+
 def _audit_refusal(engine: Engine, refused: AccessDenied) -> None:
     """A refused attempt writes nothing but its own audit event, in a transaction of its own:
     a log reviewer must see who tried to reach what."""

@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from coordination.persistence.engine import get_engine
+from coordination.persistence.engine import get_engine, refresh_statistics
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -27,6 +27,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        refresh_statistics(conn)
     return ScriptDirectory.from_config(cfg).get_current_head() if revision == "head" else revision
 
 
