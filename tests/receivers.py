@@ -26,13 +26,23 @@ class HttpReceiver:
         self.received: list[dict] = []
         self._fail = 0
         self.delay = delay  # seconds per request: a slow receiver keeps deliverers busy
+        self.in_flight = self.max_in_flight = 0  # concurrent requests, now and at most
+        lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    return
+                with lock:
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                with lock:
+                    receiver.in_flight -= 1
                 if receiver._fail:
                     receiver._fail -= 1
                     self.send_response(503)

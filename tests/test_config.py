@@ -30,6 +30,10 @@ def test_the_shipped_config_is_valid():
     ("tags: {ops: ['nosuchscheme://x']}\n", "tags.ops[0]", "not a valid apprise URL"),
     ("tags: {ops: []}\n", "tags.ops", "non-empty"),
     ("tags: {ops: ['json://127.0.0.1/x']}\noperations_tag: pager\n", "operations_tag", "unknown tag"),
+    ("delivery: {time_budget_minutes: 0}\n", "delivery.time_budget_minutes", "from 1 to 60"),
+    ("delivery: {concurrency: 0}\n", "delivery.concurrency", "sends in flight from 1 to 64"),
+    ("delivery: {concurrency: many}\n", "delivery.concurrency", "sends in flight"),
+    ("delivery: {threads: 4}\n", "delivery", "unknown settings"),
 ])
 def test_bad_config_is_refused_with_field_and_reason(tmp_path, text, field, words):
     path = write(tmp_path, text)

@@ -32,6 +32,7 @@ class DeliveryPolicy:
     # A delivery run drains batch after batch until nothing due is left or this time is spent;
     # the operations watch delivers every ten minutes, so a run never overlaps the next one.
     time_budget_minutes: int = 8
+    concurrency: int = 8  # sends in flight at once: most of a send is waiting for the receiver
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,19 @@ def load_notifications(path: Path | None = None) -> NotificationConfig:
 
 def _delivery(section: object, name: str) -> DeliveryPolicy:
     section = section or {}
-    if not isinstance(section, dict) or (unknown := set(section) - {"time_budget_minutes"}):
+    settings = {"time_budget_minutes": ("minutes", 60, 8), "concurrency": ("sends in flight", 64, 8)}
+    if not isinstance(section, dict) or (unknown := set(section) - set(settings)):
         raise InvalidInput(f"has unknown settings {sorted(unknown) if isinstance(section, dict) else section!r}",
                            record=name, field="delivery",
-                           hint="the setting is time_budget_minutes")
-    budget = section.get("time_budget_minutes", DeliveryPolicy.time_budget_minutes)
-    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= 60:
-        raise InvalidInput(f"{budget!r} is not a number of minutes from 1 to 60", record=name,
-                           field="delivery.time_budget_minutes", hint="give a whole number of minutes, e.g. 8")
-    return DeliveryPolicy(budget)
+                           hint="the settings are time_budget_minutes and concurrency")
+    values = {}
+    for key, (unit, most, example) in settings.items():
+        value = section.get(key, getattr(DeliveryPolicy, key))
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            raise InvalidInput(f"{value!r} is not a number of {unit} from 1 to {most}", record=name,
+                               field=f"delivery.{key}", hint=f"give a whole number of {unit}, e.g. {example}")
+        values[key] = value
+    return DeliveryPolicy(**values)
 
 
 def check_target(entry: object, *, record: str, field: str, tags: dict | None = None) -> None:

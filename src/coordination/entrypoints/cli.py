@@ -419,7 +419,8 @@ def deliver(now: Now = None, as_json: Json = False) -> None:
     config = notifications_config.load_notifications()
     from coordination.notifications.delivery import deliver_pending
 
-    report = deliver_pending(now=_now(now), tags=config.tags, budget=config.time_budget)
+    report = deliver_pending(now=_now(now), tags=config.tags, budget=config.time_budget,
+                             concurrency=config.delivery.concurrency)
     if as_json:
         from dataclasses import asdict
 

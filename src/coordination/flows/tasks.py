@@ -102,7 +102,8 @@ def deliver_notifications(now: dt.datetime | None = None):
     """Send what is pending. Failed sends stay pending with their backoff; this task run then
     ends Failed with the reasons (error class and channel kind), so the Prefect UI shows it."""
     config = load_notifications()
-    report = deliver_pending(now=moment(now), tags=config.tags, budget=config.time_budget)
+    report = deliver_pending(now=moment(now), tags=config.tags, budget=config.time_budget,
+                             concurrency=config.delivery.concurrency)
     logger = get_run_logger()
     if report.members_without_target:
         logger.warning("members without a working notification target: %s", ", ".join(report.members_without_target))

@@ -10,6 +10,11 @@ batch never looks abandoned, and it marks a row (a send, sent, pending, no_targe
 while the row still carries its token. A deliverer that finds it lost a claim (it stalled past
 the lease and another run took over) stops at once rather than send what it no longer owns.
 
+Sends run concurrently (`concurrency`, default 8) on notifiers built once per target and thread;
+the main thread marks what they settled in one fenced transaction per round of completions, so a
+batch costs a few transactions rather than two per message. A crash re-sends, once, only what was
+between its send and its mark: the sends in flight and those that ended during a round of marks.
+
 Each target of a row is settled on its own (`OutboxSend`): a retry goes only to targets that
 have not succeeded, and a URL apprise cannot use is recorded as invalid for that target without
 holding up the others. A failed send goes back to pending with its attempt count, last error and
@@ -19,16 +24,18 @@ when what their recipient's targets resolve to changes (a variable set, a URL fi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import html
-import logging
 import json
 import os
 import re
 import secrets
 import tempfile
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,22 +169,14 @@ def claim(url: str | None, *, now: dt.datetime, token: str, limit: int = BATCH, 
         return sorted(session.execute(stmt).scalars().all())
 
 
-def renew(url: str | None, *, token: str) -> set[int]:
-    """Renew every claim the run still holds; returns their ids (a row missing was taken over)."""
+def renew(url: str | None, *, token: str, skip: set[int] = frozenset()) -> set[int]:
+    """Renew the claims the run still holds, but those in `skip`; returns their ids (a row
+    missing was taken over)."""
     with unit_of_work(url) as session:
-        return set(session.execute(update(Outbox).where(Outbox.claim_token == token,
-                                                        Outbox.status == OutboxStatus.SENDING)
-                                   .values(claimed_at=_wall()).returning(Outbox.id)).scalars())
-
-
-def _held(session, row_id: int, token: str, *columns, values: dict | None = None):
-    """The fence: the row, if it is still this run's (its claim renewed, and `values` written, in
-    the same statement); None when another run took it over. On PostgreSQL the UPDATE locks the
-    row until commit, so no other run can take it in between."""
-    stmt = (update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token,
-                                 Outbox.status == OutboxStatus.SENDING)
-            .values(claimed_at=_wall(), **(values or {})).returning(Outbox.id, *columns))
-    return session.execute(stmt).first()
+        stmt = update(Outbox).where(Outbox.claim_token == token, Outbox.status == OutboxStatus.SENDING)
+        if skip:
+            stmt = stmt.where(Outbox.id.not_in(skip))
+        return set(session.execute(stmt.values(claimed_at=_wall()).returning(Outbox.id)).scalars())
 
 
 def due_count(url: str | None, *, now: dt.datetime, keys: list[str] | None = None,
@@ -225,29 +224,49 @@ def as_html(text: str) -> str:
 
 
 INVALID = "a notification target is not a valid apprise URL"
+CONCURRENCY = 8  # sends in flight at once; notifications.yaml `delivery.concurrency` sets it
+
+_local = threading.local()
+
+
+def _notifier(target: str) -> apprise.Apprise | None:
+    """One notifier per target and sending thread, built once per run: apprise parses the URL and
+    loads the plugin when a target is added, which costs more than a send to a fast receiver.
+    None when apprise cannot use the URL at all."""
+    cache = _local.__dict__.setdefault("notifiers", {})
+    if target not in cache:
+        notifier = apprise.Apprise()
+        cache[target] = notifier if notifier.add(target) else None
+    return cache[target]
 
 
 def send(targets: list[str], subject: str, body: str, attachment: tuple[str, str] | None = None) -> str | None:
     """Send to every target; None on success, else the error text (`INVALID` when apprise cannot
-    use a URL at all)."""
-    notifier = apprise.Apprise()
-    for target in targets:
-        if not notifier.add(target):
-            return INVALID
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        # handed over as HTML with real links: e-mail gets an HTML part and a plain-text part with
-        # the same line breaks; text channels (SMS, chat, webhooks) get the text back
-        with tempfile.TemporaryDirectory(prefix="coordination-attach-") as folder:
-            attach = None
-            if attachment:
-                path = Path(folder) / attachment[0]
-                path.write_text(attachment[1], encoding="utf-8")
-                attach = str(path)
-            ok = notifier.notify(title=subject, body=as_html(body), body_format=apprise.NotifyFormat.HTML,
-                                 attach=attach)
-    if ok:
-        return None
-    return (captured.getvalue().strip().splitlines() or ["delivery failed"])[-1][:500]
+    use a URL at all). Safe to call from several threads at once."""
+    notifiers = [_notifier(target) for target in targets]
+    if None in notifiers:
+        return INVALID
+    # handed over as HTML with real links: e-mail gets an HTML part and a plain-text part with
+    # the same line breaks; text channels (SMS, chat, webhooks) get the text back
+    with tempfile.TemporaryDirectory(prefix="coordination-attach-") if attachment else _nothing() as folder:
+        attach = None
+        if attachment:
+            path = Path(folder) / attachment[0]
+            path.write_text(attachment[1], encoding="utf-8")
+            attach = str(path)
+        for notifier in notifiers:
+            # the result carries the call's own warnings: why it failed, whatever thread sent it
+            result = notifier.notify(title=subject, body=as_html(body), body_format=apprise.NotifyFormat.HTML,
+                                     attach=attach)
+            if not result:
+                lines = [entry.message for entry in result.logs()]
+                return (lines or ["delivery failed"])[-1].strip()[:500]
+    return None
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield None
 
 
 class ClaimLost(Exception):
@@ -256,11 +275,12 @@ class ClaimLost(Exception):
 
 def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BATCH,
                     tags: dict[str, list[str]] | None = None, keys: list[str] | None = None,
-                    lease: dt.timedelta = LEASE, budget: dt.timedelta | None = None) -> DeliveryReport:
+                    lease: dt.timedelta = LEASE, budget: dt.timedelta | None = None,
+                    concurrency: int = CONCURRENCY) -> DeliveryReport:
     """Deliver what is due (only the rows with `keys`, when given), batch after batch until
-    nothing due is left or the time `budget` is spent. `now` is the run's business time (what is
-    due, when a row was sent); it moves on with the time the run really takes. Claims and their
-    leases follow the real clock."""
+    nothing due is left or the time `budget` is spent, with up to `concurrency` sends in flight.
+    `now` is the run's business time (what is due, when a row was sent); it moves on with the
+    time the run really takes. Claims and their leases follow the real clock."""
     report = DeliveryReport()
     started = time.monotonic()
 
@@ -269,6 +289,7 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
 
     if keys is None:
         report.revived = revive_changed(url, tags=tags, now=now)
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver")
     try:
         while budget is None or time.monotonic() - started < budget.total_seconds():
             token = secrets.token_hex(16)
@@ -277,82 +298,194 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
                 break
             report.claimed += len(claimed)
             report.batches += 1
-            _deliver_batch(url, claimed, token, tags, clock, lease, report)
+            _Batch(url, token, tags, clock, lease, report).deliver(claimed, pool)
     except ClaimLost:
         pass  # the run that took over delivers the rest; this one must not touch them
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     report.remaining = due_count(url, now=clock(), keys=keys, lease=lease)
     return report
 
 
-def _deliver_batch(url, claimed: list[int], token: str, tags, clock, lease: dt.timedelta,
-                   report: DeliveryReport) -> None:
-    renewed_at = time.monotonic()
-    for row_id in claimed:
-        if time.monotonic() - renewed_at >= (lease / RENEW_EVERY).total_seconds():
-            renewed_at = time.monotonic()
-            held = renew(url, token=token)
-            if row_id not in held:
-                report.lost_claims += len(set(claimed) - held)
-                raise ClaimLost
-        try:
-            _deliver_row(url, row_id, token, tags, clock, report)
-        except ClaimLost:
-            report.lost_claims += 1
-            raise
+@dataclass
+class _Row:
+    """A claimed row with what sending it needs, loaded for the whole batch at once."""
+
+    id: int
+    key: str
+    kind: str
+    member_id: int | None
+    member_code: str | None
+    case_number: str | None
+    subject: str
+    body: str
+    attachment: tuple[str, str] | None
+    attempts: int
+    resolution: Resolution
+    settled: dict[str, str]  # target key -> sent | invalid
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    sending_since: float | None = None
 
 
-def _deliver_row(url, row_id: int, token: str, tags, clock, report: DeliveryReport) -> None:
-    with unit_of_work(url, read_only=True) as session:
-        row = session.get(Outbox, row_id)
-        member = session.get(Member, row.member_id) if row.member_id else None
-        subject, body, attempts = row.subject, row.body, row.attempts
-        attachment = (row.attachment_name, row.attachment) if row.attachment else None
-        member_code = member.code if member else None
-        entries = list(member.notify) if member else ([row.target] if row.target else [])
-        settled = dict(session.execute(select(OutboxSend.target_key, OutboxSend.outcome)
-                                       .where(OutboxSend.outbox_id == row_id)).all())
-    resolution = resolve(entries, tags)
-    notes = list(resolution.unresolved)
-    if not resolution.targets:
-        report.no_target += 1
-        _without_target(report, member_code)
-        _finish(url, row_id, token, OutboxStatus.NO_TARGET,
-                "; ".join(notes) or "the recipient has no notification target", clock(), resolution, attempts)
-        return
-    # Each target is its own send, recorded as it succeeds: a retry goes only to the targets
-    # that failed, so the one that works never gets the message twice.
-    failures = []
-    for target in resolution.targets:
-        if target_key(target) in settled:
-            continue
-        error = send([target], subject, body, attachment)
-        if error == INVALID:  # for good: recorded, and the other targets go on
-            settled[target_key(target)] = "invalid"
-            _record(url, row_id, token, target, clock(), outcome="invalid")
-        elif error:
-            failures.append((target, error))
-        else:
-            settled[target_key(target)] = "sent"
-            _record(url, row_id, token, target, clock(), outcome="sent")
-    invalid = sorted({channel_kinds([t]) for t in resolution.targets if settled.get(target_key(t)) == "invalid"})
-    notes += [f"invalid_target on {kind}: not a valid apprise URL, fix it in the member's notify list"
-              for kind in invalid]
-    for kind in invalid:
-        report.errors[f"invalid_target on {kind}"] = report.errors.get(f"invalid_target on {kind}", 0) + 1
-    if failures:
-        report.failed += 1
-        reasons = [f"{failure_class(e)} on {channel_kinds([t])}" for t, e in failures]
-        for reason in sorted(set(reasons)):
-            report.errors[reason] = report.errors.get(reason, 0) + 1
-        _finish(url, row_id, token, OutboxStatus.PENDING,
-                "; ".join([f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, failures)] + notes), clock(), resolution, attempts)
-    elif "sent" in settled.values():
-        report.sent += 1
-        _finish(url, row_id, token, OutboxStatus.SENT, "; ".join(notes) or None, clock(), resolution, attempts)
-    else:  # every target is invalid: a permanent error, reported, retried once the targets change
+class _Batch:
+    """One claimed batch: sends go to the pool, and the main thread marks what they settled, in
+    one fenced transaction per round of completions, renewing the claims as it waits."""
+
+    def __init__(self, url, token: str, tags, clock, lease: dt.timedelta, report: DeliveryReport) -> None:
+        self.url, self.token, self.tags, self.clock, self.lease, self.report = url, token, tags, clock, lease, report
+
+    def deliver(self, claimed: list[int], pool: ThreadPoolExecutor) -> None:
+        rows = self._load(claimed)
+        futures: dict[Future, tuple[_Row, str]] = {}
+        done: list[_Row] = []
+        for row in rows:
+            # each target is its own send, recorded as it succeeds: a retry goes only to the
+            # targets that failed, so the one that works never gets the message twice
+            todo = [t for t in row.resolution.targets if target_key(t) not in row.settled]
+            for target in todo:
+                futures[pool.submit(self._send, row, target)] = (row, target)
+            row.in_flight = len(todo)
+            if not todo:
+                done.append(row)
+        pending = {row.id for row in rows}
+        renew_every = (self.lease / RENEW_EVERY).total_seconds()
+        renewed_at = time.monotonic()
+        records: list[tuple[_Row, str, str]] = []
+        while True:
+            if records or done:
+                self._flush(records, done)
+                pending -= {row.id for row in done}
+                records, done = [], []
+            if not futures:
+                return
+            finished, _ = wait(futures, timeout=renew_every, return_when=FIRST_COMPLETED)
+            for future in finished:
+                row, target = futures.pop(future)
+                error = future.result()
+                row.in_flight -= 1
+                if error == INVALID:  # for good: recorded, and the other targets go on
+                    row.settled[target_key(target)] = "invalid"
+                    records.append((row, target, "invalid"))
+                elif error:
+                    row.failures.append((target, error))
+                else:
+                    row.settled[target_key(target)] = "sent"
+                    records.append((row, target, "sent"))
+                if row.in_flight == 0:
+                    done.append(row)
+            if time.monotonic() - renewed_at >= renew_every:
+                renewed_at = time.monotonic()
+                self._renew(rows, pending)
+
+    @staticmethod
+    def _send(row: _Row, target: str) -> str | None:
+        """In a pool thread: a send that waits in the queue is not hanging, so the clock for a
+        hung send starts when the send does."""
+        if row.sending_since is None:
+            row.sending_since = time.monotonic()
+        return send([target], row.subject, row.body, row.attachment)
+
+    def _load(self, claimed: list[int]) -> list[_Row]:
+        with unit_of_work(self.url, read_only=True) as session:
+            outbox_rows = session.execute(select(Outbox).where(Outbox.id.in_(claimed)).order_by(Outbox.id)).scalars().all()
+            members = {m.id: m for m in session.execute(select(Member).where(
+                Member.id.in_({r.member_id for r in outbox_rows if r.member_id}))).scalars()}
+            settled: dict[int, dict[str, str]] = {}
+            for outbox_id, key, outcome in session.execute(
+                    select(OutboxSend.outbox_id, OutboxSend.target_key, OutboxSend.outcome)
+                    .where(OutboxSend.outbox_id.in_(claimed))):
+                settled.setdefault(outbox_id, {})[key] = outcome
+            rows = []
+            for r in outbox_rows:
+                member = members.get(r.member_id)
+                entries = list(member.notify) if member else ([r.target] if r.target else [])
+                rows.append(_Row(r.id, r.key, r.kind, r.member_id, member.code if member else None, r.case_number,
+                                 r.subject, r.body, (r.attachment_name, r.attachment) if r.attachment else None,
+                                 r.attempts, resolve(entries, self.tags), settled.get(r.id, {})))
+        return rows
+
+    def _renew(self, rows: list[_Row], pending: set[int]) -> None:
+        """Renew the claims of the rows still to mark, but not of a row whose send has hung for
+        longer than the lease: that row is abandoned to the next run, as if this one had died."""
+        stalled = {row.id for row in rows if row.id in pending and row.sending_since is not None
+                   and time.monotonic() - row.sending_since > self.lease.total_seconds()}
+        held = renew(self.url, token=self.token, skip=stalled)
+        if lost := pending - stalled - held:
+            self.report.lost_claims += len(lost)
+            raise ClaimLost
+
+    def _flush(self, records: list[tuple[_Row, str, str]], done: list[_Row]) -> None:
+        """Mark what the sends settled: the targets, then the rows whose sends all ended, in one
+        transaction, each statement fenced by the claim. A row no longer held is not marked, and
+        the run stops after writing what it still holds."""
+        now = self.clock()
+        touched = {row.id for row, _, _ in records} | {row.id for row in done}
+        with unit_of_work(self.url) as session:
+            held = set(session.execute(
+                update(Outbox).where(Outbox.id.in_(touched), Outbox.claim_token == self.token,
+                                     Outbox.status == OutboxStatus.SENDING)
+                .values(claimed_at=_wall()).returning(Outbox.id)).scalars())
+            for row, target, outcome in records:
+                if row.id not in held:
+                    continue
+                session.add(OutboxSend(outbox_id=row.id, target_key=target_key(target),
+                                       channel=channel_kinds([target]), sent_at=now, outcome=outcome))
+                if outcome == "sent":
+                    session.add(AuditEvent(at=now, actor="system:delivery", action="send", record_type="outbox",
+                                           record_id=f"{row.key} via {channel_kinds([target])}",
+                                           recipient_id=row.member_id))
+            marks: dict[tuple, list[int]] = {}
+            sent: list[_Row] = []
+            for row in done:
+                if row.id not in held:
+                    continue
+                status, error = self._outcome(row)
+                values = dict(status=status, last_error=error, claim_token=None)
+                if status == OutboxStatus.SENT:
+                    values["sent_at"] = now
+                    sent.append(row)
+                elif status == OutboxStatus.PENDING:
+                    values["next_attempt_at"] = now + backoff(row.attempts)
+                else:
+                    values["target_fingerprint"] = row.resolution.fingerprint()
+                marks.setdefault(tuple(sorted(values.items())), []).append(row.id)
+            for values, ids in marks.items():  # rows with the same outcome in one statement
+                session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.claim_token == self.token)
+                                .values(**dict(values)))
+            _audit_told(session, sent, now)
+        if lost := touched - held:
+            self.report.lost_claims += len(lost)
+            raise ClaimLost
+
+    def _outcome(self, row: _Row) -> tuple[OutboxStatus, str | None]:
+        """The row's status and note from its targets' results, counted in the report."""
+        report = self.report
+        notes = list(row.resolution.unresolved)
+        if not row.resolution.targets:
+            report.no_target += 1
+            _without_target(report, row.member_code)
+            return OutboxStatus.NO_TARGET, "; ".join(notes) or "the recipient has no notification target"
+        invalid = sorted({channel_kinds([t]) for t in row.resolution.targets
+                          if row.settled.get(target_key(t)) == "invalid"})
+        notes += [f"invalid_target on {kind}: not a valid apprise URL, fix it in the member's notify list"
+                  for kind in invalid]
+        for kind in invalid:
+            report.errors[f"invalid_target on {kind}"] = report.errors.get(f"invalid_target on {kind}", 0) + 1
+        if row.failures:
+            report.failed += 1
+            reasons = [f"{failure_class(e)} on {channel_kinds([t])}" for t, e in row.failures]
+            for reason in sorted(set(reasons)):
+                report.errors[reason] = report.errors.get(reason, 0) + 1
+            return OutboxStatus.PENDING, "; ".join(
+                [f"{r}: {redacted(e)}" for r, (_, e) in zip(reasons, row.failures)] + notes)
+        if "sent" in row.settled.values():
+            report.sent += 1
+            return OutboxStatus.SENT, "; ".join(notes) or None
+        # every target is invalid: a permanent error, reported, retried once the targets change
         report.undeliverable += 1
-        _without_target(report, member_code)
-        _finish(url, row_id, token, OutboxStatus.FAILED, "; ".join(notes), clock(), resolution, attempts)
+        _without_target(report, row.member_code)
+        return OutboxStatus.FAILED, "; ".join(notes)
 
 
 def _without_target(report: DeliveryReport, member_code: str | None) -> None:
@@ -365,52 +498,24 @@ def target_key(target: str) -> str:
     return hashlib.sha256(target.encode()).hexdigest()
 
 
-def _record(url: str | None, row_id: int, token: str, target: str, now: dt.datetime, *, outcome: str) -> None:
-    """One target settled: logged while the claim is still ours, and a send audited (which
-    channel kind, which message, when)."""
-    with unit_of_work(url) as session:
-        row = _held(session, row_id, token, Outbox.key, Outbox.member_id)
-        if row is None:
-            raise ClaimLost
-        session.add(OutboxSend(outbox_id=row_id, target_key=target_key(target), channel=channel_kinds([target]),
-                               sent_at=now, outcome=outcome))
-        if outcome == "sent":
-            session.add(AuditEvent(at=now, actor="system:delivery", action="send", record_type="outbox",
-                                   record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
-
-
-def _finish(url: str | None, row_id: int, token: str, status: OutboxStatus, error: str | None, now: dt.datetime,
-            resolution: Resolution, attempts: int) -> None:
-    """Mark the row, in one fenced statement: only while the claim is still ours."""
-    values = dict(status=status, last_error=error, claim_token=None)
-    if status == OutboxStatus.SENT:
-        values["sent_at"] = now
-    elif status == OutboxStatus.PENDING:
-        values["next_attempt_at"] = now + backoff(attempts)
-    else:
-        values["target_fingerprint"] = resolution.fingerprint()
-    with unit_of_work(url) as session:
-        row = _held(session, row_id, token, Outbox.kind, Outbox.key, Outbox.member_id, Outbox.case_number,
-                    values=values)
-        if row is None:
-            raise ClaimLost
-        if status == OutboxStatus.SENT:
-            _audit_told(session, row, now)
-
-
-def _audit_told(session, row, now: dt.datetime) -> None:
+def _audit_told(session, rows: list[_Row], now: dt.datetime) -> None:
     """A delivered message about a case is a disclosure: who was told, which case, when. A
     digest tells about every case among its notices."""
-    if row.member_id is None:
-        return
-    if row.kind == "digest":
-        numbers = session.execute(select(SweepNotice.case_number).distinct()
-                                  .where(SweepNotice.digest_key == row.key)).scalars().all()
-    else:
-        numbers = [row.case_number] if row.case_number else []
+    told: dict[int, set[str]] = {}  # row id -> case numbers
+    digests = {row.key: row for row in rows if row.member_id is not None and row.kind == "digest"}
+    if digests:
+        for key, number in session.execute(select(SweepNotice.digest_key, SweepNotice.case_number).distinct()
+                                           .where(SweepNotice.digest_key.in_(digests))):
+            told.setdefault(digests[key].id, set()).add(number)
+    for row in rows:
+        if row.member_id is not None and row.kind != "digest" and row.case_number:
+            told.setdefault(row.id, set()).add(row.case_number)
+    numbers = set().union(*told.values()) if told else set()
     if not numbers:
         return
-    for number, person_id in session.execute(select(CareCase.number, CareCase.person_id)
-                                             .where(CareCase.number.in_(numbers))).all():
-        session.add(AuditEvent(at=now, actor="system:delivery", action="notify", record_type="case",
-                               record_id=number, person_id=person_id, recipient_id=row.member_id))
+    persons = dict(session.execute(select(CareCase.number, CareCase.person_id)
+                                   .where(CareCase.number.in_(numbers))).all())
+    by_id = {row.id: row for row in rows}
+    session.add_all([AuditEvent(at=now, actor="system:delivery", action="notify", record_type="case",
+                                record_id=number, person_id=persons[number], recipient_id=by_id[row_id].member_id)
+                     for row_id, cases in told.items() for number in sorted(cases) if number in persons])
