@@ -22,8 +22,12 @@ async def _runs_and_artifacts(flow_run_id):
         TaskRunFilterFlowRunId
 
     async with get_client() as client:
-        tasks = await client.read_task_runs(task_run_filter=TaskRunFilter(
-            flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])))
+        for _ in range(50):  # task runs reach the API as events, a moment after the flow ends
+            tasks = await client.read_task_runs(task_run_filter=TaskRunFilter(
+                flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])))
+            if len(tasks) >= 3:
+                break
+            await asyncio.sleep(0.2)
         artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
     return tasks, artifacts

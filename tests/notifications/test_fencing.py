@@ -20,7 +20,7 @@ from coordination.notifications import templates
 from coordination.notifications.delivery import CONCURRENCY, deliver_pending
 from coordination.notifications.outbox import enqueue
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member, OutboxSend, SweepNotice
+from coordination.persistence.models import Member, Outbox, OutboxSend, SweepNotice
 from tests.cli.test_bad_input import run
 from tests.conftest import T0
 from tests.notifications.test_delivery import outbox, set_targets
@@ -274,7 +274,9 @@ def test_digests_name_their_notices_so_pending_digests_about_a_case_can_be_found
     assert result.digests
     with unit_of_work() as s:
         notices = s.exec(select(SweepNotice)).all()
-        assert notices and all(n.digest_key in result.digest_keys for n in notices)
+        digests = set(s.exec(select(Outbox.key).where(Outbox.kind == "digest")).all())
+        assert notices and all(n.digest_key in digests and n.digest_key.endswith(result.digest_suffix)
+                               for n in notices)
         number = notices[0].case_number
         found = pending_digests_about(s, {number})
         expected = {n.digest_key for n in notices if n.case_number == number}

@@ -14,9 +14,6 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member, Organisation, Outbox, SweepNotice
 from coordination.usecases.sweep import CLASSES, sweep
 
-MAX_CASES_LISTED = 200
-
-
 @task(**TASK_OPTIONS)
 def enqueue_digests(now: dt.datetime | None = None) -> dict:
     """Find what is due and queue one digest per recipient (one transaction)."""
@@ -34,9 +31,8 @@ def enqueue_digests(now: dt.datetime | None = None) -> dict:
     return {"items": result.items, "digests": result.digests, "deviations": result.deviations,
             "db_seconds": result.db_seconds, "digest_suffix": result.digest_suffix, "stamp": stamp,
             "by_organisation": result.by_organisation,
-            "cases_by_organisation": {label: {"count": len(numbers), "listed": numbers[:MAX_CASES_LISTED]}
-                                      for label, numbers in result.cases_by_organisation.items()},
-            "escalations_without_manager": result.escalations_without_manager[:MAX_CASES_LISTED]}
+            "cases_by_organisation": result.cases_by_organisation,
+            "escalations_without_manager": result.escalations_without_manager}
 
 
 @task(**TASK_OPTIONS)

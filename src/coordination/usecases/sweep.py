@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, case, cast, exists, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -31,26 +31,32 @@ from coordination.persistence.models import (
 CLASSES = ("due_soon", "due_today", "overdue", "escalated")
 
 
+MAX_LISTED = 200  # case numbers listed per organisation in a result: its size must not grow with the items
+DIGESTS_PER_WRITE = 200  # digests written at a time while the notices stream past
+
+
 @dataclass
 class SweepResult:
     items: int = 0
     digests: int = 0
     deviations: int = 0
-    escalations_without_manager: list[str] = field(default_factory=list)  # case numbers
-    # organisation label -> class -> count, and the case numbers involved
+    escalations_without_manager: list[str] = field(default_factory=list)  # case numbers, at most MAX_LISTED
+    # organisation label -> class -> count
     by_organisation: dict[str, dict[str, int]] = field(default_factory=dict)
-    cases_by_organisation: dict[str, list[str]] = field(default_factory=dict)
-    digest_keys: list[str] = field(default_factory=list)
+    # organisation label -> {"count": cases told, "listed": the first MAX_LISTED case numbers}
+    cases_by_organisation: dict[str, dict] = field(default_factory=dict)
     digest_suffix: str = ""  # what every digest key of this run ends with: finds them without a list
     db_seconds: float = 0.0
 
 
-def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepResult:
+def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: str | None = None) -> SweepResult:
+    """`suffix` is for tests that compare two databases; a run draws its own."""
     today = local_date(now)
     soon_until = add_working_days(today, policy.due_soon_working_days)
     escalate_before = add_working_days(today, -policy.escalation_grace_working_days)
     started = time.perf_counter()  # the database work starts here
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    connection = session.connection()
 
     sources, due = item_sources(today, soon_until, escalate_before, now)
     columns = ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
@@ -58,49 +64,80 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy) -> SweepRe
     # Each notice names the digest that tells it, so pending digests about a case can be found.
     # The key needs no notice ids: the notices are what make a sweep idempotent, and a run that
     # inserts none queues no digest, so a per-run suffix keeps keys unique.
-    suffix = f":{today.isoformat()}:{secrets.token_hex(4)}"
+    suffix = suffix or f":{today.isoformat()}:{secrets.token_hex(4)}"
     due_items = union_all(*sources).subquery()
-    recipient = list(due_items.c)[4]
-    rows = (select(*due_items.c, (literal("digest:") + cast(recipient, String) + literal(suffix)).label("digest_key"))
-            .where(recipient != None))  # noqa: E711  (SQLite's INSERT ... SELECT ... ON CONFLICT needs a WHERE)
-    # one statement for all four sources: each statement costs a compile on a fresh process
+    c = list(due_items.c)
+    told_before = exists().where(SweepNotice.item_kind == c[0], SweepNotice.item_id == c[1],
+                                 SweepNotice.due_date == c[2], SweepNotice.klass == c[3],
+                                 SweepNotice.recipient_id == c[4])
+    rows = (select(*c, (literal("digest:") + cast(c[4], String) + literal(suffix)).label("digest_key"))
+            # what is still due from an earlier sweep costs an anti-join on the notices' unique
+            # index, not an attempted insert per row; ON CONFLICT stays for a concurrent sweep
+            .where(c[4] != None, ~told_before))  # noqa: E711
     stmt = (insert(SweepNotice).from_select(columns, rows)
-            .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date", "klass", "recipient_id"])
-            # the first six columns in DigestItem's order, so a row becomes an item with no lookups
-            .returning(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
-                       SweepNotice.klass, SweepNotice.responsible_role, SweepNotice.id, SweepNotice.recipient_id,
-                       SweepNotice.organisation_id))
-    new_rows = [tuple(r) for r in session.connection().execute(stmt).fetchall()]  # core path, one fetch
+            .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date", "klass", "recipient_id"]))
+    connection.execute(stmt)
 
-    deviations = _record_deviations(session, insert, due.responsible, due.open_action, due.live_sip,
-                                    escalate_before, now,
-                                    covered(CareCase.person_id, due.responsible.organisation_id, today))
-    result = SweepResult(deviations=len(deviations),
-                         escalations_without_manager=sorted({d.case_number for d in deviations
-                                                             if d.manager_id is None}))
-
-    per_recipient: dict[int, list] = defaultdict(list)
-    for row in new_rows:
-        per_recipient[row[7]].append(templates.DigestItem._make(row[:6]))
-    digests = [(f"digest:{recipient_id}{suffix}", templates.digest(items), recipient_id, None)
-               for recipient_id, items in sorted(per_recipient.items())]
-    enqueue_many(session, digests, now=now)
-
-    labels = {o.id: f"{o.code} ({o.unit_type})" for o in session.execute(select(Organisation)).scalars()}
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLASSES, 0))
-    cases: dict[str, set[str]] = defaultdict(set)
-    for row in new_rows:
-        label = labels.get(row[8], str(row[8]))
-        counts[label][row[4]] += 1
-        cases[label].add(row[2])
-    result.items = len(new_rows)
-    result.digests = len(digests)
-    result.digest_keys = [d[0] for d in digests]
-    result.digest_suffix = suffix
-    result.by_organisation = dict(counts)
-    result.cases_by_organisation = {k: sorted(v) for k, v in cases.items()}
+    deviations, without_manager = _record_deviations(session, insert, due.responsible, due.open_action,
+                                                     due.live_sip, escalate_before, now,
+                                                     covered(CareCase.person_id, due.responsible.organisation_id,
+                                                             today))
+    result = SweepResult(deviations=deviations, escalations_without_manager=without_manager, digest_suffix=suffix)
+    this_run = and_(SweepNotice.created_at == now, SweepNotice.digest_key.endswith(suffix))
+    result.items, result.digests = _queue_digests(session, this_run, suffix, now)
+    result.by_organisation, result.cases_by_organisation = _counts(session, this_run)
     result.db_seconds = time.perf_counter() - started
     return result
+
+
+def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) -> tuple[int, int]:
+    """One digest per recipient, built while this run's notices stream past in recipient order:
+    memory holds one recipient's items and a few hundred digests, however many items are due."""
+    stmt = (select(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
+                   SweepNotice.klass, SweepNotice.responsible_role, SweepNotice.recipient_id)
+            .where(this_run).order_by(SweepNotice.recipient_id, SweepNotice.id))
+    items = digests = 0
+    batch: list = []
+    current, lines = None, []
+
+    def close_digest() -> None:
+        nonlocal digests
+        if lines:
+            batch.append((f"digest:{current}{suffix}", templates.digest(lines), current, None))
+            digests += 1
+
+    # a server-side cursor on PostgreSQL; the digests are written on the same connection meanwhile
+    stream = session.connection().execute(stmt.execution_options(stream_results=True, yield_per=2000))
+    for row in stream:
+        if row[6] != current:
+            close_digest()
+            if len(batch) >= DIGESTS_PER_WRITE:
+                enqueue_many(session, batch, now=now)
+                batch = []
+            current, lines = row[6], []
+        lines.append(templates.DigestItem._make(row[:6]))
+        items += 1
+    close_digest()
+    enqueue_many(session, batch, now=now)
+    return items, digests
+
+
+def _counts(session: Session, this_run) -> tuple[dict, dict]:
+    labels = {o.id: f"{o.code} ({o.unit_type})" for o in session.execute(select(Organisation)).scalars()}
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLASSES, 0))
+    for organisation_id, klass, n in session.execute(
+            select(SweepNotice.organisation_id, SweepNotice.klass, func.count()).where(this_run)
+            .group_by(SweepNotice.organisation_id, SweepNotice.klass)):
+        counts[labels.get(organisation_id, str(organisation_id))][klass] = n
+    cases = {}
+    for organisation_id, n in session.execute(
+            select(SweepNotice.organisation_id, func.count(SweepNotice.case_number.distinct())).where(this_run)
+            .group_by(SweepNotice.organisation_id)):
+        listed = session.execute(select(SweepNotice.case_number).distinct()
+                                 .where(this_run, SweepNotice.organisation_id == organisation_id)
+                                 .order_by(SweepNotice.case_number).limit(MAX_LISTED)).scalars().all()
+        cases[labels.get(organisation_id, str(organisation_id))] = {"count": n, "listed": listed}
+    return dict(counts), cases
 
 
 @dataclass(frozen=True)
@@ -168,10 +205,12 @@ def covered(person_id, organisation_id, today):
                           or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))  # noqa: E711
 
 
-def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now, in_consent) -> list:
+def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now,
+                       in_consent) -> tuple[int, list[str]]:
     """An agreed action or follow-up missed past the grace period is a deviation (avvikelse)
     for the responsible member's manager; recorded once per item and due date, and only while
-    a consent covers the responsible member's organisation."""
+    a consent covers the responsible member's organisation. Returns how many were new, and the
+    first case numbers among them whose responsible member has no manager."""
     actions = (select(literal("action"), Action.id, Action.due_date, CareCase.number, responsible.id,
                       responsible.manager_id, literal(now, Deviation.detected_at.type))
                .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
@@ -180,9 +219,15 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
                          responsible.manager_id, literal(now, Deviation.detected_at.type))
                   .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
                   .where(live_sip, Sip.next_follow_up < escalate_before, in_consent))
+    found = union_all(actions, follow_ups).subquery()
+    c = list(found.c)
+    recorded = exists().where(Deviation.item_kind == c[0], Deviation.item_id == c[1], Deviation.due_date == c[2])
     stmt = (insert(Deviation).from_select(
         ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
-        union_all(actions, follow_ups))
-        .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"])
-        .returning(Deviation.case_number, Deviation.manager_id))
-    return session.connection().execute(stmt).all()
+        select(*c).where(~recorded))
+        .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(Deviation.id))
+    new = sum(1 for _ in session.connection().execute(stmt))  # counted as they pass: rowcount is -1 on SQLite
+    without_manager = session.execute(
+        select(Deviation.case_number).distinct().where(Deviation.detected_at == now, Deviation.manager_id == None)  # noqa: E711
+        .order_by(Deviation.case_number).limit(MAX_LISTED)).scalars().all() if new else []
+    return new, list(without_manager)
