@@ -1,42 +1,46 @@
-"""Benchmark the follow-up sweep at scale; prints figures, asserts nothing.
+"""The follow-up sweep at region scale, against a hand-written floor that writes the same rows.
 
-    .venv/bin/python benchmarks/sweep.py --actions 1000000 --database sqlite|postgresql
+    .venv/bin/python benchmarks/sweep.py --actions 1000000 --due 10000 --database sqlite|postgresql
 
-Seeds N open actions across 500 recipients, of which `--overdue` (default 10,000, at most N)
-were due yesterday (overdue, not yet escalated) and the rest are due in three months. Then:
-  sql_s    the best of three runs of hand-written SQL doing the same work (insert a notice per
-           due item and one digest row per recipient), rolled back;
-  sweep_s  the whole `follow-up-sweep` flow on Prefect's test harness, delivery excluded;
-  db_s     the sweep's own find-and-enqueue database time, measured inside it.
-The flow also runs three times, its notices, digests and deviations deleted in between (a
-sweep that finds nothing new does nothing), and the best run is reported, as for sql_s; the
-first, cold run is printed too.
-The last line is one JSON object with every figure."""
+Seeds N open actions for 500 members (ten of them managers) with consent coverage, of which
+`--due` are due (7 in 10 late, 1 past the grace period: escalated and a deviation, 1 due today,
+1 due tomorrow) and the rest due in three months; a SIP follow-up is due for some cases too. Due
+items are their own parameter, so the costs of N and of what is due don't mix. Prints:
+  floor_s        hand-written SQL and a plain loop writing the same notices, deviations and digest
+                 rows (tests/test_benchmark_floors.py checks they are identical), best of three;
+  db_s           the sweep's database phase, measured inside the flow (best of three warm runs);
+  flow_s         the whole flow in this warm process, delivery excluded (best of three);
+  overhead_s     flow_s - db_s: what Prefect adds; compare it at --due 0 and --due 100000;
+  steady_s       the flow again with nothing new (a second sweep the same day), and steady_db_s
+                 its database phase, beside steady_floor_s: the anti-join over what is due;
+  fresh_s        `coordination sweep --no-deliver` in a fresh process against the running Prefect
+                 server: what a user waits for (process start, imports, the first run's compiles);
+  job_peak_mb    peak memory of a fresh process that runs the sweep alone (no Prefect);
+  fresh_peak_mb  peak memory of the fresh CLI process.
+Delivery is measured by benchmarks/delivery.py. The last line is one JSON object."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import os
-import resource
+import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-bench-"))
-os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pendulum  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import Date, Integer, String, bindparam, text  # noqa: E402
 
 from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine  # noqa: E402
+from coordination.persistence.models import Outbox, SweepNotice  # noqa: E402
 from tests.support import scratch_pg_database  # noqa: E402
 
 RECIPIENTS = 500
@@ -52,15 +56,16 @@ def database(kind: str) -> tuple[str, callable]:
     return scratch_pg_database(PG_ADMIN, prefix="coord_bench")
 
 
-def rows(table: str, n: int, overdue: int):
+def rows(table: str, n: int, due: int):
     today = NOW.in_timezone("Europe/Stockholm").date()
     stamp = NOW.isoformat()
     if table == "organisation":
         for i in range(10):
             yield (i + 1, f"org-{i}", f"Organisation {i}", "municipality" if i % 2 else "region", "home_health_care")
-    elif table == "member":
+    elif table == "member":  # the first ten are the others' managers, one per organisation
         for i in range(RECIPIENTS):
-            yield (i + 1, f"m-{i}", f"Member {i}", "nurse", True, "[]", i % 10 + 1, None)
+            yield (i + 1, f"m-{i}", f"Member {i}", "unit_manager" if i < 10 else "nurse", True, "[]", i % 10 + 1,
+                   None if i < 10 else i % 10 + 1)
     elif table == "person":
         for i in range(n):
             yield (i + 1, f"BENCH-{i:09d}", False, "1940-01-01", "Given", "Family", False, False)
@@ -69,8 +74,10 @@ def rows(table: str, n: int, overdue: int):
             yield (i + 1, f"K-2026-{i + 1:07d}", i + 1, "active", "[]", False, False, stamp)
     elif table == "sip":
         for i in range(n):
-            yield (i + 1, i + 1, 1, True, stamp, (i % RECIPIENTS) + 1, "x", "[]",
-                   (today + dt.timedelta(days=120)).isoformat())
+            # a SIP follow-up is due for one case in a hundred, past the grace period for half of them
+            follow_up = today - dt.timedelta(days=10 if i % 200 == 0 else 1) if i % 100 == 0 and i < due // 10 \
+                else today + dt.timedelta(days=120)
+            yield (i + 1, i + 1, 1, True, stamp, (i % RECIPIENTS) + 1, "x", "[]", follow_up.isoformat())
     elif table == "consent":
         for i in range(n):
             yield (i + 1, i + 1, '["share_information", "sip"]', "person", "oral", "2026-01-01", stamp)
@@ -82,12 +89,15 @@ def rows(table: str, n: int, overdue: int):
         for i in range(n // 10):
             for org in range(10):
                 yield (i + 1, i + 1, org + 1, "2026-01-01", None)
-    elif table == "action":
-        late, later = (today - dt.timedelta(days=1)).isoformat(), (today + dt.timedelta(days=90)).isoformat()
+    elif table == "action":  # the first `due` are due: 7 in 10 late, 1 past the grace period (escalated,
+        # a deviation), 1 due today, 1 due tomorrow; the rest in three months
+        dates = [today - dt.timedelta(days=1)] * 7 + [today - dt.timedelta(days=10), today, today + dt.timedelta(days=1)]
+        cycle = [d.isoformat() for d in dates]
+        later = (today + dt.timedelta(days=90)).isoformat()
         for i in range(n):
             case_id = i // ACTIONS_PER_CASE + 1
             yield (i + 1, case_id, case_id, "x", i % RECIPIENTS + 1, "next_working_day", "assigned",
-                   late if i < overdue else later, later, stamp)
+                   cycle[i % len(cycle)] if i < due else later, later, stamp)
 
 
 COLUMNS = {
@@ -105,7 +115,7 @@ COLUMNS = {
 }
 
 
-def seed(url: str, actions: int, overdue: int) -> float:
+def seed(url: str, actions: int, due: int) -> float:
     started = time.perf_counter()
     cases = max(1, -(-actions // ACTIONS_PER_CASE))
     sizes = {"organisation": 10, "member": RECIPIENTS, "person": cases, "care_case": cases, "sip": cases,
@@ -116,7 +126,7 @@ def seed(url: str, actions: int, overdue: int) -> float:
         with raw.cursor() as cur:
             for table, n in sizes.items():
                 with cur.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN") as copy:
-                    for row in rows(table, n, overdue):
+                    for row in rows(table, n, due):
                         copy.write_row(row)
             cur.execute("ANALYZE")
         raw.commit()
@@ -126,108 +136,236 @@ def seed(url: str, actions: int, overdue: int) -> float:
         cur = raw.cursor()
         for table, n in sizes.items():
             marks = ", ".join("?" * len(COLUMNS[table].split(",")))
-            cur.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", rows(table, n, overdue))
+            cur.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", rows(table, n, due))
         raw.commit()
         cur.execute("ANALYZE")
         raw.close()
     return time.perf_counter() - started
 
 
-def hand_written_sql(url: str) -> float:
-    """The floor: one INSERT ... SELECT of the notices (with the access policy's consent coverage and
-    active-member filter, as the sweep applies it), one grouped INSERT of the digests."""
+
+# --- the floor: hand-written SQL for the notices and deviations, a plain loop for the digests ------
+
+def _coverage(person: str, organisation: str) -> str:
+    return (f"EXISTS (SELECT 1 FROM consentcoverage cc WHERE cc.person_id = {person} "
+            f"AND cc.organisation_id = {organisation} AND cc.valid_from <= :today "
+            f"AND (cc.valid_until IS NULL OR cc.valid_until >= :today))")
+
+
+def _klass(due: str) -> str:
+    return f"CASE WHEN {due} < :today THEN 'overdue' WHEN {due} = :today THEN 'due_today' ELSE 'due_soon' END"
+
+
+OPEN_ACTION = "a.status IN ('planned', 'assigned') AND a.due_date IS NOT NULL AND a.due_date <= :soon"
+LIVE_SIP = "s.current AND c.status IN ('planned', 'active') AND s.next_follow_up <= :soon"
+ACTIONS = "FROM action a JOIN care_case c ON c.id = a.case_id JOIN member r ON r.id = a.responsible_id"
+SIPS = "FROM sip s JOIN care_case c ON c.id = s.case_id JOIN member r ON r.id = s.coordinator_id"
+MANAGER = "JOIN member m ON m.id = r.manager_id"
+
+DUE = f"""
+  SELECT 'action' AS item_kind, a.id AS item_id, a.due_date AS due_date, {_klass('a.due_date')} AS klass,
+         r.id AS recipient_id, c.number AS case_number, r.role AS responsible_role, r.organisation_id AS organisation_id,
+         :now AS created_at
+  {ACTIONS} WHERE {OPEN_ACTION} AND r.active AND {_coverage('c.person_id', 'r.organisation_id')}
+  UNION ALL
+  SELECT 'action', a.id, a.due_date, 'escalated', m.id, c.number, r.role, r.organisation_id, :now
+  {ACTIONS} {MANAGER} WHERE {OPEN_ACTION} AND a.due_date < :escalate_before AND m.active
+    AND {_coverage('c.person_id', 'm.organisation_id')}
+  UNION ALL
+  SELECT 'sip_follow_up', s.id, s.next_follow_up, {_klass('s.next_follow_up')}, r.id, c.number, r.role,
+         r.organisation_id, :now
+  {SIPS} WHERE {LIVE_SIP} AND r.active AND {_coverage('c.person_id', 'r.organisation_id')}
+  UNION ALL
+  SELECT 'sip_follow_up', s.id, s.next_follow_up, 'escalated', m.id, c.number, r.role, r.organisation_id, :now
+  {SIPS} {MANAGER} WHERE {LIVE_SIP} AND s.next_follow_up < :escalate_before AND m.active
+    AND {_coverage('c.person_id', 'm.organisation_id')}
+"""
+NOT_TOLD = """NOT EXISTS (SELECT 1 FROM sweepnotice n WHERE n.item_kind = d.item_kind AND n.item_id = d.item_id
+                  AND n.due_date = d.due_date AND n.klass = d.klass AND n.recipient_id = d.recipient_id)"""
+
+NOTICES = f"""
+INSERT INTO sweepnotice (item_kind, item_id, due_date, klass, recipient_id, case_number, responsible_role,
+                         organisation_id, created_at, digest_key)
+SELECT d.*, 'digest:' || CAST(d.recipient_id AS VARCHAR(20)) || :suffix FROM ({DUE}) d WHERE {NOT_TOLD}
+"""
+STILL_DUE = f"SELECT count(*) FROM ({DUE}) d WHERE {NOT_TOLD}"
+
+DEVIATIONS = f"""
+INSERT INTO deviation (item_kind, item_id, due_date, case_number, responsible_id, manager_id, detected_at)
+SELECT d.* FROM (
+  SELECT 'action' AS item_kind, a.id AS item_id, a.due_date AS due_date, c.number AS case_number,
+         r.id AS responsible_id, r.manager_id AS manager_id, :now AS detected_at
+  {ACTIONS} WHERE {OPEN_ACTION} AND a.due_date < :escalate_before AND {_coverage('c.person_id', 'r.organisation_id')}
+  UNION ALL
+  SELECT 'sip_follow_up', s.id, s.next_follow_up, c.number, r.id, r.manager_id, :now
+  {SIPS} WHERE {LIVE_SIP} AND s.next_follow_up < :escalate_before AND {_coverage('c.person_id', 'r.organisation_id')}
+) d
+WHERE NOT EXISTS (SELECT 1 FROM deviation v WHERE v.item_kind = d.item_kind AND v.item_id = d.item_id
+                  AND v.due_date = d.due_date)
+"""
+
+RUN_NOTICES = """
+SELECT item_kind, item_id, case_number, due_date, klass, responsible_role, recipient_id FROM sweepnotice
+WHERE created_at = :now AND digest_key LIKE :pattern ORDER BY recipient_id, id
+"""
+
+DIGEST = """
+INSERT INTO outbox (key, kind, member_id, subject, body, status, attempts, created_at, next_attempt_at)
+VALUES (:key, 'digest', :member_id, :subject, :body, 'pending', 0, :now, :now)
+"""
+
+
+def _dates(now: dt.datetime) -> dict:
+    from coordination.domain.calendar import add_working_days, local_date
+
+    today = local_date(now)
+    days = dict(today=today, soon=add_working_days(today, 2), escalate_before=add_working_days(today, -2))
+    return {k: dt.date(d.year, d.month, d.day) for k, d in days.items()}  # plain dates: the drivers bind those
+
+
+def floor_sweep(connection, *, now: dt.datetime, suffix: str) -> int:
+    """The rows the sweep writes (with the default policy), by hand: two INSERT ... SELECTs, one
+    read of the new notices, the digests rendered by the same template and written with one
+    executemany. Returns the number of digests."""
+    from coordination.notifications.templates import DigestItem, digest
+
+    stamp = bindparam("now", now, type_=SweepNotice.created_at.type)
+    connection.execute(text(NOTICES).bindparams(stamp), dict(_dates(now), suffix=suffix))
+    connection.execute(text(DEVIATIONS).bindparams(stamp), _dates(now))
+    items = defaultdict(list)
+    notices = text(RUN_NOTICES).bindparams(stamp).columns(
+        item_kind=String, item_id=Integer, case_number=String, due_date=Date, klass=String, responsible_role=String,
+        recipient_id=Integer)  # typed, so SQLite's dates come back as dates
+    for row in connection.execute(notices, {"pattern": f"%{suffix}"}):
+        items[row[6]].append(DigestItem(*row[:6]))
+    locales = dict(connection.execute(text("SELECT id, locale FROM member")).all())
+    values = []
+    for recipient, lines in items.items():
+        message = digest(lines).message(locales.get(recipient))
+        values.append({"key": f"digest:{recipient}{suffix}", "member_id": recipient, "subject": message.subject,
+                       "body": message.body})
+    if values:
+        connection.execute(text(DIGEST).bindparams(bindparam("now", now, type_=Outbox.created_at.type)), values)
+    return len(values)
+
+
+def steady_floor(connection, *, now: dt.datetime) -> int:
+    """What a second sweep the same day must do at least: the anti-join over what is due."""
+    stamp = bindparam("now", now, type_=SweepNotice.created_at.type)
+    return connection.execute(text(STILL_DUE).bindparams(stamp), _dates(now)).scalar_one()
+
+
+def timed_floor(url: str, runs: int = 3) -> tuple[float, float]:
+    """Best of `runs` of the floor and of the steady-state floor, each in a rolled-back transaction."""
     engine = get_engine(url)
-    pg = engine.dialect.name == "postgresql"
-    today = NOW.in_timezone("Europe/Stockholm").date()
-    cutoff = (today + dt.timedelta(days=4)).isoformat()
-    agg = "string_agg(n.case_number, ',')" if pg else "group_concat(n.case_number, ',')"
-    now = NOW.isoformat() if pg else NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
-    cast_date = "CAST(:today AS DATE)" if pg else ":today"
-    best = float("inf")
-    for _ in range(3):
+    best = steady = float("inf")
+    for _ in range(runs):
         with engine.connect() as conn:
             trans = conn.begin()
             started = time.perf_counter()
-            conn.execute(text(f"""
-                INSERT INTO sweepnotice (item_kind, item_id, due_date, klass, recipient_id, case_number,
-                                         responsible_role, organisation_id, created_at)
-                SELECT 'action', a.id, a.due_date,
-                       CASE WHEN a.due_date < {cast_date} THEN 'overdue'
-                            WHEN a.due_date = {cast_date} THEN 'due_today' ELSE 'due_soon' END,
-                       m.id, c.number, m.role, m.organisation_id, :now
-                FROM action a JOIN member m ON m.id = a.responsible_id JOIN care_case c ON c.id = a.case_id
-                WHERE a.status IN ('planned', 'assigned') AND a.due_date <= :cutoff AND m.active
-                  AND EXISTS (SELECT 1 FROM consentcoverage cc WHERE cc.person_id = c.person_id
-                              AND cc.organisation_id = m.organisation_id AND cc.valid_from <= {cast_date}
-                              AND (cc.valid_until IS NULL OR cc.valid_until >= {cast_date}))
-            """), {"today": today.isoformat() if not pg else today,
-                   "cutoff": cutoff if not pg else today + dt.timedelta(days=4), "now": now})
-            conn.execute(text(f"""
-                INSERT INTO outbox (key, kind, member_id, subject, body, status, attempts, created_at,
-                                    next_attempt_at)
-                SELECT 'sql:' || n.recipient_id, 'digest', n.recipient_id, 'digest', {agg}, 'pending', 0, :now, :now
-                FROM sweepnotice n WHERE n.created_at = :now GROUP BY n.recipient_id
-            """), {"now": now})
+            floor_sweep(conn, now=NOW, suffix=":floor")
             best = min(best, time.perf_counter() - started)
+            started = time.perf_counter()
+            steady_floor(conn, now=NOW)
+            steady = min(steady, time.perf_counter() - started)
             trans.rollback()
-    return best
+    return best, steady
 
 
-async def task_run_count(flow_run_id) -> int:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+# --- the measured runs ------------------------------------------------------------------------
 
-    async with get_client() as client:
-        runs = await client.read_task_runs(task_run_filter=TaskRunFilter(
-            flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])))
-    return len(runs)
+JOB = """
+import json, sys, time
+started = time.perf_counter()
+import pendulum
+from coordination.config.notifications import SweepPolicy
+from coordination.persistence.engine import unit_of_work
+from coordination.usecases.sweep import sweep
+with unit_of_work(sys.argv[1]) as session:
+    result = sweep(session, now=pendulum.parse(sys.argv[2]), policy=SweepPolicy())
+print(json.dumps({"items": result.items, "wall_s": time.perf_counter() - started}))
+"""
+
+
+def child(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run a fresh process; its wall time, its own peak memory (MB) and its output."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env or dict(os.environ), cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(command[:4])} failed:\n{err.read()[-3000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+def clear(url: str) -> None:
+    with get_engine(url).begin() as conn:
+        for table in ("sweepnotice", "deviation", "outbox"):
+            conn.execute(text(f"DELETE FROM {table}"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=1_000_000)
-    parser.add_argument("--overdue", type=int, default=10_000)
+    parser.add_argument("--due", type=int, default=10_000, help="how many of the actions are due (at most N)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    overdue = min(args.overdue, args.actions)
+    due = min(args.due, args.actions)
+    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-bench-"))
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
     url, drop = database(args.database)
     os.environ["COORDINATION_DATABASE_URL"] = url
     try:
         schema.upgrade(url)
-        seed_s = seed(url, args.actions, overdue)
-        print(f"seeded {args.actions} actions ({overdue} overdue) for {RECIPIENTS} recipients in {seed_s:.1f} s")
-        sql_s = hand_written_sql(url)
+        seed_s = seed(url, args.actions, due)
+        print(f"seeded {args.actions} actions ({due} due) for {RECIPIENTS} members in {seed_s:.1f} s", flush=True)
+        floor_s, steady_floor_s = timed_floor(url)
+        print(f"floor_s {floor_s:.3f} steady_floor_s {steady_floor_s:.3f}", flush=True)
 
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+        job_s, job_peak_mb, out = child([sys.executable, "-c", JOB, url, NOW.isoformat()])
+        items = json.loads(out)["items"]
+        print(f"job alone in a fresh process: {job_s:.3f} s, peak {job_peak_mb:.0f} MB", flush=True)
+        clear(url)
+
+        from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
         from prefect.testing.utilities import prefect_test_harness
 
         from coordination.flows.follow_up_sweep import follow_up_sweep
 
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             with prefect_test_harness(server_startup_timeout=60):
+                env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+                now = NOW.in_timezone("Europe/Stockholm").strftime("%Y-%m-%dT%H:%M")
+                fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "sweep", "--no-deliver",
+                                                   "--now", now], env)
+                print(f"fresh_s {fresh_s:.3f} (peak {fresh_peak_mb:.0f} MB)", flush=True)
                 runs = []
                 for attempt in range(3):
-                    if attempt:
-                        with get_engine(url).begin() as conn:
-                            for table in ("sweepnotice", "deviation", "outbox"):
-                                conn.execute(text(f"DELETE FROM {table}"))
+                    clear(url)
                     started = time.perf_counter()
-                    state = follow_up_sweep(now=NOW, deliver=False, return_state=True)
-                    runs.append((time.perf_counter() - started, state.result(), state))
-                    print(f"run {attempt + 1}: sweep_s {runs[-1][0]:.3f} db_s {runs[-1][1]['db_seconds']:.4f}")
-                sweep_s, result, state = min(runs, key=lambda r: r[1]["db_seconds"])
-                task_runs = asyncio.run(task_run_count(state.state_details.flow_run_id))
-        with get_engine(url).connect() as conn:
-            recipients = conn.execute(text("SELECT count(DISTINCT recipient_id) FROM sweepnotice")).scalar_one()
+                    result = follow_up_sweep(now=NOW, deliver=False)
+                    runs.append((time.perf_counter() - started, result["db_seconds"]))
+                    print(f"warm run {attempt + 1}: flow_s {runs[-1][0]:.3f} db_s {runs[-1][1]:.4f}", flush=True)
+                started = time.perf_counter()
+                steady = follow_up_sweep(now=NOW, deliver=False)
+                steady_s = time.perf_counter() - started
+        flow_s, flow_db_s = min(runs)
+        db_s = min(r[1] for r in runs)
         figures = {
-            "actions": args.actions, "overdue": overdue, "recipients": recipients,
-            "sweep_s": round(sweep_s, 4), "db_s": round(result["db_seconds"], 4), "sql_s": round(sql_s, 4),
-            "ratio": round(result["db_seconds"] / sql_s, 2) if sql_s else None,
-            "task_runs": task_runs, "messages": result["digests"],
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "database": args.database, "actions": args.actions, "due": due, "items": items,
+            "digests": result["digests"], "deviations": result["deviations"],
+            "floor_s": round(floor_s, 4), "db_s": round(db_s, 4), "ratio_to_floor": round(db_s / floor_s, 2),
+            "flow_s": round(flow_s, 4), "overhead_s": round(flow_s - flow_db_s, 4),
+            "steady_s": round(steady_s, 4), "steady_db_s": round(steady["db_seconds"], 4),
+            "steady_floor_s": round(steady_floor_s, 4), "steady_items": steady["items"],
+            "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1),
+            "job_s": round(job_s, 3), "job_peak_mb": round(job_peak_mb, 1),
         }
-        print(f"orchestration overhead (sweep_s - db_s): {sweep_s - result['db_seconds']:.3f} s")
         print(json.dumps(figures))
     finally:
         drop()

@@ -1,0 +1,76 @@
+"""The benchmarks' floors are honest: each writes exactly the rows the job it is compared with
+writes, so a ratio to the floor measures the job's overhead and nothing else."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from coordination.config.notifications import SweepPolicy
+from coordination.persistence.engine import get_engine, unit_of_work
+from coordination.usecases.sweep import sweep
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import delivery as delivery_bench  # noqa: E402
+import sweep as sweep_bench  # noqa: E402
+
+WRITTEN = {  # table -> the columns that must match (ids and claim tokens are the database's own)
+    "sweepnotice": ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
+                    "organisation_id", "created_at", "digest_key"],
+    "deviation": ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
+    "outbox": ["key", "kind", "member_id", "target", "case_number", "subject", "body", "status", "attempts",
+               "last_error", "created_at", "next_attempt_at", "claim_token", "cancel_reason"],
+    "outboxsend": ["outbox_id", "target_key", "channel", "outcome"],
+    "auditevent": ["actor_id", "actor", "action", "record_type", "record_id", "person_id", "recipient_id"],
+}  # the times a delivery marks follow the real clock, so they are left out
+
+
+def written(connection, tables) -> dict[str, list[tuple]]:
+    meta = MetaData()
+    meta.reflect(connection, only=list(tables))
+    return {name: sorted((tuple(row) for row in connection.execute(
+        select(*[meta.tables[name].c[c] for c in WRITTEN[name]]))), key=repr) for name in tables}
+
+
+def test_the_sweep_floor_writes_the_rows_the_sweep_writes(db_url):
+    sweep_bench.seed(db_url, 3000, 1200)
+    tables = ["sweepnotice", "deviation", "outbox"]
+    with get_engine(db_url).connect() as conn:
+        trans = conn.begin()
+        digests = sweep_bench.floor_sweep(conn, now=sweep_bench.NOW, suffix=":same")
+        by_hand = written(conn, tables)
+        assert sweep_bench.steady_floor(conn, now=sweep_bench.NOW) == 0  # nothing is left to tell
+        trans.rollback()
+    with unit_of_work() as session:
+        result = sweep(session, now=sweep_bench.NOW, policy=SweepPolicy(), suffix=":same")
+    with get_engine(db_url).connect() as conn:
+        by_sweep = written(conn, tables)
+    # every source is exercised: reminders, late, due today, escalations, follow-ups, deviations
+    klasses = {row[3] for row in by_sweep["sweepnotice"]}
+    assert klasses == {"due_soon", "due_today", "overdue", "escalated"}
+    assert {row[0] for row in by_sweep["sweepnotice"]} == {"action", "sip_follow_up"}
+    assert result.deviations > 0 and result.digests == digests > 0
+    assert by_hand == by_sweep
+    with unit_of_work() as session:  # and a second sweep the same day writes nothing, as the floor says
+        assert sweep(session, now=sweep_bench.NOW, policy=SweepPolicy()).items == 0
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_the_delivery_floor_writes_the_rows_delivery_writes(db_url, concurrency):
+    from tests.receivers import HttpReceiver
+
+    with HttpReceiver() as http:
+        delivery_bench.seed(db_url, messages=40, target=http.url())
+        with get_engine(db_url).connect() as conn:
+            trans = conn.begin()
+            delivery_bench.floor_deliver(conn, now=delivery_bench.NOW, threads=concurrency)
+            by_hand = written(conn, ["outbox", "outboxsend", "auditevent"])
+            trans.rollback()
+        report = delivery_bench.deliver(db_url, concurrency=concurrency)
+        assert report.sent == 40 and len(http.received) == 80  # each message once by hand, once by delivery
+    with get_engine(db_url).connect() as conn:
+        by_delivery = written(conn, ["outbox", "outboxsend", "auditevent"])
+    assert by_hand == by_delivery
