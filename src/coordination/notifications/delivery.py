@@ -225,6 +225,7 @@ def as_html(text: str) -> str:
 
 INVALID = "a notification target is not a valid apprise URL"
 CONCURRENCY = 8  # sends in flight at once; notifications.yaml `delivery.concurrency` sets it
+FLUSH_EVERY = 0.1  # seconds: the longest a settled send waits for its mark
 
 _local = threading.local()
 
@@ -298,7 +299,7 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
                 break
             report.claimed += len(claimed)
             report.batches += 1
-            _Batch(url, token, tags, clock, lease, report).deliver(claimed, pool)
+            _Batch(url, token, tags, clock, lease, report, concurrency).deliver(claimed, pool)
     except ClaimLost:
         pass  # the run that took over delivers the rest; this one must not touch them
     finally:
@@ -332,8 +333,10 @@ class _Batch:
     """One claimed batch: sends go to the pool, and the main thread marks what they settled, in
     one fenced transaction per round of completions, renewing the claims as it waits."""
 
-    def __init__(self, url, token: str, tags, clock, lease: dt.timedelta, report: DeliveryReport) -> None:
+    def __init__(self, url, token: str, tags, clock, lease: dt.timedelta, report: DeliveryReport,
+                 concurrency: int) -> None:
         self.url, self.token, self.tags, self.clock, self.lease, self.report = url, token, tags, clock, lease, report
+        self.concurrency = concurrency
 
     def deliver(self, claimed: list[int], pool: ThreadPoolExecutor) -> None:
         rows = self._load(claimed)
@@ -352,14 +355,19 @@ class _Batch:
         renew_every = (self.lease / RENEW_EVERY).total_seconds()
         renewed_at = time.monotonic()
         records: list[tuple[_Row, str, str]] = []
+        flushed_at = time.monotonic()
         while True:
-            if records or done:
+            # a round of marks when a pool's worth of rows is done, a tenth of a second has passed,
+            # or nothing is left in flight: few transactions, and little sent but not yet marked
+            if (records or done) and (len(done) >= self.concurrency or not futures
+                                      or time.monotonic() - flushed_at >= FLUSH_EVERY):
                 self._flush(records, done)
                 pending -= {row.id for row in done}
                 records, done = [], []
+                flushed_at = time.monotonic()
             if not futures:
                 return
-            finished, _ = wait(futures, timeout=renew_every, return_when=FIRST_COMPLETED)
+            finished, _ = wait(futures, timeout=min(renew_every, FLUSH_EVERY), return_when=FIRST_COMPLETED)
             for future in finished:
                 row, target = futures.pop(future)
                 error = future.result()
