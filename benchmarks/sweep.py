@@ -71,7 +71,7 @@ def rows(table: str, n: int, due: int):
             yield (i + 1, f"BENCH-{i:09d}", False, "1940-01-01", "Given", "Family", False, False)
     elif table == "care_case":
         for i in range(n):
-            yield (i + 1, f"K-2026-{i + 1:07d}", i + 1, "active", "[]", False, False, stamp)
+            yield (i + 1, f"K-2026-{i + 1:07d}", i + 1, "active", "[]", False, False, stamp, (i % RECIPIENTS) + 1)
     elif table == "sip":
         for i in range(n):
             # a SIP follow-up is due for one case in a hundred, past the grace period for half of them
@@ -105,7 +105,7 @@ COLUMNS = {
     "member": "id, code, name, role, active, notify, organisation_id, manager_id",
     "person": "id, personnummer, is_coordination_number, birth_date, given_name, family_name, "
               "protected_identity, residence_hidden_from_guardians",
-    "care_case": "id, number, person_id, status, reasons, flagged_for_meeting, seriously_ill, opened_at",
+    "care_case": "id, number, person_id, status, reasons, flagged_for_meeting, seriously_ill, opened_at, coordinator_id",
     "sip": "id, case_id, version, current, created_at, coordinator_id, what_matters, other_plans, next_follow_up",
     "consent": "id, person_id, scopes, given_by, form, valid_from, recorded_at",
     "consentparty": "consent_id, organisation_id, documented_at",

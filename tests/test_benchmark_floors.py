@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, text
 
 from coordination.config.notifications import SweepPolicy
 from coordination.persistence.engine import get_engine, unit_of_work
@@ -14,7 +14,9 @@ from coordination.usecases.sweep import sweep
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import agenda as agenda_bench  # noqa: E402
 import delivery as delivery_bench  # noqa: E402
+import identify as identify_bench  # noqa: E402
 import sweep as sweep_bench  # noqa: E402
 
 WRITTEN = {  # table -> the columns that must match (ids and claim tokens are the database's own)
@@ -28,11 +30,11 @@ WRITTEN = {  # table -> the columns that must match (ids and claim tokens are th
 }  # the times a delivery marks follow the real clock, so they are left out
 
 
-def written(connection, tables) -> dict[str, list[tuple]]:
+def written(connection, tables, columns: dict = WRITTEN) -> dict[str, list[tuple]]:
     meta = MetaData()
     meta.reflect(connection, only=list(tables))
     return {name: sorted((tuple(row) for row in connection.execute(
-        select(*[meta.tables[name].c[c] for c in WRITTEN[name]]))), key=repr) for name in tables}
+        select(*[meta.tables[name].c[c] for c in columns[name]]))), key=repr) for name in tables}
 
 
 def test_the_sweep_floor_writes_the_rows_the_sweep_writes(db_url):
@@ -74,3 +76,39 @@ def test_the_delivery_floor_writes_the_rows_delivery_writes(db_url, concurrency)
     with get_engine(db_url).connect() as conn:
         by_delivery = written(conn, ["outbox", "outboxsend", "auditevent"])
     assert by_hand == by_delivery
+
+
+def test_the_identify_floor_writes_the_rows_identify_writes(db_url):
+    identify_bench.seed(db_url, persons=300, met=120)
+    tables = {"care_case": ["number", "person_id", "status", "reasons", "flagged_for_meeting", "seriously_ill",
+                            "coordinator_id", "opened_at"],
+              "auditevent": WRITTEN["auditevent"],
+              "signal": ["person_id", "kind", "screened_at"],
+              "casesequence": ["year", "last"]}
+    with get_engine(db_url).connect() as conn:
+        trans = conn.begin()
+        opened = identify_bench.floor_identify(conn, now=identify_bench.NOW)
+        by_hand = written(conn, tables, tables)
+        trans.rollback()
+    result = identify_bench.run_identify(db_url)
+    with get_engine(db_url).connect() as conn:
+        by_identify = written(conn, tables, tables)
+    assert opened == len(result.opened) == 120 and result.screened_persons == 300
+    assert by_hand == by_identify
+
+
+def test_the_agenda_floor_finds_the_lines_the_agenda_finds(db_url):
+    sweep_bench.seed(db_url, 400, 120)
+    with get_engine(db_url).connect() as conn:  # a few cases of every kind the agenda sorts into
+        conn.execute(text("UPDATE care_case SET status = 'consented', flagged_for_meeting = true, "
+                          "reasons = '[\"discharge_coordination\"]' WHERE id % 4 = 1"))
+        conn.execute(text("UPDATE care_case SET status = 'identified', flagged_for_meeting = true, "
+                          "reasons = '[\"frequent_visitor\"]' WHERE id % 4 = 2"))
+        conn.execute(text("UPDATE care_case SET status = 'closed' WHERE id % 10 = 3"))
+        conn.execute(text("UPDATE consent SET valid_until = '2026-01-31' WHERE id % 5 = 0"))  # ran out
+        conn.commit()
+        by_hand = agenda_bench.floor_agenda(conn, now=sweep_bench.NOW)
+    facts = agenda_bench.job(db_url)
+    assert facts.discharge and facts.at_risk and facts.ongoing and facts.need_sip and facts.overdue_actions
+    assert {line.consented for line in facts.discharge} == {True, False}
+    assert facts == by_hand
