@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -11,7 +12,7 @@ from coordination.config.notifications import load_notifications
 from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Member, Organisation, Outbox, SweepNotice
+from coordination.persistence.models import Member, Organisation, Outbox
 from coordination.usecases.sweep import CLASSES, sweep
 
 @task(**TASK_OPTIONS)
@@ -19,8 +20,10 @@ def enqueue_digests(now: dt.datetime | None = None) -> dict:
     """Find what is due and queue one digest per recipient (one transaction)."""
     policy = load_notifications().sweep
     stamp = moment(now)
+    started = time.perf_counter()
     with unit_of_work() as session:
         result = sweep(session, now=stamp, policy=policy)
+    result.db_seconds = time.perf_counter() - started  # the database phase, its commit included
     log = get_run_logger()
     log.info("sweep found %d item(s); %d digest(s) queued; %d deviation(s) recorded",
              result.items, result.digests, result.deviations)
@@ -40,14 +43,14 @@ def publish_report(found: dict, delivered: dict | None) -> dict[str, dict[str, i
     """A table artifact per sweep: counts per organisation and unit, and case numbers only."""
     outcome: dict[str, dict[str, int]] = {}
     if found["digests"]:
-        # this run's digests: their keys end with the run's suffix, and each notice names its digest
-        keys = select(SweepNotice.digest_key).where(SweepNotice.created_at == found["stamp"],
-                                                    SweepNotice.digest_key.endswith(found["digest_suffix"]))
+        # this run's digests: written at the run's time, their keys ending with its suffix (found
+        # through the outbox's time index, however many items they tell)
         with unit_of_work(read_only=True) as session:
             rows = session.execute(
                 select(Organisation.code, Organisation.unit_type, Outbox.status, func.count())
                 .join(Member, Member.id == Outbox.member_id).join(Organisation, Organisation.id == Member.organisation_id)
-                .where(Outbox.key.in_(keys))
+                .where(Outbox.created_at == found["stamp"], Outbox.kind == "digest",
+                       Outbox.key.endswith(found["digest_suffix"]))
                 .group_by(Organisation.code, Organisation.unit_type, Outbox.status)).all()
         for code, unit, status, count in rows:
             outcome.setdefault(f"{code} ({unit})", {}).setdefault(str(status), count)

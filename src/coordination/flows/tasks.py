@@ -28,15 +28,22 @@ def moment(now: dt.datetime | None) -> dt.datetime:
     return pendulum.instance(now).in_timezone("UTC") if now else now_utc()
 
 
+MAX_CASES_LOGGED = 200
+
+
 @task(**TASK_OPTIONS)
 def screen_signals(now: dt.datetime | None = None) -> dict[str, int]:
     with unit_of_work() as session:
         result = identify.identify(session, FLOW_ACTOR, now=moment(now))
     log = get_run_logger()
-    for number in result.opened:
+    # a line per case, up to a bound: every log line is a call to the Prefect API
+    for number in result.opened[:MAX_CASES_LOGGED]:
         log.info("%s: opened and flagged for the next coordination meeting", number)
-    for number in result.flagged:
+    for number in result.flagged[:MAX_CASES_LOGGED]:
         log.info("%s: flagged again for the next coordination meeting", number)
+    if len(result.opened) > MAX_CASES_LOGGED or len(result.flagged) > MAX_CASES_LOGGED:
+        log.info("%d case(s) opened and %d flagged in all; the cases list has every one",
+                 len(result.opened), len(result.flagged))
     return {"screened": result.screened_persons, "opened": len(result.opened), "flagged": len(result.flagged)}
 
 

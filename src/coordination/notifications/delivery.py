@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import apprise
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from coordination.notifications import mailbox  # noqa: F401  (registers mailbox://)
 
@@ -228,6 +228,10 @@ CONCURRENCY = 8  # sends in flight at once; notifications.yaml `delivery.concurr
 FLUSH_EVERY = 0.1  # seconds: the longest a settled send waits for its mark
 
 _local = threading.local()
+# Each send runs in the calling pool thread. apprise would otherwise hand it to its own shared pool
+# (six threads on two cores), which caps the configured concurrency; the plugins' own connect and
+# read timeouts still bound a send, and a send that hangs past the lease loses its claim.
+_IN_THIS_THREAD = apprise.AppriseAsset(async_mode=False, service_timeout=0)
 
 
 def _notifier(target: str) -> apprise.Apprise | None:
@@ -236,7 +240,7 @@ def _notifier(target: str) -> apprise.Apprise | None:
     None when apprise cannot use the URL at all."""
     cache = _local.__dict__.setdefault("notifiers", {})
     if target not in cache:
-        notifier = apprise.Apprise()
+        notifier = apprise.Apprise(asset=_IN_THIS_THREAD)
         cache[target] = notifier if notifier.add(target) else None
     return cache[target]
 
@@ -434,15 +438,17 @@ class _Batch:
                 update(Outbox).where(Outbox.id.in_(touched), Outbox.claim_token == self.token,
                                      Outbox.status == OutboxStatus.SENDING)
                 .values(claimed_at=_wall()).returning(Outbox.id)).scalars())
-            for row, target, outcome in records:
-                if row.id not in held:
-                    continue
-                session.add(OutboxSend(outbox_id=row.id, target_key=target_key(target),
-                                       channel=channel_kinds([target]), sent_at=now, outcome=outcome))
-                if outcome == "sent":
-                    session.add(AuditEvent(at=now, actor="system:delivery", action="send", record_type="outbox",
-                                           record_id=f"{row.key} via {channel_kinds([target])}",
-                                           recipient_id=row.member_id))
+            # plain INSERTs of many rows: the ORM's bookkeeping per object cost more than the sends
+            kept = [(row, target, outcome) for row, target, outcome in records if row.id in held]
+            if kept:
+                session.execute(insert(OutboxSend), [
+                    dict(outbox_id=row.id, target_key=target_key(target), channel=channel_kinds([target]),
+                         sent_at=now, outcome=outcome) for row, target, outcome in kept])
+            if sends := [(row, target) for row, target, outcome in kept if outcome == "sent"]:
+                session.execute(insert(AuditEvent), [
+                    dict(at=now, actor="system:delivery", action="send", record_type="outbox",
+                         record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id)
+                    for row, target in sends])
             marks: dict[tuple, list[int]] = {}
             sent: list[_Row] = []
             for row in done:
@@ -524,6 +530,7 @@ def _audit_told(session, rows: list[_Row], now: dt.datetime) -> None:
     persons = dict(session.execute(select(CareCase.number, CareCase.person_id)
                                    .where(CareCase.number.in_(numbers))).all())
     by_id = {row.id: row for row in rows}
-    session.add_all([AuditEvent(at=now, actor="system:delivery", action="notify", record_type="case",
-                                record_id=number, person_id=persons[number], recipient_id=by_id[row_id].member_id)
-                     for row_id, cases in told.items() for number in sorted(cases) if number in persons])
+    if events := [dict(at=now, actor="system:delivery", action="notify", record_type="case", record_id=number,
+                       person_id=persons[number], recipient_id=by_id[row_id].member_id)
+                  for row_id, cases in told.items() for number in sorted(cases) if number in persons]:
+        session.execute(insert(AuditEvent), events)

@@ -265,7 +265,7 @@ class Outbox(SQLModel, table=True):
     status: OutboxStatus = _enum(OutboxStatus, default=OutboxStatus.PENDING)
     attempts: int = 0
     last_error: str | None = None
-    created_at: dt.datetime = _utc()
+    created_at: dt.datetime = _utc(index=True)
     next_attempt_at: dt.datetime = _utc()
     claimed_at: dt.datetime | None = _utc(default=None)
     # the delivery run that holds the claim: a deliverer may mark only the rows it still holds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from coordination.domain.identification import ScreeningPolicy, Signal, screen
@@ -14,10 +14,10 @@ from coordination.domain.planning import format_case_number
 from coordination.domain.vocabulary import CaseStatus, IdentificationReason, SignalKind
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
-from coordination.persistence.models import CareCase, CaseSequence, Person, SignalRecord
+from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord
 from coordination.usecases.common import Actor, audit, is_child, today_of
 from coordination.domain.access import Purpose, shared_consent
-from coordination.usecases.access import consent_facts, decision
+from coordination.usecases.access import consent_facts, consent_facts_for, decision
 
 
 def report_signal(session: Session, actor: Actor, *, person: Person, kind: SignalKind,
@@ -29,6 +29,9 @@ def report_signal(session: Session, actor: Actor, *, person: Person, kind: Signa
     session.flush()
     audit(session, actor, "report", "signal", signal.id, now=now, person_id=person.id)
     return signal.id
+
+
+CHUNK = 5000  # persons whose cases open at once: bounds the IN lists and what is held in memory
 
 
 @dataclass
@@ -57,13 +60,20 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
         signals[pid].append(Signal(kind, occurred_on, days))
     open_cases = {c.person_id: c for c in session.exec(select(CareCase).where(
         CareCase.person_id.in_(unscreened), CareCase.status != CaseStatus.CLOSED))}
+    new: list[tuple[int, list[IdentificationReason]]] = []
     for person_id in sorted(persons):
         reasons = screen(age=age_on(persons[person_id], today), today=today, signals=signals[person_id])
         result.screened_persons += 1
-        if reasons:
-            case, is_new = _open_or_flag(session, actor, session.get(Person, person_id), reasons, now=now,
-                                         case=open_cases.get(person_id))
-            (result.opened if is_new else result.flagged).append(case.number)
+        if not reasons:
+            continue
+        if person_id in open_cases:  # flagged again, and the coordinator told: one case at a time
+            case, _ = _open_or_flag(session, actor, session.get(Person, person_id), reasons, now=now,
+                                    case=open_cases[person_id])
+            result.flagged.append(case.number)
+        else:
+            new.append((person_id, reasons))
+    for start in range(0, len(new), CHUNK):
+        result.opened += _open_many(session, actor, new[start:start + CHUNK], now=now)
     session.execute(update(SignalRecord).where(SignalRecord.screened_at == None)  # noqa: E711
                     .values(screened_at=now))
     return result
@@ -104,12 +114,40 @@ def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, no
     return case, is_new
 
 
+def _open_many(session: Session, actor: Actor, batch: list[tuple[int, list]], *, now: dt.datetime) -> list[str]:
+    """New cases for many persons at once, as `_open_or_flag` opens one: the numbers in one
+    UPDATE, the consents in a few queries, the cases and their audit events in one INSERT each.
+    A new case has no coordinator yet, so nobody is told."""
+    today = today_of(now)
+    ids = [person_id for person_id, _ in batch]
+    people = {p.id: p for p in session.execute(select(Person.id, Person.personnummer, Person.birth_date,
+                                                      Person.is_coordination_number).where(Person.id.in_(ids)))}
+    consents = consent_facts_for(session, ids)
+    numbers = _next_case_numbers(session, today.year, len(batch))
+    order = list(IdentificationReason).index
+    session.execute(insert(CareCase), [
+        dict(number=number, person_id=person_id, flagged_for_meeting=True, opened_at=now,
+             reasons=sorted({str(r) for r in reasons}, key=order),
+             status=CaseStatus.CONSENTED if shared_consent(consents[person_id], at=now, on=today,
+                                                           person_is_child=is_child(people[person_id], today))
+             else CaseStatus.IDENTIFIED)
+        for number, (person_id, reasons) in zip(numbers, batch)])
+    session.execute(insert(AuditEvent), [
+        dict(at=now, actor_id=actor.member_id, actor=actor.label, action="open", record_type="case",
+             record_id=number, person_id=person_id) for number, (person_id, _) in zip(numbers, batch)])
+    return numbers
+
+
 def _next_case_number(session: Session, year: int) -> str:
+    return _next_case_numbers(session, year, 1)[0]
+
+
+def _next_case_numbers(session: Session, year: int, count: int) -> list[str]:
     # A counter row per year, bumped with UPDATE so concurrent openers serialise on its lock.
     seq = session.get(CaseSequence, year)
     if seq is None:
         session.add(CaseSequence(year=year, last=0))
         session.flush()
     last = session.execute(update(CaseSequence).where(CaseSequence.year == year)
-                           .values(last=CaseSequence.last + 1).returning(CaseSequence.last)).scalar_one()
-    return format_case_number(year, last)
+                           .values(last=CaseSequence.last + count).returning(CaseSequence.last)).scalar_one()
+    return [format_case_number(year, number) for number in range(last - count + 1, last + 1)]
