@@ -3,6 +3,7 @@ writes, so a ratio to the floor measures the job's overhead and nothing else."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import pytest
@@ -18,6 +19,7 @@ import agenda as agenda_bench  # noqa: E402
 import delivery as delivery_bench  # noqa: E402
 import identify as identify_bench  # noqa: E402
 import sweep as sweep_bench  # noqa: E402
+import workspace as workspace_bench  # noqa: E402
 
 WRITTEN = {  # table -> the columns that must match (ids and claim tokens are the database's own)
     "sweepnotice": ["item_kind", "item_id", "due_date", "klass", "recipient_id", "case_number", "responsible_role",
@@ -112,3 +114,14 @@ def test_the_agenda_floor_finds_the_lines_the_agenda_finds(db_url):
     assert facts.discharge and facts.at_risk and facts.ongoing and facts.need_sip and facts.overdue_actions
     assert {line.consented for line in facts.discharge} == {True, False}
     assert facts == by_hand
+
+
+def test_the_workspace_floor_finds_the_items_my_items_shows(db_url):
+    from coordination.usecases.workspace import my_items
+
+    sweep_bench.seed(db_url, 3000, 1200)
+    with unit_of_work() as session:
+        for member_id in (1, 11):  # a manager (escalations) and a nurse (their own items)
+            items = my_items(session, member_id, now=sweep_bench.NOW, policy=SweepPolicy())
+            by_hand = workspace_bench.floor_rows(session.connection(), member_id, sweep_bench.NOW)
+            assert items and [dataclasses.astuple(i) for i in items] == by_hand
