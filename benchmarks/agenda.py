@@ -9,6 +9,8 @@ organisation) and builds the agenda of all ten organisations: the artifact's fac
   floor_s  four plain queries (the cases, their open actions, their current SIPs, their consents)
            and the same rules (tests/test_benchmark_floors.py checks the lines are identical);
   job_s    `agenda_facts` in this process;
+  flow_s   the `coordination-meeting` flow preparing the meeting (agenda, leader, invitations) in
+           this warm process, best of three;
   fresh_s  `coordination meeting agenda` in a fresh process, as the team's first member: the
            agenda a member asks for, with the policy asked per case and every read audited;
   fresh_peak_mb  its peak memory.
@@ -33,7 +35,7 @@ from sqlalchemy import Date, text  # noqa: E402
 
 from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
-from sweep import ACTIONS_PER_CASE, NOW, child, database, seed  # noqa: E402
+from sweep import ACTIONS_PER_CASE, NOW, best_flow_run, child, database, prefect_harness, seed  # noqa: E402
 
 ORGANISATIONS = tuple(f"org-{i}" for i in range(10))
 
@@ -117,6 +119,13 @@ def floor_agenda(connection, *, now: dt.datetime):
     return m.AgendaFacts(counts, overdue, discharge, at_risk, ongoing, need_sip)
 
 
+def unprepare(url: str) -> None:
+    """Undo a meeting's preparation, so the next flow run prepares it again."""
+    with get_engine(url).begin() as conn:
+        for table in ("meetingattendance", "meetingdecision", "meetingminutes", "meeting"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
 def _expanding(name: str):
     from sqlalchemy import bindparam
 
@@ -150,13 +159,20 @@ def main() -> None:
         teams = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-teams-{os.getpid()}.yaml"
         teams.write_text(TEAMS, encoding="utf-8")
         env = dict(os.environ, COORDINATION_DATABASE_URL=url, COORDINATION_TEAMS_CONFIG=str(teams))
+        os.environ.update(COORDINATION_DATABASE_URL=url, COORDINATION_TEAMS_CONFIG=str(teams))
+        with prefect_harness():
+            from coordination.flows.meeting import coordination_meeting
+
+            flow_s = best_flow_run(lambda: coordination_meeting("bench", "bench-weekly", "prepare", now=NOW),
+                                   lambda: unprepare(url))
+        print(f"flow_s {flow_s:.3f}", flush=True)
         fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "meeting", "agenda", "bench",
                                            "bench-weekly", "--by", "m-10"], env)
         teams.unlink()
         figures = {"database": args.database, "cases": args.cases, "lines": sum(
             len(x) for x in (facts.discharge, facts.at_risk, facts.ongoing, facts.need_sip)),
             "floor_s": round(floor_s, 3), "job_s": round(job_s, 3), "ratio_to_floor": round(job_s / floor_s, 2),
-            "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1)}
+            "flow_s": round(flow_s, 3), "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
     finally:
         drop()
@@ -177,6 +193,7 @@ teams:
         duration_minutes: 60
         interval_weeks: 1
         timezone: Europe/Stockholm
+        link: https://meet.example.org/bench
         rotation:
           - {organisation: org-0, eligible: [m-10]}
         preparation_hours: 48
