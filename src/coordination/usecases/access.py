@@ -67,45 +67,81 @@ def member_facts(session: Session, member_id: int) -> access.MemberFacts:
 
 
 def block_facts(session: Session, person_id: int) -> tuple[access.BlockFacts, ...]:
-    rows = session.exec(select(Block, Organisation.code).join(Organisation)
-                        .where(Block.person_id == person_id).order_by(Block.id)).all()
-    return tuple(access.BlockFacts(b.id, code, b.placed_at, b.lifted_at) for b, code in rows)
+    return blocks_for(session, [person_id])[person_id]
+
+
+def blocks_for(session: Session, person_ids) -> dict[int, tuple[access.BlockFacts, ...]]:
+    found: dict[int, list[access.BlockFacts]] = {pid: [] for pid in person_ids}
+    for block, code in session.exec(select(Block, Organisation.code).join(Organisation)
+                                    .where(Block.person_id.in_(list(found))).order_by(Block.id)):
+        found[block.person_id].append(access.BlockFacts(block.id, code, block.placed_at, block.lifted_at))
+    return {pid: tuple(blocks) for pid, blocks in found.items()}
 
 
 def relationships(session: Session, case: CareCase) -> dict[int, frozenset[Relationship]]:
     """Who has which care relationship with the case, from the coordination record."""
-    found: dict[int, set[Relationship]] = {}
+    return relationships_for(session, [case])[case.id]
 
-    def add(kind: Relationship, ids: Iterable[int | None]) -> None:
-        for member_id in ids:
+
+def relationships_for(session: Session, cases: list[CareCase]) -> dict[int, dict[int, frozenset[Relationship]]]:
+    """The care relationships of many cases (case id -> member id -> kinds), a query per kind."""
+    found: dict[int, dict[int, set[Relationship]]] = {case.id: {} for case in cases}
+    ids = list(found)
+
+    def add(kind: Relationship, pairs) -> None:
+        for case_id, member_id in pairs:
             if member_id is not None:
-                found.setdefault(member_id, set()).add(kind)
+                found[case_id].setdefault(member_id, set()).add(kind)
 
-    add(Relationship.COORDINATOR, [case.coordinator_id])
-    add(Relationship.FIXED_CARE_CONTACT, [case.fixed_care_contact_id])
+    add(Relationship.COORDINATOR, [(c.id, c.coordinator_id) for c in cases])
+    add(Relationship.FIXED_CARE_CONTACT, [(c.id, c.fixed_care_contact_id) for c in cases])
     add(Relationship.SIP_PARTICIPANT, session.exec(
-        select(SipParticipant.member_id).join(Sip, Sip.id == SipParticipant.sip_id)
-        .where(Sip.case_id == case.id, Sip.current == True)))  # noqa: E712
-    responsible = session.exec(select(Action.responsible_id).where(Action.case_id == case.id).distinct()).all()
+        select(Sip.case_id, SipParticipant.member_id).join(Sip, Sip.id == SipParticipant.sip_id)
+        .where(Sip.case_id.in_(ids), Sip.current == True)))  # noqa: E712
+    responsible = session.exec(select(Action.case_id, Action.responsible_id).where(Action.case_id.in_(ids))
+                               .distinct()).all()
     add(Relationship.RESPONSIBLE, responsible)
-    add(Relationship.ASSESSOR, session.exec(select(Assessment.author_id).where(Assessment.case_id == case.id)))
-    add(Relationship.REPORTER, session.exec(select(SignalRecord.reported_by_id)
-                                            .where(SignalRecord.person_id == case.person_id)))
+    add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
+                                            .where(Assessment.case_id.in_(ids))))
+    by_person: dict[int, list[int]] = {}
+    for case in cases:
+        by_person.setdefault(case.person_id, []).append(case.id)
+    add(Relationship.REPORTER, [(case_id, reporter) for person_id, reporter in session.exec(
+        select(SignalRecord.person_id, SignalRecord.reported_by_id).where(SignalRecord.person_id.in_(list(by_person))))
+        for case_id in by_person[person_id]])
     if responsible:
-        add(Relationship.MANAGER, session.exec(select(Member.manager_id).where(Member.id.in_(responsible))))
-    return {k: frozenset(v) for k, v in found.items()}
+        managers = dict(session.exec(select(Member.id, Member.manager_id)
+                                     .where(Member.id.in_({m for _, m in responsible}))).all())
+        add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
+    return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
 
 def case_facts(session: Session, case: CareCase, *, now: dt.datetime,
                team_member_ids: Iterable[int] = ()) -> access.CaseFacts:
     """`team_member_ids`: the members of the team whose meeting has the case on its agenda,
     when the question is asked in that meeting's context."""
-    person = session.get(Person, case.person_id)
-    related = relationships(session, case)
-    for member_id in team_member_ids:
-        related[member_id] = related.get(member_id, frozenset()) | {Relationship.MEETING_TEAM}
-    return access.CaseFacts(case.number, is_child(person, local_date(now)), related,
-                            tuple(consent_facts(session, person.id)), block_facts(session, person.id))
+    return case_facts_for(session, [case], now=now, team_member_ids=team_member_ids)[case.id]
+
+
+def case_facts_for(session: Session, cases: list[CareCase], *, now: dt.datetime,
+                   team_member_ids: Iterable[int] = ()) -> dict[int, access.CaseFacts]:
+    """The policy's facts for many cases in a few queries, not a few per case: an agenda or a
+    meeting lists thousands. Keyed by case id."""
+    team_member_ids = tuple(team_member_ids)
+    person_ids = list({case.person_id for case in cases})
+    persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))}
+    consents = consent_facts_for(session, person_ids)
+    blocks = blocks_for(session, person_ids)
+    related = relationships_for(session, cases)
+    today = local_date(now)
+    facts = {}
+    for case in cases:
+        relations = related[case.id]
+        for member_id in team_member_ids:
+            relations[member_id] = relations.get(member_id, frozenset()) | {Relationship.MEETING_TEAM}
+        facts[case.id] = access.CaseFacts(case.number, is_child(persons[case.person_id], today), relations,
+                                          tuple(consents[case.person_id]), blocks[case.person_id])
+    return facts
 
 
 def decision(session: Session, member_id: int, purpose: Purpose, case: CareCase, *, now: dt.datetime,

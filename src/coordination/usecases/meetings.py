@@ -11,14 +11,14 @@ from sqlmodel import Session, select
 
 from coordination.domain import meetings as m
 from coordination.domain.calendar import local_date
-from coordination.domain.access import Purpose, shared_consent
+from coordination.domain.access import Purpose, decide, shared_consent
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason
 from coordination.notifications.outbox import enqueue_many
 from coordination.notifications import calendar_feed, templates
 from coordination.persistence.models import (
     Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
 )
-from coordination.usecases.access import case_facts, consent_facts_for, decision
+from coordination.usecases.access import case_facts_for, consent_facts_for, member_facts
 from coordination.usecases.common import Actor, audit, is_child
 
 LOOK_AHEAD = dt.timedelta(days=14)  # "ongoing cases": what falls due before the meeting after next
@@ -63,6 +63,9 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
     if viewer_id is None:  # the artifact: each person's consents and age, in a few queries too
         persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_([c.person_id for c in cases])))}
         consents = consent_facts_for(session, persons)
+    else:  # the viewer's: the policy asked per case, its facts gathered for all cases at once
+        viewer = member_facts(session, viewer_id)
+        facts_of = case_facts_for(session, cases, now=now, team_member_ids=team_member_ids)
     counts: dict[str, int] = {}
     discharge, at_risk, ongoing, need_sip = [], [], [], []
     overdue = 0
@@ -72,8 +75,7 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
             person = persons[case.person_id]
             consented = shared_consent(consents[person.id], at=now, on=today, person_is_child=is_child(person, today))
         else:
-            facts = case_facts(session, case, now=now, team_member_ids=team_member_ids)
-            consented = decision(session, viewer_id, Purpose.MEETING, case, now=now, facts=facts).allowed
+            consented = decide(viewer, Purpose.MEETING, facts_of[case.id], at=now, on=today).allowed
             if consented and shown is not None:
                 shown.append(case)
         due = []
