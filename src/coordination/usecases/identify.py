@@ -125,14 +125,15 @@ def _open_many(session: Session, actor: Actor, batch: list[tuple[int, list]], *,
     consents = consent_facts_for(session, ids)
     numbers = _next_case_numbers(session, today.year, len(batch))
     order = list(IdentificationReason).index
-    session.execute(insert(CareCase), [
+    # Core INSERTs: the ORM's per-row bookkeeping is not needed for rows this use case never reads
+    session.execute(insert(CareCase.__table__), [
         dict(number=number, person_id=person_id, flagged_for_meeting=True, opened_at=now,
              reasons=sorted({str(r) for r in reasons}, key=order),
              status=CaseStatus.CONSENTED if shared_consent(consents[person_id], at=now, on=today,
                                                            person_is_child=is_child(people[person_id], today))
              else CaseStatus.IDENTIFIED)
         for number, (person_id, reasons) in zip(numbers, batch)])
-    session.execute(insert(AuditEvent), [
+    session.execute(insert(AuditEvent.__table__), [
         dict(at=now, actor_id=actor.member_id, actor=actor.label, action="open", record_type="case",
              record_id=number, person_id=person_id) for number, (person_id, _) in zip(numbers, batch)])
     return numbers

@@ -1,0 +1,85 @@
+"""Every benchmark at the sizes a region reaches, one after the other, and one table of the figures.
+
+    .venv/bin/python benchmarks/all.py [--quick]
+
+Runs each script of this folder in its own process (nothing else should run meanwhile), takes the
+JSON of its last line, and prints a Markdown table per job with the floor beside each figure.
+`--quick` stops at 100k actions (a few minutes); the whole run reaches 3M actions on PostgreSQL
+and takes about half an hour on two cores. The last line is one JSON object with every run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SWEEPS = [("sqlite", 1_000, 100), ("postgresql", 1_000, 100),
+          ("sqlite", 100_000, 0), ("sqlite", 100_000, 100_000),
+          ("postgresql", 100_000, 0), ("postgresql", 100_000, 100_000),
+          ("sqlite", 1_000_000, 10_000), ("postgresql", 1_000_000, 10_000),
+          ("postgresql", 3_000_000, 30_000)]
+
+
+def run(script: str, *args: object) -> dict:
+    command = [sys.executable, str(HERE / script), *map(str, args)]
+    print("$", " ".join(command[1:]), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{script} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def table(title: str, header: list[str], rows: list[list]) -> None:
+    print(f"\n{title}\n\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="stop at 100k actions")
+    args = parser.parse_args()
+    sweeps = [s for s in SWEEPS if not args.quick or s[1] <= 100_000]
+    figures = {
+        "startup": run("startup.py", "--runs", 10),
+        "delivery": [run("delivery.py", "--messages", 500, "--delay-ms", 20, "--database", db)
+                     for db in ("postgresql", "sqlite")],
+        "agenda": [run("agenda.py", "--cases", 2000, "--database", db) for db in ("sqlite", "postgresql")],
+        "identify": [run("identify.py", "--persons", 100_000, "--met", met, "--database", db)
+                     for db, met in (("sqlite", 10_000), ("postgresql", 10_000), ("postgresql", 100_000))],
+        "workspace": [run("workspace.py", "--actions", 100_000, "--overdue", 10_000, "--database", db)
+                      for db in ("sqlite", "postgresql")],
+        "sweep": [run("sweep.py", "--actions", n, "--due", due, "--database", db) for db, n, due in sweeps],
+    }
+    table("The sweep (seconds; db and steady db beside their floors; MB for the sweep alone)",
+          ["database", "actions", "due", "db", "floor", "flow", "Prefect overhead", "steady", "steady db",
+           "steady floor", "fresh", "job MB"],
+          [[f["database"], f["actions"], f["due"], f["db_s"], f["floor_s"], f["flow_s"], f["overhead_s"],
+            f["steady_s"], f["steady_db_s"], f["steady_floor_s"], f["fresh_s"], f["job_peak_mb"]]
+           for f in figures["sweep"]])
+    table("Delivery of 500 digests to a receiver that answers in 20 ms (seconds)",
+          ["database", "deliver", "floor", "fresh", "fresh MB"],
+          [[f["database"], f["deliver_s"], f["floor_s"], f["fresh_s"], f["fresh_peak_mb"]]
+           for f in figures["delivery"]])
+    table("Identify, 100k persons with a new signal each (seconds)",
+          ["database", "met", "use case", "floor", "flow", "fresh"],
+          [[f["database"], f["met"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in figures["identify"]])
+    table("The agenda of 2,000 open cases (seconds)",
+          ["database", "agenda", "floor", "flow", "fresh, as a member"],
+          [[f["database"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in figures["agenda"]])
+    table("The workspace at 100k actions (milliseconds; 50 signed-in users at once on this machine)",
+          ["database", "my items", "floor", "case page", "p50", "p95"],
+          [[f["database"], f["my_items_ms"], f["floor_ms"], f["case_page_ms"], f["p50_ms"], f["p95_ms"]]
+           for f in figures["workspace"]])
+    start = figures["startup"]
+    table("Start-up (median of 10 fresh processes)", ["command", "seconds", "MB"],
+          [[name, f["median_s"], f["peak_mb"]] for name, f in start.items()])
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
