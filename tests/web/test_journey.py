@@ -142,8 +142,10 @@ def test_a_follow_up_recorded_in_the_browser_revises_the_sip(workspace, page, sq
         page.get_by_label("Vad visade uppföljningen?").fill("Bättre, men behöver fortsatt stöd")
         page.get_by_label("Behov kvarstår: revidera SIP:en").check()
         page.get_by_label("Nästa uppföljning (när behov kvarstår)").fill("2027-03-01")
+        page.get_by_label("Instämmer delvis").check()  # the person's own verdict, asked at the follow-up
         page.get_by_role("button", name="Registrera uppföljningen").click()
         page.get_by_role("status").get_by_text("Uppföljningen är registrerad.").wait_for()
+        assert page.get_by_text("Personens svar: Instämmer delvis").is_visible()
         axe_clean(page)
         with unit_of_work() as s:
             case = case_of(s, GUSTAV)

@@ -38,7 +38,8 @@ class TeamMember:
     organisation: str
 
 
-MEASURES = ("sips_created", "sips_revised", "follow_ups", "follow_ups_on_time_percent", "deviations",
+MEASURES = ("sips_created", "sips_revised", "follow_ups", "follow_ups_on_time_percent", "person_agrees_percent",
+            "deviations",
             "median_days_identification_to_sip", "cases_opened", "cases_closed", "cases_open_at_year_end",
             "leadership_meetings_held")
 

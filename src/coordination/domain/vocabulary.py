@@ -118,6 +118,15 @@ class ActionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PersonVerdict(StrEnum):
+    """The person's answer at a follow-up to the agreements' own measure of success: "I get the
+    care and support I need, when I need it and where I need it" (seeds 000, 002)."""
+
+    AGREE = "agree"
+    PARTLY = "partly"
+    DISAGREE = "disagree"
+
+
 class SignalKind(StrEnum):
     """What staff observe and report; screened against the identification criteria."""
 

@@ -17,7 +17,7 @@ import typer
 
 from coordination import settings
 from coordination.domain.vocabulary import (
-    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason,
+    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, PersonVerdict,
 )
 from coordination.errors import CoordinationError, InvalidInput
 from coordination.lazy import lazy
@@ -353,15 +353,20 @@ def action_done(action_id: int, by: By) -> None:
 def follow_up(case: str, by: By, outcome: Annotated[str, typer.Option()],
               needs_remain: Annotated[bool, typer.Option("--needs-remain/--needs-met")],
               next_date: Annotated[Optional[str], typer.Option("--next", help="YYYY-MM-DD when needs remain.")]
-              = None) -> None:
+              = None,
+              verdict: Annotated[Optional[str], typer.Option(
+                  help="The person's answer to 'I get the care and support I need, when I need it and where I need "
+                       "it': agree, partly or disagree.")] = None) -> None:
     """Record a follow-up: needs remain -> a new SIP version; needs met -> the case closes."""
     now = clock.now_utc()
     when = parsing.parse_optional_date(next_date, record="option", field="next")
+    answer = _enum(PersonVerdict, verdict, "verdict") if verdict else None
     with db.unit_of_work() as session:
         actor = common.actor_for(session, by)
         case_row = common.case_by_number(session, case)
         following_up.record_follow_up(session, actor, case=case_row, by=common.member_by_code(session, by, field="by"),
-                                      outcome=outcome, needs_remain=needs_remain, next_follow_up=when, now=now)
+                                      outcome=outcome, needs_remain=needs_remain, next_follow_up=when, now=now,
+                                      verdict=answer)
         counts = following_up.apply_follow_ups(session, actor, case=case_row, now=now)
     _say(f"{case}: " + ("closed" if counts["closed"] else "SIP revised"))
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from coordination.domain.vocabulary import (
     CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, HandlingTime, Placement,
-    PlacementLaw, SignalKind,
+    PersonVerdict, PlacementLaw, SignalKind,
 )
 from coordination.config.notifications import check_target
 from coordination.i18n import LOCALES
@@ -123,6 +123,7 @@ class FollowUpIn(_Strict):
     outcome: str = Field(min_length=1)
     needs_remain: bool
     next_follow_up: dt.date | None = None
+    verdict: PersonVerdict | None = None  # the person's answer: agree, partly or disagree
 
 
 _MODELS = {"organisations": OrganisationIn, "members": MemberIn, "persons": PersonIn, "consents": ConsentIn,
@@ -245,7 +246,7 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
             by = member(rec.by, "by")
             following_up.record_follow_up(session, Actor(by.code, by.id), case=case, by=by, outcome=rec.outcome,
                                           needs_remain=rec.needs_remain, next_follow_up=rec.next_follow_up,
-                                          now=now)
+                                          now=now, verdict=rec.verdict)
 
 
 def _open_case_of(session: Session, person, record: str) -> CareCase:

@@ -177,6 +177,7 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
     "measure": {"sips_created": N_("SIPs drawn up"), "sips_revised": N_("SIPs revised"),
                 "follow_ups": N_("follow-ups"), "follow_ups_on_time_percent": N_("follow-ups on time (%)"),
                 "deviations": N_("deviations"),
+                "person_agrees_percent": N_("persons who get the care and support they need (%)"),
                 "median_days_identification_to_sip": N_("days from identification to SIP (median)"),
                 "cases_opened": N_("cases opened"), "cases_closed": N_("cases closed"),
                 "cases_open_at_year_end": N_("cases open at the end of the year"),

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import (
     ActionStatus, CaseStatus, ConsentForm, ConsentGiver, ContactKind, HandlingTime, Organiser,
-    OutboxStatus, Placement, PlacementLaw, Role, SignalKind, UnitType,
+    OutboxStatus, PersonVerdict, Placement, PlacementLaw, Role, SignalKind, UnitType,
 )
 from coordination.persistence.types import UTCDateTime
 
@@ -234,6 +234,8 @@ class FollowUp(SQLModel, table=True):
     outcome: str
     needs_remain: bool
     next_follow_up: dt.date | None = None
+    # the person's own verdict, asked at the follow-up; None when it was not asked (or not answered)
+    person_verdict: PersonVerdict | None = _enum(PersonVerdict, default=None)
     applied_at: dt.datetime | None = _utc(default=None)
     resulting_sip_id: int | None = Field(default=None, foreign_key="sip.id")
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from coordination.domain.planning import decide_follow_up, require_step
-from coordination.domain.vocabulary import ActionStatus, CaseStatus, ConsentScope
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, ConsentScope, PersonVerdict
 from coordination.errors import RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
@@ -22,7 +22,10 @@ from coordination.usecases.planning import organisation_codes, write_sip_version
 
 
 def record_follow_up(session: Session, actor: Actor, *, case: CareCase, by: Member, outcome: str,
-                     needs_remain: bool, next_follow_up: dt.date | None, now: dt.datetime) -> int:
+                     needs_remain: bool, next_follow_up: dt.date | None, now: dt.datetime,
+                     verdict: PersonVerdict | None = None) -> int:
+    """`verdict`: the person's answer to "I get the care and support I need, when I need it and
+    where I need it"; None when the person was not asked."""
     record = f"case {case.number}"
     require(session, actor, Purpose.ACT, case, now=now)
     require_step("follow_up", case.status, record=record)
@@ -33,7 +36,7 @@ def record_follow_up(session: Session, actor: Actor, *, case: CareCase, by: Memb
     decide_follow_up(needs_remain=needs_remain, next_follow_up=next_follow_up, today=today_of(now), record=record)
     sip = current_sip(session, case)
     follow_up = FollowUp(case_id=case.id, sip_id=sip.id, recorded_by_id=by.id, recorded_at=now, outcome=outcome,
-                         needs_remain=needs_remain, next_follow_up=next_follow_up)
+                         needs_remain=needs_remain, next_follow_up=next_follow_up, person_verdict=verdict)
     session.add(follow_up)
     session.flush()
     audit(session, actor, "record", "follow_up", follow_up.id, now=now, person_id=case.person_id)

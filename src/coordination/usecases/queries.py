@@ -108,6 +108,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "follow_ups": [{"id": f.id, "recorded_at": f.recorded_at.isoformat(), "outcome": f.outcome,
                         "needs_remain": f.needs_remain,
                         "next_follow_up": f.next_follow_up.isoformat() if f.next_follow_up else None,
+                        "person_verdict": str(f.person_verdict) if f.person_verdict else None,
                         "by": who(f.recorded_by_id)}
                        for f in session.exec(select(FollowUp).where(FollowUp.case_id == case.id)
                                              .order_by(FollowUp.id))],

@@ -12,6 +12,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from coordination.domain.calendar import TIMEZONE, local_date
+from coordination.domain.vocabulary import PersonVerdict
 from coordination.persistence.models import (
     CareCase, Deviation, FollowUp, Meeting, Member, Organisation, SignalRecord, Sip,
 )
@@ -57,6 +58,11 @@ def annual_indicators(session: Session, year: int, *, area: set[int] | None = No
     days_to_sip = [(local_date(s.created_at) - local_date(opened[s.case_id].opened_at)).days for s in created]
     deviations = session.exec(select(Deviation.case_number).where(Deviation.detected_at >= start,
                                                                   Deviation.detected_at < end)).all()
+    # the agreements' own measure: "I get the care and support I need, when and where I need it"
+    verdicts = {str(v): 0 for v in PersonVerdict} | {"not_asked": 0}
+    for f, _ in follow_ups:
+        verdicts[str(f.person_verdict) if f.person_verdict else "not_asked"] += 1
+    asked = len(follow_ups) - verdicts["not_asked"]
     return {
         "year": year,
         "sips_created": len(created),
@@ -64,6 +70,8 @@ def annual_indicators(session: Session, year: int, *, area: set[int] | None = No
         "follow_ups": len(follow_ups),
         "follow_ups_on_time_percent": round(100 * on_time / len(follow_ups), 1) if follow_ups else None,
         "deviations": sum(n in numbers for n in deviations),
+        **{f"person_verdict_{answer}": n for answer, n in verdicts.items()},
+        "person_agrees_percent": round(100 * verdicts["agree"] / asked, 1) if asked else None,
         "median_days_identification_to_sip": statistics.median(days_to_sip) if days_to_sip else None,
         "cases_opened": sum(start <= c.opened_at < end for c in opened.values()),
         "cases_closed": sum(c.closed_at is not None and start <= c.closed_at < end for c in opened.values()),

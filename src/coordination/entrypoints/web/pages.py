@@ -17,7 +17,9 @@ from coordination.entrypoints.web.deps import (
 )
 from coordination.i18n import Texts
 from coordination.notifications.delivery import deliver_pending
-from coordination.parsing import parse_date, parse_optional_date
+from coordination.domain.vocabulary import PersonVerdict
+from coordination.notifications.templates import N_
+from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence.models import Member
 from coordination.usecases import acting, following_up, queries, registry, signin, workspace
 from coordination.usecases.common import case_by_number
@@ -105,12 +107,17 @@ def action_page(action_id: int, staff: StaffDep) -> RedirectResponse:
         return _see_other(f"/cases/{number}#action-{action_id}")
 
 
+VERDICT_NAMES = {PersonVerdict.AGREE: N_("Agrees"), PersonVerdict.PARTLY: N_("Partly agrees"),
+                 PersonVerdict.DISAGREE: N_("Does not agree")}
+
+
 @router.get("/cases/{number}", response_class=HTMLResponse)
 def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
         record = queries.case_record(session, staff.actor, number, now=now_utc())
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved,
-                           today=local_date(now_utc()).isoformat())
+                           today=local_date(now_utc()).isoformat(),
+                           verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
 
 
 @router.post("/actions/{action_id}/done")
@@ -123,7 +130,8 @@ def action_done(action_id: int, staff: FormStaffDep,
 
 @router.post("/cases/{number}/follow-up")
 def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] = "",
-              needs: Annotated[str, Form()] = "", next_date: Annotated[str, Form()] = "") -> RedirectResponse:
+              needs: Annotated[str, Form()] = "", next_date: Annotated[str, Form()] = "",
+              verdict: Annotated[str, Form()] = "") -> RedirectResponse:
     with transaction() as session:
         now = now_utc()
         case = case_by_number(session, number)
@@ -133,8 +141,9 @@ def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] 
             raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
                                hint="needs remain, with the next date, or needs met")
         when = parse_optional_date(next_date or None, record=f"case {number}", field="next_date")
+        answer = parse_enum(PersonVerdict, verdict, record=f"case {number}", field="verdict") if verdict else None
         following_up.record_follow_up(session, staff.actor, case=case, by=member, outcome=outcome,
-                                      needs_remain=needs == "remain", next_follow_up=when, now=now)
+                                      needs_remain=needs == "remain", next_follow_up=when, now=now, verdict=answer)
         following_up.apply_follow_ups(session, staff.actor, case=case, now=now)
         return _see_other(f"/cases/{number}?saved=follow_up#follow-up")
 
