@@ -16,8 +16,8 @@ from tests.conftest import EXAMPLE, EXAMPLES, ROOT, load_area
 COMMAND = [sys.executable, "-m", "coordination"]
 
 
-def run(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"COORDINATION_DATABASE_URL": url}
+def run(url: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = os.environ | {"COORDINATION_DATABASE_URL": url} | (env or {})
     return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 
 

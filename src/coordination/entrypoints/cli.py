@@ -8,6 +8,7 @@ the commands that need none of them start fast."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import typer
 
 from coordination import settings
 from coordination.domain.vocabulary import (
-    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, PersonVerdict,
+    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, PersonVerdict, SignalKind,
 )
 from coordination.errors import CoordinationError, InvalidInput
 from coordination.lazy import lazy
@@ -26,6 +27,7 @@ sqlmodel = lazy("sqlmodel")
 parsing = lazy("coordination.parsing")
 clock = lazy("coordination.domain.calendar")
 notifications_config = lazy("coordination.config.notifications")
+identification_config = lazy("coordination.config.identification")
 teams_config = lazy("coordination.config.teams")
 schema = lazy("coordination.persistence.schema")
 db = lazy("coordination.persistence.engine")
@@ -142,13 +144,40 @@ def import_(path: Path, by: Annotated[Optional[str], typer.Option(help="Member c
 def identify_(now: Now = None, as_json: Json = False) -> None:
     """Screen new signals against the identification criteria; open or flag cases."""
     moment = _now(now)
+    policy = identification_config.load_screening()
     with db.unit_of_work() as session:
-        result = identify.identify(session, common.actor_for(session, None, system="system:cli"), now=moment)
+        result = identify.identify(session, common.actor_for(session, None, system="system:cli"), now=moment,
+                                   policy=policy)
     if as_json:
         _say(json.dumps({"screened": result.screened_persons, "opened": result.opened, "flagged": result.flagged}))
         return
     _say(f"screened {result.screened_persons} person(s); opened {', '.join(result.opened) or 'none'}; "
          f"flagged {', '.join(result.flagged) or 'none'}")
+
+
+@app.command("signal")
+def signal(personnummer: str, by: By,
+           kind: Annotated[str, typer.Option(help="What was seen: emergency_visit, readmission, concern_raised, "
+                                                  "hospital_discharge, school_absence, missed_appointment, …")],
+           on: Annotated[Optional[str], typer.Option(help="When it happened, YYYY-MM-DD (default: today).")] = None,
+           days: Annotated[Optional[int], typer.Option(help="How long, in days (a school absence).")] = None) -> None:
+    """Report a signal about a person; `coordination identify` screens it against the criteria."""
+    now = clock.now_utc()
+    what = _enum(SignalKind, kind, "kind")
+    when = parsing.parse_optional_date(on, record="option", field="on") or clock.local_date(now)
+    if when > clock.local_date(now):
+        raise InvalidInput(f"{when} is in the future", record="option", field="on",
+                           hint="report what has happened: today or an earlier date")
+    if days is not None and not 1 <= days <= 365:
+        raise InvalidInput(f"{days} is not a number of days from 1 to 365", record="option", field="days",
+                           hint="give the length of the absence in days")
+    with db.unit_of_work() as session:
+        actor = common.actor_for(session, by)
+        reporter = common.member_by_code(session, by, field="by")
+        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
+        signal_id = identify.report_signal(session, actor, person=person, kind=what, occurred_on=when, days=days,
+                                           organisation_id=reporter.organisation_id, now=now)
+    _say(f"signal {signal_id} reported; `coordination identify` screens it")
 
 
 @case_app.command("open")
@@ -503,7 +532,8 @@ def status() -> None:
 
 @config_app.command("check")
 def config_check() -> None:
-    """Validate the notification routing and sweep policy, and every member's targets."""
+    """Validate the administrators' files: notification routing and the sweep policy with every
+    member's targets, the identification thresholds, and the teams and meeting series."""
     config = notifications_config.load_notifications()
     with db.unit_of_work() as session:
         members = [(m.code, list(m.notify)) for m in session.exec(sqlmodel.select(models.Member))]
@@ -513,6 +543,10 @@ def config_check() -> None:
             typer.echo(f"error: {problem}", err=True)
         raise problems[0]
     _say(f"{notifications_config.notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
+    screening = identification_config.load_screening()
+    where = identification_config.identification_path()
+    _say(f"{where}: ok" if where.exists() else f"{where}: not there, the default thresholds apply")
+    _say("  " + ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(screening).items()))
     teams = teams_config.load_teams()
     with db.unit_of_work(read_only=True) as session:
         registry = dict(session.exec(sqlmodel.select(models.Member.code, models.Organisation.code)

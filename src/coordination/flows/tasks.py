@@ -11,6 +11,7 @@ import pendulum
 from prefect import get_run_logger, task
 from prefect.states import Failed
 
+from coordination.config.identification import load_screening
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import now_utc
 from coordination.domain.planning import can
@@ -34,7 +35,7 @@ MAX_CASES_LOGGED = 200
 @task(**TASK_OPTIONS)
 def screen_signals(now: dt.datetime | None = None) -> dict[str, int]:
     with unit_of_work() as session:
-        result = identify.identify(session, FLOW_ACTOR, now=moment(now))
+        result = identify.identify(session, FLOW_ACTOR, now=moment(now), policy=load_screening())
     log = get_run_logger()
     # a line per case, up to a bound: every log line is a call to the Prefect API
     for number in result.opened[:MAX_CASES_LOGGED]:

@@ -62,7 +62,8 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
         CareCase.person_id.in_(unscreened), CareCase.status != CaseStatus.CLOSED))}
     new: list[tuple[int, list[IdentificationReason]]] = []
     for person_id in sorted(persons):
-        reasons = screen(age=age_on(persons[person_id], today), today=today, signals=signals[person_id])
+        reasons = screen(age=age_on(persons[person_id], today), today=today, signals=signals[person_id],
+                         policy=policy)
         result.screened_persons += 1
         if not reasons:
             continue
