@@ -306,8 +306,16 @@ def assess(case: str, by: By,
            action: Annotated[list[str], typer.Option(help="role=description of a proposed action.")] = (),
            plan_b: Annotated[Optional[str], typer.Option()] = None,
            other_plan: Annotated[list[str], typer.Option()] = (),
-           follow_up_in_days: Annotated[int, typer.Option()] = 28) -> None:
-    """Submit an SBAR assessment for the case."""
+           follow_up_in_days: Annotated[int, typer.Option()] = 28,
+           doctor_order: Annotated[Optional[str], typer.Option(help="The doctor's order (läkarordination).")] = None,
+           medication_list: Annotated[Optional[bool], typer.Option(
+               "--medication-list/--no-medication-list", help="Is the current medication list attached?")] = None,
+           consent_obtained: Annotated[Optional[bool], typer.Option(
+               "--consent-obtained/--no-consent-obtained", help="Was the person's consent obtained?")] = None,
+           seriously_ill: Annotated[bool, typer.Option(
+               "--seriously-ill", help="A seriously ill child: plan B, a fixed doctor and a fixed care contact "
+                                       "are required in the SIP.")] = False) -> None:
+    """Submit an SBAR assessment for the case (Bilaga 2)."""
     needs = dict(_pair(n, "need") for n in need)
     proposals = [{"role": role, "description": text} for role, text in (_pair(a, "action") for a in action)]
     with db.unit_of_work() as session:
@@ -318,7 +326,8 @@ def assess(case: str, by: By,
             what_matters=what_matters, situation=situation, background=background, current_status=assessment,
             recommendation=recommendation, needs=needs, professions=list(profession), handling_time=handling_time,
             proposed_actions=proposals, plan_b=plan_b, other_plans=list(other_plan),
-            follow_up_in_days=follow_up_in_days, now=clock.now_utc(), record="option")
+            follow_up_in_days=follow_up_in_days, doctor_order=doctor_order, medication_list_current=medication_list,
+            consent_obtained=consent_obtained, seriously_ill=seriously_ill, now=clock.now_utc(), record="option")
     _say(f"assessment {assessment_id} submitted for {case}")
 
 

@@ -114,7 +114,10 @@ class AssessmentIn(_Strict):
     plan_b: str | None = None
     other_plans: list[str] = []
     follow_up_in_days: int = 28
-    seriously_ill: bool = False
+    seriously_ill: bool = False  # the assessor's finding for a child; a later import without it keeps it
+    doctor_order: str | None = None
+    medication_list_current: bool | None = None
+    consent_obtained: bool | None = None
 
 
 class FollowUpIn(_Strict):
@@ -232,7 +235,6 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
                                    now=now)
         case "assessments":
             case = _open_case_of(session, person(rec.person), record)
-            case.seriously_ill = rec.seriously_ill
             author = member(rec.author, "author")
             planning.submit_assessment(
                 session, Actor(author.code, author.id), case=case, author=author, what_matters=rec.what_matters,
@@ -240,7 +242,9 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
                 recommendation=rec.recommendation, needs=rec.needs, professions=rec.professions,
                 handling_time=rec.handling_time, frequency=rec.frequency,
                 proposed_actions=[a.model_dump(exclude_none=True) for a in rec.actions], plan_b=rec.plan_b,
-                other_plans=rec.other_plans, follow_up_in_days=rec.follow_up_in_days, now=now, record=record)
+                other_plans=rec.other_plans, follow_up_in_days=rec.follow_up_in_days, doctor_order=rec.doctor_order,
+                medication_list_current=rec.medication_list_current, consent_obtained=rec.consent_obtained,
+                seriously_ill=rec.seriously_ill, now=now, record=record)
         case "follow_ups":
             case = _open_case_of(session, person(rec.person), record)
             by = member(rec.by, "by")

@@ -175,6 +175,11 @@ class Assessment(SQLModel, table=True):
     plan_b: str | None = None
     other_plans: list[str] = Field(default_factory=list, sa_type=JSON)
     follow_up_in_days: int = 28
+    # the rest of Bilaga 2: the doctor's order, and the yes/no boxes; None where not filled in
+    doctor_order: str | None = None
+    medication_list_current: bool | None = None
+    consent_obtained: bool | None = None
+    seriously_ill: bool = False  # the assessor's finding for a child: the stricter SIP rules apply
 
 
 class Sip(SQLModel, table=True):

@@ -31,6 +31,7 @@ from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
 from coordination.usecases.common import Actor, audit, case_by_number
 from coordination.usecases.meetings import agenda_facts
+from coordination.usecases.planning import sbar
 from coordination.usecases.reports import leadership_report
 
 ATTENDANCE = ("present", "digital", "absent")
@@ -223,9 +224,7 @@ def _sbar(session: Session, case: CareCase, reader: str | None, *, now: dt.datet
     facts = case_facts(session, case, now=now)
     if reader is not None and source != reader and policy.blocked(facts.blocks, source, at=now):
         return {"withheld": True}
-    return {"what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
-            "A": assessment.current_status, "R": assessment.recommendation,
-            "handling_time": str(assessment.handling_time)}
+    return sbar(assessment)
 
 
 def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple[int, ...], *,

@@ -42,8 +42,12 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                       handling_time: str, frequency: str | None = None,
                       proposed_actions: list[dict] | None = None, plan_b: str | None = None,
                       other_plans: list[str] | None = None, follow_up_in_days: int = 28,
+                      doctor_order: str | None = None, medication_list_current: bool | None = None,
+                      consent_obtained: bool | None = None, seriously_ill: bool = False,
                       now: dt.datetime, record: str = "assessment") -> int:
-    """An SBAR handover for the case. Validated here; accepted by `accept_assessment`."""
+    """An SBAR handover for the case (Bilaga 2). Validated here; accepted by `accept_assessment`.
+    `seriously_ill` is the assessor's finding that a child is seriously ill: it marks the case,
+    and stays marked whatever a later import or assessment leaves out."""
     # the member who assessed the person has the care relationship that writing it records; the
     # consent must still name and be documented in their organisation
     require(session, actor, Purpose.PLAN, case, now=now,
@@ -75,16 +79,33 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
     if follow_up_in_days < 1 or follow_up_in_days > 366:
         raise InvalidInput(f"{follow_up_in_days} is out of range", record=record, field="follow_up_in_days",
                            hint="follow up within 1 to 366 days")
+    if seriously_ill and not is_child(session.get(Person, case.person_id), today_of(now)):
+        raise InvalidInput("applies to a child only", record=record, field="seriously_ill",
+                           hint="the seriously ill child's SIP rules are for persons under 18; leave it out")
     assessment = Assessment(case_id=case.id, author_id=author.id, submitted_at=now,
                             what_matters=what_matters, situation=situation, background=background,
                             current_status=current_status, recommendation=recommendation, needs=needs,
                             professions=professions, handling_time=handling_time, frequency=frequency,
                             proposed_actions=actions, plan_b=plan_b, other_plans=other_plans or [],
-                            follow_up_in_days=follow_up_in_days)
+                            follow_up_in_days=follow_up_in_days, doctor_order=(doctor_order or "").strip() or None,
+                            medication_list_current=medication_list_current, consent_obtained=consent_obtained,
+                            seriously_ill=seriously_ill)
     session.add(assessment)
+    if seriously_ill and not case.seriously_ill:
+        case.seriously_ill = True
+        session.add(case)
     session.flush()
     audit(session, actor, "submit", "assessment", assessment.id, now=now, person_id=case.person_id)
     return assessment.id
+
+
+def sbar(assessment: Assessment) -> dict:
+    """The SBAR handover as the pages show it (Bilaga 2), for a reader the policy lets see it."""
+    return {"what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
+            "A": assessment.current_status, "R": assessment.recommendation,
+            "handling_time": str(assessment.handling_time), "doctor_order": assessment.doctor_order,
+            "medication_list_current": assessment.medication_list_current,
+            "consent_obtained": assessment.consent_obtained, "seriously_ill": assessment.seriously_ill}
 
 
 def accept_assessment(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> int | None:

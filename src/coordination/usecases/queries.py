@@ -16,6 +16,7 @@ from coordination.domain.access import Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number
+from coordination.usecases.planning import sbar
 
 
 def _count_by(session: Session, column) -> dict[str, int]:
@@ -92,10 +93,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                       "withdrawn": c.withdrawn_at is not None}
                      for c in session.exec(select(Consent).where(Consent.person_id == person.id))],
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
-        if closed_to_reader(assessment.author_id) else {
-            "what_matters": assessment.what_matters, "S": assessment.situation, "B": assessment.background,
-            "A": assessment.current_status, "R": assessment.recommendation,
-            "handling_time": str(assessment.handling_time), "author": who(assessment.author_id)},
+        if closed_to_reader(assessment.author_id) else sbar(assessment) | {"author": who(assessment.author_id)},
         "sip": None if current is None else sip_view(current) | {
             "participants": [who(m) for m in participants],
             "earlier_versions": [sip_view(s) for s in reversed(sips) if not s.current]},
