@@ -77,9 +77,9 @@ def floor_identify(connection, *, now: dt.datetime) -> int:
         last = connection.execute(text("UPDATE casesequence SET last = last + :n WHERE year = :year RETURNING last"),
                                   {"n": len(met), "year": today.year}).scalar_one()
         numbers = [f"K-{today.year}-{last - len(met) + i + 1:04d}" for i in range(len(met))]
-        connection.execute(text("INSERT INTO care_case (number, person_id, status, reasons, flagged_for_meeting, "
-                                "seriously_ill, opened_at) VALUES (:number, :person, 'identified', :reasons, true, "
-                                "false, :now)").bindparams(stamp),
+        connection.execute(text("INSERT INTO care_case (number, person_id, status, reasons, initiated_by, "
+                                "flagged_for_meeting, seriously_ill, opened_at) VALUES (:number, :person, "
+                                "'identified', :reasons, 'identification', true, false, :now)").bindparams(stamp),
                            [{"number": n, "person": pid, "reasons": json.dumps([str(r) for r in reasons])}
                             for n, (pid, reasons) in zip(numbers, met)])
         connection.execute(text("INSERT INTO auditevent (at, actor, action, record_type, record_id, person_id) "

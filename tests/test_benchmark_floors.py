@@ -82,7 +82,8 @@ def test_the_delivery_floor_writes_the_rows_delivery_writes(db_url, concurrency)
 
 def test_the_identify_floor_writes_the_rows_identify_writes(db_url):
     identify_bench.seed(db_url, persons=300, met=120)
-    tables = {"care_case": ["number", "person_id", "status", "reasons", "flagged_for_meeting", "seriously_ill",
+    tables = {"care_case": ["number", "person_id", "status", "reasons", "initiated_by", "flagged_for_meeting",
+                            "seriously_ill",
                             "coordinator_id", "opened_at"],
               "auditevent": WRITTEN["auditevent"],
               "signal": ["person_id", "kind", "screened_at"],

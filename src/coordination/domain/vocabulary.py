@@ -118,6 +118,16 @@ class ActionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Initiator(StrEnum):
+    """Who started coordination: the screening, staff, or the person or a relative (seeds 003, 004)."""
+
+    IDENTIFICATION = "identification"
+    STAFF = "staff"
+    PERSON = "person"
+    RELATIVE = "relative"
+    GUARDIAN = "guardian"
+
+
 class PersonVerdict(StrEnum):
     """The person's answer at a follow-up to the agreements' own measure of success: "I get the
     care and support I need, when I need it and where I need it" (seeds 000, 002)."""

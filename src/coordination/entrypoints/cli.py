@@ -18,7 +18,8 @@ import typer
 
 from coordination import settings
 from coordination.domain.vocabulary import (
-    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, PersonVerdict, SignalKind,
+    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, Initiator, PersonVerdict,
+    SignalKind,
 )
 from coordination.errors import CoordinationError, InvalidInput
 from coordination.lazy import lazy
@@ -182,13 +183,20 @@ def signal(personnummer: str, by: By,
 
 @case_app.command("open")
 def case_open(personnummer: str, by: By,
-              reason: Annotated[list[str], typer.Option(help="Identification reason(s).")] = ()) -> None:
-    """Open a case by hand: anyone may initiate coordination."""
+              reason: Annotated[list[str], typer.Option(help="Identification reason(s).")] = (),
+              initiated_by: Annotated[str, typer.Option(
+                  help="Who asked for coordination: staff, person, relative or guardian.")] = "staff") -> None:
+    """Open a case by hand: anyone may initiate coordination, the person or a relative too."""
     now = clock.now_utc()
     reasons = [_enum(IdentificationReason, r, "reason") for r in reason]
+    initiator = _enum(Initiator, initiated_by, "initiated_by")
+    if initiator == Initiator.IDENTIFICATION:
+        raise InvalidInput("identification opens cases itself", record="option", field="initiated_by",
+                           hint="give staff, person, relative or guardian")
     with db.unit_of_work() as session:
         person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
-        number = identify.open_case(session, common.actor_for(session, by), person=person, reasons=reasons, now=now)
+        number = identify.open_case(session, common.actor_for(session, by), person=person, reasons=reasons, now=now,
+                                    initiated_by=initiator)
     _say(f"case {number} is open and flagged for the next coordination meeting")
 
 
@@ -312,6 +320,8 @@ def assess(case: str, by: By,
                "--medication-list/--no-medication-list", help="Is the current medication list attached?")] = None,
            consent_obtained: Annotated[Optional[bool], typer.Option(
                "--consent-obtained/--no-consent-obtained", help="Was the person's consent obtained?")] = None,
+           relatives_need: Annotated[Optional[str], typer.Option(
+               help="The relatives' need of support and relief, as the assessment found it.")] = None,
            seriously_ill: Annotated[bool, typer.Option(
                "--seriously-ill", help="A seriously ill child: plan B, a fixed doctor and a fixed care contact "
                                        "are required in the SIP.")] = False) -> None:
@@ -327,7 +337,8 @@ def assess(case: str, by: By,
             recommendation=recommendation, needs=needs, professions=list(profession), handling_time=handling_time,
             proposed_actions=proposals, plan_b=plan_b, other_plans=list(other_plan),
             follow_up_in_days=follow_up_in_days, doctor_order=doctor_order, medication_list_current=medication_list,
-            consent_obtained=consent_obtained, seriously_ill=seriously_ill, now=clock.now_utc(), record="option")
+            consent_obtained=consent_obtained, seriously_ill=seriously_ill, relatives_support_need=relatives_need,
+            now=clock.now_utc(), record="option")
     _say(f"assessment {assessment_id} submitted for {case}")
 
 

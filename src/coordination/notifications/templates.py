@@ -163,6 +163,8 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
     "scope": {"share_information": N_("share information"), "sip": N_("SIP"),
               "involve_relatives": N_("involve relatives")},
     "given_by": {"person": N_("the person"), "guardian": N_("a guardian")},
+    "initiator": {"identification": N_("identification (signals screened)"), "staff": N_("staff"),
+                  "person": N_("the person"), "relative": N_("a relative"), "guardian": N_("a guardian")},
     "form": {"oral": N_("oral"), "written": N_("written")},
     "reason": {"frequent_visitor": N_("frequent visits to emergency care"), "readmitted": N_("readmitted"),
                "multimorbid_failing_health": N_("several illnesses and failing health"),

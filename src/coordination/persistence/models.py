@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import (
     ActionStatus, CaseStatus, ConsentForm, ConsentGiver, ContactKind, HandlingTime, Organiser,
-    OutboxStatus, PersonVerdict, Placement, PlacementLaw, Role, SignalKind, UnitType,
+    Initiator, OutboxStatus, PersonVerdict, Placement, PlacementLaw, Role, SignalKind, UnitType,
 )
 from coordination.persistence.types import UTCDateTime
 
@@ -141,6 +141,7 @@ class CareCase(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     status: CaseStatus = _enum(CaseStatus, default=CaseStatus.IDENTIFIED)
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    initiated_by: Initiator | None = _enum(Initiator, default=None)  # None: opened before this was recorded
     flagged_for_meeting: bool = False
     seriously_ill: bool = False
     coordinator_id: int | None = Field(default=None, foreign_key="member.id")
@@ -180,6 +181,7 @@ class Assessment(SQLModel, table=True):
     medication_list_current: bool | None = None
     consent_obtained: bool | None = None
     seriously_ill: bool = False  # the assessor's finding for a child: the stricter SIP rules apply
+    relatives_support_need: str | None = None  # relatives' need of support and relief (anhörigstöd)
 
 
 class Sip(SQLModel, table=True):

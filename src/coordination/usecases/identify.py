@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from coordination.domain.identification import ScreeningPolicy, Signal, screen
 from coordination.domain.personnummer import age_on
 from coordination.domain.planning import format_case_number
-from coordination.domain.vocabulary import CaseStatus, IdentificationReason, SignalKind
+from coordination.domain.vocabulary import CaseStatus, IdentificationReason, Initiator, SignalKind
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord
@@ -81,14 +81,17 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
 
 
 def open_case(session: Session, actor: Actor, *, person: Person, reasons: list[IdentificationReason],
-              now: dt.datetime) -> str:
-    """Anyone — staff, the person, a relative — may initiate coordination (Socialstyrelsen)."""
-    case, _ = _open_or_flag(session, actor, person, reasons or [IdentificationReason.MANUAL], now=now)
+              now: dt.datetime, initiated_by: Initiator = Initiator.STAFF) -> str:
+    """Anyone — staff, the person, a relative — may initiate coordination (Socialstyrelsen); a
+    member records who did. An open case is flagged again and keeps its first initiator."""
+    case, _ = _open_or_flag(session, actor, person, reasons or [IdentificationReason.MANUAL], now=now,
+                            initiated_by=initiated_by)
     return case.number
 
 
 def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, now: dt.datetime,
-                  case: CareCase | None = ...) -> tuple[CareCase, bool]:
+                  case: CareCase | None = ..., initiated_by: Initiator = Initiator.IDENTIFICATION
+                  ) -> tuple[CareCase, bool]:
     """`case`: the person's open case when the caller already looked it up (None: there is none)."""
     if case is ...:
         case = session.exec(select(CareCase).where(CareCase.person_id == person.id,
@@ -100,7 +103,7 @@ def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, no
                                      person_is_child=is_child(person, today))
         case = CareCase(number=_next_case_number(session, today_of(now).year), person_id=person.id,
                         status=CaseStatus.CONSENTED if has_consent else CaseStatus.IDENTIFIED,
-                        opened_at=now)
+                        opened_at=now, initiated_by=initiated_by)
     case.reasons = sorted(set(case.reasons) | {str(r) for r in reasons}, key=list(IdentificationReason).index)
     newly_flagged = not case.flagged_for_meeting
     case.flagged_for_meeting = True
@@ -129,6 +132,7 @@ def _open_many(session: Session, actor: Actor, batch: list[tuple[int, list]], *,
     # Core INSERTs: the ORM's per-row bookkeeping is not needed for rows this use case never reads
     session.execute(insert(CareCase.__table__), [
         dict(number=number, person_id=person_id, flagged_for_meeting=True, opened_at=now,
+             initiated_by=Initiator.IDENTIFICATION,
              reasons=sorted({str(r) for r in reasons}, key=order),
              status=CaseStatus.CONSENTED if shared_consent(consents[person_id], at=now, on=today,
                                                            person_is_child=is_child(people[person_id], today))

@@ -44,6 +44,7 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                       other_plans: list[str] | None = None, follow_up_in_days: int = 28,
                       doctor_order: str | None = None, medication_list_current: bool | None = None,
                       consent_obtained: bool | None = None, seriously_ill: bool = False,
+                      relatives_support_need: str | None = None,
                       now: dt.datetime, record: str = "assessment") -> int:
     """An SBAR handover for the case (Bilaga 2). Validated here; accepted by `accept_assessment`.
     `seriously_ill` is the assessor's finding that a child is seriously ill: it marks the case,
@@ -89,7 +90,8 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                             proposed_actions=actions, plan_b=plan_b, other_plans=other_plans or [],
                             follow_up_in_days=follow_up_in_days, doctor_order=(doctor_order or "").strip() or None,
                             medication_list_current=medication_list_current, consent_obtained=consent_obtained,
-                            seriously_ill=seriously_ill)
+                            seriously_ill=seriously_ill,
+                            relatives_support_need=(relatives_support_need or "").strip() or None)
     session.add(assessment)
     if seriously_ill and not case.seriously_ill:
         case.seriously_ill = True
@@ -105,7 +107,8 @@ def sbar(assessment: Assessment) -> dict:
             "A": assessment.current_status, "R": assessment.recommendation,
             "handling_time": str(assessment.handling_time), "doctor_order": assessment.doctor_order,
             "medication_list_current": assessment.medication_list_current,
-            "consent_obtained": assessment.consent_obtained, "seriously_ill": assessment.seriously_ill}
+            "consent_obtained": assessment.consent_obtained, "seriously_ill": assessment.seriously_ill,
+            "relatives_support_need": assessment.relatives_support_need}
 
 
 def accept_assessment(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> int | None:

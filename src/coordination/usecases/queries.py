@@ -79,6 +79,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
 
     return {
         "case": case.number, "status": str(case.status), "reasons": case.reasons,
+        "initiated_by": str(case.initiated_by) if case.initiated_by else None,
+        "seriously_ill": case.seriously_ill,
         "flagged_for_meeting": case.flagged_for_meeting,
         "person": f"{view.name}, {view.personnummer}" + (" [PROTECTED IDENTITY]" if view.protected_identity else ""),
         "contact": {"address": disclosure.shareable(view).address, "phone": disclosure.shareable(view).phone},
