@@ -33,9 +33,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from sqlalchemy import Date, text  # noqa: E402
 
-from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
-from sweep import ACTIONS_PER_CASE, NOW, best_flow_run, child, database, prefect_harness, seed  # noqa: E402
+from sweep import ACTIONS_PER_CASE, NOW, best_flow_run, child, migrated_database, prefect_harness, seed  # noqa: E402
 
 ORGANISATIONS = tuple(f"org-{i}" for i in range(10))
 
@@ -141,9 +140,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    url, drop = database(args.database)
-    try:
-        schema.upgrade(url)
+    with migrated_database(args.database) as url:
         seed(url, args.cases * ACTIONS_PER_CASE, args.cases * ACTIONS_PER_CASE // 10)
         floor_s = job_s = float("inf")
         for _ in range(3):
@@ -174,8 +171,6 @@ def main() -> None:
             "floor_s": round(floor_s, 3), "job_s": round(job_s, 3), "ratio_to_floor": round(job_s / floor_s, 2),
             "flow_s": round(flow_s, 3), "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
-    finally:
-        drop()
 
 
 TEAMS = """

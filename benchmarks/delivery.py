@@ -33,10 +33,9 @@ import pendulum  # noqa: E402
 import requests  # noqa: E402
 from sqlalchemy import bindparam, text  # noqa: E402
 
-from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.persistence.models import Outbox  # noqa: E402
-from sweep import child, database  # noqa: E402  (the same databases and fresh-process measure)
+from sweep import child, migrated_database  # noqa: E402  (the same databases and fresh-process measure)
 
 MEMBERS = 500
 NOW = pendulum.datetime(2026, 11, 25, 7, 0, tz="Europe/Stockholm").in_timezone("UTC")
@@ -111,9 +110,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="postgresql")
     args = parser.parse_args()
-    url, drop = database(args.database)
-    try:
-        schema.upgrade(url)
+    with migrated_database(args.database) as url:
         with HttpReceiver(delay=args.delay_ms / 1000) as http:
             seed(url, messages=args.messages, target=http.url())
             floor_s = deliver_s = float("inf")
@@ -141,8 +138,6 @@ def main() -> None:
                    "ratio_to_floor": round(deliver_s / floor_s, 2), "fresh_s": round(fresh_s, 3),
                    "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

@@ -31,10 +31,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import pendulum  # noqa: E402
 from sqlalchemy import Date, Integer, String, bindparam, text  # noqa: E402
 
-from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from coordination.persistence.models import AuditEvent, CareCase, SignalRecord  # noqa: E402
-from sweep import best_flow_run, child, database, prefect_harness  # noqa: E402
+from sweep import best_flow_run, child, migrated_database, prefect_harness  # noqa: E402
 
 NOW = pendulum.datetime(2026, 11, 25, 7, 0, tz="Europe/Stockholm").in_timezone("UTC")
 
@@ -112,9 +111,7 @@ def main() -> None:
     parser.add_argument("--met", type=int, default=10_000, help="how many meet a criterion (at most N)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    url, drop = database(args.database)
-    try:
-        schema.upgrade(url)
+    with migrated_database(args.database) as url:
         seed(url, persons=args.persons, met=min(args.met, args.persons))
         floor_s = job_s = float("inf")
         for _ in range(2):
@@ -145,8 +142,6 @@ def main() -> None:
                    "floor_s": round(floor_s, 3), "job_s": round(job_s, 3), "ratio_to_floor": round(job_s / floor_s, 2),
                    "flow_s": round(flow_s, 3), "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

@@ -58,6 +58,20 @@ def database(kind: str) -> tuple[str, callable]:
     return scratch_pg_database(PG_ADMIN, prefix="coord_bench")
 
 
+@contextlib.contextmanager
+def migrated_database(kind: str, *, as_default: bool = True):
+    """A new, migrated coordination database of `kind` for one benchmark run, dropped after it;
+    with `as_default`, also the one the use cases and fresh processes open."""
+    url, drop = database(kind)
+    if as_default:
+        os.environ["COORDINATION_DATABASE_URL"] = url
+    try:
+        schema.upgrade(url)
+        yield url
+    finally:
+        drop()
+
+
 def rows(table: str, n: int, due: int):
     today = NOW.in_timezone("Europe/Stockholm").date()
     stamp = NOW.isoformat()
@@ -355,10 +369,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     due = min(args.due, args.actions)
-    url, drop = database(args.database)
-    os.environ["COORDINATION_DATABASE_URL"] = url
-    try:
-        schema.upgrade(url)
+    with migrated_database(args.database) as url:
         seed_s = seed(url, args.actions, due)
         print(f"seeded {args.actions} actions ({due} due) for {RECIPIENTS} members in {seed_s:.1f} s", flush=True)
         floor_s, steady_floor_s = timed_floor(url)
@@ -400,8 +411,6 @@ def main() -> None:
             "job_s": round(job_s, 3), "job_peak_mb": round(job_peak_mb, 1),
         }
         print(json.dumps(figures))
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from sqlalchemy import Date, bindparam, text  # noqa: E402
 
 from coordination.config.notifications import SweepPolicy  # noqa: E402
 from coordination.domain.calendar import now_utc  # noqa: E402
-from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from coordination.persistence.models import Member, SweepNotice  # noqa: E402
 from coordination.usecases import queries, signin, workspace  # noqa: E402
@@ -123,13 +122,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
-    url, drop = seeding.database(args.database)
-    os.environ["COORDINATION_DATABASE_URL"] = url
     os.environ["COORDINATION_WEB_URL"] = f"http://127.0.0.1:{args.port}"
     os.environ.setdefault("COORDINATION_NOTIFICATIONS_CONFIG",
                           str(Path(__file__).resolve().parents[1] / "deployments" / "notifications.yaml"))
-    try:
-        schema.upgrade(url)
+    with seeding.migrated_database(args.database) as url:
         seed_s = seeding.seed(url, args.actions, min(args.overdue, args.actions))
         print(f"seeded {args.actions} actions for {seeding.RECIPIENTS} members in {seed_s:.1f} s")
         now = seeding.NOW
@@ -170,8 +166,6 @@ def main() -> None:
             "case_page_ms": round(inner["case_page_s"] * 1000, 2), "items": inner["items"],
             "users": USERS, "workers": WORKERS, "p50_ms": round(p50 * 1000, 1), "p95_ms": round(p95 * 1000, 1),
             "requests_per_s": round(len(waits) / wall, 1)}))
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

@@ -45,3 +45,15 @@ def in_parallel(work: Callable[[], None], threads: int) -> None:
         t.join()
     if errors:
         raise errors[0]
+
+
+def refusal(load: Callable, path) -> str:
+    """The one-line error an administrator's file gets from `load`: it must name the file."""
+    from coordination.errors import InvalidInput
+
+    try:
+        load(path)
+    except InvalidInput as err:
+        assert str(path) in str(err), err
+        return str(err)
+    raise AssertionError(f"{path} was accepted")

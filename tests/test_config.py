@@ -8,6 +8,7 @@ from coordination.config.notifications import check_member_targets, load_notific
 from coordination.errors import InvalidInput
 from tests.cli.test_bad_input import run
 from tests.conftest import ROOT
+from tests.support import refusal
 
 
 def write(tmp_path, text):
@@ -36,10 +37,8 @@ def test_the_shipped_config_is_valid():
     ("delivery: {threads: 4}\n", "delivery", "unknown settings"),
 ])
 def test_bad_config_is_refused_with_field_and_reason(tmp_path, text, field, words):
-    path = write(tmp_path, text)
-    with pytest.raises(InvalidInput) as err:
-        load_notifications(path)
-    assert str(path) in str(err.value) and f"field '{field}'" in str(err.value) and words in str(err.value)
+    error = refusal(load_notifications, write(tmp_path, text))
+    assert f"field '{field}'" in error and words in error
 
 
 def test_env_targets_are_checked_when_set(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import CareCase, Person, SignalRecord
 from tests.cli.test_bad_input import run, snapshot
 from tests.conftest import ROOT, load_area
+from tests.support import refusal
 
 SINGLE_VISIT = "19551028-7195"  # in the example area: one emergency visit only, so no case by default
 
@@ -50,10 +51,8 @@ def test_a_file_named_in_the_environment_must_exist(tmp_path, monkeypatch):
     ("lookback_days: 5\n", "lookback_days", "from 30 to 3650"),
 ])
 def test_a_bad_setting_is_refused_with_file_field_and_reason(tmp_path, text, field, words):
-    path = write(tmp_path, text)
-    with pytest.raises(InvalidInput) as err:
-        load_screening(path)
-    assert str(path) in str(err.value) and f"field '{field}'" in str(err.value) and words in str(err.value)
+    error = refusal(load_screening, write(tmp_path, text))
+    assert f"field '{field}'" in error and words in error
 
 
 def test_broken_yaml_is_refused(tmp_path):
