@@ -19,13 +19,17 @@ def free_port() -> int:
 
 
 class HttpReceiver:
-    """Collects JSON posts; `fail_next(n)` answers 503 to the next n posts."""
+    """Collects JSON posts; `fail_next(n)` answers 503 to the next n posts. With `held=True` every
+    post waits until `release()`: a deliverer stays busy for exactly as long as a test needs."""
 
-    def __init__(self, port: int | None = None, delay: float = 0.0):
+    def __init__(self, port: int | None = None, delay: float = 0.0, held: bool = False):
         self.port = port or free_port()
         self.received: list[dict] = []
         self._fail = 0
         self.delay = delay  # seconds per request: a slow receiver keeps deliverers busy
+        self._open = threading.Event()
+        if not held:
+            self._open.set()
         self.in_flight = self.max_in_flight = 0  # concurrent requests, now and at most
         lock = threading.Lock()
         receiver = self
@@ -39,6 +43,7 @@ class HttpReceiver:
                 with lock:
                     receiver.in_flight += 1
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+                receiver._open.wait(timeout=300)
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with lock:
@@ -63,6 +68,9 @@ class HttpReceiver:
 
     def url(self, path: str = "hook") -> str:
         return f"json://127.0.0.1:{self.port}/{path}"
+
+    def release(self) -> None:
+        self._open.set()
 
     def fail_next(self, n: int) -> None:
         self._fail = n

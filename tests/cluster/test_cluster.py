@@ -84,10 +84,12 @@ def test_two_workers_sweep_at_once_and_deliver_exactly_once(prefect_server, pg_u
     env = prefect_server | {"COORDINATION_DATABASE_URL": pg_url}
     world(pg_url, example_data)
     workers = []
-    with HttpReceiver(delay=0.3) as http:  # slow enough that the two sweeps overlap
+    # The receiver holds every post until both runs have started: whichever run delivers first
+    # is still running when the other starts, so the two overlap however fast either one is.
+    with HttpReceiver(held=True) as http:
         with unit_of_work() as s:
             codes = [m.code for m in s.exec(select(Member))]
-        set_targets({c: [http.url(c)] for c in codes})
+        set_targets({c: [http.url(c) + "?rto=300"] for c in codes})  # a held post must not time out
 
         subprocess.run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env=env,
                        check=True, capture_output=True, cwd=ROOT, timeout=120)
@@ -101,6 +103,8 @@ def test_two_workers_sweep_at_once_and_deliver_exactly_once(prefect_server, pg_u
                                        "--name", f"worker-{i}"], env, tmp_path / f"worker-{i}.log"))
             _wait_for_workers(env, 2)
             runs = [_run(env, {"now": at(2026, 11, 20).isoformat()}) for _ in range(2)]
+            _wait_until_started(env, runs)
+            http.release()
             states = _wait(env, runs, tmp_path)
             spans = _spans(env, runs)
         finally:
@@ -131,6 +135,20 @@ with get_client(sync_client=True) as c:
         print(r.start_time.isoformat(), r.end_time.isoformat())
 """)
     return [tuple(line.split()) for line in out.splitlines()]
+
+
+def _wait_until_started(env, run_ids, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = _client_call(env, f"""
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as c:
+    print(all(c.read_flow_run(i).start_time is not None for i in {run_ids!r}))
+""")
+        if started == "True":
+            return
+        time.sleep(1)
+    pytest.fail("the two runs did not both start")
 
 
 def _client_call(env, code: str) -> str:
