@@ -19,8 +19,8 @@ def draft(**kw):
     return SipDraft(**(base | kw))
 
 
-def check(d, child=False, ill=False, contact=True):
-    check_sip(d, today=TODAY, child=child, seriously_ill=ill, has_fixed_care_contact=contact, record="case K")
+def check(d, child=False, ill=False, contact=True, doctor=True):
+    check_sip(d, today=TODAY, child=child, seriously_ill=ill, fixed_care_contact_named=contact, fixed_doctor_named=doctor, record="case K")
 
 
 def test_a_complete_sip_passes():
@@ -43,17 +43,18 @@ def test_follow_up_date_must_be_in_the_future():
         check(draft(next_follow_up=TODAY))
 
 
-def test_seriously_ill_child_needs_plan_b_doctor_and_fixed_care_contact():
+def test_seriously_ill_child_needs_plan_b_a_named_doctor_and_fixed_care_contact():
     with pytest.raises(RuleViolation, match="plan B"):
         check(draft(), child=True, ill=True)
-    with_b = draft(plan_b="Call the children's clinic directly")
-    with pytest.raises(RuleViolation, match="fixed doctor"):
-        check(with_b, child=True, ill=True)
-    with_doctor = draft(plan_b="Call the clinic", participant_roles=(Role.NURSE, Role.DOCTOR))
+    with_b = draft(plan_b="Call the children's clinic directly", participant_roles=(Role.NURSE, Role.DOCTOR))
+    with pytest.raises(RuleViolation, match="named fixed doctor") as err:  # any doctor taking part is not enough
+        check(with_b, child=True, ill=True, doctor=False)
+    assert err.value.field == "fixed_doctor"
     with pytest.raises(RuleViolation, match="fixed care contact"):
-        check(with_doctor, child=True, ill=True, contact=False)
-    check(with_doctor, child=True, ill=True)
-    check(draft(), child=False, ill=True)  # the rule is for children
+        check(with_b, child=True, ill=True, contact=False)
+    check(with_b, child=True, ill=True)
+    check(draft(), child=False, ill=True, doctor=False, contact=False)  # the rule is for children
+    check(draft(), child=True, ill=False, doctor=False, contact=False)  # and for the seriously ill
 
 
 def test_follow_up_with_needs_remaining_revises_with_a_new_date():

@@ -26,10 +26,11 @@ class SipDraft:
 
 
 def check_sip(draft: SipDraft, *, today: dt.date, child: bool, seriously_ill: bool,
-              has_fixed_care_contact: bool, record: str) -> None:
+              fixed_care_contact_named: bool, fixed_doctor_named: bool, record: str) -> None:
     """What every SIP must name (Jönköping, Socialstyrelsen): a coordinator, participants from
     more than one organisation, and a follow-up date. A seriously ill child's plan also has a
-    plan B, a fixed doctor and a fixed care contact."""
+    plan B, a fixed doctor (a named member who takes part, not any doctor) and a fixed care
+    contact, named for the child before the plan is drawn up rather than defaulted by it."""
     if draft.coordinator_role is None:
         raise RuleViolation("a SIP names a coordinator (samordningsansvarig)", record=record,
                             field="coordinator", hint="give --coordinator MEMBER")
@@ -41,12 +42,15 @@ def check_sip(draft: SipDraft, *, today: dt.date, child: bool, seriously_ill: bo
         if not (draft.plan_b or "").strip():
             raise RuleViolation("a seriously ill child's SIP contains a plan B", record=record,
                                 field="plan_b", hint="describe what to do if the condition changes")
-        if Role.DOCTOR not in draft.participant_roles:
-            raise RuleViolation("a seriously ill child has a fixed doctor among the participants",
-                                record=record, field="participants", hint="add the fixed doctor")
-        if not has_fixed_care_contact:
-            raise RuleViolation("a seriously ill child has a fixed care contact", record=record,
-                                field="fixed_care_contact", hint="set the case's fixed care contact")
+        if not fixed_doctor_named:
+            raise RuleViolation("a seriously ill child has a named fixed doctor who takes part in the SIP",
+                                record=record, field="fixed_doctor",
+                                hint="name the child's fixed doctor (`coordination case contacts CASE "
+                                     "--fixed-doctor MEMBER`) and keep them among the participants")
+        if not fixed_care_contact_named:
+            raise RuleViolation("a seriously ill child has a named fixed care contact", record=record,
+                                field="fixed_care_contact",
+                                hint="name it (`coordination case contacts CASE --fixed-care-contact MEMBER`)")
 
 
 def check_follow_up_date(when: dt.date | None, *, today: dt.date, record: str, field: str) -> None:

@@ -41,6 +41,7 @@ identify = lazy("coordination.usecases.identify")
 planning = lazy("coordination.usecases.planning")
 queries = lazy("coordination.usecases.queries")
 registry = lazy("coordination.usecases.registry")
+revising = lazy("coordination.usecases.revising")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
@@ -201,11 +202,20 @@ def case_open(personnummer: str, by: By,
 
 
 @case_app.command("show")
-def case_show(case: str, by: By) -> None:
+def case_show(case: str, by: By, compare: Annotated[Optional[str], typer.Option(
+        help="Two SIP versions, e.g. 1:3: show what changed between them instead.")] = None) -> None:
     """Show a case's record as JSON (personal data: this read is audited)."""
     _existing_database()
+    versions = _versions(compare) if compare else None
     with db.unit_of_work() as session:
-        record = queries.case_record(session, common.actor_for(session, by), case, now=clock.now_utc())
+        actor = common.actor_for(session, by)
+        if versions:
+            first, second = versions
+            found = revising.compare_versions(session, actor, case=common.case_by_number(session, case),
+                                              first=first, second=second, now=clock.now_utc())
+            record = {"case": case, "from": first, "to": second, "changes": [dataclasses.asdict(c) for c in found]}
+        else:
+            record = queries.case_record(session, actor, case, now=clock.now_utc())
     _say(json.dumps(record, indent=2, ensure_ascii=False, default=str))
 
 
@@ -324,7 +334,10 @@ def assess(case: str, by: By,
                help="The relatives' need of support and relief, as the assessment found it.")] = None,
            seriously_ill: Annotated[bool, typer.Option(
                "--seriously-ill", help="A seriously ill child: plan B, a fixed doctor and a fixed care contact "
-                                       "are required in the SIP.")] = False) -> None:
+                                       "are required in the SIP.")] = False,
+           fixed_doctor: Annotated[Optional[str], typer.Option(help="Member code of the fixed doctor.")] = None,
+           fixed_care_contact: Annotated[Optional[str], typer.Option(
+               help="Member code of the fixed care contact.")] = None) -> None:
     """Submit an SBAR assessment for the case (Bilaga 2)."""
     needs = dict(_pair(n, "need") for n in need)
     proposals = [{"role": role, "description": text} for role, text in (_pair(a, "action") for a in action)]
@@ -338,8 +351,32 @@ def assess(case: str, by: By,
             proposed_actions=proposals, plan_b=plan_b, other_plans=list(other_plan),
             follow_up_in_days=follow_up_in_days, doctor_order=doctor_order, medication_list_current=medication_list,
             consent_obtained=consent_obtained, seriously_ill=seriously_ill, relatives_support_need=relatives_need,
+            fixed_doctor=_member_or_none(session, fixed_doctor, "fixed_doctor"),
+            fixed_care_contact=_member_or_none(session, fixed_care_contact, "fixed_care_contact"),
             now=clock.now_utc(), record="option")
     _say(f"assessment {assessment_id} submitted for {case}")
+
+
+def _member_or_none(session, code: str | None, field: str):
+    return common.member_by_code(session, code, field=field) if code else None
+
+
+@case_app.command("contacts")
+def case_contacts(case: str, by: By,
+                  fixed_doctor: Annotated[Optional[str], typer.Option(help="Member code of a doctor.")] = None,
+                  fixed_care_contact: Annotated[Optional[str], typer.Option(help="Member code.")] = None) -> None:
+    """Name the person's fixed doctor and fixed care contact (a seriously ill child needs both
+    before the SIP is drawn up)."""
+    if not (fixed_doctor or fixed_care_contact):
+        raise InvalidInput("names nobody", record="option", field="fixed_doctor",
+                           hint="give --fixed-doctor MEMBER and/or --fixed-care-contact MEMBER")
+    with db.unit_of_work() as session:
+        planning.name_fixed_contacts(
+            session, common.actor_for(session, by), case=common.case_by_number(session, case),
+            fixed_doctor=_member_or_none(session, fixed_doctor, "fixed_doctor"),
+            fixed_care_contact=_member_or_none(session, fixed_care_contact, "fixed_care_contact"),
+            now=clock.now_utc(), record="option")
+    _say(f"{case}: fixed contacts named")
 
 
 @app.command()
@@ -371,6 +408,31 @@ def sip_create(case: str, by: By, coordinator: Annotated[str, typer.Option()],
             plan_b=plan_b, other_plans=list(other_plan), what_matters=what_matters, next_follow_up=when,
             actions=[], assessment_id=None, now=clock.now_utc())
     _say(f"SIP {sip_id} drawn up for {case}")
+
+
+@sip_app.command("revise")
+def sip_revise(case: str, by: By,
+               coordinator: Annotated[Optional[str], typer.Option(help="Member code of a new coordinator.")] = None,
+               add: Annotated[list[str], typer.Option(help="Member code to add; repeat per member.")] = (),
+               remove: Annotated[list[str], typer.Option(help="Member code to remove; repeat per member.")] = (),
+               what_matters: Annotated[Optional[str], typer.Option()] = None,
+               plan_b: Annotated[Optional[str], typer.Option(help="The new plan B; an empty text clears it.")]
+               = None,
+               other_plan: Annotated[Optional[list[str]], typer.Option(
+                   help="The other plans, all of them; repeat per plan.")] = None,
+               no_other_plans: Annotated[bool, typer.Option("--no-other-plans",
+                                                            help="The SIP refers to no other plan.")] = False,
+               follow_up: Annotated[Optional[str], typer.Option(help="Next follow-up, YYYY-MM-DD.")] = None) -> None:
+    """Revise the SIP: a new version with what you give changed, the rest as it was."""
+    when = parsing.parse_optional_date(follow_up, record="option", field="follow_up")
+    others = [] if no_other_plans else (list(other_plan) if other_plan else None)
+    with db.unit_of_work() as session:
+        sip = revising.revise_sip(session, common.actor_for(session, by), case=common.case_by_number(session, case),
+                                  coordinator=coordinator, add=list(add), remove=list(remove),
+                                  what_matters=what_matters, plan_b=plan_b, other_plans=others,
+                                  next_follow_up=when, now=clock.now_utc())
+        version = sip.version
+    _say(f"{case}: SIP version {version}")
 
 
 @action_app.command("add")
@@ -742,6 +804,14 @@ def demo(examples: Annotated[Optional[Path], typer.Option(
     from coordination.entrypoints.demo import run_demo  # imports Prefect flows: only for this entry point
 
     run_demo(examples=examples, database=database, say=_say)
+
+
+def _versions(text: str) -> tuple[int, int]:
+    first, sep, second = text.partition(":")
+    if not (sep and first.strip().isdigit() and second.strip().isdigit()):
+        raise InvalidInput(f"'{text}' is not two version numbers", record="option", field="compare",
+                           hint="give FROM:TO, e.g. 1:3")
+    return int(first), int(second)
 
 
 def _pair(text: str, field: str) -> tuple[str, str]:

@@ -119,6 +119,8 @@ class AssessmentIn(_Strict):
     medication_list_current: bool | None = None
     consent_obtained: bool | None = None
     relatives_support_need: str | None = None  # the relatives' need of support and relief
+    fixed_doctor: str | None = None  # member codes: a seriously ill child's are named, never defaulted
+    fixed_care_contact: str | None = None
 
 
 class FollowUpIn(_Strict):
@@ -245,8 +247,9 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
                 proposed_actions=[a.model_dump(exclude_none=True) for a in rec.actions], plan_b=rec.plan_b,
                 other_plans=rec.other_plans, follow_up_in_days=rec.follow_up_in_days, doctor_order=rec.doctor_order,
                 medication_list_current=rec.medication_list_current, consent_obtained=rec.consent_obtained,
-                seriously_ill=rec.seriously_ill, relatives_support_need=rec.relatives_support_need, now=now,
-                record=record)
+                seriously_ill=rec.seriously_ill, relatives_support_need=rec.relatives_support_need,
+                fixed_doctor=member(rec.fixed_doctor, "fixed_doctor"),
+                fixed_care_contact=member(rec.fixed_care_contact, "fixed_care_contact"), now=now, record=record)
         case "follow_ups":
             case = _open_case_of(session, person(rec.person), record)
             by = member(rec.by, "by")

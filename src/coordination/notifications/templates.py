@@ -72,16 +72,19 @@ def case_flagged(case: str) -> Draft:
 
 
 def sip_created(case: str, version: int, coordinator_role: Role, next_follow_up: dt.date,
-                revised: bool = False) -> Draft:
+                cause: str | None = None) -> Draft:
+    """`cause`: None for a first SIP, 'follow_up' or 'revision' for a later version."""
     def render(t: Texts):
-        what = (t.gettext("version %(version)s of the SIP was drawn up after a follow-up", version=version)
-                if revised else t.gettext("a SIP was drawn up"))
+        what = {"follow_up": t.gettext("version %(version)s of the SIP was drawn up after a follow-up",
+                                       version=version),
+                "revision": t.gettext("the SIP was revised (version %(version)s)", version=version),
+                }.get(cause) or t.gettext("a SIP was drawn up")
         return (t.gettext("%(case)s: SIP version %(version)s, follow-up %(date)s", case=case, version=version,
                           date=t.iso_date(next_follow_up)),
                 t.gettext("For case %(case)s, %(what)s; you are a participant.", case=case, what=what) + "\n"
                 + t.gettext("Coordinator: %(role)s.", role=role_name(t, coordinator_role)) + "\n"
                 + t.gettext("Next follow-up: %(date)s.", date=t.iso_date(next_follow_up)) + "\n\n" + _look(t, case))
-    return Draft("sip_revised" if revised else "sip_created", render)
+    return Draft("sip_revised" if cause else "sip_created", render)
 
 
 def action_assigned(case: str, action_id: int, handling_time: HandlingTime, due: dt.date | None,

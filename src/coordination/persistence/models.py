@@ -52,6 +52,8 @@ class MemberBase(SQLModel):
     locale: str = Field(default="sv", max_length=8)  # the language of the member's pages and messages
     # what the identity provider asserts about the member (e.g. an HSA-id), for OpenID Connect sign-in
     identity: str | None = Field(default=None, unique=True, max_length=128)
+    # the number the person calls to reach the member (a work number): printed on the person's SIP
+    phone: str | None = Field(default=None, max_length=40)
 
 
 class Member(MemberBase, table=True):
@@ -146,6 +148,7 @@ class CareCase(SQLModel, table=True):
     seriously_ill: bool = False
     coordinator_id: int | None = Field(default=None, foreign_key="member.id")
     fixed_care_contact_id: int | None = Field(default=None, foreign_key="member.id")
+    fixed_doctor_id: int | None = Field(default=None, foreign_key="member.id")  # named, for a seriously ill child
     opened_at: dt.datetime = _utc()
     closed_at: dt.datetime | None = _utc(default=None)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from coordination.domain.planning import decide_follow_up, require_step
-from coordination.domain.vocabulary import ActionStatus, CaseStatus, ConsentScope, PersonVerdict
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, PersonVerdict
 from coordination.errors import RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
@@ -17,8 +18,8 @@ from coordination.usecases.acting import current_sip
 from coordination.domain.access import Purpose
 from coordination.usecases.access import case_facts, decision, require
 from coordination.usecases.common import Actor, audit, today_of
-from coordination.usecases.consent import gate
-from coordination.usecases.planning import organisation_codes, write_sip_version
+from coordination.usecases import revising
+from coordination.usecases.planning import organisation_codes
 
 
 def record_follow_up(session: Session, actor: Actor, *, case: CareCase, by: Member, outcome: str,
@@ -74,22 +75,10 @@ def apply_follow_ups(session: Session, actor: Actor, *, case: CareCase, now: dt.
 
 def _revise(session: Session, actor: Actor, case: CareCase, sip: Sip, next_follow_up: dt.date,
             now: dt.datetime) -> Sip:
-    participants = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
-    # continuing the SIP shares information again: a withdrawn or expired consent stops it here
-    orgs = organisation_codes(session, session.exec(select(Member).where(Member.id.in_(participants))).all())
-    gate(session, case=case, scope=ConsentScope.SIP, organisations=orgs, now=now)
-    gate(session, case=case, scope=ConsentScope.SHARE_INFORMATION, organisations=orgs, now=now)
-    sip.current, sip.superseded_at = False, now
-    session.add(sip)
-    session.flush()
-    new = write_sip_version(session, actor, case=case, version=sip.version + 1, coordinator_id=sip.coordinator_id,
-                            participant_ids=list(participants), what_matters=sip.what_matters,
-                            plan_b=sip.plan_b, other_plans=list(sip.other_plans), next_follow_up=next_follow_up,
-                            assessment_id=sip.assessment_id, now=now)
-    session.execute(update(Action).where(Action.case_id == case.id,
-                                         Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
-                    .values(follow_up_date=next_follow_up))
-    return new
+    plan = replace(revising.content(session, sip), next_follow_up=next_follow_up)
+    members = {m.code: m for m in session.exec(select(Member).where(Member.code.in_(plan.participants)))}
+    return revising.new_version(session, actor, case=case, old=sip, plan=plan, members=members,
+                                orgs=organisation_codes(session, members.values()), cause="follow_up", now=now)
 
 
 def _close(session: Session, case: CareCase, sip: Sip, now: dt.datetime) -> None:

@@ -44,7 +44,8 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                       other_plans: list[str] | None = None, follow_up_in_days: int = 28,
                       doctor_order: str | None = None, medication_list_current: bool | None = None,
                       consent_obtained: bool | None = None, seriously_ill: bool = False,
-                      relatives_support_need: str | None = None,
+                      relatives_support_need: str | None = None, fixed_doctor: Member | None = None,
+                      fixed_care_contact: Member | None = None,
                       now: dt.datetime, record: str = "assessment") -> int:
     """An SBAR handover for the case (Bilaga 2). Validated here; accepted by `accept_assessment`.
     `seriously_ill` is the assessor's finding that a child is seriously ill: it marks the case,
@@ -92,6 +93,9 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                             medication_list_current=medication_list_current, consent_obtained=consent_obtained,
                             seriously_ill=seriously_ill,
                             relatives_support_need=(relatives_support_need or "").strip() or None)
+    if fixed_doctor or fixed_care_contact:
+        name_fixed_contacts(session, actor, case=case, fixed_doctor=fixed_doctor,
+                            fixed_care_contact=fixed_care_contact, now=now, record=record)
     session.add(assessment)
     if seriously_ill and not case.seriously_ill:
         case.seriously_ill = True
@@ -99,6 +103,37 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
     session.flush()
     audit(session, actor, "submit", "assessment", assessment.id, now=now, person_id=case.person_id)
     return assessment.id
+
+
+def name_fixed_contacts(session: Session, actor: Actor, *, case: CareCase, fixed_doctor: Member | None = None,
+                        fixed_care_contact: Member | None = None, now: dt.datetime, record: str | None = None) -> None:
+    """Name the person's fixed doctor (a doctor, by name: a seriously ill child has one) and
+    fixed care contact. Once a SIP exists they must already take part in it: revise the SIP to
+    add them first, so the plan and the case never disagree."""
+    record = record or f"case {case.number}"
+    require(session, actor, Purpose.PLAN, case, now=now)
+    for field, member in (("fixed_doctor", fixed_doctor), ("fixed_care_contact", fixed_care_contact)):
+        if member is None:
+            continue
+        if not member.active:
+            raise RuleViolation(f"{member.code} is not active", record=record, field=field,
+                                hint="name an active member")
+        if field == "fixed_doctor" and member.role != Role.DOCTOR:
+            raise RuleViolation(f"{member.code} is a {member.role}, not a doctor", record=record, field=field,
+                                hint="name a member with the role doctor")
+    current = session.exec(select(Sip.id).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    if current is not None:
+        taking_part = set(session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == current)))
+        for field, member in (("fixed_doctor", fixed_doctor), ("fixed_care_contact", fixed_care_contact)):
+            if member is not None and member.id not in taking_part:
+                raise RuleViolation(f"{member.code} does not take part in the SIP", record=record, field=field,
+                                    hint="revise the SIP to add them first (`coordination sip revise --add`)")
+    if fixed_doctor is not None:
+        case.fixed_doctor_id = fixed_doctor.id
+    if fixed_care_contact is not None:
+        case.fixed_care_contact_id = fixed_care_contact.id
+    session.add(case)
+    audit(session, actor, "name_contacts", "case", case.number, now=now, person_id=case.person_id)
 
 
 def sbar(assessment: Assessment) -> dict:
@@ -182,7 +217,8 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     """SIP version 1. Refused unless a valid consent covers a SIP and sharing between every
     participating organisation: a SIP is never drawn up against the person's will."""
     record = f"case {case.number}"
-    members = {m.id: m for m in [coordinator, *participants]}
+    named = [session.get(Member, i) for i in (case.fixed_doctor_id, case.fixed_care_contact_id) if i]
+    members = {m.id: m for m in [coordinator, *participants, *named]}  # the fixed contacts take part
     # drawing up the SIP is planning; a member named in it takes part by this very act
     require(session, actor, Purpose.PLAN, case, now=now,
             granted=[Relationship.SIP_PARTICIPANT] if actor.member_id in members else [])
@@ -190,15 +226,17 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     person = session.get(Person, case.person_id)
     today = today_of(now)
     org_codes = organisation_codes(session, members.values())
-    if not case.fixed_care_contact_id:
-        nurse = next((m for m in members.values() if m.role in (Role.NURSE, Role.DISTRICT_NURSE)), None)
-        case.fixed_care_contact_id = (nurse or coordinator).id
+    # checked before any default is assigned: a seriously ill child's contacts are named, not guessed
     check_sip(SipDraft(coordinator.role, tuple(m.role for m in members.values()), frozenset(org_codes),
                        plan_b, next_follow_up),
               today=today, child=is_child(person, today), seriously_ill=case.seriously_ill,
-              has_fixed_care_contact=case.fixed_care_contact_id is not None, record=record)
+              fixed_care_contact_named=case.fixed_care_contact_id is not None,
+              fixed_doctor_named=case.fixed_doctor_id is not None, record=record)
     gate(session, case=case, scope=ConsentScope.SIP, organisations=org_codes, now=now)
     gate(session, case=case, scope=ConsentScope.SHARE_INFORMATION, organisations=org_codes, now=now)
+    if not case.fixed_care_contact_id:  # everyone has one (HSL): the plan's nurse, else its coordinator
+        nurse = next((m for m in members.values() if m.role in (Role.NURSE, Role.DISTRICT_NURSE)), None)
+        case.fixed_care_contact_id = (nurse or coordinator).id
     case.coordinator_id = coordinator.id
     case.status = CaseStatus.PLANNED
     case.flagged_for_meeting = False
@@ -217,16 +255,16 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
 def write_sip_version(session: Session, actor: Actor, *, case: CareCase, version: int, coordinator_id: int,
                       participant_ids: list[int], what_matters: str, plan_b: str | None,
                       other_plans: list[str], next_follow_up: dt.date, assessment_id: int | None,
-                      now: dt.datetime) -> Sip:
-    """Add a SIP version (never overwrite one) and tell each participant."""
+                      now: dt.datetime, cause: str | None = None) -> Sip:
+    """Add a SIP version (never overwrite one) and tell each participant. `cause`: why a later
+    version was written, 'follow_up' or 'revision'."""
     sip = Sip(case_id=case.id, version=version, coordinator_id=coordinator_id, what_matters=what_matters,
               plan_b=plan_b, other_plans=other_plans, next_follow_up=next_follow_up,
               assessment_id=assessment_id, created_at=now, created_by_id=actor.member_id)
     session.add(sip)
     session.flush()
     coordinator_role = session.get(Member, coordinator_id).role
-    message = templates.sip_created(case.number, version, coordinator_role, next_follow_up,
-                                    revised=version > 1)
+    message = templates.sip_created(case.number, version, coordinator_role, next_follow_up, cause=cause)
     for member_id in dict.fromkeys(participant_ids):
         session.add(SipParticipant(sip_id=sip.id, member_id=member_id))
         enqueue(session, key=event_key("sip", sip.id, "participant", member_id), message=message,
