@@ -187,6 +187,9 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                 "cases_opened": N_("cases opened"), "cases_closed": N_("cases closed"),
                 "cases_open_at_year_end": N_("cases open at the end of the year"),
                 "leadership_meetings_held": N_("leadership group meetings held")},
+    "sip_field": {"coordinator": N_("Coordinator"), "participants": N_("Participants"),
+                  "what_matters": N_("What is important to you?"), "plan_b": N_("Plan B"),
+                  "other_plans": N_("Other plans"), "next_follow_up": N_("Next follow-up")},
     "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
                 "5": N_("Saturday"), "6": N_("Sunday")},
 }

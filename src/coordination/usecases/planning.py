@@ -173,7 +173,7 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
                             hint="submit an SBAR assessment first (`coordination assess`)")
     person = session.get(Person, case.person_id)
     today = today_of(now)
-    parties = _consented_organisations(session, person, now)
+    parties = consented_organisations(session, person, now)
     author = session.get(Member, assessment.author_id)
     coordinator = session.get(Member, case.coordinator_id) if case.coordinator_id else author
     candidates = session.exec(select(Member).join(Organisation).where(
@@ -303,7 +303,7 @@ def first_working_day_from(day: dt.date) -> dt.date:
     return day if is_working_day(day) else add_working_days(day, 1)
 
 
-def _consented_organisations(session: Session, person: Person, now: dt.datetime) -> set[str]:
+def consented_organisations(session: Session, person: Person, now: dt.datetime) -> set[str]:
     today = today_of(now)
     parties: set[str] = set()
     for facts in consent_facts(session, person.id):
@@ -329,7 +329,7 @@ def check_plan_consent(session: Session, *, case: CareCase, now: dt.datetime) ->
     """How many organisations a valid SIP consent names and has documented; ConsentMissing
     (with the reason of the closest consent) if fewer than two."""
     person = session.get(Person, case.person_id)
-    parties = _consented_organisations(session, person, now)
+    parties = consented_organisations(session, person, now)
     if len(parties) < 2:
         named = set().union(*(f.parties for f in consent_facts(session, person.id)))
         gate(session, case=case, scope=ConsentScope.SIP, organisations=sorted(named), now=now)

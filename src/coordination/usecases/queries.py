@@ -117,3 +117,9 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                            for r in session.exec(select(ReturnReport).where(ReturnReport.case_id == case.id)
                                                  .order_by(ReturnReport.id))],
     }
+
+
+def sip_versions(session: Session, case: CareCase) -> list[int]:
+    """The numbers of the case's SIP versions, oldest first (no content: for choosing two to compare)."""
+    return list(session.exec(select(Sip.version).where(Sip.case_id == case.id).order_by(Sip.version)))
+

@@ -14,12 +14,12 @@ from coordination.domain.planning import SipDraft, check_sip, require_step
 from coordination.domain.sip_versions import Change, SipContent, changes, revised
 from coordination.domain.vocabulary import ActionStatus, ConsentScope
 from coordination.errors import InvalidInput, NotFound, RuleViolation
-from coordination.persistence.models import Action, CareCase, Member, Person, Sip, SipParticipant
-from coordination.usecases.access import require
+from coordination.persistence.models import Action, CareCase, Member, Organisation, Person, Sip, SipParticipant
+from coordination.usecases.access import decision, require
 from coordination.usecases.acting import current_sip
 from coordination.usecases.common import Actor, audit, is_child, member_by_code, today_of
 from coordination.usecases.consent import gate
-from coordination.usecases.planning import organisation_codes, write_sip_version
+from coordination.usecases.planning import consented_organisations, organisation_codes, write_sip_version
 
 
 def content(session: Session, sip: Sip) -> SipContent:
@@ -123,3 +123,24 @@ def compare_versions(session: Session, actor: Actor, *, case: CareCase, first: i
                            hint=f"its versions are: {', '.join(map(str, known)) or 'none yet'}")
     audit(session, actor, "compare", "sip", f"{case.number} v{first}-v{second}", now=now, person_id=case.person_id)
     return changes(content(session, found[first]), content(session, found[second]))
+
+
+def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> dict | None:
+    """What the workspace's revision form offers the member, or None where the policy does not
+    let them plan: the current plan, and the active members of the organisations the person has
+    consented to (who may be added; the consent is checked again when the revision is saved)."""
+    if not decision(session, actor.member_id, Purpose.PLAN, case, now=now).allowed:
+        return None
+    plan = content(session, current_sip(session, case))
+    orgs = consented_organisations(session, session.get(Person, case.person_id), now)
+    candidates = session.exec(select(Member).join(Organisation).where(
+        Organisation.code.in_(orgs), Member.active == True).order_by(Member.name)).all()  # noqa: E712
+    return {"plan": plan, "candidates": [{"code": m.code, "name": m.name, "role": str(m.role)}
+                                         for m in candidates if m.code not in plan.participants]}
+
+
+def member_names(session: Session, codes) -> dict[str, dict]:
+    """Members by code as the pages name them: name and role."""
+    return {m.code: {"name": m.name, "role": str(m.role), "code": m.code}
+            for m in session.exec(select(Member).where(Member.code.in_(list(codes))))}
+

@@ -21,7 +21,7 @@ from coordination.domain.vocabulary import PersonVerdict
 from coordination.notifications.templates import N_
 from coordination.parsing import parse_date, parse_enum, parse_optional_date
 from coordination.persistence.models import Member
-from coordination.usecases import acting, following_up, queries, registry, signin, workspace
+from coordination.usecases import acting, following_up, queries, registry, revising, signin, workspace
 from coordination.usecases.common import case_by_number
 
 router = APIRouter()
@@ -114,10 +114,44 @@ VERDICT_NAMES = {PersonVerdict.AGREE: N_("Agrees"), PersonVerdict.PARTLY: N_("Pa
 @router.get("/cases/{number}", response_class=HTMLResponse)
 def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
-        record = queries.case_record(session, staff.actor, number, now=now_utc())
-        return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved,
-                           today=local_date(now_utc()).isoformat(),
+        now = now_utc()
+        record = queries.case_record(session, staff.actor, number, now=now)
+        revision = revising.revision_form(session, staff.actor, case=case_by_number(session, number), now=now) \
+            if record["sip"] and record["status"] != "closed" else None
+        return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
+                           today=local_date(now).isoformat(),
                            verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
+
+
+@router.post("/cases/{number}/sip/revise")
+def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, Form()] = "",
+               keep: Annotated[list[str], Form()] = (), add: Annotated[str, Form()] = "",
+               what_matters: Annotated[str, Form()] = "", plan_b: Annotated[str, Form()] = "",
+               other_plans: Annotated[str, Form()] = "", next_follow_up: Annotated[str, Form()] = "") -> RedirectResponse:
+    """The form sends the whole plan; the revision records what differs from the current one."""
+    with transaction() as session:
+        now = now_utc()
+        case = case_by_number(session, number)
+        current = revising.content(session, acting.current_sip(session, case))
+        when = parse_date(next_follow_up, record=f"case {number}", field="next_follow_up")
+        sip = revising.revise_sip(session, staff.actor, case=case, now=now, coordinator=coordinator or None,
+                                  add=[add] if add else [], remove=sorted(current.participants - set(keep)),
+                                  what_matters=what_matters, plan_b=plan_b, other_plans=other_plans.splitlines(),
+                                  next_follow_up=when)
+        return _see_other(f"/cases/{number}/sip/compare?first={sip.version - 1}&second={sip.version}")
+
+
+@router.get("/cases/{number}/sip/compare", response_class=HTMLResponse)
+def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, second: int = 1) -> HTMLResponse:
+    with transaction() as session:
+        found = revising.compare_versions(session, staff.actor, case=case_by_number(session, number),
+                                          first=first, second=second, now=now_utc())
+        codes = {c for change in found for c in (*change.added, *change.removed)} | {
+            change.before for change in found if change.field == "coordinator"} | {
+            change.after for change in found if change.field == "coordinator"}
+        versions = queries.sip_versions(session, case_by_number(session, number))
+        return render.page(request, "compare.html", staff.texts, staff, case=number, first=first, second=second,
+                           changes=found, names=revising.member_names(session, codes), versions=versions)
 
 
 @router.post("/actions/{action_id}/done")
