@@ -32,6 +32,22 @@ def parse_optional_date(value, *, record: str, field: str) -> dt.date | None:
     return None if value in (None, "") else parse_date(value, record=record, field=field)
 
 
+def parse_moment(value, *, record: str, field: str) -> dt.datetime:
+    """A local (Stockholm) date and time as staff write it, 2026-12-03T10:00 or 2026-12-03 10:00,
+    as an aware UTC moment."""
+    import pendulum
+
+    text = str(value or "").strip().replace(" ", "T", 1)
+    try:
+        moment = pendulum.parse(text, tz="Europe/Stockholm", strict=False)
+    except Exception:  # pendulum raises several types for bad input; all mean the same here
+        moment = None
+    if not isinstance(moment, pendulum.DateTime) or "T" not in text:
+        raise InvalidInput(f"'{value}' is not a date and time", record=record, field=field,
+                           hint="write 2026-12-03T10:00 (Stockholm time)")
+    return moment.in_timezone("UTC")
+
+
 class TextDatesLoader(yaml.SafeLoader):
     """Leaves dates as text so a bad one is reported by its record and field, not by the parser."""
 

@@ -31,6 +31,7 @@ class Purpose(StrEnum):
     NOTIFY = "notify"  # be told about the case in a message
     MEETING = "meeting"  # be told about the case at a coordination meeting
     HANDOVER = "handover"  # hand the case over to another organisation
+    PERSONS_PLAN = "persons_plan"  # print the person's own SIP to hand to them
 
 
 class Relationship(StrEnum):
@@ -52,6 +53,9 @@ NEEDED: Mapping[Purpose, frozenset[Relationship]] = {
     Purpose.PLAN: TAKING_PART | {Relationship.REPORTER, Relationship.ASSESSOR, Relationship.MEETING_TEAM},
     Purpose.ACT: TAKING_PART,
     Purpose.HANDOVER: TAKING_PART,
+    # the plan is handed over by someone who takes part in it (seed 000: the person's plan)
+    Purpose.PERSONS_PLAN: frozenset({Relationship.COORDINATOR, Relationship.FIXED_CARE_CONTACT,
+                                     Relationship.SIP_PARTICIPANT}),
     Purpose.NOTIFY: frozenset(Relationship),
     Purpose.MEETING: frozenset(Relationship),
 }

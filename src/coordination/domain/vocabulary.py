@@ -185,3 +185,12 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # no longer allowed to be told (consent withdrawn); the reason is kept
     NO_TARGET = "no_target"  # recipient has no notification target; shown, never dropped
     FAILED = "failed"  # every target is permanently invalid; retried once the configuration changes
+
+
+class SipAnswer(StrEnum):
+    """The person's (or a guardian's) answer to the plan at the SIP meeting: a SIP is never
+    carried out against the person's will (seed 003)."""
+
+    AGREED = "agreed"
+    REFUSED = "refused"
+

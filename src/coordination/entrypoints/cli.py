@@ -19,7 +19,7 @@ import typer
 from coordination import settings
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, Initiator, PersonVerdict,
-    SignalKind,
+    SignalKind, SipAnswer,
 )
 from coordination.errors import CoordinationError, InvalidInput
 from coordination.lazy import lazy
@@ -42,6 +42,7 @@ planning = lazy("coordination.usecases.planning")
 queries = lazy("coordination.usecases.queries")
 registry = lazy("coordination.usecases.registry")
 revising = lazy("coordination.usecases.revising")
+sip_meeting = lazy("coordination.usecases.sip_meeting")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
@@ -433,6 +434,52 @@ def sip_revise(case: str, by: By,
                                   next_follow_up=when, now=clock.now_utc())
         version = sip.version
     _say(f"{case}: SIP version {version}")
+
+
+@sip_app.command("meeting")
+def sip_meeting_book(case: str, by: By, at: Annotated[str, typer.Option(help="YYYY-MM-DDTHH:MM, Stockholm time.")],
+                     place: Annotated[str, typer.Option(help="Where: at home, the health centre, digitally ...")],
+                     invite_guardians: Annotated[bool, typer.Option("--invite-guardians")] = False,
+                     invite_relatives: Annotated[bool, typer.Option(
+                         "--invite-relatives", help="Only under a consent to involve relatives.")] = False) -> None:
+    """Book the SIP meeting with the person; the plan's participants are told."""
+    when = parsing.parse_moment(at, record="option", field="at")
+    with db.unit_of_work() as session:
+        meeting_id = sip_meeting.schedule(session, common.actor_for(session, by),
+                                          case=common.case_by_number(session, case), when=when, place=place,
+                                          invite_guardians=invite_guardians, invite_relatives=invite_relatives,
+                                          now=clock.now_utc())
+    _say(f"SIP meeting {meeting_id} booked for {case}")
+
+
+AnsweredBy = Annotated[str, typer.Option(help="person, or guardian for a child.")]
+
+
+@sip_app.command("agree")
+def sip_agree(meeting: int, by: By, answered_by: AnsweredBy,
+              agreement: Annotated[str, typer.Option(help="What was agreed with the person.")],
+              agreed_time: Annotated[str, typer.Option(help="The next contact agreed with the person, "
+                                                            "YYYY-MM-DDTHH:MM.")]) -> None:
+    """Record that the person (or a guardian) agreed to the plan, with the patient contract."""
+    who = _enum(ConsentGiver, answered_by, "answered_by")
+    when = parsing.parse_moment(agreed_time, record="option", field="agreed_time")
+    with db.unit_of_work() as session:
+        number = sip_meeting.record_outcome(session, common.actor_for(session, by), meeting_id=meeting,
+                                            answer=SipAnswer.AGREED, answered_by=who, agreement=agreement,
+                                            agreed_time=when, now=clock.now_utc())
+    _say(f"{number}: the plan is agreed")
+
+
+@sip_app.command("refuse")
+def sip_refuse(meeting: int, by: By, answered_by: AnsweredBy,
+               reason: Annotated[str, typer.Option(help="What the person does not agree to.")]) -> None:
+    """Record that the person (or a guardian) did not agree: the plan is not carried out."""
+    who = _enum(ConsentGiver, answered_by, "answered_by")
+    with db.unit_of_work() as session:
+        number = sip_meeting.record_outcome(session, common.actor_for(session, by), meeting_id=meeting,
+                                            answer=SipAnswer.REFUSED, answered_by=who, reason=reason,
+                                            now=clock.now_utc())
+    _say(f"{number}: the plan was not agreed; revise it with the person")
 
 
 @action_app.command("add")

@@ -110,6 +110,26 @@ def case_closed(case: str) -> Draft:
     return Draft("case_closed", render)
 
 
+def sip_meeting_scheduled(case: str, when: dt.datetime) -> Draft:
+    """No place in the message: it may be where the person lives."""
+    def render(t: Texts):
+        return (t.gettext("%(case)s: SIP meeting %(when)s", case=case, when=t.moment(when)),
+                t.gettext("A SIP meeting with the person is booked for case %(case)s at %(when)s; you take part in "
+                          "the plan. The place is in the workspace.", case=case, when=t.moment(when))
+                + "\n\n" + _look(t, case))
+    return Draft("sip_meeting", render)
+
+
+def sip_refused(case: str, version: int) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: the plan was not agreed", case=case),
+                t.gettext("At the SIP meeting for case %(case)s the plan (version %(version)s) was not agreed. "
+                          "It is not carried out against the person's will: revise it with them. The case is on "
+                          "the next coordination meeting's agenda.", case=case, version=version)
+                + "\n\n" + _look(t, case))
+    return Draft("sip_refused", render)
+
+
 def consent_withdrawn(case: str) -> Draft:
     def render(t: Texts):
         return (t.gettext("%(case)s: consent withdrawn, stop sharing", case=case),

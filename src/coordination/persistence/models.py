@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import (
     ActionStatus, CaseStatus, ConsentForm, ConsentGiver, ContactKind, HandlingTime, Organiser,
-    Initiator, OutboxStatus, PersonVerdict, Placement, PlacementLaw, Role, SignalKind, UnitType,
+    Initiator, OutboxStatus, PersonVerdict, Placement, PlacementLaw, Role, SignalKind, SipAnswer, UnitType,
 )
 from coordination.persistence.types import UTCDateTime
 
@@ -206,6 +206,31 @@ class Sip(SQLModel, table=True):
     next_follow_up: dt.date
     assessment_id: int | None = Field(default=None, foreign_key="assessment.id")
     superseded_at: dt.datetime | None = _utc(default=None)
+
+
+class SipMeeting(SQLModel, table=True):
+    """The SIP meeting with the person, and what came of it: the person's (or a guardian's)
+    answer to the plan and, when they agree, the patient contract's four parts."""
+
+    __tablename__ = "sip_meeting"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    sip_id: int = Field(foreign_key="sip.id", index=True)  # the version discussed (current when recorded)
+    scheduled_for: dt.datetime = _utc()
+    place: str  # staff's words; may locate the person: shown in the workspace only
+    invite_guardians: bool = False
+    invite_relatives: bool = False
+    scheduled_by_id: int | None = Field(default=None, foreign_key="member.id")
+    scheduled_at: dt.datetime = _utc()
+    answer: SipAnswer | None = _enum(SipAnswer, default=None)
+    answered_by: ConsentGiver | None = _enum(ConsentGiver, default=None)
+    refusal_reason: str | None = None
+    # the patient contract: agreement, fixed care contact, coherent plan (sip_id), agreed time
+    agreement: str | None = None
+    fixed_care_contact_id: int | None = Field(default=None, foreign_key="member.id")
+    agreed_time: dt.datetime | None = _utc(default=None)
+    recorded_by_id: int | None = Field(default=None, foreign_key="member.id")
+    recorded_at: dt.datetime | None = _utc(default=None)
 
 
 class SipParticipant(SQLModel, table=True):

@@ -57,6 +57,9 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     """Give every planned action of the case its due date from the handling time and tell the
     responsible member. Returns the number dispatched; running it again dispatches nothing."""
     require_step("act", case.status, record=f"case {case.number}")
+    from coordination.usecases.sip_meeting import require_not_refused  # (sip_meeting imports this module)
+
+    require_not_refused(session, case)
     planned = session.exec(select(Action).where(Action.case_id == case.id,
                                                 Action.status == ActionStatus.PLANNED)
                            .order_by(Action.id)).all()

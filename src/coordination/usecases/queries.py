@@ -16,6 +16,7 @@ from coordination.domain.access import Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number
+from coordination.usecases import sip_meeting
 from coordination.usecases.planning import sbar
 
 
@@ -112,6 +113,16 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                         "by": who(f.recorded_by_id)}
                        for f in session.exec(select(FollowUp).where(FollowUp.case_id == case.id)
                                              .order_by(FollowUp.id))],
+        "sip_meetings": [{"id": m.id, "scheduled_for": m.scheduled_for, "place": m.place,
+                          "invite_guardians": m.invite_guardians, "invite_relatives": m.invite_relatives,
+                          "version": next((v.version for v in sips if v.id == m.sip_id), None),
+                          "answer": str(m.answer) if m.answer else None,
+                          "answered_by": str(m.answered_by) if m.answered_by else None,
+                          "refusal_reason": m.refusal_reason, "agreement": m.agreement,
+                          "fixed_care_contact": who(m.fixed_care_contact_id), "agreed_time": m.agreed_time}
+                         for m in sip_meeting.meetings_of(session, case)],
+        "child": facts.person_is_child,
+        "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
                             "profession": r.profession, "text": r.text}
                            for r in session.exec(select(ReturnReport).where(ReturnReport.case_id == case.id)

@@ -17,11 +17,13 @@ from coordination.entrypoints.web.deps import (
 )
 from coordination.i18n import Texts
 from coordination.notifications.delivery import deliver_pending
-from coordination.domain.vocabulary import PersonVerdict
+from coordination.domain.vocabulary import ConsentGiver, PersonVerdict, SipAnswer
 from coordination.notifications.templates import N_
-from coordination.parsing import parse_date, parse_enum, parse_optional_date
+from coordination.parsing import parse_date, parse_enum, parse_moment, parse_optional_date
 from coordination.persistence.models import Member
-from coordination.usecases import acting, following_up, queries, registry, revising, signin, workspace
+from coordination.usecases import (
+    acting, following_up, persons_plan, queries, registry, revising, signin, sip_meeting, workspace,
+)
 from coordination.usecases.common import case_by_number
 
 router = APIRouter()
@@ -139,6 +141,54 @@ def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, For
                                   what_matters=what_matters, plan_b=plan_b, other_plans=other_plans.splitlines(),
                                   next_follow_up=when)
         return _see_other(f"/cases/{number}/sip/compare?first={sip.version - 1}&second={sip.version}")
+
+
+@router.get("/cases/{number}/sip/person")
+def persons_plan_page(request: Request, number: str, staff: StaffDep, format: str = "html", lang: str = "sv"):
+    """The person's own SIP in their language, as a page to print or a PDF to hand over."""
+    from coordination.i18n import LOCALES
+
+    texts = Texts(lang if lang in LOCALES else "sv")
+    with transaction() as session:
+        plan = persons_plan.persons_plan(session, staff.actor, case=case_by_number(session, number), now=now_utc())
+    page = render.page(request, "persons_plan.html", texts, staff, plan=plan)
+    if format != "pdf":
+        return page
+    from fastapi.responses import Response
+
+    pdf = render.pdf(page.body.decode("utf-8"))
+    return Response(pdf, media_type="application/pdf", headers={
+        # the file is named by case and version only: a name would be personal data on someone's disk
+        "Content-Disposition": f'attachment; filename="SIP-{plan.case}-v{plan.version}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@router.post("/cases/{number}/sip-meetings")
+def sip_meeting_book(number: str, staff: FormStaffDep, at: Annotated[str, Form()] = "",
+                     place: Annotated[str, Form()] = "", invite_guardians: Annotated[str, Form()] = "",
+                     invite_relatives: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        when = parse_moment(at, record=f"case {number}", field="at")
+        sip_meeting.schedule(session, staff.actor, case=case_by_number(session, number), when=when, place=place,
+                             invite_guardians=bool(invite_guardians), invite_relatives=bool(invite_relatives),
+                             now=now_utc())
+        return _see_other(f"/cases/{number}?saved=sip_meeting#sip-meeting")
+
+
+@router.post("/sip-meetings/{meeting_id}/outcome")
+def sip_meeting_outcome(meeting_id: int, staff: FormStaffDep, answer: Annotated[str, Form()] = "",
+                        answered_by: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                        agreement: Annotated[str, Form()] = "", agreed_time: Annotated[str, Form()] = ""
+                        ) -> RedirectResponse:
+    record = f"sip meeting {meeting_id}"
+    with transaction() as session:
+        kind = parse_enum(SipAnswer, answer, record=record, field="answer")
+        who = parse_enum(ConsentGiver, answered_by, record=record, field="answered_by")
+        when = parse_moment(agreed_time, record=record, field="agreed_time") \
+            if kind == SipAnswer.AGREED and agreed_time else None
+        number = sip_meeting.record_outcome(session, staff.actor, meeting_id=meeting_id, answer=kind, answered_by=who,
+                                            reason=reason, agreement=agreement, agreed_time=when, now=now_utc())
+        return _see_other(f"/cases/{number}?saved=sip_{kind}#sip-meeting")
 
 
 @router.get("/cases/{number}/sip/compare", response_class=HTMLResponse)

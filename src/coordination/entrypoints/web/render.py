@@ -34,3 +34,11 @@ def page(request: Request, name: str, texts: Texts, staff, *, status_code: int =
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def pdf(html: str) -> bytes:
+    """A page as PDF (WeasyPrint; imported here, so only printing needs its system libraries)."""
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf()
+

@@ -1,0 +1,61 @@
+"""Rules for the SIP meeting: the meeting with the person where the plan is agreed (seeds 002,
+003). The person is always invited; guardians for a child; relatives only under a consent that
+allows involving them. The answer is the person's, or a guardian's for a child; a refusal gives
+its reason; an agreement records the patient contract's four parts (seed 002: agreement, fixed
+care contact, coherent plan, agreed time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from coordination.domain.vocabulary import ConsentGiver, SipAnswer
+from coordination.errors import InvalidInput, RuleViolation
+
+
+def check_schedule(*, when: dt.datetime, now: dt.datetime, child: bool, invite_guardians: bool,
+                   invite_relatives: bool, relatives_consented: bool, place: str, record: str) -> None:
+    if when <= now:
+        raise InvalidInput(f"{when:%Y-%m-%d %H:%M} is not in the future", record=record, field="at",
+                           hint="give the meeting's date and time, after now")
+    if not place.strip():
+        raise InvalidInput("is empty", record=record, field="place",
+                           hint="say where the meeting is held, e.g. at home or the health centre, or digitally")
+    if invite_guardians and not child:
+        raise RuleViolation("guardians are invited for a child only", record=record, field="invite_guardians",
+                            hint="an adult person decides who comes; invite relatives under their consent")
+    if invite_relatives and not relatives_consented:
+        raise RuleViolation("no valid consent allows involving the person's relatives", record=record,
+                            field="invite_relatives",
+                            hint="record a consent with the scope involve_relatives first, or do not invite them")
+
+
+def check_outcome(*, scheduled_for: dt.datetime, now: dt.datetime, answer: SipAnswer, answered_by: ConsentGiver,
+                  child: bool, refusal_reason: str | None, agreement: str | None, agreed_time: dt.datetime | None,
+                  has_fixed_care_contact: bool, recorded: bool, record: str) -> None:
+    if recorded:
+        raise RuleViolation("the meeting's outcome is already recorded", record=record, field="meeting",
+                            hint="schedule a new SIP meeting for the revised plan")
+    if scheduled_for > now:
+        raise RuleViolation(f"the meeting is not held until {scheduled_for:%Y-%m-%d %H:%M}", record=record,
+                            field="meeting", hint="record the outcome after the meeting")
+    if child and answered_by != ConsentGiver.GUARDIAN:
+        raise RuleViolation("a guardian answers for a child", record=record, field="answered_by",
+                            hint="record the guardian's answer; the child's own views are recorded as heard")
+    if not child and answered_by != ConsentGiver.PERSON:
+        raise RuleViolation("an adult person answers for themselves", record=record, field="answered_by",
+                            hint="record the person's own answer")
+    if answer == SipAnswer.REFUSED:
+        if not (refusal_reason or "").strip():
+            raise InvalidInput("is empty", record=record, field="reason",
+                               hint="say what the person does not agree to, so the plan can be revised")
+        return
+    if not (agreement or "").strip():
+        raise InvalidInput("is empty", record=record, field="agreement",
+                           hint="write what was agreed with the person (the patient contract's agreement)")
+    if agreed_time is None or agreed_time <= now:
+        raise InvalidInput("is missing or not in the future", record=record, field="agreed_time",
+                           hint="give the time agreed with the person for the next contact")
+    if not has_fixed_care_contact:
+        raise RuleViolation("the patient contract names a fixed care contact", record=record,
+                            field="fixed_care_contact",
+                            hint="name one (`coordination case contacts --fixed-care-contact`)")

@@ -1,0 +1,113 @@
+"""The SIP meeting: booked with the person (and guardians, or relatives as the consent allows),
+then its outcome: the person's or a guardian's agreement to the plan with the patient contract,
+or a refusal. A refused plan is not carried out: no action of it is dispatched until a revised
+version is agreed, and the case goes back on the coordination meeting's agenda."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from coordination.domain import sip_meeting as rules
+from coordination.domain.access import Purpose
+from coordination.domain.consent import why_not_valid
+from coordination.domain.vocabulary import ConsentGiver, ConsentScope, SipAnswer
+from coordination.errors import NotFound, RuleViolation
+from coordination.notifications import templates
+from coordination.notifications.outbox import enqueue, event_key
+from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
+from coordination.usecases.access import case_facts, consent_facts, decision, require
+from coordination.usecases.acting import current_sip
+from coordination.usecases.common import Actor, audit, is_child, today_of
+
+
+def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime) -> bool:
+    """A valid consent with the scope involve_relatives: without it relatives are neither invited
+    nor told anything."""
+    person = session.get(Person, case.person_id)
+    today = today_of(now)
+    return any(why_not_valid(c, scope=ConsentScope.INVOLVE_RELATIVES, organisations=(), on=today, at=now,
+                             person_is_child=is_child(person, today)) is None
+               for c in consent_facts(session, person.id))
+
+
+def schedule(session: Session, actor: Actor, *, case: CareCase, when: dt.datetime, place: str,
+             invite_guardians: bool = False, invite_relatives: bool = False, now: dt.datetime) -> int:
+    record = f"case {case.number}"
+    require(session, actor, Purpose.PLAN, case, now=now)
+    sip = current_sip(session, case)
+    child = is_child(session.get(Person, case.person_id), today_of(now))
+    rules.check_schedule(when=when, now=now, child=child, invite_guardians=invite_guardians,
+                         invite_relatives=invite_relatives,
+                         relatives_consented=relatives_may_be_involved(session, case, now), place=place,
+                         record=record)
+    meeting = SipMeeting(case_id=case.id, sip_id=sip.id, scheduled_for=when, place=place.strip(),
+                         invite_guardians=invite_guardians, invite_relatives=invite_relatives,
+                         scheduled_by_id=actor.member_id, scheduled_at=now)
+    session.add(meeting)
+    session.flush()
+    _tell_participants(session, case, sip, templates.sip_meeting_scheduled(case.number, when),
+                       key=("sip_meeting", meeting.id), now=now)
+    audit(session, actor, "schedule", "sip_meeting", meeting.id, now=now, person_id=case.person_id)
+    return meeting.id
+
+
+def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: SipAnswer,
+                   answered_by: ConsentGiver, now: dt.datetime, reason: str | None = None,
+                   agreement: str | None = None, agreed_time: dt.datetime | None = None) -> str:
+    """The answer to the current SIP version; returns the case number."""
+    meeting = session.get(SipMeeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"unknown SIP meeting {meeting_id}", record=f"sip meeting {meeting_id}", field="meeting",
+                       hint="the case page lists its SIP meetings")
+    case = session.get(CareCase, meeting.case_id)
+    require(session, actor, Purpose.PLAN, case, now=now)
+    sip = current_sip(session, case)
+    rules.check_outcome(scheduled_for=meeting.scheduled_for, now=now, answer=answer, answered_by=answered_by,
+                        child=is_child(session.get(Person, case.person_id), today_of(now)),
+                        refusal_reason=reason, agreement=agreement, agreed_time=agreed_time,
+                        has_fixed_care_contact=case.fixed_care_contact_id is not None,
+                        recorded=meeting.recorded_at is not None, record=f"sip meeting {meeting_id}")
+    meeting.sip_id, meeting.answer, meeting.answered_by = sip.id, answer, answered_by
+    meeting.recorded_by_id, meeting.recorded_at = actor.member_id, now
+    if answer == SipAnswer.REFUSED:
+        meeting.refusal_reason = reason.strip()
+        case.flagged_for_meeting = True
+        session.add(case)
+        _tell_participants(session, case, sip, templates.sip_refused(case.number, sip.version),
+                           key=("sip_refused", meeting.id), now=now)
+    else:
+        meeting.agreement, meeting.agreed_time = agreement.strip(), agreed_time
+        meeting.fixed_care_contact_id = case.fixed_care_contact_id
+    session.add(meeting)
+    audit(session, actor, f"record_{answer}", "sip_meeting", meeting.id, now=now, person_id=case.person_id)
+    return case.number
+
+
+def agreement_of(session: Session, sip_id: int) -> str | None:
+    """The answer to this SIP version at its latest SIP meeting: agreed, refused, or None."""
+    answer = session.exec(select(SipMeeting.answer).where(SipMeeting.sip_id == sip_id, SipMeeting.answer != None)  # noqa: E711
+                          .order_by(SipMeeting.recorded_at.desc(), SipMeeting.id.desc())).first()
+    return str(answer) if answer else None
+
+
+def require_not_refused(session: Session, case: CareCase) -> None:
+    """A plan the person refused is not carried out (seed 003: never against the person's will)."""
+    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    if sip is not None and agreement_of(session, sip.id) == SipAnswer.REFUSED:
+        raise RuleViolation(f"the person did not agree to SIP version {sip.version}", record=f"case {case.number}",
+                            field="agreement", hint="revise the plan with the person and agree it at a SIP meeting")
+
+
+def meetings_of(session: Session, case: CareCase) -> list[SipMeeting]:
+    return list(session.exec(select(SipMeeting).where(SipMeeting.case_id == case.id)
+                             .order_by(SipMeeting.scheduled_for, SipMeeting.id)))
+
+
+def _tell_participants(session: Session, case: CareCase, sip: Sip, message, *, key: tuple, now: dt.datetime) -> None:
+    facts = case_facts(session, case, now=now)
+    for member_id in session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)):
+        if decision(session, member_id, Purpose.NOTIFY, case, now=now, facts=facts).allowed:
+            enqueue(session, key=event_key(*key, member_id), message=message, member_id=member_id,
+                    case_number=case.number, now=now)
