@@ -150,12 +150,20 @@ def test_a_guardian_answers_for_a_child_and_guardians_are_invited(db_url, exampl
     open_and_plan(db_url, example_data)
     plan(SIGGE)
     meeting_id = book(SIGGE, by="bkl-ssk", invite_guardians=True, place="Barnkliniken")
+    heard = dict(child_informed="Med bilder, i lugn takt", child_heard="Sigge vill sova hemma")
     with pytest.raises(RuleViolation, match="guardian answers"):
-        answer(meeting_id, by="bkl-ssk", who=ConsentGiver.PERSON)
-    answer(meeting_id, by="bkl-ssk", who=ConsentGiver.GUARDIAN)
+        answer(meeting_id, by="bkl-ssk", who=ConsentGiver.PERSON, **heard)
+    for missing in ("child_informed", "child_heard"):  # a child is informed and heard (seed 002)
+        with pytest.raises(InvalidInput) as err:
+            answer(meeting_id, by="bkl-ssk", who=ConsentGiver.GUARDIAN, **(heard | {missing: " "}))
+        assert err.value.field == missing
+    answer(meeting_id, by="bkl-ssk", who=ConsentGiver.GUARDIAN, **heard)
     with unit_of_work() as s:
         m = s.get(SipMeeting, meeting_id)
         assert m.invite_guardians and m.answered_by == ConsentGiver.GUARDIAN
+        assert (m.child_informed, m.child_heard) == ("Med bilder, i lugn takt", "Sigge vill sova hemma")
+        [shown] = queries.case_record(s, ADMIN, case_of(s, SIGGE).number, now=AFTER)["sip_meetings"]
+    assert shown["child_heard"] == "Sigge vill sova hemma"
 
 
 def test_booking_and_answers_on_the_command_line(sqlite_url, example_data):

@@ -76,8 +76,12 @@ def require_consent(consents: Iterable[ConsentFacts], *, scope: ConsentScope,
 def check_new_consent(*, given_by: ConsentGiver, person_is_child: bool, guardian_known: bool,
                       guardian_may_be_involved: bool = True, scopes: Iterable[ConsentScope], parties: Iterable[str],
                       documented_in: Iterable[str], valid_from: dt.date,
-                      valid_until: dt.date | None, record: str) -> None:
-    """Rules for recording a consent, before anything is written."""
+                      valid_until: dt.date | None, record: str, guardians_involved: int = 1,
+                      second_guardian: str | None = None, second_guardian_ok: bool = True,
+                      sole_guardian_reason: str | None = None) -> None:
+    """Rules for recording a consent, before anything is written. A child with two guardians who
+    may be involved needs both guardians' consent (they decide together), unless the record says
+    why one is enough."""
     if not list(scopes):
         raise RuleViolation("a consent needs at least one scope", record=record, field="scopes",
                             hint="use share_information, sip and/or involve_relatives")
@@ -93,6 +97,15 @@ def check_new_consent(*, given_by: ConsentGiver, person_is_child: bool, guardian
                             record=record, field="guardian",
                             hint="the consent is given by a guardian who may be involved, e.g. a specially "
                                  "appointed guardian (särskilt förordnad vårdnadshavare)")
+    if given_by == ConsentGiver.GUARDIAN and person_is_child:
+        if second_guardian is not None and not second_guardian_ok:
+            raise RuleViolation(f"'{second_guardian}' is not the child's other guardian who may be involved",
+                                record=record, field="second_guardian",
+                                hint="name the other registered guardian, who may be involved in the child's care")
+        if guardians_involved >= 2 and second_guardian is None and not (sole_guardian_reason or "").strip():
+            raise RuleViolation("the child has two guardians: both consent", record=record, field="second_guardian",
+                                hint="record the other guardian's consent too (second_guardian), or say why one "
+                                     "guardian's consent is enough (sole_guardian_reason)")
     parties = set(parties)
     if len(parties) < 2:
         raise RuleViolation("a consent to share names at least two organisations", record=record,

@@ -1,6 +1,7 @@
 """Rules for the SIP meeting: the meeting with the person where the plan is agreed (seeds 002,
 003). The person is always invited; guardians for a child; relatives only under a consent that
-allows involving them. The answer is the person's, or a guardian's for a child; a refusal gives
+allows involving them. The answer is the person's, or a guardian's for a child, who is also
+informed and heard according to age and maturity (seed 002); a refusal gives
 its reason; an agreement records the patient contract's four parts (seed 002: agreement, fixed
 care contact, coherent plan, agreed time)."""
 
@@ -31,7 +32,8 @@ def check_schedule(*, when: dt.datetime, now: dt.datetime, child: bool, invite_g
 
 def check_outcome(*, scheduled_for: dt.datetime, now: dt.datetime, answer: SipAnswer, answered_by: ConsentGiver,
                   child: bool, refusal_reason: str | None, agreement: str | None, agreed_time: dt.datetime | None,
-                  has_fixed_care_contact: bool, recorded: bool, record: str) -> None:
+                  has_fixed_care_contact: bool, recorded: bool, record: str, child_informed: str | None = None,
+                  child_heard: str | None = None) -> None:
     if recorded:
         raise RuleViolation("the meeting's outcome is already recorded", record=record, field="meeting",
                             hint="schedule a new SIP meeting for the revised plan")
@@ -41,6 +43,12 @@ def check_outcome(*, scheduled_for: dt.datetime, now: dt.datetime, answer: SipAn
     if child and answered_by != ConsentGiver.GUARDIAN:
         raise RuleViolation("a guardian answers for a child", record=record, field="answered_by",
                             hint="record the guardian's answer; the child's own views are recorded as heard")
+    if child and not (child_informed or "").strip():
+        raise InvalidInput("is empty", record=record, field="child_informed",
+                           hint="say how the child was told about the plan, adapted to age and maturity")
+    if child and not (child_heard or "").strip():
+        raise InvalidInput("is empty", record=record, field="child_heard",
+                           hint="record the child's own views and how they were heard, or why they could not be")
     if not child and answered_by != ConsentGiver.PERSON:
         raise RuleViolation("an adult person answers for themselves", record=record, field="answered_by",
                             hint="record the person's own answer")

@@ -255,6 +255,10 @@ def consent_record(
         scope: Annotated[list[str], typer.Option(help="share_information, sip, involve_relatives.")],
         given_by: Annotated[str, typer.Option(help="person or guardian.")] = "person",
         guardian: Annotated[Optional[str], typer.Option(help="Guardian's name, when given by a guardian.")] = None,
+        second_guardian: Annotated[Optional[str], typer.Option(
+            help="The other guardian's name: a child's two guardians consent together.")] = None,
+        sole_guardian_reason: Annotated[Optional[str], typer.Option(
+            help="Why one guardian's consent is enough where the child has two.")] = None,
         form: Annotated[str, typer.Option(help="oral or written.")] = "oral",
         documented_in: Annotated[list[str], typer.Option(help="Organisation whose record holds it.")] = (),
         valid_from: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, default today.")] = None,
@@ -269,7 +273,8 @@ def consent_record(
             given_by=_enum(ConsentGiver, given_by, "given_by"), guardian_name=guardian,
             form=_enum(ConsentForm, form, "form"), organisations=organisation, documented_in=documented_in,
             valid_from=parsing.parse_optional_date(valid_from, record="option", field="valid_from") or clock.local_date(now),
-            valid_until=parsing.parse_optional_date(valid_until, record="option", field="valid_until"), now=now)
+            valid_until=parsing.parse_optional_date(valid_until, record="option", field="valid_until"), now=now,
+            second_guardian_name=second_guardian, sole_guardian_reason=sole_guardian_reason)
     _say(f"consent {consent_id} recorded")
 
 
@@ -453,31 +458,37 @@ def sip_meeting_book(case: str, by: By, at: Annotated[str, typer.Option(help="YY
 
 
 AnsweredBy = Annotated[str, typer.Option(help="person, or guardian for a child.")]
+ChildInformed = Annotated[Optional[str], typer.Option(help="For a child: how the child was told, by age and maturity.")]
+ChildHeard = Annotated[Optional[str], typer.Option(help="For a child: the child's own views, and how they were heard.")]
 
 
 @sip_app.command("agree")
 def sip_agree(meeting: int, by: By, answered_by: AnsweredBy,
               agreement: Annotated[str, typer.Option(help="What was agreed with the person.")],
               agreed_time: Annotated[str, typer.Option(help="The next contact agreed with the person, "
-                                                            "YYYY-MM-DDTHH:MM.")]) -> None:
+                                                            "YYYY-MM-DDTHH:MM.")],
+              child_informed: ChildInformed = None, child_heard: ChildHeard = None) -> None:
     """Record that the person (or a guardian) agreed to the plan, with the patient contract."""
     who = _enum(ConsentGiver, answered_by, "answered_by")
     when = parsing.parse_moment(agreed_time, record="option", field="agreed_time")
     with db.unit_of_work() as session:
         number = sip_meeting.record_outcome(session, common.actor_for(session, by), meeting_id=meeting,
                                             answer=SipAnswer.AGREED, answered_by=who, agreement=agreement,
-                                            agreed_time=when, now=clock.now_utc())
+                                            agreed_time=when, child_informed=child_informed,
+                                            child_heard=child_heard, now=clock.now_utc())
     _say(f"{number}: the plan is agreed")
 
 
 @sip_app.command("refuse")
 def sip_refuse(meeting: int, by: By, answered_by: AnsweredBy,
-               reason: Annotated[str, typer.Option(help="What the person does not agree to.")]) -> None:
+               reason: Annotated[str, typer.Option(help="What the person does not agree to.")],
+               child_informed: ChildInformed = None, child_heard: ChildHeard = None) -> None:
     """Record that the person (or a guardian) did not agree: the plan is not carried out."""
     who = _enum(ConsentGiver, answered_by, "answered_by")
     with db.unit_of_work() as session:
         number = sip_meeting.record_outcome(session, common.actor_for(session, by), meeting_id=meeting,
                                             answer=SipAnswer.REFUSED, answered_by=who, reason=reason,
+                                            child_informed=child_informed, child_heard=child_heard,
                                             now=clock.now_utc())
     _say(f"{number}: the plan was not agreed; revise it with the person")
 

@@ -74,6 +74,8 @@ class ConsentIn(_Strict):
     scopes: list[ConsentScope] = Field(min_length=1)
     given_by: ConsentGiver
     guardian: str | None = None
+    second_guardian: str | None = None  # a child's two guardians consent together
+    sole_guardian_reason: str | None = None  # or why one guardian's consent is enough
     form: ConsentForm
     organisations: list[str] = Field(min_length=2)
     documented_in: list[str] = []
@@ -225,7 +227,8 @@ def _import_one(session: Session, actor: Actor, section: str, rec, *, record: st
             by = member(rec.recorded_by, "recorded_by")
             consent_uc.record_consent(
                 session, Actor(by.code, by.id) if by else actor, person=person(rec.person), scopes=rec.scopes,
-                given_by=rec.given_by, guardian_name=rec.guardian, form=rec.form,
+                given_by=rec.given_by, guardian_name=rec.guardian, second_guardian_name=rec.second_guardian,
+                sole_guardian_reason=rec.sole_guardian_reason, form=rec.form,
                 organisations=rec.organisations, documented_in=rec.documented_in, valid_from=rec.valid_from,
                 valid_until=rec.valid_until, now=now, record=record)
         case "signals":

@@ -100,6 +100,9 @@ class Consent(SQLModel, table=True):
     scopes: list[str] = Field(default_factory=list, sa_type=JSON)
     given_by: ConsentGiver = _enum(ConsentGiver)
     guardian_id: int | None = Field(default=None, foreign_key="contact.id")
+    # a child's two guardians consent together; or the record says why one guardian's is enough
+    second_guardian_id: int | None = Field(default=None, foreign_key="contact.id")
+    sole_guardian_reason: str | None = None
     form: ConsentForm = _enum(ConsentForm)
     valid_from: dt.date
     valid_until: dt.date | None = None
@@ -229,6 +232,9 @@ class SipMeeting(SQLModel, table=True):
     agreement: str | None = None
     fixed_care_contact_id: int | None = Field(default=None, foreign_key="member.id")
     agreed_time: dt.datetime | None = _utc(default=None)
+    # a child is informed and heard according to age and maturity (seed 002): how, in staff's words
+    child_informed: str | None = None
+    child_heard: str | None = None
     recorded_by_id: int | None = Field(default=None, foreign_key="member.id")
     recorded_at: dt.datetime | None = _utc(default=None)
 

@@ -29,25 +29,34 @@ from coordination.usecases.common import Actor, audit, is_child, organisation_by
 def record_consent(session: Session, actor: Actor, *, person: Person, scopes: Iterable[ConsentScope],
                    given_by: ConsentGiver, guardian_name: str | None, form: ConsentForm,
                    organisations: Iterable[str], documented_in: Iterable[str], valid_from: dt.date,
-                   valid_until: dt.date | None, now: dt.datetime, record: str = "consent") -> int:
+                   valid_until: dt.date | None, now: dt.datetime, record: str = "consent",
+                   second_guardian_name: str | None = None, sole_guardian_reason: str | None = None) -> int:
     scopes, organisations, documented_in = list(scopes), list(organisations), list(documented_in)
     orgs = {code: organisation_by_code(session, code, field=f"{record}.organisations")
             for code in dict.fromkeys(organisations)}
     if actor.member_id is not None:
         require_verdict(policy.may_record_consent(member_facts(session, actor.member_id), orgs), actor,
                         "record consent", record=record, person_id=person.id)
-    guardian = None
+    guardian = second = None
+    guardians = []
     if given_by == ConsentGiver.GUARDIAN:
         guardians = session.exec(select(Contact).where(Contact.person_id == person.id,
                                                        Contact.kind == ContactKind.GUARDIAN)).all()
         guardian = next((g for g in guardians if guardian_name in (None, g.name)), None)
+        second = next((g for g in guardians if second_guardian_name is not None and g.name == second_guardian_name
+                       and g is not guardian), None)
     check_new_consent(given_by=given_by, person_is_child=is_child(person, valid_from),
                       guardian_known=guardian is not None,
                       guardian_may_be_involved=guardian is None or guardian.may_be_involved, scopes=scopes, parties=orgs,
                       documented_in=documented_in, valid_from=valid_from, valid_until=valid_until,
-                      record=record)
+                      record=record, guardians_involved=sum(g.may_be_involved for g in guardians),
+                      second_guardian=second_guardian_name, second_guardian_ok=second is not None and second.may_be_involved,
+                      sole_guardian_reason=sole_guardian_reason)
     consent = Consent(person_id=person.id, scopes=[str(ConsentScope(s)) for s in scopes],
-                      given_by=given_by, guardian_id=guardian.id if guardian else None, form=form,
+                      given_by=given_by, guardian_id=guardian.id if guardian else None,
+                      second_guardian_id=second.id if second else None,
+                      sole_guardian_reason=(sole_guardian_reason or "").strip() or None if second is None else None,
+                      form=form,
                       valid_from=valid_from, valid_until=valid_until, recorded_by_id=actor.member_id,
                       recorded_at=now)
     session.add(consent)

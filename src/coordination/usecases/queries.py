@@ -91,6 +91,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "blocks": [f"#{b.id} {b.organisation}'s information closed to the others since {b.placed_at:%Y-%m-%d}"
                    for b in facts.blocks if b.in_force(now)],
         "consents": [{"id": c.id, "scopes": list(c.scopes), "given_by": str(c.given_by), "form": str(c.form),
+                      "both_guardians": c.second_guardian_id is not None,
+                      "sole_guardian_reason": c.sole_guardian_reason,
                       "valid_from": c.valid_from.isoformat(),
                       "valid_until": c.valid_until.isoformat() if c.valid_until else None,
                       "withdrawn": c.withdrawn_at is not None}
@@ -119,7 +121,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                           "answer": str(m.answer) if m.answer else None,
                           "answered_by": str(m.answered_by) if m.answered_by else None,
                           "refusal_reason": m.refusal_reason, "agreement": m.agreement,
-                          "fixed_care_contact": who(m.fixed_care_contact_id), "agreed_time": m.agreed_time}
+                          "fixed_care_contact": who(m.fixed_care_contact_id), "agreed_time": m.agreed_time,
+                          "child_informed": m.child_informed, "child_heard": m.child_heard}
                          for m in sip_meeting.meetings_of(session, case)],
         "child": facts.person_is_child,
         "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now),

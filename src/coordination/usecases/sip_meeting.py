@@ -55,7 +55,8 @@ def schedule(session: Session, actor: Actor, *, case: CareCase, when: dt.datetim
 
 def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: SipAnswer,
                    answered_by: ConsentGiver, now: dt.datetime, reason: str | None = None,
-                   agreement: str | None = None, agreed_time: dt.datetime | None = None) -> str:
+                   agreement: str | None = None, agreed_time: dt.datetime | None = None,
+                   child_informed: str | None = None, child_heard: str | None = None) -> str:
     """The answer to the current SIP version; returns the case number."""
     meeting = session.get(SipMeeting, meeting_id)
     if meeting is None:
@@ -68,7 +69,10 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
                         child=is_child(session.get(Person, case.person_id), today_of(now)),
                         refusal_reason=reason, agreement=agreement, agreed_time=agreed_time,
                         has_fixed_care_contact=case.fixed_care_contact_id is not None,
-                        recorded=meeting.recorded_at is not None, record=f"sip meeting {meeting_id}")
+                        recorded=meeting.recorded_at is not None, record=f"sip meeting {meeting_id}",
+                        child_informed=child_informed, child_heard=child_heard)
+    meeting.child_informed = (child_informed or "").strip() or None
+    meeting.child_heard = (child_heard or "").strip() or None
     meeting.sip_id, meeting.answer, meeting.answered_by = sip.id, answer, answered_by
     meeting.recorded_by_id, meeting.recorded_at = actor.member_id, now
     if answer == SipAnswer.REFUSED:

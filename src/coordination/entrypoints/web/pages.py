@@ -178,7 +178,8 @@ def sip_meeting_book(number: str, staff: FormStaffDep, at: Annotated[str, Form()
 @router.post("/sip-meetings/{meeting_id}/outcome")
 def sip_meeting_outcome(meeting_id: int, staff: FormStaffDep, answer: Annotated[str, Form()] = "",
                         answered_by: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-                        agreement: Annotated[str, Form()] = "", agreed_time: Annotated[str, Form()] = ""
+                        agreement: Annotated[str, Form()] = "", agreed_time: Annotated[str, Form()] = "",
+                        child_informed: Annotated[str, Form()] = "", child_heard: Annotated[str, Form()] = ""
                         ) -> RedirectResponse:
     record = f"sip meeting {meeting_id}"
     with transaction() as session:
@@ -187,7 +188,8 @@ def sip_meeting_outcome(meeting_id: int, staff: FormStaffDep, answer: Annotated[
         when = parse_moment(agreed_time, record=record, field="agreed_time") \
             if kind == SipAnswer.AGREED and agreed_time else None
         number = sip_meeting.record_outcome(session, staff.actor, meeting_id=meeting_id, answer=kind, answered_by=who,
-                                            reason=reason, agreement=agreement, agreed_time=when, now=now_utc())
+                                            reason=reason, agreement=agreement, agreed_time=when,
+                                            child_informed=child_informed, child_heard=child_heard, now=now_utc())
         return _see_other(f"/cases/{number}?saved=sip_{kind}#sip-meeting")
 
 
