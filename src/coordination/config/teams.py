@@ -39,7 +39,7 @@ class TeamMember:
 
 
 MEASURES = ("sips_created", "sips_revised", "follow_ups", "follow_ups_on_time_percent", "person_agrees_percent",
-            "deviations",
+            "deviations", "deviations_reported", "deviations_closed", "escalations", "escalations_answered",
             "median_days_identification_to_sip", "cases_opened", "cases_closed", "cases_open_at_year_end",
             "leadership_meetings_held")
 

@@ -43,6 +43,7 @@ class Relationship(StrEnum):
     ASSESSOR = "assessor"  # wrote an SBAR for the case
     MEETING_TEAM = "meeting_team"  # member of the team whose meeting has the case on its agenda
     MANAGER = "manager"  # unit manager of a responsible member (escalations, deviations)
+    ESCALATED_TO = "escalated_to"  # MAS, MAR, MLA or a manager a question about the case was taken to
 
 
 # Those who take part in the case: they act, follow up and hand over.

@@ -194,3 +194,14 @@ class SipAnswer(StrEnum):
     AGREED = "agreed"
     REFUSED = "refused"
 
+
+class EscalationLevel(StrEnum):
+    """Where a dispute or an unresolved professional question goes (seeds 001, 004): the
+    medically responsible nurse, the responsible for rehabilitation, the medically responsible
+    doctor, or the units' managers (who take it on to the county forum)."""
+
+    MAS = "mas"
+    MAR = "mar"
+    MLA = "mla"
+    MANAGERS = "managers"
+

@@ -18,7 +18,7 @@ import typer
 
 from coordination import settings
 from coordination.domain.vocabulary import (
-    ConsentForm, ConsentGiver, ConsentScope, HandlingTime, IdentificationReason, Initiator, PersonVerdict,
+    ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, HandlingTime, IdentificationReason, Initiator, PersonVerdict,
     SignalKind, SipAnswer,
 )
 from coordination.errors import CoordinationError, InvalidInput
@@ -43,6 +43,9 @@ queries = lazy("coordination.usecases.queries")
 registry = lazy("coordination.usecases.registry")
 revising = lazy("coordination.usecases.revising")
 sip_meeting = lazy("coordination.usecases.sip_meeting")
+deviations = lazy("coordination.usecases.deviations")
+escalations = lazy("coordination.usecases.escalations")
+workspace = lazy("coordination.usecases.workspace")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
@@ -62,6 +65,12 @@ app.add_typer(meeting_app, name="meeting")
 app.add_typer(report_app, name="report")
 app.add_typer(action_app, name="action")
 app.add_typer(config_app, name="config")
+deviation_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                            help="Deviations (avvikelser): report what did not happen; managers close them.")
+escalation_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                             help="Take a question to MAS, MAR, MLA or the managers, and answer it.")
+app.add_typer(deviation_app, name="deviation")
+app.add_typer(escalation_app, name="escalation")
 
 LARGE_IMPORT = 1000  # records; past this, SQLite's planner statistics are refreshed after an import
 By = Annotated[str, typer.Option("--by", help="Code of the member who does this (audited).")]
@@ -491,6 +500,62 @@ def sip_refuse(meeting: int, by: By, answered_by: AnsweredBy,
                                             child_informed=child_informed, child_heard=child_heard,
                                             now=clock.now_utc())
     _say(f"{number}: the plan was not agreed; revise it with the person")
+
+
+@deviation_app.command("report")
+def deviation_report(case: str, by: By, description: Annotated[str, typer.Option(help="What was agreed and did not happen.")],
+                     action: Annotated[Optional[int], typer.Option(help="The action that did not happen.")] = None,
+                     responsible: Annotated[Optional[str], typer.Option(
+                         help="Member code of the one responsible, when no action is named.")] = None) -> None:
+    """Report a deviation on a case you take part in; the responsible member's manager is told."""
+    with db.unit_of_work() as session:
+        deviation_id = deviations.report_deviation(
+            session, common.actor_for(session, by), case=common.case_by_number(session, case), description=description,
+            action_id=action, responsible=_member_or_none(session, responsible, "responsible"), now=clock.now_utc())
+    _say(f"deviation {deviation_id} reported for {case}")
+
+
+@deviation_app.command("list")
+def deviation_list(by: By, as_json: Json = False) -> None:
+    """The deviations of your unit (you are the manager they went to), newest first."""
+    _existing_database()
+    with db.unit_of_work() as session:
+        lines = workspace.unit_deviations(session, common.actor_for(session, by), now=clock.now_utc())
+    if as_json:
+        _say(json.dumps([dataclasses.asdict(line) for line in lines], ensure_ascii=False, default=str))
+        return
+    for line in lines:
+        state = f"closed {line.closed_at:%Y-%m-%d}" if line.closed_at else "open"
+        _say(f"#{line.id} {line.case_number} {line.item_kind} due {line.due_date} {state}: {line.description or ''}")
+
+
+@deviation_app.command("close")
+def deviation_close(deviation: int, by: By, note: Annotated[str, typer.Option(help="What was done about it.")]) -> None:
+    with db.unit_of_work() as session:
+        number = deviations.close_deviation(session, common.actor_for(session, by), deviation_id=deviation, note=note,
+                                            now=clock.now_utc())
+    _say(f"deviation {deviation} in {number} is closed")
+
+
+@escalation_app.command("raise")
+def escalation_raise(case: str, by: By, to: Annotated[str, typer.Option(help="mas, mar, mla or managers.")],
+                     reason: Annotated[str, typer.Option(help="The question or disagreement, and what was tried.")]
+                     ) -> None:
+    """Take a question the professionals cannot settle further; those it goes to are told."""
+    level = _enum(EscalationLevel, to, "level")
+    with db.unit_of_work() as session:
+        escalation_id = escalations.escalate(session, common.actor_for(session, by),
+                                             case=common.case_by_number(session, case), level=level, reason=reason,
+                                             now=clock.now_utc())
+    _say(f"escalation {escalation_id} taken to {level} for {case}")
+
+
+@escalation_app.command("answer")
+def escalation_answer(escalation: int, by: By, answer: Annotated[str, typer.Option()]) -> None:
+    with db.unit_of_work() as session:
+        number = escalations.answer_escalation(session, common.actor_for(session, by), escalation_id=escalation,
+                                               answer=answer, now=clock.now_utc())
+    _say(f"escalation {escalation} in {number} is answered")
 
 
 @action_app.command("add")

@@ -130,6 +130,32 @@ def sip_refused(case: str, version: int) -> Draft:
     return Draft("sip_refused", render)
 
 
+def deviation_reported(case: str) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: a deviation was reported", case=case),
+                t.gettext("A deviation was reported for case %(case)s by someone taking part in it; you are the "
+                          "responsible member's manager. Read it and close it in your unit's page: %(url)s",
+                          case=case, url=link("/manager")) + "\n\n" + _look(t, case))
+    return Draft("deviation_reported", render)
+
+
+def escalation_raised(case: str, level: str) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: a question is taken to you", case=case),
+                t.gettext("A question about case %(case)s that the professionals could not resolve is taken to "
+                          "you (%(level)s). Read the reason and answer it on the case page.", case=case,
+                          level=term(t, "escalation_level", level)) + "\n\n" + _look(t, case))
+    return Draft("escalation", render)
+
+
+def escalation_answered(case: str) -> Draft:
+    def render(t: Texts):
+        return (t.gettext("%(case)s: your question was answered", case=case),
+                t.gettext("The question you took further for case %(case)s has an answer.", case=case)
+                + "\n\n" + _look(t, case))
+    return Draft("escalation_answered", render)
+
+
 def consent_withdrawn(case: str) -> Draft:
     def render(t: Texts):
         return (t.gettext("%(case)s: consent withdrawn, stop sharing", case=case),
@@ -201,12 +227,17 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                "child_repeated_no_shows": N_("child with repeated missed appointments")},
     "measure": {"sips_created": N_("SIPs drawn up"), "sips_revised": N_("SIPs revised"),
                 "follow_ups": N_("follow-ups"), "follow_ups_on_time_percent": N_("follow-ups on time (%)"),
-                "deviations": N_("deviations"),
+                "deviations": N_("deviations"), "deviations_reported": N_("deviations reported by staff"),
+                "deviations_closed": N_("deviations closed"), "escalations": N_("questions escalated"),
+                "escalations_answered": N_("escalated questions answered"),
                 "person_agrees_percent": N_("persons who get the care and support they need (%)"),
                 "median_days_identification_to_sip": N_("days from identification to SIP (median)"),
                 "cases_opened": N_("cases opened"), "cases_closed": N_("cases closed"),
                 "cases_open_at_year_end": N_("cases open at the end of the year"),
                 "leadership_meetings_held": N_("leadership group meetings held")},
+    "escalation_level": {"mas": N_("the medically responsible nurse (MAS)"),
+                         "mar": N_("the responsible for rehabilitation (MAR)"),
+                         "mla": N_("the medically responsible doctor (MLA)"), "managers": N_("the managers")},
     "sip_field": {"coordinator": N_("Coordinator"), "participants": N_("Participants"),
                   "what_matters": N_("What is important to you?"), "plan_b": N_("Plan B"),
                   "other_plans": N_("Other plans"), "next_follow_up": N_("Next follow-up")},

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Enum as SAEnum, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import (
-    ActionStatus, CaseStatus, ConsentForm, ConsentGiver, ContactKind, HandlingTime, Organiser,
+    ActionStatus, CaseStatus, ConsentForm, ConsentGiver, ContactKind, EscalationLevel, HandlingTime, Organiser,
     Initiator, OutboxStatus, PersonVerdict, Placement, PlacementLaw, Role, SignalKind, SipAnswer, UnitType,
 )
 from coordination.persistence.types import UTCDateTime
@@ -372,18 +372,47 @@ class SweepNotice(SQLModel, table=True):
 
 
 class Deviation(SQLModel, table=True):
-    """Avvikelse: an agreed action or follow-up that did not happen in time, for the
-    responsible member's manager."""
+    """Avvikelse: something agreed that did not happen, for the responsible member's manager.
+    The sweep detects an action or follow-up not done in time (item_kind action | sip_follow_up,
+    one row per item and due date); any member taking part reports one (item_kind report, no
+    item: the description says what). The manager closes it with a note."""
 
     __table_args__ = (UniqueConstraint("item_kind", "item_id", "due_date", name="uq_deviation_item"),)
     id: int | None = Field(default=None, primary_key=True)
     item_kind: str
-    item_id: int
+    item_id: int | None = None  # None for a report: NULLs never collide in the unique constraint
     due_date: dt.date
     case_number: str
     responsible_id: int = Field(foreign_key="member.id")
     manager_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     detected_at: dt.datetime = _utc()
+    description: str | None = None  # a report's own words (inside the workspace only)
+    reported_by_id: int | None = Field(default=None, foreign_key="member.id")
+    closed_at: dt.datetime | None = _utc(default=None)
+    closed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    closing_note: str | None = None
+
+
+class Escalation(SQLModel, table=True):
+    """A dispute or an unresolved professional question taken to MAS, MAR, MLA or the managers,
+    with its reason and, once given, the answer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="care_case.id", index=True)
+    level: EscalationLevel = _enum(EscalationLevel)
+    reason: str
+    raised_by_id: int = Field(foreign_key="member.id")
+    raised_at: dt.datetime = _utc()
+    answer: str | None = None
+    answered_by_id: int | None = Field(default=None, foreign_key="member.id")
+    answered_at: dt.datetime | None = _utc(default=None)
+
+
+class EscalationRecipient(SQLModel, table=True):
+    """Who an escalation went to: they may read the case and answer."""
+
+    escalation_id: int = Field(foreign_key="escalation.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
 
 
 class Block(SQLModel, table=True):

@@ -19,8 +19,8 @@ from coordination.domain.consent import ConsentFacts
 from coordination.domain.vocabulary import ConsentScope
 from coordination.errors import AccessDenied
 from coordination.persistence.models import (
-    Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Member, Organisation, Person, SignalRecord, Sip,
-    SipParticipant,
+    Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, Escalation,
+    EscalationRecipient, Member, Organisation, Person, SignalRecord, Sip, SipParticipant,
 )
 from coordination.usecases.common import Actor, is_child
 
@@ -109,6 +109,14 @@ def relationships_for(session: Session, cases: list[CareCase]) -> dict[int, dict
     add(Relationship.REPORTER, [(case_id, reporter) for person_id, reporter in session.exec(
         select(SignalRecord.person_id, SignalRecord.reported_by_id).where(SignalRecord.person_id.in_(list(by_person))))
         for case_id in by_person[person_id]])
+    # the manager a deviation of the case went to reads it to close the deviation
+    numbers = {c.number: c.id for c in cases}
+    add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.exec(
+        select(Deviation.case_number, Deviation.manager_id).where(Deviation.case_number.in_(list(numbers)))
+        .distinct())])
+    add(Relationship.ESCALATED_TO, session.exec(
+        select(Escalation.case_id, EscalationRecipient.member_id)
+        .join(Escalation, Escalation.id == EscalationRecipient.escalation_id).where(Escalation.case_id.in_(ids))))
     if responsible:
         managers = dict(session.exec(select(Member.id, Member.manager_id)
                                      .where(Member.id.in_({m for _, m in responsible}))).all())

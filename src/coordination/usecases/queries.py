@@ -8,7 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from coordination.persistence.models import (
-    Action, Assessment, CareCase, Consent, FollowUp, Member, Outbox, Person, ReturnReport, Sip, SipParticipant,
+    Action, Assessment, CareCase, Consent, Deviation, FollowUp, Member, Outbox, Person, ReturnReport, Sip,
+    SipParticipant,
 )
 from coordination.domain import access as policy
 from coordination.domain import disclosure
@@ -16,7 +17,7 @@ from coordination.domain.access import Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number
-from coordination.usecases import sip_meeting
+from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
 
 
@@ -124,6 +125,17 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                           "fixed_care_contact": who(m.fixed_care_contact_id), "agreed_time": m.agreed_time,
                           "child_informed": m.child_informed, "child_heard": m.child_heard}
                          for m in sip_meeting.meetings_of(session, case)],
+        "escalations": [{"id": e.id, "level": str(e.level), "reason": e.reason, "raised_by": who(e.raised_by_id),
+                         "raised_at": e.raised_at, "answer": e.answer, "answered_by": who(e.answered_by_id),
+                         "answered_at": e.answered_at, "to": [who(m) for m in recipients],
+                         "may_answer": e.answered_at is None and actor.member_id in recipients}
+                        for e, recipients in escalations.escalations_of(session, case)],
+        "deviations": [{"id": d.id, "kind": d.item_kind, "item_id": d.item_id, "due_date": d.due_date,
+                        "description": d.description, "detected_at": d.detected_at,
+                        "responsible": who(d.responsible_id), "closed_at": d.closed_at,
+                        "closing_note": d.closing_note}
+                       for d in session.exec(select(Deviation).where(Deviation.case_number == case.number)
+                                             .order_by(Deviation.id))],
         "child": facts.person_is_child,
         "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,

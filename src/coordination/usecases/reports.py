@@ -12,9 +12,9 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from coordination.domain.calendar import TIMEZONE, local_date
-from coordination.domain.vocabulary import PersonVerdict
+from coordination.domain.vocabulary import EscalationLevel, PersonVerdict
 from coordination.persistence.models import (
-    CareCase, Deviation, FollowUp, Meeting, Member, Organisation, SignalRecord, Sip,
+    CareCase, Deviation, Escalation, FollowUp, Meeting, Member, Organisation, SignalRecord, Sip,
 )
 
 
@@ -56,8 +56,13 @@ def annual_indicators(session: Session, year: int, *, area: set[int] | None = No
     opened = {c.id: c for c in session.exec(select(CareCase)) if in_area(c.id)}
     numbers = {c.number for c in opened.values()}
     days_to_sip = [(local_date(s.created_at) - local_date(opened[s.case_id].opened_at)).days for s in created]
-    deviations = session.exec(select(Deviation.case_number).where(Deviation.detected_at >= start,
-                                                                  Deviation.detected_at < end)).all()
+    deviations = session.exec(select(Deviation.case_number, Deviation.item_kind).where(
+        Deviation.detected_at >= start, Deviation.detected_at < end)).all()
+    closed = session.exec(select(Deviation.case_number).where(Deviation.closed_at >= start,
+                                                              Deviation.closed_at < end)).all()
+    escalations = [e for e in session.exec(select(Escalation).where(Escalation.raised_at >= start,
+                                                                     Escalation.raised_at < end)).all()
+                   if in_area(e.case_id)]
     # the agreements' own measure: "I get the care and support I need, when and where I need it"
     verdicts = {str(v): 0 for v in PersonVerdict} | {"not_asked": 0}
     for f, _ in follow_ups:
@@ -69,7 +74,12 @@ def annual_indicators(session: Session, year: int, *, area: set[int] | None = No
         "sips_revised": len(sips) - len(created),
         "follow_ups": len(follow_ups),
         "follow_ups_on_time_percent": round(100 * on_time / len(follow_ups), 1) if follow_ups else None,
-        "deviations": sum(n in numbers for n in deviations),
+        "deviations": sum(n in numbers for n, _ in deviations),
+        "deviations_reported": sum(n in numbers and kind == "report" for n, kind in deviations),
+        "deviations_closed": sum(n in numbers for n in closed),
+        "escalations": len(escalations),
+        **{f"escalations_{level}": sum(e.level == level for e in escalations) for level in EscalationLevel},
+        "escalations_answered": sum(e.answered_at is not None for e in escalations),
         **{f"person_verdict_{answer}": n for answer, n in verdicts.items()},
         "person_agrees_percent": round(100 * verdicts["agree"] / asked, 1) if asked else None,
         "median_days_identification_to_sip": statistics.median(days_to_sip) if days_to_sip else None,

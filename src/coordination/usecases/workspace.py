@@ -62,27 +62,36 @@ def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: Swee
 
 @dataclass(frozen=True)
 class DeviationLine:
+    id: int
     case_number: str
-    item_kind: str
-    item_id: int
+    item_kind: str  # action | sip_follow_up (found by the sweep) | report (by a member)
+    item_id: int | None
     due_date: dt.date
     responsible: str  # name and role: inside the workspace only, never in a message
     detected_at: dt.datetime
+    description: str | None = None
+    reported_by: str | None = None
+    closed_at: dt.datetime | None = None
+    closing_note: str | None = None
 
 
 def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list[DeviationLine]:
-    """The deviations (avvikelser) for which the signed-in manager is responsible, by the name of
-    the responsible member; each line only where the policy lets the manager read the case."""
-    rows = session.exec(select(Deviation, Member, CareCase)
-                        .join(Member, Member.id == Deviation.responsible_id)
+    """The deviations (avvikelser) for which the signed-in manager is responsible, open ones
+    first, by the name of the responsible member; each line only where the policy lets the
+    manager read the case."""
+    names = {m.id: f"{m.name} ({m.role})" for m in session.exec(select(Member))}
+    rows = session.exec(select(Deviation, CareCase)
                         .join(CareCase, CareCase.number == Deviation.case_number)
                         .where(Deviation.manager_id == actor.member_id)
-                        .order_by(Deviation.detected_at.desc(), Deviation.id.desc())).all()
+                        .order_by(Deviation.closed_at.is_not(None), Deviation.detected_at.desc(),
+                                  Deviation.id.desc())).all()
     lines = []
-    for deviation, member, case in rows:
+    for deviation, case in rows:
         if decision(session, actor.member_id, Purpose.READ, case, now=now).allowed:
-            lines.append(DeviationLine(case.number, deviation.item_kind, deviation.item_id, deviation.due_date,
-                                       f"{member.name} ({member.role})", deviation.detected_at))
+            lines.append(DeviationLine(deviation.id, case.number, deviation.item_kind, deviation.item_id,
+                                       deviation.due_date, names[deviation.responsible_id], deviation.detected_at,
+                                       deviation.description, names.get(deviation.reported_by_id),
+                                       deviation.closed_at, deviation.closing_note))
     return lines
 
 

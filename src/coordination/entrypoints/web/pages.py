@@ -17,12 +17,13 @@ from coordination.entrypoints.web.deps import (
 )
 from coordination.i18n import Texts
 from coordination.notifications.delivery import deliver_pending
-from coordination.domain.vocabulary import ConsentGiver, PersonVerdict, SipAnswer
+from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, PersonVerdict, SipAnswer
 from coordination.notifications.templates import N_
 from coordination.parsing import parse_date, parse_enum, parse_moment, parse_optional_date
 from coordination.persistence.models import Member
 from coordination.usecases import (
-    acting, following_up, persons_plan, queries, registry, revising, signin, sip_meeting, workspace,
+    acting, deviations, escalations, following_up, persons_plan, queries, registry, revising, signin, sip_meeting,
+    workspace,
 )
 from coordination.usecases.common import case_by_number
 
@@ -245,12 +246,51 @@ def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, 
         return _see_other(f"/cases/{number}?saved=return_report#return-reports")
 
 
+@router.post("/cases/{number}/deviations")
+def deviation_report(number: str, staff: FormStaffDep, description: Annotated[str, Form()] = "",
+                     action: Annotated[str, Form()] = "", responsible: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        from coordination.usecases.common import member_by_code
+
+        deviations.report_deviation(session, staff.actor, case=case_by_number(session, number),
+                                    description=description, action_id=int(action) if action.isdigit() else None,
+                                    responsible=member_by_code(session, responsible, field="responsible")
+                                    if responsible else None, now=now_utc())
+        return _see_other(f"/cases/{number}?saved=deviation#deviations")
+
+
+@router.post("/deviations/{deviation_id}/close")
+def deviation_close(deviation_id: int, staff: FormStaffDep, note: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        deviations.close_deviation(session, staff.actor, deviation_id=deviation_id, note=note, now=now_utc())
+        return _see_other(f"/manager?saved=closed#deviation-{deviation_id}")
+
+
+@router.post("/cases/{number}/escalations")
+def escalation_raise(number: str, staff: FormStaffDep, level: Annotated[str, Form()] = "",
+                     reason: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        to = parse_enum(EscalationLevel, level, record=f"case {number}", field="level")
+        escalations.escalate(session, staff.actor, case=case_by_number(session, number), level=to, reason=reason,
+                             now=now_utc())
+        return _see_other(f"/cases/{number}?saved=escalation#deviations")
+
+
+@router.post("/escalations/{escalation_id}/answer")
+def escalation_answer(escalation_id: int, staff: FormStaffDep, answer: Annotated[str, Form()] = "") -> RedirectResponse:
+    with transaction() as session:
+        number = escalations.answer_escalation(session, staff.actor, escalation_id=escalation_id, answer=answer,
+                                               now=now_utc())
+        return _see_other(f"/cases/{number}?saved=answered#escalation-{escalation_id}")
+
+
 @router.get("/manager", response_class=HTMLResponse)
-def manager_page(request: Request, staff: StaffDep) -> HTMLResponse:
+def manager_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction(read_only=True) as session:
         now = now_utc()
         items = workspace.my_items(session, staff.who.member_id, now=now, policy=load_notifications().sweep)
         escalated = [i for i in items if i.klass == "escalated"]
-        deviations = workspace.unit_deviations(session, staff.actor, now=now)
-        return render.page(request, "manager.html", staff.texts, staff, escalated=escalated, deviations=deviations)
+        lines = workspace.unit_deviations(session, staff.actor, now=now)
+        return render.page(request, "manager.html", staff.texts, staff, escalated=escalated, deviations=lines,
+                           saved=saved)
 
