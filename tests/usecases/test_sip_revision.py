@@ -181,3 +181,25 @@ def test_a_bad_comparison_is_refused_by_name(sqlite_url, example_data, args, fie
     result = run(sqlite_url, "case", "show", number, "--by", "hc-dsk1", *args)
     assert result.returncode != 0 and f"field '{field}'" in result.stderr
     assert snapshot(sqlite_url) == before
+
+
+def test_the_relatives_need_in_the_assessment_becomes_part_of_the_plan_and_can_be_revised(db_url, example_data):
+    """Seeds 000, 002, 004: the relatives' need of support and relief is considered in the plan."""
+    from tests.conftest import ADMIN
+
+    open_and_plan(db_url, example_data)
+    with unit_of_work() as s:  # a newer handover for Gustav, with what the assessment found for his daughter
+        planning.submit_assessment(
+            s, ADMIN, case=case_of(s, GUSTAV), author=member_by_code(s, "hc-dsk1"), what_matters="Att bo kvar hemma",
+            situation="S", background="B", current_status="A", recommendation="R", needs={},
+            professions=["nurse", "physiotherapist"], handling_time="next_working_day", now=T0,
+            relatives_support_need="Dottern behöver avlastning helger")
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        assert current_sip(s, case_of(s, GUSTAV)).relatives_support == "Dottern behöver avlastning helger"
+    revise(relatives_support="Växelvård en helg i månaden")
+    with unit_of_work() as s:
+        [change] = revising.compare_versions(s, actor_for(s, "hc-dsk1"), case=case_of(s, GUSTAV), first=1, second=2,
+                                             now=T0)
+    assert (change.field, change.before, change.after) == (
+        "relatives_support", "Dottern behöver avlastning helger", "Växelvård en helg i månaden")

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 # The fields of a version, in the order the SIP form shows them.
-FIELDS = ("coordinator", "participants", "what_matters", "plan_b", "other_plans", "next_follow_up")
+FIELDS = ("coordinator", "participants", "what_matters", "plan_b", "other_plans", "relatives_support",
+          "next_follow_up")
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class SipContent:
     plan_b: str | None
     other_plans: tuple[str, ...]
     next_follow_up: dt.date
+    relatives_support: str | None = None  # the support and relief the plan gives the relatives
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def changes(old: SipContent, new: SipContent) -> list[Change]:
 
 def revised(old: SipContent, *, coordinator: str | None = None, add: frozenset[str] = frozenset(),
             remove: frozenset[str] = frozenset(), what_matters: str | None = None, plan_b: str | None = None,
-            other_plans: tuple[str, ...] | None = None, next_follow_up: dt.date | None = None) -> SipContent:
+            other_plans: tuple[str, ...] | None = None, next_follow_up: dt.date | None = None,
+            relatives_support: str | None = None) -> SipContent:
     """The next version: the old one with what was given changed (None: unchanged; an empty
     plan B clears it). The coordinator always takes part."""
     new_coordinator = coordinator or old.coordinator
@@ -56,7 +59,9 @@ def revised(old: SipContent, *, coordinator: str | None = None, add: frozenset[s
                    plan_b=old.plan_b if plan_b is None else (plan_b.strip() or None),
                    other_plans=old.other_plans if other_plans is None else tuple(
                        p.strip() for p in other_plans if p.strip()),
-                   next_follow_up=next_follow_up or old.next_follow_up)
+                   next_follow_up=next_follow_up or old.next_follow_up,
+                   relatives_support=old.relatives_support if relatives_support is None
+                   else (relatives_support.strip() or None))
 
 
 def _norm(value):

@@ -437,7 +437,9 @@ def sip_revise(case: str, by: By,
                    help="The other plans, all of them; repeat per plan.")] = None,
                no_other_plans: Annotated[bool, typer.Option("--no-other-plans",
                                                             help="The SIP refers to no other plan.")] = False,
-               follow_up: Annotated[Optional[str], typer.Option(help="Next follow-up, YYYY-MM-DD.")] = None) -> None:
+               follow_up: Annotated[Optional[str], typer.Option(help="Next follow-up, YYYY-MM-DD.")] = None,
+               relatives_support: Annotated[Optional[str], typer.Option(
+                   help="The relatives' support and relief; an empty text clears it.")] = None) -> None:
     """Revise the SIP: a new version with what you give changed, the rest as it was."""
     when = parsing.parse_optional_date(follow_up, record="option", field="follow_up")
     others = [] if no_other_plans else (list(other_plan) if other_plan else None)
@@ -445,7 +447,7 @@ def sip_revise(case: str, by: By,
         sip = revising.revise_sip(session, common.actor_for(session, by), case=common.case_by_number(session, case),
                                   coordinator=coordinator, add=list(add), remove=list(remove),
                                   what_matters=what_matters, plan_b=plan_b, other_plans=others,
-                                  next_follow_up=when, now=clock.now_utc())
+                                  next_follow_up=when, relatives_support=relatives_support, now=clock.now_utc())
         version = sip.version
     _say(f"{case}: SIP version {version}")
 

@@ -240,7 +240,8 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                          "mla": N_("the medically responsible doctor (MLA)"), "managers": N_("the managers")},
     "sip_field": {"coordinator": N_("Coordinator"), "participants": N_("Participants"),
                   "what_matters": N_("What is important to you?"), "plan_b": N_("Plan B"),
-                  "other_plans": N_("Other plans"), "next_follow_up": N_("Next follow-up")},
+                  "other_plans": N_("Other plans"), "relatives_support": N_("Support and relief for the relatives"),
+                  "next_follow_up": N_("Next follow-up")},
     "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
                 "5": N_("Saturday"), "6": N_("Sunday")},
 }

@@ -206,6 +206,7 @@ class Sip(SQLModel, table=True):
     what_matters: str
     plan_b: str | None = None
     other_plans: list[str] = Field(default_factory=list, sa_type=JSON)
+    relatives_support: str | None = None  # the relatives' support and relief, as the plan gives it
     next_follow_up: dt.date
     assessment_id: int | None = Field(default=None, foreign_key="assessment.id")
     superseded_at: dt.datetime | None = _utc(default=None)

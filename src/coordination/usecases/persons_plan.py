@@ -50,6 +50,7 @@ class PersonsPlan:
     plan_b: str | None
     other_plans: tuple[str, ...]
     next_follow_up: dt.date
+    relatives_support: str | None = None
     agreement: str | None = None  # agreed | refused | None (not yet asked at a SIP meeting)
 
 
@@ -78,6 +79,7 @@ def persons_plan(session: Session, actor: Actor, *, case: CareCase, now: dt.date
                                 a.follow_up_date) for a in actions),
         coordinator=contact(sip.coordinator_id), fixed_care_contact=contact(case.fixed_care_contact_id),
         fixed_doctor=contact(case.fixed_doctor_id), plan_b=sip.plan_b, other_plans=tuple(sip.other_plans),
-        next_follow_up=sip.next_follow_up, agreement=agreement_of(session, sip.id))
+        next_follow_up=sip.next_follow_up, relatives_support=sip.relatives_support,
+        agreement=agreement_of(session, sip.id))
     audit(session, actor, "print", "sip", f"{case.number} v{sip.version}", now=now, person_id=person.id)
     return plan

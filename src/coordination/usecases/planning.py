@@ -207,13 +207,14 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
     return create_sip(session, actor, case=case, coordinator=coordinator, participants=[by_id[m] for m in chosen],
                       plan_b=assessment.plan_b, other_plans=assessment.other_plans,
                       what_matters=assessment.what_matters, next_follow_up=next_follow_up, actions=actions,
+                      relatives_support=assessment.relatives_support_need,
                       assessment_id=assessment.id, now=now)
 
 
 def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: Member,
                participants: list[Member], plan_b: str | None, other_plans: list[str],
                what_matters: str, next_follow_up: dt.date | None, actions: list[PlannedAction],
-               assessment_id: int | None, now: dt.datetime) -> int:
+               assessment_id: int | None, now: dt.datetime, relatives_support: str | None = None) -> int:
     """SIP version 1. Refused unless a valid consent covers a SIP and sharing between every
     participating organisation: a SIP is never drawn up against the person's will."""
     record = f"case {case.number}"
@@ -244,7 +245,7 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     sip = write_sip_version(session, actor, case=case, version=1, coordinator_id=coordinator.id,
                             participant_ids=list(members), what_matters=what_matters, plan_b=plan_b,
                             other_plans=other_plans, next_follow_up=next_follow_up,
-                            assessment_id=assessment_id, now=now)
+                            assessment_id=assessment_id, now=now, relatives_support=relatives_support)
     for planned in actions:
         session.add(Action(case_id=case.id, sip_id=sip.id, description=planned.description,
                            responsible_id=planned.responsible_id, handling_time=planned.handling_time,
@@ -255,12 +256,13 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
 def write_sip_version(session: Session, actor: Actor, *, case: CareCase, version: int, coordinator_id: int,
                       participant_ids: list[int], what_matters: str, plan_b: str | None,
                       other_plans: list[str], next_follow_up: dt.date, assessment_id: int | None,
-                      now: dt.datetime, cause: str | None = None) -> Sip:
+                      now: dt.datetime, cause: str | None = None, relatives_support: str | None = None) -> Sip:
     """Add a SIP version (never overwrite one) and tell each participant. `cause`: why a later
     version was written, 'follow_up' or 'revision'."""
     sip = Sip(case_id=case.id, version=version, coordinator_id=coordinator_id, what_matters=what_matters,
               plan_b=plan_b, other_plans=other_plans, next_follow_up=next_follow_up,
-              assessment_id=assessment_id, created_at=now, created_by_id=actor.member_id)
+              assessment_id=assessment_id, created_at=now, created_by_id=actor.member_id,
+              relatives_support=(relatives_support or "").strip() or None)
     session.add(sip)
     session.flush()
     coordinator_role = session.get(Member, coordinator_id).role

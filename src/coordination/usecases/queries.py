@@ -77,7 +77,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     def sip_view(sip: Sip) -> dict:
         return {"version": sip.version, "created_at": sip.created_at.isoformat(),
                 "next_follow_up": sip.next_follow_up.isoformat(), "coordinator": who(sip.coordinator_id),
-                "what_matters": sip.what_matters, "plan_b": sip.plan_b, "other_plans": sip.other_plans}
+                "what_matters": sip.what_matters, "plan_b": sip.plan_b, "other_plans": sip.other_plans,
+                "relatives_support": sip.relatives_support}
 
     return {
         "case": case.number, "status": str(case.status), "reasons": case.reasons,

@@ -26,13 +26,13 @@ def content(session: Session, sip: Sip) -> SipContent:
     codes = dict(session.exec(select(Member.id, Member.code)).all())
     participants = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
     return SipContent(codes[sip.coordinator_id], frozenset(codes[m] for m in participants), sip.what_matters,
-                      sip.plan_b, tuple(sip.other_plans), sip.next_follow_up)
+                      sip.plan_b, tuple(sip.other_plans), sip.next_follow_up, sip.relatives_support)
 
 
 def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime, coordinator: str | None = None,
                add: list[str] = (), remove: list[str] = (), what_matters: str | None = None,
                plan_b: str | None = None, other_plans: list[str] | None = None,
-               next_follow_up: dt.date | None = None) -> Sip:
+               next_follow_up: dt.date | None = None, relatives_support: str | None = None) -> Sip:
     """A new version with what was given changed. The new plan is checked like a first one
     (coordinator, two organisations, follow-up date, a seriously ill child's plan B, fixed doctor
     and fixed care contact), and the consent must cover every organisation in it."""
@@ -52,7 +52,7 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
                            hint="write what is important to the person, in their words")
     new = revised(old, coordinator=coordinator, add=frozenset(add), remove=frozenset(remove),
                   what_matters=what_matters, plan_b=plan_b, other_plans=tuple(other_plans) if other_plans is not None
-                  else None, next_follow_up=next_follow_up)
+                  else None, next_follow_up=next_follow_up, relatives_support=relatives_support)
     if not changes(old, new):
         raise InvalidInput("changes nothing", record=record, field="revision",
                            hint="change at least one part of the plan")
@@ -103,6 +103,7 @@ def new_version(session: Session, actor: Actor, *, case: CareCase, old: Sip, pla
                             participant_ids=[members[c].id for c in sorted(plan.participants)],
                             what_matters=plan.what_matters, plan_b=plan.plan_b, other_plans=list(plan.other_plans),
                             next_follow_up=plan.next_follow_up, assessment_id=old.assessment_id, now=now,
+                            relatives_support=plan.relatives_support,
                             cause=cause)
     session.execute(update(Action).where(Action.case_id == case.id,
                                          Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))

@@ -130,7 +130,8 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
 def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, Form()] = "",
                keep: Annotated[list[str], Form()] = (), add: Annotated[str, Form()] = "",
                what_matters: Annotated[str, Form()] = "", plan_b: Annotated[str, Form()] = "",
-               other_plans: Annotated[str, Form()] = "", next_follow_up: Annotated[str, Form()] = "") -> RedirectResponse:
+               other_plans: Annotated[str, Form()] = "", next_follow_up: Annotated[str, Form()] = "",
+               relatives_support: Annotated[str, Form()] = "") -> RedirectResponse:
     """The form sends the whole plan; the revision records what differs from the current one."""
     with transaction() as session:
         now = now_utc()
@@ -140,7 +141,7 @@ def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, For
         sip = revising.revise_sip(session, staff.actor, case=case, now=now, coordinator=coordinator or None,
                                   add=[add] if add else [], remove=sorted(current.participants - set(keep)),
                                   what_matters=what_matters, plan_b=plan_b, other_plans=other_plans.splitlines(),
-                                  next_follow_up=when)
+                                  next_follow_up=when, relatives_support=relatives_support)
         return _see_other(f"/cases/{number}/sip/compare?first={sip.version - 1}&second={sip.version}")
 
 
