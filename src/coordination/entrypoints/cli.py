@@ -177,18 +177,12 @@ def signal(personnummer: str, by: By,
     now = clock.now_utc()
     what = _enum(SignalKind, kind, "kind")
     when = parsing.parse_optional_date(on, record="option", field="on") or clock.local_date(now)
-    if when > clock.local_date(now):
-        raise InvalidInput(f"{when} is in the future", record="option", field="on",
-                           hint="report what has happened: today or an earlier date")
-    if days is not None and not 1 <= days <= 365:
-        raise InvalidInput(f"{days} is not a number of days from 1 to 365", record="option", field="days",
-                           hint="give the length of the absence in days")
     with db.unit_of_work() as session:
         actor = common.actor_for(session, by)
         reporter = common.member_by_code(session, by, field="by")
         person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
         signal_id = identify.report_signal(session, actor, person=person, kind=what, occurred_on=when, days=days,
-                                           organisation_id=reporter.organisation_id, now=now)
+                                           organisation_id=reporter.organisation_id, now=now, record="option")
     _say(f"signal {signal_id} reported; `coordination identify` screens it")
 
 

@@ -12,6 +12,7 @@ from coordination.domain.identification import ScreeningPolicy, Signal, screen
 from coordination.domain.personnummer import age_on
 from coordination.domain.planning import format_case_number
 from coordination.domain.vocabulary import CaseStatus, IdentificationReason, Initiator, SignalKind
+from coordination.errors import InvalidInput
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord
@@ -22,7 +23,14 @@ from coordination.usecases.access import consent_facts, consent_facts_for, decis
 
 def report_signal(session: Session, actor: Actor, *, person: Person, kind: SignalKind,
                   occurred_on: dt.date, days: int | None, organisation_id: int | None,
-                  now: dt.datetime) -> int:
+                  now: dt.datetime, record: str = "signal") -> int:
+    """A staff member's observation about a person; `identify` screens it against the criteria."""
+    if occurred_on > today_of(now):
+        raise InvalidInput(f"{occurred_on} is in the future", record=record, field="on",
+                           hint="report what has happened: today or an earlier date")
+    if days is not None and not 1 <= days <= 365:
+        raise InvalidInput(f"{days} is not a number of days from 1 to 365", record=record, field="days",
+                           hint="give the length of the absence in days")
     signal = SignalRecord(person_id=person.id, kind=kind, occurred_on=occurred_on, days=days,
                           reported_by_id=actor.member_id, organisation_id=organisation_id)
     session.add(signal)

@@ -17,12 +17,13 @@ from coordination.entrypoints.web.deps import (
 )
 from coordination.i18n import Texts
 from coordination.notifications.delivery import deliver_pending
-from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, PersonVerdict, SipAnswer
+from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, PersonVerdict, SignalKind, SipAnswer
 from coordination.notifications.templates import N_
 from coordination.parsing import parse_date, parse_enum, parse_moment, parse_optional_date
 from coordination.persistence.models import Member
 from coordination.usecases import (
-    acting, deviations, escalations, following_up, persons_plan, queries, registry, revising, signin, sip_meeting,
+    acting, deviations, escalations, following_up, identify, persons_plan, queries, registry, revising, signin,
+    sip_meeting,
     workspace,
 )
 from coordination.usecases.common import case_by_number
@@ -283,6 +284,33 @@ def escalation_answer(escalation_id: int, staff: FormStaffDep, answer: Annotated
         number = escalations.answer_escalation(session, staff.actor, escalation_id=escalation_id, answer=answer,
                                                now=now_utc())
         return _see_other(f"/cases/{number}?saved=answered#escalation-{escalation_id}")
+
+
+@router.get("/signals", response_class=HTMLResponse)
+def signal_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLResponse:
+    return render.page(request, "signal.html", staff.texts, staff, saved=saved, kinds=[str(k) for k in SignalKind],
+                       today=local_date(now_utc()).isoformat())
+
+
+@router.post("/signals")
+def signal_report(staff: FormStaffDep, personnummer: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+                  occurred_on: Annotated[str, Form()] = "", days: Annotated[str, Form()] = "") -> RedirectResponse:
+    """The personnummer comes in the form's body, never in a URL, and is not repeated back."""
+    with transaction() as session:
+        from coordination.usecases.common import member_by_code, person_by_personnummer
+
+        now = now_utc()
+        what = parse_enum(SignalKind, kind, record="signal", field="kind")
+        when = parse_date(occurred_on, record="signal", field="on") if occurred_on else local_date(now)
+        if days and not days.isdigit():
+            from coordination.errors import InvalidInput
+            raise InvalidInput(f"'{days}' is not a number of days", record="signal", field="days",
+                               hint="give the length of the absence in whole days")
+        person = person_by_personnummer(session, personnummer, today=local_date(now))
+        reporter = member_by_code(session, staff.who.code, field="by")
+        identify.report_signal(session, staff.actor, person=person, kind=what, occurred_on=when,
+                               days=int(days) if days else None, organisation_id=reporter.organisation_id, now=now)
+        return _see_other("/signals?saved=1")
 
 
 @router.get("/manager", response_class=HTMLResponse)

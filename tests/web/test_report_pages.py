@@ -1,0 +1,108 @@
+"""The workspace's report forms: a signal about a person (the personnummer stays in the form's body,
+never in a URL or a log), a deviation a manager then closes, and a question taken to the MAS who
+answers it. Every form is refused where the policy refuses it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Deviation, Escalation, SignalRecord
+from tests.conftest import load_area
+from tests.usecases.test_cycle import case_of, open_and_plan, plan
+from tests.web.test_journey import axe_clean
+from tests.web.test_security import csrf_of, signed_in
+
+GUSTAV = "19380214-2012"
+KJELL = "19551028-7195"  # one emergency visit, no case
+
+
+def test_a_signal_reported_in_the_workspace_is_kept_for_screening(workspace, sqlite_url, example_data):
+    load_area(sqlite_url, example_data)
+    client = signed_in(workspace, "hc-dsk1")
+    page = client.get("/signals").text
+    assert "Rapportera en signal" in page and "besök på akutmottagning" in page
+    answer = client.post("/signals", data={"csrf": csrf_of(page), "personnummer": KJELL, "kind": "emergency_visit",
+                                           "occurred_on": "2026-11-20"})
+    assert answer.status_code == 200 and "Signalen är rapporterad." in answer.text
+    assert KJELL not in str(answer.url) and KJELL not in answer.text
+    with unit_of_work() as s:
+        latest = s.exec(select(SignalRecord).order_by(SignalRecord.id.desc())).first()
+        assert str(latest.kind) == "emergency_visit" and str(latest.occurred_on) == "2026-11-20"
+
+
+@pytest.mark.parametrize("data, status", [
+    ({"personnummer": "19551028-7190", "kind": "emergency_visit"}, 400),  # a wrong check digit
+    ({"personnummer": KJELL, "kind": "rumour"}, 400),
+    ({"personnummer": KJELL, "kind": "school_absence", "days": "0"}, 400),
+    ({"personnummer": KJELL, "kind": "emergency_visit", "occurred_on": "2099-01-01"}, 400),
+])
+def test_a_bad_signal_is_refused_and_writes_nothing(workspace, sqlite_url, example_data, data, status):
+    load_area(sqlite_url, example_data)
+    with unit_of_work() as s:
+        before = len(s.exec(select(SignalRecord)).all())
+    client = signed_in(workspace, "hc-dsk1")
+    answer = client.post("/signals", data={"csrf": csrf_of(client.get("/signals").text), **data})
+    assert answer.status_code == status
+    with unit_of_work() as s:
+        assert len(s.exec(select(SignalRecord)).all()) == before
+
+
+def test_forms_are_refused_to_someone_not_taking_part(workspace, sqlite_url, example_data):
+    open_and_plan(sqlite_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    outsider = signed_in(workspace, "soc-bih")
+    token = csrf_of(outsider.get("/").text)
+    assert outsider.post(f"/cases/{number}/deviations", data={
+        "csrf": token, "description": "x", "responsible": "hc-dsk1"}).status_code == 403
+    assert outsider.post(f"/cases/{number}/escalations", data={
+        "csrf": token, "level": "mas", "reason": "x"}).status_code == 403
+    with unit_of_work() as s:
+        assert s.exec(select(Deviation)).all() == [] and s.exec(select(Escalation)).all() == []
+
+
+@pytest.mark.browser
+def test_a_deviation_reported_in_the_browser_is_closed_by_the_manager(workspace, page, sqlite_url, example_data):
+    open_and_plan(sqlite_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    page.goto(workspace.link_for("hsv-ssk1", f"/cases/{number}"))
+    page.wait_for_url(re.compile(f"/cases/{number}"))
+    page.get_by_text("Rapportera en avvikelse").click()
+    page.get_by_label("Vad var överenskommet, och vad blev inte av?").fill("Ingen återrapport efter hembesöket")
+    page.get_by_label("Vem som är ansvarig (när ingen insats anges)").select_option(label="Karin Berg (distriktssköterska)")
+    page.get_by_role("button", name="Rapportera avvikelsen").click()
+    page.get_by_role("status").get_by_text("Avvikelsen är rapporterad").wait_for()
+    axe_clean(page)
+    page.get_by_text("Lyft en fråga vidare").click()
+    page.get_by_label("Till", exact=True).select_option(label="medicinskt ansvarig sjuksköterska (MAS)")
+    page.get_by_label("Frågan eller oenigheten, och vad som har prövats").fill("Vem ansvarar för såromläggningen?")
+    page.get_by_role("button", name="Lyft frågan").click()
+    page.get_by_role("status").get_by_text("Frågan är lyft vidare").wait_for()
+
+    manager = page.context.browser.new_context(locale="sv-SE").new_page()
+    manager.goto(workspace.link_for("hc-chef", "/manager"))
+    manager.wait_for_url(re.compile("/manager"))
+    assert manager.get_by_text("Ingen återrapport efter hembesöket").is_visible()
+    axe_clean(manager)
+    manager.get_by_label("Vad gjordes åt det?").fill("Rutinen är genomgången med teamet")
+    manager.get_by_role("button", name="Avsluta").click()
+    manager.get_by_role("status").get_by_text("Avvikelsen är avslutad.").wait_for()
+    assert manager.get_by_text("Rutinen är genomgången med teamet").is_visible()
+
+    mas = page.context.browser.new_context(locale="sv-SE").new_page()
+    mas.goto(workspace.link_for("mas", f"/cases/{number}"))
+    mas.wait_for_url(re.compile(f"/cases/{number}"))
+    mas.get_by_label("Ditt svar").fill("Kommunens sjuksköterska ansvarar")
+    mas.get_by_role("button", name="Skicka svaret").click()
+    mas.get_by_role("status").get_by_text("Svaret är registrerat").wait_for()
+    axe_clean(mas)
+    with unit_of_work() as s:
+        assert s.exec(select(Deviation)).one().closed_at is not None
+        assert s.exec(select(Escalation)).one().answer == "Kommunens sjuksköterska ansvarar"
