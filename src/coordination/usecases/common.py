@@ -41,6 +41,15 @@ def member_by_code(session: Session, code: str, *, field: str = "member") -> Mem
     return member
 
 
+def row_by_id(session: Session, model, row_id: int, *, name: str, hint: str):
+    """A row by its id, or NotFound naming it (`name`: 'deviation', 'SIP meeting' ...)."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"unknown {name} {row_id}", record=f"{name} {row_id}", field=name.replace("SIP ", ""),
+                       hint=hint)
+    return row
+
+
 def organisation_by_code(session: Session, code: str, *, field: str = "organisation") -> Organisation:
     org = session.exec(select(Organisation).where(Organisation.code == code)).first()
     if org is None:

@@ -15,7 +15,7 @@ from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import Action, CareCase, Deviation, Member
 from coordination.usecases.access import decision, require
-from coordination.usecases.common import Actor, audit, case_by_number
+from coordination.usecases.common import Actor, audit, case_by_number, row_by_id
 
 REPORT = "report"
 
@@ -56,10 +56,8 @@ def report_deviation(session: Session, actor: Actor, *, case: CareCase, descript
 
 def close_deviation(session: Session, actor: Actor, *, deviation_id: int, note: str, now: dt.datetime) -> str:
     """The manager the deviation went to closes it, saying what was done; returns the case number."""
-    deviation = session.get(Deviation, deviation_id)
-    if deviation is None:
-        raise NotFound(f"unknown deviation {deviation_id}", record=f"deviation {deviation_id}", field="deviation",
-                       hint="your unit's page lists its deviations")
+    deviation = row_by_id(session, Deviation, deviation_id, name="deviation",
+                          hint="your unit's page lists its deviations")
     record = f"deviation {deviation_id}"
     case = case_by_number(session, deviation.case_number)
     require(session, actor, Purpose.READ, case, now=now)

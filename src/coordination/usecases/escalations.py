@@ -11,14 +11,14 @@ from sqlmodel import Session, select
 
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.vocabulary import EscalationLevel, Role
-from coordination.errors import ConsentMissing, InvalidInput, NotFound, RuleViolation
+from coordination.errors import ConsentMissing, InvalidInput, RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import (
     CareCase, Escalation, EscalationRecipient, Member, Sip, SipParticipant,
 )
 from coordination.usecases.access import case_facts, decision, require
-from coordination.usecases.common import Actor, audit
+from coordination.usecases.common import Actor, audit, row_by_id
 
 
 def escalate(session: Session, actor: Actor, *, case: CareCase, level: EscalationLevel, reason: str,
@@ -53,10 +53,8 @@ def escalate(session: Session, actor: Actor, *, case: CareCase, level: Escalatio
 
 
 def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, answer: str, now: dt.datetime) -> str:
-    escalation = session.get(Escalation, escalation_id)
-    if escalation is None:
-        raise NotFound(f"unknown escalation {escalation_id}", record=f"escalation {escalation_id}",
-                       field="escalation", hint="the case page lists its escalations")
+    escalation = row_by_id(session, Escalation, escalation_id, name="escalation",
+                           hint="the case page lists its escalations")
     record = f"escalation {escalation_id}"
     case = session.get(CareCase, escalation.case_id)
     require(session, actor, Purpose.READ, case, now=now)

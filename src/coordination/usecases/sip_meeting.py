@@ -13,13 +13,13 @@ from coordination.domain import sip_meeting as rules
 from coordination.domain.access import Purpose
 from coordination.domain.consent import why_not_valid
 from coordination.domain.vocabulary import ConsentGiver, ConsentScope, SipAnswer
-from coordination.errors import NotFound, RuleViolation
+from coordination.errors import RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
 from coordination.usecases.acting import current_sip
-from coordination.usecases.common import Actor, audit, is_child, today_of
+from coordination.usecases.common import Actor, audit, is_child, row_by_id, today_of
 
 
 def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime) -> bool:
@@ -58,10 +58,7 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
                    agreement: str | None = None, agreed_time: dt.datetime | None = None,
                    child_informed: str | None = None, child_heard: str | None = None) -> str:
     """The answer to the current SIP version; returns the case number."""
-    meeting = session.get(SipMeeting, meeting_id)
-    if meeting is None:
-        raise NotFound(f"unknown SIP meeting {meeting_id}", record=f"sip meeting {meeting_id}", field="meeting",
-                       hint="the case page lists its SIP meetings")
+    meeting = row_by_id(session, SipMeeting, meeting_id, name="SIP meeting", hint="the case page lists its SIP meetings")
     case = session.get(CareCase, meeting.case_id)
     require(session, actor, Purpose.PLAN, case, now=now)
     sip = current_sip(session, case)
