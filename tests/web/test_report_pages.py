@@ -76,7 +76,7 @@ def test_a_deviation_reported_in_the_browser_is_closed_by_the_manager(workspace,
     page.wait_for_url(re.compile(f"/cases/{number}"))
     page.get_by_text("Rapportera en avvikelse").click()
     page.get_by_label("Vad var överenskommet, och vad blev inte av?").fill("Ingen återrapport efter hembesöket")
-    page.get_by_label("Vem som är ansvarig (när ingen insats anges)").select_option(label="Karin Berg (distriktssköterska)")
+    page.get_by_label("Vem som är ansvarig (när ingen åtgärd anges)").select_option(label="Karin Berg (distriktssköterska)")
     page.get_by_role("button", name="Rapportera avvikelsen").click()
     page.get_by_role("status").get_by_text("Avvikelsen är rapporterad").wait_for()
     axe_clean(page)

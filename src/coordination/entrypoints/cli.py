@@ -18,8 +18,8 @@ import typer
 
 from coordination import settings
 from coordination.domain.vocabulary import (
-    ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, HandlingTime, IdentificationReason, Initiator, PersonVerdict,
-    SignalKind, SipAnswer,
+    ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, HandlingTime, IdentificationReason, Initiator,
+    PersonVerdict, SignalKind, SipAnswer,
 )
 from coordination.errors import CoordinationError, InvalidInput
 from coordination.lazy import lazy
@@ -499,7 +499,8 @@ def sip_refuse(meeting: int, by: By, answered_by: AnsweredBy,
 
 
 @deviation_app.command("report")
-def deviation_report(case: str, by: By, description: Annotated[str, typer.Option(help="What was agreed and did not happen.")],
+def deviation_report(case: str, by: By,
+                     description: Annotated[str, typer.Option(help="What was agreed and did not happen.")],
                      action: Annotated[Optional[int], typer.Option(help="The action that did not happen.")] = None,
                      responsible: Annotated[Optional[str], typer.Option(
                          help="Member code of the one responsible, when no action is named.")] = None) -> None:

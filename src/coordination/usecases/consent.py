@@ -50,7 +50,8 @@ def record_consent(session: Session, actor: Actor, *, person: Person, scopes: It
                       guardian_may_be_involved=guardian is None or guardian.may_be_involved, scopes=scopes, parties=orgs,
                       documented_in=documented_in, valid_from=valid_from, valid_until=valid_until,
                       record=record, guardians_involved=sum(g.may_be_involved for g in guardians),
-                      second_guardian=second_guardian_name, second_guardian_ok=second is not None and second.may_be_involved,
+                      second_guardian=second_guardian_name,
+                      second_guardian_ok=second is not None and second.may_be_involved,
                       sole_guardian_reason=sole_guardian_reason)
     consent = Consent(person_id=person.id, scopes=[str(ConsentScope(s)) for s in scopes],
                       given_by=given_by, guardian_id=guardian.id if guardian else None,

@@ -78,8 +78,9 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
 def escalations_of(session: Session, case: CareCase) -> list[tuple[Escalation, list[int]]]:
     rows = session.exec(select(Escalation).where(Escalation.case_id == case.id).order_by(Escalation.id)).all()
     recipients: dict[int, list[int]] = {e.id: [] for e in rows}
-    for escalation_id, member_id in session.exec(select(EscalationRecipient.escalation_id, EscalationRecipient.member_id)
-                                                 .where(EscalationRecipient.escalation_id.in_(list(recipients)))):
+    for escalation_id, member_id in session.exec(
+            select(EscalationRecipient.escalation_id, EscalationRecipient.member_id)
+            .where(EscalationRecipient.escalation_id.in_(list(recipients)))):
         recipients[escalation_id].append(member_id)
     return [(e, recipients[e.id]) for e in rows]
 
@@ -92,5 +93,5 @@ def _recipients(session: Session, case: CareCase, level: EscalationLevel) -> lis
                                                                  Member.manager_id != None)).all()  # noqa: E711
         return sorted(set(session.exec(select(Member.id).where(Member.id.in_(set(managers)),
                                                                Member.active == True))))  # noqa: E712
-    return list(session.exec(select(Member.id).where(Member.role == Role(str(level)), Member.active == True)  # noqa: E712
-                             .order_by(Member.id)))
+    return list(session.exec(select(Member.id).where(
+        Member.role == Role(str(level)), Member.active == True).order_by(Member.id)))  # noqa: E712

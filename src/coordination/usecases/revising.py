@@ -57,7 +57,8 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
         raise InvalidInput("changes nothing", record=record, field="revision",
                            hint="change at least one part of the plan")
     members = {m.code: m for m in session.exec(select(Member).where(Member.code.in_(new.participants)))}
-    for field, member_id in (("fixed_care_contact", case.fixed_care_contact_id), ("fixed_doctor", case.fixed_doctor_id)):
+    for field, member_id in (("fixed_care_contact", case.fixed_care_contact_id),
+                             ("fixed_doctor", case.fixed_doctor_id)):
         if member_id is not None and member_id not in {m.id for m in members.values()}:
             raise RuleViolation(f"the person's {field.replace('_', ' ')} cannot leave the SIP", record=record,
                                 field="remove", hint=f"name another {field.replace('_', ' ')} first "

@@ -58,7 +58,8 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
                    agreement: str | None = None, agreed_time: dt.datetime | None = None,
                    child_informed: str | None = None, child_heard: str | None = None) -> str:
     """The answer to the current SIP version; returns the case number."""
-    meeting = row_by_id(session, SipMeeting, meeting_id, name="SIP meeting", hint="the case page lists its SIP meetings")
+    meeting = row_by_id(session, SipMeeting, meeting_id, name="SIP meeting",
+                        hint="the case page lists its SIP meetings")
     case = session.get(CareCase, meeting.case_id)
     require(session, actor, Purpose.PLAN, case, now=now)
     sip = current_sip(session, case)
@@ -88,8 +89,9 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
 
 def agreement_of(session: Session, sip_id: int) -> str | None:
     """The answer to this SIP version at its latest SIP meeting: agreed, refused, or None."""
-    answer = session.exec(select(SipMeeting.answer).where(SipMeeting.sip_id == sip_id, SipMeeting.answer != None)  # noqa: E711
-                          .order_by(SipMeeting.recorded_at.desc(), SipMeeting.id.desc())).first()
+    answer = session.exec(select(SipMeeting.answer).where(
+        SipMeeting.sip_id == sip_id, SipMeeting.answer != None)  # noqa: E711
+        .order_by(SipMeeting.recorded_at.desc(), SipMeeting.id.desc())).first()
     return str(answer) if answer else None
 
 

@@ -15,6 +15,7 @@ from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
     PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, StaffDep, transaction,
 )
+from coordination.errors import InvalidInput
 from coordination.i18n import Texts
 from coordination.notifications.delivery import deliver_pending
 from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, PersonVerdict, SignalKind, SipAnswer
@@ -23,10 +24,9 @@ from coordination.parsing import parse_date, parse_enum, parse_moment, parse_opt
 from coordination.persistence.models import Member
 from coordination.usecases import (
     acting, deviations, escalations, following_up, identify, persons_plan, queries, registry, revising, signin,
-    sip_meeting,
-    workspace,
+    sip_meeting, workspace,
 )
-from coordination.usecases.common import case_by_number
+from coordination.usecases.common import case_by_number, member_by_code, person_by_personnummer
 
 router = APIRouter()
 
@@ -226,7 +226,6 @@ def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] 
         case = case_by_number(session, number)
         member = session.get(Member, staff.who.member_id)
         if needs not in ("remain", "met"):
-            from coordination.errors import InvalidInput
             raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
                                hint="needs remain, with the next date, or needs met")
         when = parse_optional_date(next_date or None, record=f"case {number}", field="next_date")
@@ -252,8 +251,6 @@ def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, 
 def deviation_report(number: str, staff: FormStaffDep, description: Annotated[str, Form()] = "",
                      action: Annotated[str, Form()] = "", responsible: Annotated[str, Form()] = "") -> RedirectResponse:
     with transaction() as session:
-        from coordination.usecases.common import member_by_code
-
         deviations.report_deviation(session, staff.actor, case=case_by_number(session, number),
                                     description=description, action_id=int(action) if action.isdigit() else None,
                                     responsible=member_by_code(session, responsible, field="responsible")
@@ -297,13 +294,10 @@ def signal_report(staff: FormStaffDep, personnummer: Annotated[str, Form()] = ""
                   occurred_on: Annotated[str, Form()] = "", days: Annotated[str, Form()] = "") -> RedirectResponse:
     """The personnummer comes in the form's body, never in a URL, and is not repeated back."""
     with transaction() as session:
-        from coordination.usecases.common import member_by_code, person_by_personnummer
-
         now = now_utc()
         what = parse_enum(SignalKind, kind, record="signal", field="kind")
         when = parse_date(occurred_on, record="signal", field="on") if occurred_on else local_date(now)
         if days and not days.isdigit():
-            from coordination.errors import InvalidInput
             raise InvalidInput(f"'{days}' is not a number of days", record="signal", field="days",
                                hint="give the length of the absence in whole days")
         person = person_by_personnummer(session, personnummer, today=local_date(now))
