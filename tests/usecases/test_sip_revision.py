@@ -203,3 +203,17 @@ def test_the_relatives_need_in_the_assessment_becomes_part_of_the_plan_and_can_b
                                              now=T0)
     assert (change.field, change.before, change.after) == (
         "relatives_support", "Dottern behöver avlastning helger", "Växelvård en helg i månaden")
+
+
+def test_case_show_keeps_what_every_earlier_version_said(db_url, example_data):
+    from coordination.usecases import queries
+
+    planned(db_url, example_data)
+    first = version_codes(1)
+    revise(what_matters="Att kunna gå till affären själv", add=["rehab-at"])
+    with unit_of_work() as s:
+        record = queries.case_record(s, actor_for(s, "hc-dsk1"), case_of(s, GUSTAV).number, now=T0)
+    [earlier] = record["sip"]["earlier_versions"]
+    assert earlier["version"] == 1 and earlier["what_matters"] == "Att klara mig hemma med min hund"
+    assert {p["code"] for p in earlier["participants"]} == first
+    assert {p["code"] for p in record["sip"]["participants"]} == first | {"rehab-at"}

@@ -66,8 +66,10 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
 
     sips = session.exec(select(Sip).where(Sip.case_id == case.id).order_by(Sip.version)).all()
     current = next((s for s in sips if s.current), None)
-    participants = session.exec(select(SipParticipant.member_id).where(
-        SipParticipant.sip_id == current.id)).all() if current else []
+    taking_part: dict[int, list[int]] = {sip.id: [] for sip in sips}
+    for sip_id, member_id in session.exec(select(SipParticipant.sip_id, SipParticipant.member_id)
+                                          .where(SipParticipant.sip_id.in_(list(taking_part)))):
+        taking_part[sip_id].append(member_id)
     assessment = session.exec(select(Assessment).where(Assessment.case_id == case.id)
                               .order_by(Assessment.id.desc())).first()
     audit(session, actor, "read", "case", case.number, now=now, person_id=person.id)
@@ -78,7 +80,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         return {"version": sip.version, "created_at": sip.created_at.isoformat(),
                 "next_follow_up": sip.next_follow_up.isoformat(), "coordinator": who(sip.coordinator_id),
                 "what_matters": sip.what_matters, "plan_b": sip.plan_b, "other_plans": sip.other_plans,
-                "relatives_support": sip.relatives_support}
+                "relatives_support": sip.relatives_support,
+                "participants": [who(m) for m in sorted(taking_part[sip.id])]}  # each version whole
 
     return {
         "case": case.number, "status": str(case.status), "reasons": case.reasons,
@@ -102,7 +105,6 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
         if closed_to_reader(assessment.author_id) else sbar(assessment) | {"author": who(assessment.author_id)},
         "sip": None if current is None else sip_view(current) | {
-            "participants": [who(m) for m in participants],
             "earlier_versions": [sip_view(s) for s in reversed(sips) if not s.current]},
         "actions": [{"id": a.id, "status": str(a.status), "description": a.description,
                      "responsible": who(a.responsible_id), "responsible_id": a.responsible_id,
