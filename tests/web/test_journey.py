@@ -98,7 +98,7 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
         axe_clean(page)
         with unit_of_work() as s:
             description = s.get(Action, action_id).description
-        assert page.get_by_text(description).is_visible()
+        assert page.locator(f"#action-{action_id}").get_by_text(description).is_visible()
 
         page.locator(f"#action-{action_id}").get_by_label("Anteckning (frivillig)").fill("Vikt kontrollerad")
         page.locator(f"#action-{action_id}").get_by_role("button", name="Markera som utförd").click()
