@@ -66,6 +66,24 @@ def pg_server():
     return PG_ADMIN_URL
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server):
+    """One migrated PostgreSQL database, copied for each test (CREATE DATABASE ... TEMPLATE):
+    migrations run once per session here too, not once per test."""
+    url, drop = scratch_pg_database(pg_server, prefix="coord_template")
+    schema.upgrade(url)
+    get_engine(url).dispose()  # a template is copied only while nobody is connected to it
+    yield url.rsplit("/", 1)[1]
+    drop()
+
+
+def migrated_pg_database(request) -> str:
+    url, drop = scratch_pg_database(request.getfixturevalue("pg_server"),
+                                    template=request.getfixturevalue("pg_template"))
+    request.addfinalizer(drop)
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path, sqlite_template, monkeypatch) -> str:
     """A migrated, empty coordination database on each backend; also set as the default."""
@@ -74,10 +92,7 @@ def db_url(request, tmp_path, sqlite_template, monkeypatch) -> str:
         shutil.copy(sqlite_template, path)
         url = f"sqlite:///{path}"
     else:
-        admin = request.getfixturevalue("pg_server")
-        url, drop = scratch_pg_database(admin)
-        request.addfinalizer(drop)
-        schema.upgrade(url)
+        url = migrated_pg_database(request)
     monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
     yield url
     get_engine(url).dispose()
@@ -94,12 +109,10 @@ def sqlite_url(tmp_path, sqlite_template, monkeypatch) -> str:
 
 
 @pytest.fixture
-def pg_url(pg_server, monkeypatch) -> str:
-    url, drop = scratch_pg_database(pg_server)
-    schema.upgrade(url)
+def pg_url(request, monkeypatch) -> str:
+    url = migrated_pg_database(request)
     monkeypatch.setenv("COORDINATION_DATABASE_URL", url)
     yield url
-    drop()
 
 
 @pytest.fixture(scope="session")

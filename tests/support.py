@@ -11,12 +11,14 @@ from sqlalchemy import create_engine, text
 from coordination.persistence.engine import get_engine
 
 
-def scratch_pg_database(admin_url: str, prefix: str = "coord_test") -> tuple[str, Callable[[], None]]:
-    """A new, empty PostgreSQL database next to `admin_url`'s; returns its URL and a dropper."""
+def scratch_pg_database(admin_url: str, prefix: str = "coord_test",
+                        template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """A new PostgreSQL database next to `admin_url`'s, empty or a copy of `template` (a
+    database name); returns its URL and a dropper."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
 
     def drop():
