@@ -141,10 +141,11 @@ def main() -> None:
                     started = time.perf_counter()
                     response = client.get(f"/cases/{number}/sip/person?format=pdf")
                     waits.append(time.perf_counter() - started)
-                    assert response.status_code == 200 and response.content[:4] == b"%PDF", response.status_code
-        finally:
-            server.kill()
-            server.wait()
+                    assert response.status_code == 200 and response.content[:4] == b"%PDF", (
+                        response.status_code, response.headers.get("location"), response.text[:300])
+        finally:  # SIGTERM: uvicorn stops its workers too (a SIGKILL would orphan them on the port)
+            server.terminate()
+            server.wait(timeout=30)
         figures |= {"first_s": round(waits[0], 3), "http_p50_s": round(statistics.median(waits[1:]), 3)}
     print(f"{figures['database']}: floor {figures['floor_s']} s, job {figures['job_s']} s, "
           f"first request {figures['first_s']} s, then p50 {figures['http_p50_s']} s")
