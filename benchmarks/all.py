@@ -54,6 +54,7 @@ def main() -> None:
         "workspace": [run("workspace.py", "--actions", 100_000, "--overdue", 10_000, "--database", db)
                       for db in ("sqlite", "postgresql")],
         "sweep": [run("sweep.py", "--actions", n, "--due", due, "--database", db) for db, n, due in sweeps],
+        "persons_plan": [run("persons_plan.py", "--database", db) for db in ("sqlite", "postgresql")],
     }
     table("The sweep (seconds; db and steady db beside their floors; MB for the sweep alone)",
           ["database", "actions", "due", "db", "floor", "flow", "Prefect overhead", "steady", "steady db",
@@ -75,6 +76,8 @@ def main() -> None:
           ["database", "my items", "floor", "case page", "p50", "p95"],
           [[f["database"], f["my_items_ms"], f["floor_ms"], f["case_page_ms"], f["p50_ms"], f["p95_ms"]]
            for f in figures["workspace"]])
+    table("The person's SIP as PDF (seconds)", ["database", "job", "floor", "first request", "then, p50"],
+          [[f["database"], f["job_s"], f["floor_s"], f["first_s"], f["http_p50_s"]] for f in figures["persons_plan"]])
     start = figures["startup"]
     table("Start-up (median of 10 fresh processes)", ["command", "seconds", "MB"],
           [[name, f["median_s"], f["peak_mb"]] for name, f in start.items()])
