@@ -24,7 +24,7 @@ from sqlmodel import Session  # noqa: E402
 
 from coordination.entrypoints.importer import import_data, load_file  # noqa: E402
 from coordination.persistence import schema  # noqa: E402
-from coordination.persistence.engine import get_engine  # noqa: E402
+from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from coordination.usecases.common import Actor  # noqa: E402
 from tests.support import scratch_pg_database  # noqa: E402
 
@@ -139,3 +139,21 @@ def prefect_harness():
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         with prefect_test_harness(server_startup_timeout=60):
             yield
+
+
+def refused_and_unchanged(work, error, field: str, rows) -> None:
+    """`work()` is refused with `error` naming `field`, and what `rows()` reads is as it was."""
+    before = rows()
+    with pytest.raises(error) as err:
+        work()
+    assert err.value.field == field
+    assert rows() == before
+
+
+def read(query):
+    """A reader for `refused_and_unchanged`: runs `query(session)` in a fresh unit of work."""
+    def rows():
+        with unit_of_work() as s:
+            return query(s)
+    return rows
+

@@ -62,13 +62,19 @@ def _look(t: Texts, case: str) -> str:
     return t.gettext("Open the case in the workspace: %(url)s", url=case_link(case))
 
 
-def case_flagged(case: str) -> Draft:
+def _about_case(kind: str, case: str, subject: str, body: str, **values) -> Draft:
+    """A message about one case: its subject and body (msgids marked with N_, filled with the case
+    and `values`; a callable value is given the reader's texts), then the link to the case."""
     def render(t: Texts):
-        return (t.gettext("%(case)s: identified for coordination", case=case),
-                t.gettext("Case %(case)s meets the identification criteria and is flagged for the next "
-                          "coordination meeting. Obtain and document consent before information is shared.",
-                          case=case) + "\n\n" + _look(t, case))
-    return Draft("case_flagged", render)
+        fields = {"case": case} | {k: v(t) if callable(v) else v for k, v in values.items()}
+        return t.gettext(subject, **fields), t.gettext(body, **fields) + "\n\n" + _look(t, case)
+    return Draft(kind, render)
+
+
+def case_flagged(case: str) -> Draft:
+    return _about_case("case_flagged", case, N_("%(case)s: identified for coordination"),
+                       N_("Case %(case)s meets the identification criteria and is flagged for the next coordination "
+                          "meeting. Obtain and document consent before information is shared."))
 
 
 def sip_created(case: str, version: int, coordinator_role: Role, next_follow_up: dt.date,
@@ -102,58 +108,42 @@ def action_assigned(case: str, action_id: int, handling_time: HandlingTime, due:
 
 
 def case_closed(case: str) -> Draft:
-    def render(t: Texts):
-        return (t.gettext("%(case)s: closed after follow-up", case=case),
-                t.gettext("The follow-up of case %(case)s found that the coordinated needs are met; the case "
-                          "and its SIP are closed and open actions were cancelled.", case=case)
-                + "\n\n" + _look(t, case))
-    return Draft("case_closed", render)
+    return _about_case("case_closed", case, N_("%(case)s: closed after follow-up"),
+                       N_("The follow-up of case %(case)s found that the coordinated needs are met; the case and its "
+                          "SIP are closed and open actions were cancelled."))
 
 
 def sip_meeting_scheduled(case: str, when: dt.datetime) -> Draft:
     """No place in the message: it may be where the person lives."""
-    def render(t: Texts):
-        return (t.gettext("%(case)s: SIP meeting %(when)s", case=case, when=t.moment(when)),
-                t.gettext("A SIP meeting with the person is booked for case %(case)s at %(when)s; you take part in "
-                          "the plan. The place is in the workspace.", case=case, when=t.moment(when))
-                + "\n\n" + _look(t, case))
-    return Draft("sip_meeting", render)
+    return _about_case("sip_meeting", case, N_("%(case)s: SIP meeting %(when)s"),
+                       N_("A SIP meeting with the person is booked for case %(case)s at %(when)s; you take part in "
+                          "the plan. The place is in the workspace."), when=lambda t: t.moment(when))
 
 
 def sip_refused(case: str, version: int) -> Draft:
-    def render(t: Texts):
-        return (t.gettext("%(case)s: the plan was not agreed", case=case),
-                t.gettext("At the SIP meeting for case %(case)s the plan (version %(version)s) was not agreed. "
-                          "It is not carried out against the person's will: revise it with them. The case is on "
-                          "the next coordination meeting's agenda.", case=case, version=version)
-                + "\n\n" + _look(t, case))
-    return Draft("sip_refused", render)
+    return _about_case("sip_refused", case, N_("%(case)s: the plan was not agreed"),
+                       N_("At the SIP meeting for case %(case)s the plan (version %(version)s) was not agreed. It is "
+                          "not carried out against the person's will: revise it with them. The case is on the next "
+                          "coordination meeting's agenda."), version=version)
 
 
 def deviation_reported(case: str) -> Draft:
-    def render(t: Texts):
-        return (t.gettext("%(case)s: a deviation was reported", case=case),
-                t.gettext("A deviation was reported for case %(case)s by someone taking part in it; you are the "
-                          "responsible member's manager. Read it and close it in your unit's page: %(url)s",
-                          case=case, url=link("/manager")) + "\n\n" + _look(t, case))
-    return Draft("deviation_reported", render)
+    return _about_case("deviation_reported", case, N_("%(case)s: a deviation was reported"),
+                       N_("A deviation was reported for case %(case)s by someone taking part in it; you are the "
+                          "responsible member's manager. Read it and close it in your unit's page: %(url)s"),
+                       url=link("/manager"))
 
 
 def escalation_raised(case: str, level: str) -> Draft:
-    def render(t: Texts):
-        return (t.gettext("%(case)s: a question is taken to you", case=case),
-                t.gettext("A question about case %(case)s that the professionals could not resolve is taken to "
-                          "you (%(level)s). Read the reason and answer it on the case page.", case=case,
-                          level=term(t, "escalation_level", level)) + "\n\n" + _look(t, case))
-    return Draft("escalation", render)
+    return _about_case("escalation", case, N_("%(case)s: a question is taken to you"),
+                       N_("A question about case %(case)s that the professionals could not resolve is taken to you "
+                          "(%(level)s). Read the reason and answer it on the case page."),
+                       level=lambda t: term(t, "escalation_level", level))
 
 
 def escalation_answered(case: str) -> Draft:
-    def render(t: Texts):
-        return (t.gettext("%(case)s: your question was answered", case=case),
-                t.gettext("The question you took further for case %(case)s has an answer.", case=case)
-                + "\n\n" + _look(t, case))
-    return Draft("escalation_answered", render)
+    return _about_case("escalation_answered", case, N_("%(case)s: your question was answered"),
+                       N_("The question you took further for case %(case)s has an answer."))
 
 
 def consent_withdrawn(case: str) -> Draft:
