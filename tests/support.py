@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -59,3 +61,14 @@ def refusal(load: Callable, path) -> str:
         assert str(path) in str(err), err
         return str(err)
     raise AssertionError(f"{path} was accepted")
+
+
+class Clock:
+    """The clock a test gives the code under test: it starts at a fixed moment and moves on with
+    the real time, so a test tells the same story on any day it runs (and under faketime)."""
+
+    def __init__(self, start: dt.datetime):
+        self.start, self._began = start, time.monotonic()
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self._began)

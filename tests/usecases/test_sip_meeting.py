@@ -69,6 +69,25 @@ def test_an_agreement_records_the_patient_contracts_four_parts_and_is_shown(gust
 
 
 def test_a_refused_plan_is_not_carried_out_until_a_revised_version_is_agreed(gustav_planned):
+    """Refuse; revise without the person's agreement: still nothing is dispatched, and a new
+    action is refused before anything is written; agree to the revised version: dispatched."""
+    from coordination.domain.vocabulary import HandlingTime
+    from coordination.persistence.models import Action
+    from coordination.usecases import revising
+    from coordination.usecases.common import member_by_code
+
+    def dispatched():
+        return read(lambda s: sorted((a.id, a.status, a.due_date) for a in s.exec(select(Action)).all()))()
+
+    def told():
+        return read(lambda s: s.exec(select(Outbox.key).where(Outbox.kind == "action_assigned")).all())()
+
+    def add_action(now=AFTER):
+        with unit_of_work() as s:
+            return acting.add_action(s, actor_for(s, "hc-dsk1"), case=case_of(s, GUSTAV),
+                                     responsible=member_by_code(s, "rehab-ft"), description="Hembesök av fysioterapeut",
+                                     handling_time=HandlingTime.NEXT_WORKING_DAY, follow_up_date=None, now=now)
+
     answer(book(), SipAnswer.REFUSED)
     with unit_of_work() as s:
         case = case_of(s, GUSTAV)
@@ -78,12 +97,36 @@ def test_a_refused_plan_is_not_carried_out_until_a_revised_version_is_agreed(gus
         with pytest.raises(RuleViolation, match="did not agree") as err:
             acting.dispatch_actions(s, ADMIN, case=case_of(s, GUSTAV), now=AFTER)
     assert err.value.field == "agreement"
-    from coordination.usecases import revising
-    with unit_of_work() as s:  # a revised version is a new plan: it can be dispatched
+
+    with unit_of_work() as s:  # a revision nobody agreed to is the coordinator's proposal, not a yes
         revising.revise_sip(s, actor_for(s, "hc-dsk1"), case=case_of(s, GUSTAV), now=AFTER,
-                            plan_b="Hembesök bara dagtid")
+                            what_matters="Att få vara hemma utan besök på kvällarna")
+    before, messages = dispatched(), told()
     with unit_of_work() as s:
-        assert acting.dispatch_actions(s, ADMIN, case=case_of(s, GUSTAV), now=AFTER) >= 1
+        with pytest.raises(RuleViolation, match="did not agree") as err:
+            acting.dispatch_actions(s, ADMIN, case=case_of(s, GUSTAV), now=AFTER)
+    assert err.value.field == "agreement"
+    refused_and_unchanged(add_action, RuleViolation, "agreement", dispatched)
+    assert dispatched() == before and told() == messages
+
+    second = book(when=AFTER.add(days=1), now=AFTER)  # the revised plan, agreed with the person
+    answer(second, now=AFTER.add(days=1, hours=1), agreed_time=AFTER.add(days=8))
+    with unit_of_work() as s:
+        assert acting.dispatch_actions(s, ADMIN, case=case_of(s, GUSTAV), now=AFTER.add(days=1, hours=2)) >= 1
+    assert add_action(now=AFTER.add(days=1, hours=2))
+    assert len(told()) > len(messages)
+
+
+def test_only_an_agreement_to_a_later_version_lifts_a_refusal():
+    from coordination.domain.sip_meeting import refused_version_waiting
+
+    assert refused_version_waiting({}) is None  # never answered: carried out as before
+    assert refused_version_waiting({1: "agreed"}) is None
+    assert refused_version_waiting({1: "refused"}) == 1
+    assert refused_version_waiting({1: "refused", 2: "refused"}) == 2
+    assert refused_version_waiting({1: "agreed", 2: "refused"}) == 2  # an earlier yes does not count
+    assert refused_version_waiting({1: "refused", 3: "agreed"}) is None
+    assert refused_version_waiting({1: "refused", 2: "agreed", 3: "refused"}) == 3
 
 
 @pytest.mark.parametrize("kw, error, field", [

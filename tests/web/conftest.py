@@ -10,23 +10,30 @@ import time
 import pytest
 import uvicorn
 
+import pendulum
+
 from coordination.persistence.engine import unit_of_work
 from tests.receivers import free_port
+from tests.support import Clock
 
 CHROMIUM = "/usr/bin/chromium"
+# The workspace's moment in the tests: the day after the example area's identification and planning
+# (T0), a Tuesday, the Norrby team's meeting day. The server and the tests read this clock, never
+# the machine's: the pages tell the same story whatever day the suite runs.
+WEB_START = pendulum.datetime(2026, 11, 17, 9, 0, tz="Europe/Stockholm").in_timezone("UTC")
 
 
 class Workspace:
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, clock: Clock):
+        self.url, self.now = url, clock
 
     def link_for(self, code: str, next_path: str = "/") -> str:
-        from coordination.domain.calendar import now_utc
         from coordination.usecases.common import member_by_code
         from coordination.usecases.signin import create_link
 
         with unit_of_work() as s:
-            return create_link(s, member_by_code(s, code), now=now_utc(), next_path=next_path)
+            return create_link(s, member_by_code(s, code), now=self.now(), next_path=next_path)
+
 
 
 @pytest.fixture
@@ -37,7 +44,8 @@ def workspace(sqlite_url, monkeypatch):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("COORDINATION_WEB_URL", url)
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
+    clock = Clock(WEB_START)
+    server = uvicorn.Server(uvicorn.Config(create_app(clock=clock), host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -46,7 +54,7 @@ def workspace(sqlite_url, monkeypatch):
         if time.monotonic() > deadline:
             raise RuntimeError("the workspace did not start")
         time.sleep(0.05)
-    yield Workspace(url)
+    yield Workspace(url, clock)
     server.should_exit = True
     thread.join(timeout=10)
 

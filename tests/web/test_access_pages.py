@@ -20,7 +20,8 @@ from sqlalchemy import func, select as sa_select
 from coordination.persistence.engine import get_engine
 from coordination.persistence.models import AuditEvent
 from tests.receivers import free_port
-from tests.usecases.test_access_matrix import STATES, WHO, expected, world  # noqa: F401  (the fixture)
+from tests.support import Clock
+from tests.usecases.test_access_matrix import LATER, STATES, WHO, expected, world  # noqa: F401  (the fixture)
 
 FORMS = {  # form -> (the use-case point whose rule it follows, how to post it)
     "done": ("action_done", lambda number, action: (f"/actions/{action}/done", {"note": "x"})),
@@ -36,7 +37,6 @@ def served(world, tmp_path_factory):  # noqa: F811  (the fixture)
     """The workspace over the matrix's world, with every member signed in."""
     import os
 
-    from coordination.domain.calendar import now_utc
     from coordination.entrypoints.web import create_app
     from coordination.persistence.engine import unit_of_work
     from coordination.usecases.common import member_by_code
@@ -46,7 +46,8 @@ def served(world, tmp_path_factory):  # noqa: F811  (the fixture)
     saved = {k: os.environ.get(k) for k in ("COORDINATION_DATABASE_URL", "COORDINATION_WEB_URL")}
     os.environ["COORDINATION_DATABASE_URL"] = world.url
     os.environ["COORDINATION_WEB_URL"] = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    clock = Clock(LATER)  # the matrix's moment: a consent valid from 2026-12-01 is not yet valid
+    server = uvicorn.Server(uvicorn.Config(create_app(clock=clock), host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -55,7 +56,7 @@ def served(world, tmp_path_factory):  # noqa: F811  (the fixture)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         if who != "inactive":
             with unit_of_work(world.url) as s:
-                link = create_link(s, member_by_code(s, code), now=now_utc())
+                link = create_link(s, member_by_code(s, code), now=clock())
             assert client.get(link).status_code == 303
             csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
         else:

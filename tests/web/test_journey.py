@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import select
 
 from coordination.config.notifications import SweepPolicy
-from coordination.domain.calendar import now_utc
 from coordination.notifications.delivery import deliver_pending
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, SweepNotice
@@ -49,10 +48,10 @@ def axe_clean(page) -> None:
     assert serious == [], [(v["id"], v["nodes"][0]["html"]) for v in serious]
 
 
-def run_sweep():
+def run_sweep(now):
     with unit_of_work() as s:
-        sweep(s, now=now_utc(), policy=SweepPolicy())
-    deliver_pending(now=now_utc())
+        sweep(s, now=now, policy=SweepPolicy())
+    deliver_pending(now=now)
 
 
 def sign_in_from(page, smtp, workspace, link, code):
@@ -77,7 +76,7 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
     planned(sqlite_url, example_data)
     with SmtpReceiver() as smtp:
         set_targets({"hsv-ssk1": [smtp.url("ssk@example.org")]})
-        run_sweep()
+        run_sweep(workspace.now())
         [digest] = [m for m in smtp.messages if "Dina samordningsärenden" in texts(m)]
         body = texts(digest)
         assert "åtgärd" in body and "sjuksköterska" in body  # Swedish, with the responsible role
@@ -116,7 +115,7 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
 
         # the next sweep no longer tells anyone about the action that was done
         sent_before = len(smtp.messages)
-        run_sweep()
+        run_sweep(workspace.now())
         later = smtp.messages[sent_before:]
         assert not [m for m in later if f"/actions/{action_id}" in texts(m)]
         with unit_of_work() as s:

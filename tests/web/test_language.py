@@ -49,7 +49,7 @@ def english_only() -> list[str]:
 
 def test_no_english_reaches_a_swedish_member(workspace, sqlite_url, example_data):
     planned(sqlite_url, example_data)
-    run_sweep()
+    run_sweep(workspace.now())
     with unit_of_work() as s:
         number, action_id = gustav(s)
         messages = [f"{o.subject}\n{o.body}" for o in s.exec(select(Outbox).where(Outbox.member_id != None))]  # noqa: E711

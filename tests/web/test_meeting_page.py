@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from coordination.config.teams import load_teams
-from coordination.domain.calendar import local_date, now_utc
+from coordination.domain.calendar import local_date
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, Member, MeetingMinutes
 from coordination.usecases import meeting_room
@@ -31,9 +31,9 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
     open_and_plan(sqlite_url, example_data)
     [team] = load_teams(ROOT / "deployments" / "teams.yaml")
     with unit_of_work() as s:
-        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=now_utc())
+        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=workspace.now())
         leader = s.get(Member, meeting.leader_id).code
-    follow_up = (local_date(now_utc()) + dt.timedelta(days=14)).isoformat()
+    follow_up = (local_date(workspace.now()) + dt.timedelta(days=14)).isoformat()
     with SmtpReceiver() as smtp:
         set_targets({"hsv-ssk1": [smtp.url("ssk1@example.org")], "hc-dsk1": [smtp.url("dsk1@example.org")],
                      leader: [smtp.url("leader@example.org")]})
@@ -107,7 +107,7 @@ def test_the_leadership_group_meets_over_the_areas_figures(workspace, page, sqli
     [team] = load_teams(ROOT / "deployments" / "teams.yaml")
     series = team.leadership_group.series
     with unit_of_work() as s:
-        meeting = meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=now_utc())
+        meeting = meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=workspace.now())
         chair = s.get(Member, meeting.leader_id).code
     page.goto(workspace.link_for(chair, "/meetings"))
     page.get_by_role("link", name="Samordningsteam Norrby: lokal ledningsgrupp").click()

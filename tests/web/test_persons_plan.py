@@ -91,20 +91,20 @@ def test_book_a_sip_meeting_record_the_agreement_and_print_the_plan_in_the_brows
     page.wait_for_url(re.compile(f"/cases/{number}"))
     page.get_by_text("Boka ett SIP-möte").click()
     axe_clean(page)
-    page.get_by_label("Datum och tid").fill(pendulum.now("Europe/Stockholm").add(days=2).format("YYYY-MM-DDTHH:mm"))
+    page.get_by_label("Datum och tid").fill(pendulum.instance(workspace.now()).in_timezone("Europe/Stockholm").add(days=2).format("YYYY-MM-DDTHH:mm"))
     page.get_by_label("Plats").fill("Hälsocentralen")
     assert page.get_by_text("Närstående bjuds inte in").is_visible()  # no consent to involve them
     page.get_by_role("button", name="Boka mötet").click()
     page.get_by_role("status").get_by_text("SIP-mötet är bokat").wait_for()
     with unit_of_work() as s:  # the meeting is held: move it into the past
         meeting = s.exec(select(SipMeeting)).one()
-        meeting.scheduled_for = pendulum.now("UTC").subtract(hours=1)
+        meeting.scheduled_for = pendulum.instance(workspace.now()).subtract(hours=1)
         s.add(meeting)
     page.reload()
     page.get_by_label("Ja, planen är godkänd").check()
     page.get_by_label("Vad som överenskoms (vid ja)").fill("Viktkontroll och gångträning enligt planen")
     page.get_by_label("Nästa kontakt som överenskoms med personen (vid ja)").fill(
-        pendulum.now("Europe/Stockholm").add(days=9).format("YYYY-MM-DDTHH:mm"))
+        pendulum.instance(workspace.now()).in_timezone("Europe/Stockholm").add(days=9).format("YYYY-MM-DDTHH:mm"))
     page.get_by_role("button", name="Registrera svaret").click()
     page.get_by_role("status").get_by_text("Överenskommelsen och patientkontraktet är registrerade.").wait_for()
     axe_clean(page)

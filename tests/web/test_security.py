@@ -12,7 +12,6 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from coordination.domain.calendar import now_utc
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, AuditEvent, SignInLink
 from coordination.usecases import signin
@@ -64,7 +63,7 @@ def test_a_used_or_expired_sign_in_link_is_refused(workspace, sqlite_url, exampl
     expired = workspace.link_for("hsv-ssk1")
     with unit_of_work() as s:
         row = s.get(SignInLink, int(expired.rsplit("/", 1)[1].split(".")[0]))
-        row.expires_at = now_utc() - dt.timedelta(seconds=1)
+        row.expires_at = workspace.now() - dt.timedelta(seconds=1)
         s.add(row)
     assert httpx.get(expired, follow_redirects=False).status_code == 403
     forged = workspace.link_for("hsv-ssk1")
@@ -87,7 +86,7 @@ def test_an_idle_session_expires_and_sign_out_revokes(workspace, sqlite_url, exa
     assert client.get("/").url.path == "/signin"
     client = signed_in(workspace, "hsv-ssk1")
     with unit_of_work() as s:
-        assert signin.revoke_member_sessions(s, "hsv-ssk1", now=now_utc()) == 1
+        assert signin.revoke_member_sessions(s, "hsv-ssk1", now=workspace.now()) == 1
     assert client.get("/").url.path == "/signin"
 
 
@@ -155,4 +154,4 @@ def test_an_inactive_member_gets_no_link_and_loses_their_session(workspace, sqli
     with pytest.raises(AccessDenied):
         workspace.link_for("hsv-ssk1")
     with unit_of_work() as s:
-        assert signin.send_link(s, "hsv-ssk1", now=now_utc()) is None  # the page says the same as for anyone
+        assert signin.send_link(s, "hsv-ssk1", now=workspace.now()) is None  # the page says the same as for anyone

@@ -67,3 +67,18 @@ def check_outcome(*, scheduled_for: dt.datetime, now: dt.datetime, answer: SipAn
         raise RuleViolation("the patient contract names a fixed care contact", record=record,
                             field="fixed_care_contact",
                             hint="name one (`coordination case contacts --fixed-care-contact`)")
+
+
+def refused_version_waiting(answers: dict[int, str]) -> int | None:
+    """The refused SIP version whose actions must still wait, or None when the plan may be carried
+    out. `answers`: each answered version's latest answer at a SIP meeting. Once the person has
+    refused a version, nothing is dispatched until a later version is agreed (seed 003: never
+    against the person's will): a revision alone is the coordinator's proposal, not the person's
+    yes. A case whose plan has never been answered is carried out as before."""
+    refused = [version for version, answer in answers.items() if answer == SipAnswer.REFUSED]
+    if not refused:
+        return None
+    last_refused = max(refused)
+    if any(version > last_refused and answer == SipAnswer.AGREED for version, answer in answers.items()):
+        return None
+    return last_refused

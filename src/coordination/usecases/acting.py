@@ -35,6 +35,10 @@ def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: M
         raise RuleViolation("an action needs a description", record=record, field="description",
                             hint="say what is to be done")
     sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    if sip is not None:  # refused before anything is written, not rolled back after
+        from coordination.usecases.sip_meeting import require_not_refused  # (sip_meeting imports this module)
+
+        require_not_refused(session, case)
     if sip is None and follow_up_date is None:
         raise RuleViolation("an action decided before the SIP needs its own follow-up date", record=record,
                             field="follow_up_date", hint="give the date the action is followed up")

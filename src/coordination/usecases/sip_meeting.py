@@ -96,11 +96,18 @@ def agreement_of(session: Session, sip_id: int) -> str | None:
 
 
 def require_not_refused(session: Session, case: CareCase) -> None:
-    """A plan the person refused is not carried out (seed 003: never against the person's will)."""
-    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
-    if sip is not None and agreement_of(session, sip.id) == SipAnswer.REFUSED:
-        raise RuleViolation(f"the person did not agree to SIP version {sip.version}", record=f"case {case.number}",
-                            field="agreement", hint="revise the plan with the person and agree it at a SIP meeting")
+    """A plan the person refused is not carried out (seed 003: never against the person's will),
+    nor a revision of it until the person has agreed to one."""
+    answers: dict[int, str] = {}
+    for version, answer in session.exec(
+            select(Sip.version, SipMeeting.answer).join(Sip, Sip.id == SipMeeting.sip_id)
+            .where(Sip.case_id == case.id, SipMeeting.answer != None)  # noqa: E711
+            .order_by(SipMeeting.recorded_at, SipMeeting.id)):
+        answers[version] = str(answer)  # the latest answer to each version counts
+    if (refused := rules.refused_version_waiting(answers)) is not None:
+        raise RuleViolation(f"the person did not agree to SIP version {refused}, and has not agreed to a revised "
+                            "version since", record=f"case {case.number}", field="agreement",
+                            hint="revise the plan with the person and record their agreement at a SIP meeting")
 
 
 def meetings_of(session: Session, case: CareCase) -> list[SipMeeting]:

@@ -17,12 +17,17 @@ from coordination.errors import AccessDenied, CoordinationError, NotFound
 log = logging.getLogger("coordination.web")
 
 
-def create_app() -> FastAPI:
+def create_app(clock=None) -> FastAPI:
+    """The workspace. `clock` gives each request its moment (aware UTC); the wall clock unless a
+    test gives a fixed one."""
     from coordination.entrypoints.web import meeting_pages, oidc, pages, render
     from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
     from coordination.i18n import Texts
 
+    from coordination.domain.calendar import now_utc
+
     app = FastAPI(title="Samordning", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.clock = clock or now_utc
     app.mount("/static", StaticFiles(directory=str(resources.files("coordination.entrypoints.web") / "static")),
               name="static")
     app.include_router(pages.router)
@@ -50,15 +55,15 @@ def create_app() -> FastAPI:
         return _error(request, 400, f"field:{exc.field or ''}")
 
     def _error(request: Request, status: int, kind: str) -> HTMLResponse:
-        from coordination.domain.calendar import now_utc
-        from coordination.entrypoints.web.deps import SESSION_COOKIE
+        from coordination.entrypoints.web.deps import SESSION_COOKIE, now_of
         from coordination.persistence.engine import unit_of_work
         from coordination.usecases import signin
 
+        now = now_of(request)
         with unit_of_work() as session:
-            who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+            who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now)
         from coordination.entrypoints.web.deps import Staff
-        staff = Staff(who) if who else None
+        staff = Staff(who, now) if who else None
         return render.page(request, "error.html", staff.texts if staff else Texts(None), staff,
                            status_code=status, kind=kind)
 

@@ -4,12 +4,13 @@ itself: the use cases ask the access policy."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from sqlmodel import Session
 
-from coordination.domain.calendar import now_utc
 from coordination.i18n import Texts
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases import signin
@@ -35,17 +36,30 @@ def transaction(*, read_only: bool = False) -> Session:
     return unit_of_work(read_only=read_only)
 
 
-class Staff:
-    """The signed-in member as routes see them."""
+Clock = Callable[[], dt.datetime]
 
-    def __init__(self, who: signin.SignedIn):
+
+def now_of(request: Request) -> dt.datetime:
+    """The request's moment, from the clock the app was made with (`create_app(clock=...)`): the
+    wall clock in production, a fixed one in tests. Nothing in a request can move it."""
+    return request.app.state.clock()
+
+
+NowDep = Annotated[dt.datetime, Depends(now_of)]
+
+
+class Staff:
+    """The signed-in member as routes see them, and the moment of the request."""
+
+    def __init__(self, who: signin.SignedIn, now: dt.datetime):
         self.who = who
+        self.now = now
         self.actor = Actor(who.code, who.member_id)
         self.texts = Texts(who.locale)
 
 
 def get_staff(request: Request) -> Staff:
-    token, now = request.cookies.get(SESSION_COOKIE), now_utc()
+    token, now = request.cookies.get(SESSION_COOKIE), now_of(request)
     with unit_of_work(read_only=True) as session:  # most requests only read their session
         who = signin.current(session, token, now=now, write=False)
     if who is signin.NEEDS_WRITE:  # an idle session to revoke, or a last-seen time to move
@@ -53,7 +67,7 @@ def get_staff(request: Request) -> Staff:
             who = signin.current(session, token, now=now)
     if who is None:
         raise SignInRequired(signin.safe_next(request.url.path))
-    return Staff(who)
+    return Staff(who, now)
 
 
 StaffDep = Annotated[Staff, Depends(get_staff)]

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coordination.config.notifications import load_notifications
 from coordination.config.teams import Team, find_series, load_teams
-from coordination.domain.calendar import local_date, now_utc
+from coordination.domain.calendar import local_date
 from coordination.domain.meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
@@ -62,7 +62,7 @@ def meetings_page(request: Request, staff: StaffDep) -> HTMLResponse:
 def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
     team, series = _series_of(series_id)
     with transaction() as session:
-        meeting = meeting_room.current_meeting(session, staff.actor, team, series, now=now_utc())
+        meeting = meeting_room.current_meeting(session, staff.actor, team, series, now=staff.now)
         return _see_other(f"/meetings/m/{meeting.id}")
 
 
@@ -70,15 +70,15 @@ def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
 def meeting_page(request: Request, meeting_id: int, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
         team, series, meeting = _of_meeting(session, meeting_id)
-        view = meeting_room.meeting_view(session, staff.actor, team, series, meeting, now=now_utc())
+        view = meeting_room.meeting_view(session, staff.actor, team, series, meeting, now=staff.now)
         return render.page(request, "meeting.html", staff.texts, staff, view=view, saved=saved,
-                           handling_times=[str(h) for h in HandlingTime], today=local_date(now_utc()).isoformat())
+                           handling_times=[str(h) for h in HandlingTime], today=local_date(staff.now).isoformat())
 
 
 @router.post("/m/{meeting_id}/take-over")
 def take_over(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
     return _decide(meeting_id, "leader", "main", lambda session, team: meeting_room.take_over(
-        session, staff.actor, team, meeting_id, now=now_utc()))
+        session, staff.actor, team, meeting_id, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/attendance")
@@ -88,7 +88,7 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
              if key.startswith("attendance-") and value}
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        meeting_room.record_attendance(session, staff.actor, team, meeting_id, marks, now=now_utc())
+        meeting_room.record_attendance(session, staff.actor, team, meeting_id, marks, now=staff.now)
     return _see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
 
 
@@ -99,7 +99,7 @@ def _decide(meeting_id: int, saved: str, anchor: str, work) -> RedirectResponse:
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
         queued = work(session, team)
-    _send_now(queued or [])
+    _send_now(queued or [], staff.now)
     return _see_other(f"/meetings/m/{meeting_id}?saved={saved}#{anchor}")
 
 
@@ -112,27 +112,27 @@ def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, For
         session, staff.actor, team, meeting_id, case_number=case, responsible=responsible, description=description,
         handling_time=parse_enum(HandlingTime, handling_time, record=record, field="handling_time"),
         follow_up_date=parse_optional_date(follow_up or None, record=record, field="follow_up_date"),
-        now=now_utc())[1])
+        now=staff.now)[1])
 
 
 @router.post("/m/{meeting_id}/needs-sip")
 def decide_needs_sip(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
                      coordinator: Annotated[str, Form()] = "") -> RedirectResponse:
     return _decide(meeting_id, "needs_sip", f"case-{case}", lambda session, team: meeting_room.decide_needs_sip(
-        session, staff.actor, team, meeting_id, case_number=case, coordinator=coordinator, now=now_utc()))
+        session, staff.actor, team, meeting_id, case_number=case, coordinator=coordinator, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/discharge")
 def note_discharge(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
                    text: Annotated[str, Form()] = "") -> RedirectResponse:
     return _decide(meeting_id, "discharge", f"case-{case}", lambda session, team: meeting_room.note_discharge(
-        session, staff.actor, team, meeting_id, case_number=case, text=text, now=now_utc()))
+        session, staff.actor, team, meeting_id, case_number=case, text=text, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/note")
 def note_decision(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "") -> RedirectResponse:
     return _decide(meeting_id, "note", "decisions", lambda session, team: meeting_room.note_decision(
-        session, staff.actor, team, meeting_id, text=text, now=now_utc()))
+        session, staff.actor, team, meeting_id, text=text, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/summary")
@@ -141,11 +141,11 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
     """Save the summary; with `close`, also close the meeting and send the minutes."""
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=now_utc())
+        meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=staff.now)
         if close:
-            version, queued = meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=now_utc())
+            version, queued = meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
     if close:
-        _send_now(queued)
+        _send_now(queued, staff.now)
         return _see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
     return _see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
 
@@ -153,7 +153,7 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
 @router.post("/m/{meeting_id}/reopen")
 def reopen(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
     return _decide(meeting_id, "reopened", "main", lambda session, team: meeting_room.reopen_meeting(
-        session, staff.actor, team, meeting_id, now=now_utc()))
+        session, staff.actor, team, meeting_id, now=staff.now))
 
 
 @router.get("/m/{meeting_id}/minutes", response_class=HTMLResponse)
@@ -161,13 +161,13 @@ def minutes_page(request: Request, meeting_id: int, staff: StaffDep, version: in
                  saved: str = "") -> HTMLResponse:
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        view = meeting_room.minutes(session, staff.actor, team, meeting_id, version=version, now=now_utc())
+        view = meeting_room.minutes(session, staff.actor, team, meeting_id, version=version, now=staff.now)
         return render.page(request, "minutes.html", staff.texts, staff, view=view, saved=saved)
 
 
-def _send_now(keys: list[str]) -> None:
+def _send_now(keys: list[str], now) -> None:
     """What a decision queued (the action to its responsible member, the call for a SIP meeting,
     the minutes) is delivered at once, and only that: the people it names are waiting for it.
     What fails stays pending for the scheduled delivery."""
     if keys:
-        deliver_pending(now=now_utc(), tags=load_notifications().tags, keys=keys)
+        deliver_pending(now=now, tags=load_notifications().tags, keys=keys)

@@ -24,8 +24,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from coordination import settings
-from coordination.domain.calendar import now_utc
-from coordination.entrypoints.web.deps import SESSION_COOKIE, transaction
+from coordination.entrypoints.web.deps import SESSION_COOKIE, now_of, transaction
 from coordination.errors import AccessDenied
 from coordination.usecases import signin
 
@@ -113,7 +112,7 @@ def callback(request: Request, code: str = "", state: str = "") -> RedirectRespo
         raise _refused("the ID token is not for this workspace or has expired")
     with transaction() as session:
         member = signin.member_for_claims(session, claims, claim=config["claim"])
-        opened = signin.open_session(session, member, now=now_utc(), how="oidc")
+        opened = signin.open_session(session, member, now=now_of(request), how="oidc")
     response = RedirectResponse(flow["next"], status_code=303)
     response.set_cookie(SESSION_COOKIE, opened, httponly=True, samesite="lax",
                         secure=settings.web_url().startswith("https://"))

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coordination import settings
 from coordination.config.notifications import load_notifications
-from coordination.domain.calendar import local_date, now_utc
+from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
-    PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, StaffDep, transaction,
+    PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, NowDep, StaffDep, transaction,
 )
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
@@ -53,7 +53,7 @@ def signin_page(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/signin", response_class=HTMLResponse)
-def signin_request(request: Request, code: Annotated[str, Form()] = "",
+def signin_request(request: Request, now: NowDep, code: Annotated[str, Form()] = "",
                    csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> HTMLResponse:
     """Send a one-time link to the member's own channel. The answer is the same whether or not
     the code exists, so nobody can probe for members."""
@@ -63,16 +63,16 @@ def signin_request(request: Request, code: Annotated[str, Form()] = "",
     if not csrf or not hmac.compare_digest(csrf, expected):
         raise CsrfRefused()
     with transaction() as session:
-        key = signin.send_link(session, code, now=now_utc(), next_path=signin.safe_next(next))
+        key = signin.send_link(session, code, now=now, next_path=signin.safe_next(next))
     if key:  # at once, not at the next delivery run: the member is waiting for it
-        deliver_pending(now=now_utc(), keys=[key], tags=load_notifications().tags)
+        deliver_pending(now=now, keys=[key], tags=load_notifications().tags)
     return render.page(request, "signin_sent.html", Texts(None), None)
 
 
 @router.get("/signin/{token}")
-def signin_link(token: str) -> RedirectResponse:
+def signin_link(token: str, now: NowDep) -> RedirectResponse:
     with transaction() as session:
-        opened = signin.redeem_link(session, token, now=now_utc())
+        opened = signin.redeem_link(session, token, now=now)
         response = _see_other(opened.next_path)
         response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", secure=_secure())
         return response
@@ -81,7 +81,7 @@ def signin_link(token: str) -> RedirectResponse:
 @router.post("/signout")
 def signout(request: Request, staff: FormStaffDep) -> RedirectResponse:
     with transaction() as session:
-        signin.sign_out(session, request.cookies.get(SESSION_COOKIE), now=now_utc())
+        signin.sign_out(session, request.cookies.get(SESSION_COOKIE), now=staff.now)
         response = _see_other("/signin")
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -100,14 +100,14 @@ def language(staff: FormStaffDep, locale: Annotated[str, Form()],
 @router.get("/", response_class=HTMLResponse)
 def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
     with transaction(read_only=True) as session:
-        items = workspace.my_items(session, staff.who.member_id, now=now_utc(), policy=load_notifications().sweep)
+        items = workspace.my_items(session, staff.who.member_id, now=staff.now, policy=load_notifications().sweep)
         return render.page(request, "items.html", staff.texts, staff, items=items)
 
 
 @router.get("/actions/{action_id}")
 def action_page(action_id: int, staff: StaffDep) -> RedirectResponse:
     with transaction() as session:
-        number = workspace.action_case(session, staff.actor, action_id, now=now_utc())
+        number = workspace.action_case(session, staff.actor, action_id, now=staff.now)
         return _see_other(f"/cases/{number}#action-{action_id}")
 
 
@@ -118,7 +118,7 @@ VERDICT_NAMES = {PersonVerdict.AGREE: N_("Agrees"), PersonVerdict.PARTLY: N_("Pa
 @router.get("/cases/{number}", response_class=HTMLResponse)
 def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
-        now = now_utc()
+        now = staff.now
         record = queries.case_record(session, staff.actor, number, now=now)
         revision = revising.revision_form(session, staff.actor, case=case_by_number(session, number), now=now) \
             if record["sip"] and record["status"] != "closed" else None
@@ -135,7 +135,7 @@ def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, For
                relatives_support: Annotated[str, Form()] = "") -> RedirectResponse:
     """The form sends the whole plan; the revision records what differs from the current one."""
     with transaction() as session:
-        now = now_utc()
+        now = staff.now
         case = case_by_number(session, number)
         current = revising.content(session, acting.current_sip(session, case))
         when = parse_date(next_follow_up, record=f"case {number}", field="next_follow_up")
@@ -153,7 +153,7 @@ def persons_plan_page(request: Request, number: str, staff: StaffDep, format: st
 
     texts = Texts(lang if lang in LOCALES else "sv")
     with transaction() as session:
-        plan = persons_plan.persons_plan(session, staff.actor, case=case_by_number(session, number), now=now_utc())
+        plan = persons_plan.persons_plan(session, staff.actor, case=case_by_number(session, number), now=staff.now)
     page = render.page(request, "persons_plan.html", texts, staff, plan=plan)
     if format != "pdf":
         return page
@@ -174,7 +174,7 @@ def sip_meeting_book(number: str, staff: FormStaffDep, at: Annotated[str, Form()
         when = parse_moment(at, record=f"case {number}", field="at")
         sip_meeting.schedule(session, staff.actor, case=case_by_number(session, number), when=when, place=place,
                              invite_guardians=bool(invite_guardians), invite_relatives=bool(invite_relatives),
-                             now=now_utc())
+                             now=staff.now)
         return _see_other(f"/cases/{number}?saved=sip_meeting#sip-meeting")
 
 
@@ -192,7 +192,7 @@ def sip_meeting_outcome(meeting_id: int, staff: FormStaffDep, answer: Annotated[
             if kind == SipAnswer.AGREED and agreed_time else None
         number = sip_meeting.record_outcome(session, staff.actor, meeting_id=meeting_id, answer=kind, answered_by=who,
                                             reason=reason, agreement=agreement, agreed_time=when,
-                                            child_informed=child_informed, child_heard=child_heard, now=now_utc())
+                                            child_informed=child_informed, child_heard=child_heard, now=staff.now)
         return _see_other(f"/cases/{number}?saved=sip_{kind}#sip-meeting")
 
 
@@ -200,7 +200,7 @@ def sip_meeting_outcome(meeting_id: int, staff: FormStaffDep, answer: Annotated[
 def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, second: int = 1) -> HTMLResponse:
     with transaction() as session:
         found = revising.compare_versions(session, staff.actor, case=case_by_number(session, number),
-                                          first=first, second=second, now=now_utc())
+                                          first=first, second=second, now=staff.now)
         codes = {c for change in found for c in (*change.added, *change.removed)} | {
             change.before for change in found if change.field == "coordinator"} | {
             change.after for change in found if change.field == "coordinator"}
@@ -213,7 +213,7 @@ def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, 
 def action_done(action_id: int, staff: FormStaffDep,
                 note: Annotated[str, Form()] = "") -> RedirectResponse:
     with transaction() as session:
-        number = acting.complete_action(session, staff.actor, action_id=action_id, now=now_utc(), note=note)
+        number = acting.complete_action(session, staff.actor, action_id=action_id, now=staff.now, note=note)
         return _see_other(f"/cases/{number}?saved=done#action-{action_id}")
 
 
@@ -222,7 +222,7 @@ def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] 
               needs: Annotated[str, Form()] = "", next_date: Annotated[str, Form()] = "",
               verdict: Annotated[str, Form()] = "") -> RedirectResponse:
     with transaction() as session:
-        now = now_utc()
+        now = staff.now
         case = case_by_number(session, number)
         member = session.get(Member, staff.who.member_id)
         if needs not in ("remain", "met"):
@@ -243,7 +243,7 @@ def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, 
     with transaction() as session:
         day = parse_date(reported_on, record=f"case {number}", field="reported_on")
         workspace.record_return_report(session, staff.actor, case=case_by_number(session, number), reported_on=day,
-                                       reporter_name=reporter_name, profession=profession, text=text, now=now_utc())
+                                       reporter_name=reporter_name, profession=profession, text=text, now=staff.now)
         return _see_other(f"/cases/{number}?saved=return_report#return-reports")
 
 
@@ -254,14 +254,14 @@ def deviation_report(number: str, staff: FormStaffDep, description: Annotated[st
         deviations.report_deviation(session, staff.actor, case=case_by_number(session, number),
                                     description=description, action_id=int(action) if action.isdigit() else None,
                                     responsible=member_by_code(session, responsible, field="responsible")
-                                    if responsible else None, now=now_utc())
+                                    if responsible else None, now=staff.now)
         return _see_other(f"/cases/{number}?saved=deviation#deviations")
 
 
 @router.post("/deviations/{deviation_id}/close")
 def deviation_close(deviation_id: int, staff: FormStaffDep, note: Annotated[str, Form()] = "") -> RedirectResponse:
     with transaction() as session:
-        deviations.close_deviation(session, staff.actor, deviation_id=deviation_id, note=note, now=now_utc())
+        deviations.close_deviation(session, staff.actor, deviation_id=deviation_id, note=note, now=staff.now)
         return _see_other(f"/manager?saved=closed#deviation-{deviation_id}")
 
 
@@ -271,7 +271,7 @@ def escalation_raise(number: str, staff: FormStaffDep, level: Annotated[str, For
     with transaction() as session:
         to = parse_enum(EscalationLevel, level, record=f"case {number}", field="level")
         escalations.escalate(session, staff.actor, case=case_by_number(session, number), level=to, reason=reason,
-                             now=now_utc())
+                             now=staff.now)
         return _see_other(f"/cases/{number}?saved=escalation#deviations")
 
 
@@ -279,14 +279,14 @@ def escalation_raise(number: str, staff: FormStaffDep, level: Annotated[str, For
 def escalation_answer(escalation_id: int, staff: FormStaffDep, answer: Annotated[str, Form()] = "") -> RedirectResponse:
     with transaction() as session:
         number = escalations.answer_escalation(session, staff.actor, escalation_id=escalation_id, answer=answer,
-                                               now=now_utc())
+                                               now=staff.now)
         return _see_other(f"/cases/{number}?saved=answered#escalation-{escalation_id}")
 
 
 @router.get("/signals", response_class=HTMLResponse)
 def signal_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLResponse:
     return render.page(request, "signal.html", staff.texts, staff, saved=saved, kinds=[str(k) for k in SignalKind],
-                       today=local_date(now_utc()).isoformat())
+                       today=local_date(staff.now).isoformat())
 
 
 @router.post("/signals")
@@ -294,7 +294,7 @@ def signal_report(staff: FormStaffDep, personnummer: Annotated[str, Form()] = ""
                   occurred_on: Annotated[str, Form()] = "", days: Annotated[str, Form()] = "") -> RedirectResponse:
     """The personnummer comes in the form's body, never in a URL, and is not repeated back."""
     with transaction() as session:
-        now = now_utc()
+        now = staff.now
         what = parse_enum(SignalKind, kind, record="signal", field="kind")
         when = parse_date(occurred_on, record="signal", field="on") if occurred_on else local_date(now)
         if days and not days.isdigit():
@@ -310,7 +310,7 @@ def signal_report(staff: FormStaffDep, personnummer: Annotated[str, Form()] = ""
 @router.get("/manager", response_class=HTMLResponse)
 def manager_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction(read_only=True) as session:
-        now = now_utc()
+        now = staff.now
         items = workspace.my_items(session, staff.who.member_id, now=now, policy=load_notifications().sweep)
         escalated = [i for i in items if i.klass == "escalated"]
         lines = workspace.unit_deviations(session, staff.actor, now=now)
