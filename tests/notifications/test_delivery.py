@@ -130,8 +130,8 @@ def test_parallel_deliverers_on_postgresql_never_send_a_row_twice(pg_url, exampl
         with unit_of_work() as s:
             member = s.exec(select(Member).where(Member.code == "hc-dsk1")).one()
             for i in range(300):
-                enqueue(s, key=f"load:{i}", message=templates.case_closed(f"K-2026-{i:04d}"),
-                        member_id=member.id, case_number=f"K-2026-{i:04d}", now=T0)
+                enqueue(s, key=f"load:{i}", message=templates.case_closed(f"K-2099-{i:04d}"),
+                        member_id=member.id, case_number=f"K-2099-{i:04d}", now=T0)
         reports = []
 
         def worker():

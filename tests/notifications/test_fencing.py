@@ -35,7 +35,7 @@ def queue(count: int, code: str = "hc-dsk1", prefix: str = "load") -> None:
     with unit_of_work() as s:
         member = s.exec(select(Member).where(Member.code == code)).one()
         for i in range(count):
-            number = f"K-2026-{i:04d}"
+            number = f"K-2099-{i:04d}"
             enqueue(s, key=f"{prefix}:{i}", message=templates.case_closed(number), member_id=member.id,
                     case_number=number, now=T0)
 

@@ -103,7 +103,7 @@ def test_the_access_policy_guards_every_page_and_form(workspace, sqlite_url, exa
         outsider.get(f"/actions/{action_id}"),
         outsider.post(f"/actions/{action_id}/done", data={"csrf": csrf}),
         outsider.post(f"/cases/{number}/follow-up", data={"csrf": csrf, "outcome": "x", "needs": "met"}),
-        outsider.post(f"/cases/{number}/return-report", data={"csrf": csrf, "reported_on": "2026-11-20",
+        outsider.post(f"/cases/{number}/return-report", data={"csrf": csrf, "reported_on": "2026-11-17",
                                                               "reporter_name": "x", "profession": "x", "text": "x"}),
     ]
     for response in attempts:
@@ -119,7 +119,7 @@ def test_the_access_policy_guards_every_page_and_form(workspace, sqlite_url, exa
     assert page.status_code == 200 and "Gustav Alm" in page.text and "Viktkontroll" in page.text
     assert page.headers["cache-control"] == "no-store"
     report = participant.post(f"/cases/{number}/return-report", data={
-        "csrf": csrf_of(page.text), "reported_on": "2026-11-20", "reporter_name": "Maria Sund",
+        "csrf": csrf_of(page.text), "reported_on": "2026-11-17", "reporter_name": "Maria Sund",
         "profession": "sjuksköterska", "text": "Vikten stabil"})
     assert report.status_code == 200 and "Vikten stabil" in report.text
 

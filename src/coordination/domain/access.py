@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coordination.domain.consent import ConsentFacts, why_not_valid
-from coordination.domain.vocabulary import ConsentScope, Role
+from coordination.domain.vocabulary import ConsentGiver, ConsentScope, Role
 
 
 class Purpose(StrEnum):
@@ -177,16 +177,25 @@ class Coverage:
     valid_until: dt.date | None
 
 
-def coverage(consents: Iterable[ConsentFacts], *, at: dt.datetime, person_is_child: bool) -> list[Coverage]:
+def coverage(consents: Iterable[ConsentFacts], *, at: dt.datetime, person_is_child: bool,
+             adult_on: dt.date | None = None) -> list[Coverage]:
     """Every (consent, organisation, period) that lets the organisation share, ignoring the
-    period itself (the sweep compares it with its own day)."""
+    period itself (the sweep compares it with its own day). `adult_on`, the person's 18th
+    birthday: a guardian's consent covers until the day before it, so coverage follows the
+    birthday on the day without anyone recomputing it."""
     rows = []
     for consent in consents:
         day = max(consent.valid_from, at.date())  # check everything but the period
         if consent.valid_until is not None and day > consent.valid_until:
             continue
+        until = consent.valid_until
+        if consent.given_by == ConsentGiver.GUARDIAN and adult_on is not None:
+            last = adult_on - dt.timedelta(days=1)
+            until = last if until is None else min(until, last)
+            if day > until:
+                continue
         for org in sorted(covered_by(consent, at=at, on=day, person_is_child=person_is_child)):
-            rows.append(Coverage(consent.id, org, consent.valid_from, consent.valid_until))
+            rows.append(Coverage(consent.id, org, consent.valid_from, until))
     return rows
 
 

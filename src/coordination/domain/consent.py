@@ -48,6 +48,9 @@ def why_not_valid(consent: ConsentFacts, *, scope: ConsentScope, organisations: 
         return f"consent {consent.id} is not documented in the records of {', '.join(sorted(undocumented))}"
     if person_is_child and consent.given_by != ConsentGiver.GUARDIAN:
         return f"consent {consent.id} for a child was not given by a guardian"
+    if not person_is_child and consent.given_by == ConsentGiver.GUARDIAN:
+        # custody ends at 18: from then on the person consents for themselves
+        return f"consent {consent.id} was given by a guardian, and the person has come of age"
     if consent.given_by == ConsentGiver.GUARDIAN and not consent.guardian_may_be_involved:
         return f"consent {consent.id} was given by a guardian who may not be involved"
     return None

@@ -111,3 +111,12 @@ def age_on(birth_date: dt.date, on: dt.date) -> int:
     if (on.month, on.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+def adult_on(birth_date: dt.date) -> dt.date:
+    """The 18th birthday: from that day a person decides for themselves (a 29 February birthday
+    comes of age on 1 March)."""
+    try:
+        return birth_date.replace(year=birth_date.year + CHILD_AGE_LIMIT)
+    except ValueError:
+        return dt.date(birth_date.year + CHILD_AGE_LIMIT, 3, 1)

@@ -10,10 +10,12 @@ batch never looks abandoned, and it marks a row (a send, sent, pending, no_targe
 while the row still carries its token. A deliverer that finds it lost a claim (it stalled past
 the lease and another run took over) stops at once rather than send what it no longer owns.
 
-Sends run concurrently (`concurrency`, default 8) on notifiers built once per target and thread;
-the main thread marks what they settled in one fenced transaction per round of completions, so a
-batch costs a few transactions rather than two per message. A crash re-sends, once, only what was
-between its send and its mark: the sends in flight and those that ended during a round of marks.
+Sends run concurrently (`concurrency`, default 8) on notifiers built once per target and thread.
+Each worker checks its claim right before a send and writes the send's mark right after it, before
+it takes the next send, so a crash re-sends at most the one send each worker had in flight, and a
+worker that finds a claim lost stops every worker of the run. Before a row's first send the consent
+is checked again at that moment: a message whose recipient the consent no longer covers is
+cancelled with the reason, and a digest loses its lines about such cases.
 
 Each target of a row is settled on its own (`OutboxSend`): a retry goes only to targets that
 have not succeeded, and a URL apprise cannot use is recorded as invalid for that target without
@@ -24,6 +26,7 @@ when what their recipient's targets resolve to changes (a variable set, a URL fi
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import hashlib
@@ -35,7 +38,7 @@ import secrets
 import tempfile
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +46,7 @@ import apprise
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from coordination.notifications import mailbox  # noqa: F401  (registers mailbox://)
+from coordination.notifications import outbox
 
 from coordination.domain.vocabulary import OutboxStatus
 from coordination.persistence.engine import unit_of_work
@@ -65,6 +69,8 @@ class DeliveryReport:
     batches: int = 0
     revived: int = 0  # no_target/failed rows made pending again: their targets changed
     lost_claims: int = 0  # rows another run took over while this one stalled: it stopped there
+    cancelled: int = 0  # rows the consent no longer let go when their turn came
+    expired: int = 0  # sign-in messages whose link expired before they could be delivered
     remaining: int = 0  # rows still due when the run ended (its time budget ran out)
     # member codes with no working target: reported, never dropped silently
     members_without_target: list[str] = field(default_factory=list)
@@ -225,7 +231,6 @@ def as_html(text: str) -> str:
 
 INVALID = "a notification target is not a valid apprise URL"
 CONCURRENCY = 8  # sends in flight at once; notifications.yaml `delivery.concurrency` sets it
-FLUSH_EVERY = 0.1  # seconds: the longest a settled send waits for its mark
 
 _local = threading.local()
 # Each send runs in the calling pool thread. apprise would otherwise hand it to its own shared pool
@@ -292,6 +297,8 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
     def clock() -> dt.datetime:
         return now + dt.timedelta(seconds=time.monotonic() - started)
 
+    with unit_of_work(url) as session:
+        report.expired = outbox.expire_signin_messages(session, now=now)
     if keys is None:
         report.revived = revive_changed(url, tags=tags, now=now)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver")
@@ -331,72 +338,143 @@ class _Row:
     failures: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0
     sending_since: float | None = None
+    consent_checked: bool = False
+    cancelled: bool = False
 
 
 class _Batch:
-    """One claimed batch: sends go to the pool, and the main thread marks what they settled, in
-    one fenced transaction per round of completions, renewing the claims as it waits."""
+    """One claimed batch, sent by up to `concurrency` workers. Each worker checks, right before a
+    send, that the run still holds the row's claim (and that the consent still covers the
+    recipient), sends, and writes that send's mark in its own fenced transaction before it takes
+    the next send: a crash re-sends at most the one send each worker had in flight. A worker that
+    finds a claim lost stops every worker of the run; the main thread renews the claims meanwhile."""
 
     def __init__(self, url, token: str, tags, clock, lease: dt.timedelta, report: DeliveryReport,
                  concurrency: int) -> None:
         self.url, self.token, self.tags, self.clock, self.lease, self.report = url, token, tags, clock, lease, report
         self.concurrency = concurrency
+        self.lock = threading.Lock()  # the rows' counters and the report
+        self.lost = threading.Event()  # set by whoever finds a claim taken over: every worker stops
 
     def deliver(self, claimed: list[int], pool: ThreadPoolExecutor) -> None:
         rows = self._load(claimed)
-        futures: dict[Future, tuple[_Row, str]] = {}
-        done: list[_Row] = []
+        todo: collections.deque[tuple[_Row, str]] = collections.deque()
         for row in rows:
             # each target is its own send, recorded as it succeeds: a retry goes only to the
             # targets that failed, so the one that works never gets the message twice
-            todo = [t for t in row.resolution.targets if target_key(t) not in row.settled]
-            for target in todo:
-                futures[pool.submit(self._send, row, target)] = (row, target)
-            row.in_flight = len(todo)
-            if not todo:
-                done.append(row)
-        pending = {row.id for row in rows}
+            targets = [t for t in row.resolution.targets if target_key(t) not in row.settled]
+            row.in_flight = len(targets)
+            todo.extend((row, target) for target in targets)
+            if not targets:  # nothing to send (no target, or every target settled before): mark it
+                self._settle(row, None, None)
+        workers = [pool.submit(self._work, todo) for _ in range(min(self.concurrency, len(todo)))]
         renew_every = (self.lease / RENEW_EVERY).total_seconds()
-        renewed_at = time.monotonic()
-        records: list[tuple[_Row, str, str]] = []
-        flushed_at = time.monotonic()
-        while True:
-            # a round of marks when a pool's worth of rows is done, a tenth of a second has passed,
-            # or nothing is left in flight: few transactions, and little sent but not yet marked
-            if (records or done) and (len(done) >= self.concurrency or not futures
-                                      or time.monotonic() - flushed_at >= FLUSH_EVERY):
-                self._flush(records, done)
-                pending -= {row.id for row in done}
-                records, done = [], []
-                flushed_at = time.monotonic()
-            if not futures:
-                return
-            finished, _ = wait(futures, timeout=min(renew_every, FLUSH_EVERY), return_when=FIRST_COMPLETED)
+        while workers:
+            finished, running = wait(workers, timeout=renew_every)
             for future in finished:
-                row, target = futures.pop(future)
-                error = future.result()
+                future.result()  # a worker's own error (the database gone) ends the run
+            workers = list(running)
+            if workers and not self.lost.is_set():
+                self._renew(rows)
+        if self.lost.is_set():
+            raise ClaimLost
+
+    def _work(self, todo: collections.deque) -> None:
+        while not self.lost.is_set():
+            with self.lock:
+                if not todo:
+                    return
+                row, target = todo.popleft()
+            if not self._may_send(row):
+                continue
+            if row.sending_since is None:
+                row.sending_since = time.monotonic()
+            self._settle(row, target, send([target], row.subject, row.body, row.attachment))
+
+    def _may_send(self, row: _Row) -> bool:
+        """Right before a send: the run still holds the row (else every worker stops), and, once per
+        row, the consent still lets its recipient be told now (else the row is cancelled with the
+        reason, or a digest loses the lines about cases no longer covered)."""
+        with unit_of_work(self.url, read_only=True) as session:
+            held = session.execute(select(Outbox.id).where(
+                Outbox.id == row.id, Outbox.claim_token == self.token,
+                Outbox.status == OutboxStatus.SENDING)).first() is not None
+            reason, lost = (None, set()) if not held or row.consent_checked else \
+                outbox.uncovered(session, row.id, now=self.clock())
+        if not held:
+            self._lose(row)
+            return False
+        if reason or lost:
+            with unit_of_work(self.url) as session:
+                current = session.execute(select(Outbox).where(
+                    Outbox.id == row.id, Outbox.claim_token == self.token,
+                    Outbox.status == OutboxStatus.SENDING)).scalars().first()
+                if current is None:
+                    self._lose(row)
+                    return False
+                if reason:
+                    outbox.cancel(session, row.id, reason=reason, token=self.token)
+                else:
+                    outbox.trim_digest(session, current, lost, reason="")
+                    row.subject, row.body = current.subject, current.body
+        with self.lock:
+            if not row.consent_checked:
+                row.consent_checked, row.cancelled = True, reason is not None
+                self.report.cancelled += bool(reason)
+            return not row.cancelled
+
+    def _lose(self, row: _Row) -> None:
+        with self.lock:
+            self.report.lost_claims += 1
+        self.lost.set()
+
+    def _settle(self, row: _Row, target: str | None, error: str | None) -> None:
+        """Mark one send (and the row, when it was the row's last), fenced by the claim. `target`
+        None: the row had nothing to send."""
+        with self.lock:
+            outcome = None
+            if target is not None:
                 row.in_flight -= 1
                 if error == INVALID:  # for good: recorded, and the other targets go on
-                    row.settled[target_key(target)] = "invalid"
-                    records.append((row, target, "invalid"))
+                    outcome = row.settled[target_key(target)] = "invalid"
                 elif error:
                     row.failures.append((target, error))
                 else:
-                    row.settled[target_key(target)] = "sent"
-                    records.append((row, target, "sent"))
-                if row.in_flight == 0:
-                    done.append(row)
-            if time.monotonic() - renewed_at >= renew_every:
-                renewed_at = time.monotonic()
-                self._renew(rows, pending)
-
-    @staticmethod
-    def _send(row: _Row, target: str) -> str | None:
-        """In a pool thread: a send that waits in the queue is not hanging, so the clock for a
-        hung send starts when the send does."""
-        if row.sending_since is None:
-            row.sending_since = time.monotonic()
-        return send([target], row.subject, row.body, row.attachment)
+                    outcome = row.settled[target_key(target)] = "sent"
+            finished = row.in_flight == 0 and not row.cancelled
+        now = self.clock()
+        with unit_of_work(self.url) as session:
+            held = session.execute(
+                update(Outbox).where(Outbox.id == row.id, Outbox.claim_token == self.token,
+                                     Outbox.status == OutboxStatus.SENDING)
+                .values(claimed_at=_wall()).returning(Outbox.id)).first()
+            if held is None:
+                self._lose(row)
+                return
+            if outcome:
+                session.execute(insert(OutboxSend).values(
+                    outbox_id=row.id, target_key=target_key(target), channel=channel_kinds([target]),
+                    sent_at=now, outcome=outcome))
+            if outcome == "sent":
+                session.execute(insert(AuditEvent).values(
+                    at=now, actor="system:delivery", action="send", record_type="outbox",
+                    record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
+            if finished:
+                with self.lock:
+                    status, note = self._outcome(row)
+                values = dict(status=status, last_error=note, claim_token=None)
+                if status == OutboxStatus.SENT:
+                    values["sent_at"] = now
+                    if row.kind == "signin_link":  # no live secret at rest once it reached the member
+                        values["body"] = outbox.without_links(row.body)
+                elif status == OutboxStatus.PENDING:
+                    values["next_attempt_at"] = now + backoff(row.attempts)
+                else:
+                    values["target_fingerprint"] = row.resolution.fingerprint()
+                session.execute(update(Outbox).where(Outbox.id == row.id, Outbox.claim_token == self.token)
+                                .values(**values))
+                if status == OutboxStatus.SENT:
+                    _audit_told(session, [row], now)
 
     def _load(self, claimed: list[int]) -> list[_Row]:
         with unit_of_work(self.url, read_only=True) as session:
@@ -417,60 +495,20 @@ class _Batch:
                                  r.attempts, resolve(entries, self.tags), settled.get(r.id, {})))
         return rows
 
-    def _renew(self, rows: list[_Row], pending: set[int]) -> None:
-        """Renew the claims of the rows still to mark, but not of a row whose send has hung for
+    def _renew(self, rows: list[_Row]) -> None:
+        """Renew the claims of the rows not yet marked, but not of a row whose send has hung for
         longer than the lease: that row is abandoned to the next run, as if this one had died."""
-        stalled = {row.id for row in rows if row.id in pending and row.sending_since is not None
-                   and time.monotonic() - row.sending_since > self.lease.total_seconds()}
+        with self.lock:
+            pending = {row.id for row in rows if row.in_flight > 0 and not row.cancelled}
+            stalled = {row.id for row in rows if row.id in pending and row.sending_since is not None
+                       and time.monotonic() - row.sending_since > self.lease.total_seconds()}
         held = renew(self.url, token=self.token, skip=stalled)
-        if lost := pending - stalled - held:
-            self.report.lost_claims += len(lost)
-            raise ClaimLost
-
-    def _flush(self, records: list[tuple[_Row, str, str]], done: list[_Row]) -> None:
-        """Mark what the sends settled: the targets, then the rows whose sends all ended, in one
-        transaction, each statement fenced by the claim. A row no longer held is not marked, and
-        the run stops after writing what it still holds."""
-        now = self.clock()
-        touched = {row.id for row, _, _ in records} | {row.id for row in done}
-        with unit_of_work(self.url) as session:
-            held = set(session.execute(
-                update(Outbox).where(Outbox.id.in_(touched), Outbox.claim_token == self.token,
-                                     Outbox.status == OutboxStatus.SENDING)
-                .values(claimed_at=_wall()).returning(Outbox.id)).scalars())
-            # plain INSERTs of many rows: the ORM's bookkeeping per object cost more than the sends
-            kept = [(row, target, outcome) for row, target, outcome in records if row.id in held]
-            if kept:
-                session.execute(insert(OutboxSend), [
-                    dict(outbox_id=row.id, target_key=target_key(target), channel=channel_kinds([target]),
-                         sent_at=now, outcome=outcome) for row, target, outcome in kept])
-            if sends := [(row, target) for row, target, outcome in kept if outcome == "sent"]:
-                session.execute(insert(AuditEvent), [
-                    dict(at=now, actor="system:delivery", action="send", record_type="outbox",
-                         record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id)
-                    for row, target in sends])
-            marks: dict[tuple, list[int]] = {}
-            sent: list[_Row] = []
-            for row in done:
-                if row.id not in held:
-                    continue
-                status, error = self._outcome(row)
-                values = dict(status=status, last_error=error, claim_token=None)
-                if status == OutboxStatus.SENT:
-                    values["sent_at"] = now
-                    sent.append(row)
-                elif status == OutboxStatus.PENDING:
-                    values["next_attempt_at"] = now + backoff(row.attempts)
-                else:
-                    values["target_fingerprint"] = row.resolution.fingerprint()
-                marks.setdefault(tuple(sorted(values.items())), []).append(row.id)
-            for values, ids in marks.items():  # rows with the same outcome in one statement
-                session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.claim_token == self.token)
-                                .values(**dict(values)))
-            _audit_told(session, sent, now)
-        if lost := touched - held:
-            self.report.lost_claims += len(lost)
-            raise ClaimLost
+        with self.lock:  # rows marked meanwhile are no longer held, and that is no loss
+            lost = {row.id for row in rows if row.in_flight > 0 and not row.cancelled} & pending - stalled - held
+        if lost:
+            with self.lock:
+                self.report.lost_claims += len(lost)
+            self.lost.set()
 
     def _outcome(self, row: _Row) -> tuple[OutboxStatus, str | None]:
         """The row's status and note from its targets' results, counted in the report."""

@@ -7,15 +7,24 @@ no-op, so retried flows never queue a second message."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import OutboxStatus
-from sqlalchemy import select
-
+from coordination.notifications import templates
 from coordination.notifications.templates import Draft, Message
-from coordination.persistence.models import Member, Outbox
+from coordination.persistence.models import CareCase, ConsentCoverage, Member, Outbox, SweepNotice
+
+WAITING = (OutboxStatus.PENDING, OutboxStatus.NO_TARGET, OutboxStatus.FAILED)  # not sent, may still be
+# Messages about a case that go out whatever the consent says: the participants are told that a
+# consent was withdrawn (that is why it no longer covers them), and a manager is told that a
+# deviation concerns their unit (the case number only, so the unit can act on its own part).
+TOLD_WITHOUT_CONSENT = frozenset({"consent_withdrawn", "deviation_unit"})
+_SIGNIN = re.compile(r"(/signin/)[^\s<>\"']+")
 
 
 def event_key(*parts: object) -> str:
@@ -65,3 +74,80 @@ def enqueue_many(session: Session, rows: list[tuple[str, Message | Draft, int | 
     # executemany of one compiled statement: a multi-row VALUES clause would be compiled anew
     # for every batch size, which costs more than the insert itself
     session.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["key"]), values)
+
+
+def without_links(body: str) -> str:
+    """A sign-in message with its one-time link taken out: what stays at rest holds no secret."""
+    return _SIGNIN.sub(lambda m: m.group(1) + "…", body)
+
+
+def covered_organisations(session: Session, person_ids, *, on: dt.date) -> dict[int, set[int]]:
+    """Per person, the organisations a consent lets share on `on` (the derived coverage rows)."""
+    covered: dict[int, set[int]] = {person_id: set() for person_id in person_ids}
+    for person_id, org_id in session.execute(select(ConsentCoverage.person_id, ConsentCoverage.organisation_id).where(
+            ConsentCoverage.person_id.in_(set(person_ids)), ConsentCoverage.valid_from <= on,
+            or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= on))):  # noqa: E711
+        covered[person_id].add(org_id)
+    return covered
+
+
+def uncovered(session: Session, row_id: int, *, now: dt.datetime) -> tuple[str | None, set[str]]:
+    """Whether a queued message may still go to its member now: (a reason to cancel it, the case
+    numbers a digest must lose). A consent that expired, was withdrawn or stopped covering a
+    child's guardian on the 18th birthday since the message was queued stops it here."""
+    row = session.get(Outbox, row_id)
+    if row is None or row.member_id is None or row.kind in TOLD_WITHOUT_CONSENT:
+        return None, set()
+    if row.kind == "digest":
+        numbers = set(session.execute(select(SweepNotice.case_number).where(SweepNotice.digest_key == row.key)).scalars())
+    elif row.case_number:
+        numbers = {row.case_number}
+    else:
+        return None, set()
+    org_id = session.get(Member, row.member_id).organisation_id
+    persons = dict(session.execute(select(CareCase.number, CareCase.person_id).where(CareCase.number.in_(numbers))).all())
+    covered = covered_organisations(session, set(persons.values()), on=local_date(now))
+    lost = {number for number, person_id in persons.items() if org_id not in covered[person_id]}
+    if not lost:
+        return None, set()
+    if row.kind == "digest" and lost != numbers:
+        return None, lost
+    return "the consent no longer covers the recipient's organisation when the message was to be sent", lost
+
+
+def trim_digest(session: Session, digest: Outbox, numbers: set[str], *, reason: str) -> None:
+    """A digest not yet sent loses its lines about `numbers`, or is cancelled with `reason` when
+    nothing else is left."""
+    rest = session.execute(select(SweepNotice).where(SweepNotice.digest_key == digest.key,
+                                                     SweepNotice.case_number.not_in(numbers))
+                           .order_by(SweepNotice.id)).scalars().all()
+    if rest:
+        locale = session.get(Member, digest.member_id).locale
+        message = templates.digest([templates.DigestItem(n.item_kind, n.item_id, n.case_number, n.due_date,
+                                                         n.klass, n.responsible_role) for n in rest]).message(locale)
+        digest.subject, digest.body = message.subject, message.body
+    else:
+        digest.status, digest.cancel_reason = OutboxStatus.CANCELLED, reason
+    session.add(digest)
+
+
+def cancel(session: Session, row_id: int, *, reason: str, token: str | None = None) -> bool:
+    """Cancel a message not yet sent (fenced by a delivery's claim `token` when given)."""
+    stmt = update(Outbox).where(Outbox.id == row_id, Outbox.status != OutboxStatus.SENT)
+    if token is not None:
+        stmt = stmt.where(Outbox.claim_token == token)
+    return session.execute(stmt.values(status=OutboxStatus.CANCELLED, cancel_reason=reason, claim_token=None)
+                           .returning(Outbox.id)).first() is not None
+
+
+def expire_signin_messages(session: Session, *, now: dt.datetime) -> int:
+    """Sign-in messages not delivered while their link was valid are cancelled, and the link is
+    taken out of the stored body: no live secret stays at rest."""
+    rows = session.execute(select(Outbox).where(
+        Outbox.kind == "signin_link", Outbox.status.in_(WAITING),
+        Outbox.created_at <= now - templates.SIGNIN_LINK_LIFETIME)).scalars().all()
+    for row in rows:
+        row.status, row.cancel_reason = OutboxStatus.CANCELLED, "the sign-in link expired before it was delivered"
+        row.body = without_links(row.body)
+        session.add(row)
+    return len(rows)

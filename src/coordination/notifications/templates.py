@@ -154,6 +154,9 @@ def consent_withdrawn(case: str) -> Draft:
     return Draft("consent_withdrawn", render)
 
 
+SIGNIN_LINK_LIFETIME = dt.timedelta(minutes=15)  # the message says so
+
+
 def signin_link(url: str, locale: str | None = None) -> Draft:
     del locale  # rendered in the recipient's language by the outbox like every message
 

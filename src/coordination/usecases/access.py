@@ -16,6 +16,7 @@ from coordination.domain import access
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.consent import ConsentFacts
+from coordination.domain.personnummer import adult_on
 from coordination.domain.vocabulary import ConsentScope
 from coordination.errors import AccessDenied
 from coordination.persistence.models import (
@@ -198,7 +199,8 @@ def refresh_coverage(session: Session, person_id: int, *, now: dt.datetime) -> N
     """Rewrite the person's consent coverage rows from the consent rules, in the same
     transaction as the consent change: the set-based sweep joins on them."""
     person = session.get(Person, person_id)
-    rows = access.coverage(consent_facts(session, person_id), at=now, person_is_child=is_child(person, local_date(now)))
+    rows = access.coverage(consent_facts(session, person_id), at=now, person_is_child=is_child(person, local_date(now)),
+                           adult_on=adult_on(person.birth_date))
     org_ids = dict(session.exec(select(Organisation.code, Organisation.id)
                                 .where(Organisation.code.in_({r.organisation for r in rows}))).all())
     session.execute(delete(ConsentCoverage).where(ConsentCoverage.person_id == person_id))

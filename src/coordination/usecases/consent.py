@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from coordination.domain.consent import ConsentFacts, check_new_consent, require_consent
@@ -13,10 +12,10 @@ from coordination.domain.vocabulary import (
     CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, OutboxStatus,
 )
 from coordination.errors import NotFound, RuleViolation
-from coordination.notifications import templates
+from coordination.notifications import outbox, templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import (
-    CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Member, Outbox, Person, Sip, SipParticipant,
+    CareCase, Consent, ConsentParty, Contact, Member, Outbox, Person, Sip, SipParticipant,
     SweepNotice,
 )
 from coordination.domain import access as policy
@@ -156,31 +155,17 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
     numbers = set(session.exec(select(CareCase.number).where(CareCase.person_id == person_id)).all())
     if not numbers:
         return 0
-    today = today_of(now)
-    covered = set(session.exec(select(ConsentCoverage.organisation_id).where(
-        ConsentCoverage.person_id == person_id, ConsentCoverage.valid_from <= today,
-        or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))).all())  # noqa: E711
-    waiting = [OutboxStatus.PENDING, OutboxStatus.NO_TARGET, OutboxStatus.FAILED]
+    covered = outbox.covered_organisations(session, [person_id], on=today_of(now))[person_id]
     changed = 0
     for row, org_id in session.exec(select(Outbox, Member.organisation_id).join(Member, Member.id == Outbox.member_id)
-                                    .where(Outbox.case_number.in_(numbers), Outbox.status.in_(waiting),
-                                           Outbox.kind != "consent_withdrawn")):
+                                    .where(Outbox.case_number.in_(numbers), Outbox.status.in_(outbox.WAITING),
+                                           Outbox.kind.not_in(outbox.TOLD_WITHOUT_CONSENT))):
         if org_id not in covered:
             row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason
             session.add(row)
             changed += 1
     for digest in pending_digests_about(session, numbers, excluding_organisations=covered):
-        rest = session.exec(select(SweepNotice).where(SweepNotice.digest_key == digest.key,
-                                                      SweepNotice.case_number.not_in(numbers))
-                            .order_by(SweepNotice.id)).all()
-        if rest:
-            locale = session.get(Member, digest.member_id).locale
-            message = templates.digest([templates.DigestItem(n.item_kind, n.item_id, n.case_number, n.due_date,
-                                                             n.klass, n.responsible_role) for n in rest]).message(locale)
-            digest.subject, digest.body = message.subject, message.body
-        else:
-            digest.status, digest.cancel_reason = OutboxStatus.CANCELLED, reason
-        session.add(digest)
+        outbox.trim_digest(session, digest, numbers, reason=reason)
         changed += 1
     return changed
 
@@ -189,9 +174,8 @@ def pending_digests_about(session: Session, case_numbers: set[str], *,
                           excluding_organisations: set[int] = frozenset()) -> list[Outbox]:
     """The digests not yet sent that tell about any of these cases (each notice names its
     digest), optionally only those to members outside the given organisations."""
-    waiting = [OutboxStatus.PENDING, OutboxStatus.NO_TARGET, OutboxStatus.FAILED]
     keys = (select(SweepNotice.digest_key).join(Member, Member.id == SweepNotice.recipient_id)
             .where(SweepNotice.case_number.in_(case_numbers),
                    Member.organisation_id.not_in(excluding_organisations or {-1})))
-    return list(session.exec(select(Outbox).where(Outbox.key.in_(keys), Outbox.status.in_(waiting))
+    return list(session.exec(select(Outbox).where(Outbox.key.in_(keys), Outbox.status.in_(outbox.WAITING))
                              .order_by(Outbox.id)).all())

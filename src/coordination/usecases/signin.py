@@ -23,7 +23,7 @@ from coordination.notifications.outbox import enqueue
 from coordination.persistence.models import AppSecret, Member, SignInLink, StaffSession
 from coordination.usecases.common import Actor, audit, member_by_code
 
-LINK_LIFETIME = dt.timedelta(minutes=15)
+LINK_LIFETIME = templates.SIGNIN_LINK_LIFETIME
 SEEN_GRANULARITY = dt.timedelta(seconds=30)  # how precisely the idle timeout is kept
 
 

@@ -77,7 +77,7 @@ def meeting_page(request: Request, meeting_id: int, staff: StaffDep, saved: str 
 
 @router.post("/m/{meeting_id}/take-over")
 def take_over(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
-    return _decide(meeting_id, "leader", "main", lambda session, team: meeting_room.take_over(
+    return _decide(staff, meeting_id, "leader", "main", lambda session, team: meeting_room.take_over(
         session, staff.actor, team, meeting_id, now=staff.now))
 
 
@@ -92,7 +92,7 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
     return _see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
 
 
-def _decide(meeting_id: int, saved: str, anchor: str, work) -> RedirectResponse:
+def _decide(staff, meeting_id: int, saved: str, anchor: str, work) -> RedirectResponse:
     """One act of the meeting: `work(session, team)` runs its use case in one unit of work and
     returns the outbox keys it queued (if any), which are delivered at once; then back to the
     meeting."""
@@ -108,7 +108,7 @@ def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, For
                   responsible: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
                   handling_time: Annotated[str, Form()] = "", follow_up: Annotated[str, Form()] = "") -> RedirectResponse:
     record = f"case {case}"
-    return _decide(meeting_id, "action", f"case-{case}", lambda session, team: meeting_room.decide_action(
+    return _decide(staff, meeting_id, "action", f"case-{case}", lambda session, team: meeting_room.decide_action(
         session, staff.actor, team, meeting_id, case_number=case, responsible=responsible, description=description,
         handling_time=parse_enum(HandlingTime, handling_time, record=record, field="handling_time"),
         follow_up_date=parse_optional_date(follow_up or None, record=record, field="follow_up_date"),
@@ -118,20 +118,20 @@ def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, For
 @router.post("/m/{meeting_id}/needs-sip")
 def decide_needs_sip(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
                      coordinator: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(meeting_id, "needs_sip", f"case-{case}", lambda session, team: meeting_room.decide_needs_sip(
+    return _decide(staff, meeting_id, "needs_sip", f"case-{case}", lambda session, team: meeting_room.decide_needs_sip(
         session, staff.actor, team, meeting_id, case_number=case, coordinator=coordinator, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/discharge")
 def note_discharge(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
                    text: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(meeting_id, "discharge", f"case-{case}", lambda session, team: meeting_room.note_discharge(
+    return _decide(staff, meeting_id, "discharge", f"case-{case}", lambda session, team: meeting_room.note_discharge(
         session, staff.actor, team, meeting_id, case_number=case, text=text, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/note")
 def note_decision(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(meeting_id, "note", "decisions", lambda session, team: meeting_room.note_decision(
+    return _decide(staff, meeting_id, "note", "decisions", lambda session, team: meeting_room.note_decision(
         session, staff.actor, team, meeting_id, text=text, now=staff.now))
 
 
@@ -152,7 +152,7 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
 
 @router.post("/m/{meeting_id}/reopen")
 def reopen(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
-    return _decide(meeting_id, "reopened", "main", lambda session, team: meeting_room.reopen_meeting(
+    return _decide(staff, meeting_id, "reopened", "main", lambda session, team: meeting_room.reopen_meeting(
         session, staff.actor, team, meeting_id, now=staff.now))
 
 
