@@ -7,7 +7,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
+import pendulum
 from sqlalchemy import create_engine, text
 
 from coordination.persistence.engine import get_engine
@@ -72,3 +74,21 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.start + dt.timedelta(seconds=time.monotonic() - self._began)
+
+
+# The day the tests' workspace and command line live on: the day after the example area's
+# identification and planning (2026-11-16), a Tuesday, the Norrby team's meeting day.
+NEXT_DAY = pendulum.datetime(2026, 11, 17, 9, 0, tz="Europe/Stockholm").in_timezone("UTC")
+
+
+def clocked(env: dict, start: dt.datetime = NEXT_DAY) -> dict:
+    """The environment for a child process whose wall clock starts at `start` and runs on, so a
+    command run as a subprocess tells the same story on any day (and under a shifted clock):
+    libfaketime, as the `libfaketime` package builds it, preloaded. The product has no clock
+    setting of its own: nothing outside a test can move it."""
+    import libfaketime
+
+    folder = Path(libfaketime.__file__).parent / "vendor" / "libfaketime" / "src"
+    stamp = pendulum.instance(start).in_timezone("UTC").format("YYYY-MM-DD HH:mm:ss")
+    return env | {"LD_PRELOAD": str(folder / "libfaketime.so.1"), "FAKETIME": f"@{stamp}", "TZ": "UTC",
+                  "DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"}

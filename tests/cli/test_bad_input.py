@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import MetaData, create_engine, select
 
 from tests.conftest import EXAMPLE, EXAMPLES, ROOT, load_area
+from tests.support import clocked
 
 COMMAND = [sys.executable, "-m", "coordination"]
 
 
 def run(url: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     env = os.environ | {"COORDINATION_DATABASE_URL": url} | (env or {})
-    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=clocked(env), cwd=ROOT, timeout=120)
 
 
 def snapshot(url: str) -> dict:

@@ -21,6 +21,7 @@ from coordination.usecases.access import consent_facts
 from tests.conftest import ADMIN, ROOT, load_area
 from tests.notifications.test_delivery import set_targets
 from tests.receivers import HttpReceiver
+from tests.support import clocked
 from tests.usecases.test_sweep import at, run, world
 
 GRETA = "19390512-5344"  # planned with hc-norrby and hsv-norrby; she withdraws her consent
@@ -84,7 +85,7 @@ COMMAND = [sys.executable, "-m", "coordination"]
 
 def cli(url, *args):
     env = os.environ | {"COORDINATION_DATABASE_URL": url}
-    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=clocked(env), cwd=ROOT, timeout=120)
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ import time
 import pytest
 import uvicorn
 
-import pendulum
-
 from coordination.persistence.engine import unit_of_work
 from tests.receivers import free_port
-from tests.support import Clock
+from tests.support import NEXT_DAY, Clock
 
 CHROMIUM = "/usr/bin/chromium"
-# The workspace's moment in the tests: the day after the example area's identification and planning
-# (T0), a Tuesday, the Norrby team's meeting day. The server and the tests read this clock, never
-# the machine's: the pages tell the same story whatever day the suite runs.
-WEB_START = pendulum.datetime(2026, 11, 17, 9, 0, tz="Europe/Stockholm").in_timezone("UTC")
 
 
 class Workspace:
@@ -44,7 +38,7 @@ def workspace(sqlite_url, monkeypatch):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("COORDINATION_WEB_URL", url)
-    clock = Clock(WEB_START)
+    clock = Clock(NEXT_DAY)  # the server and the test read this clock, never the machine's
     server = uvicorn.Server(uvicorn.Config(create_app(clock=clock), host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

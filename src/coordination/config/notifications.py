@@ -46,6 +46,11 @@ class NotificationConfig:
     def time_budget(self) -> datetime.timedelta:
         return datetime.timedelta(minutes=self.delivery.time_budget_minutes)
 
+    @property
+    def operations_target(self) -> str | None:
+        """Where operations alerts are queued: the operations tag, routed at delivery."""
+        return f"tag:{self.operations_tag}" if self.operations_tag else None
+
     def operations_targets(self) -> list[str]:
         return list(self.tags.get(self.operations_tag, [])) if self.operations_tag else []
 

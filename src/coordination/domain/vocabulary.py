@@ -185,6 +185,9 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # no longer allowed to be told (consent withdrawn); the reason is kept
     NO_TARGET = "no_target"  # recipient has no notification target; shown, never dropped
     FAILED = "failed"  # every target is permanently invalid; retried once the configuration changes
+    # an event that promises to tell someone found no one it may tell: kept with the reason (never
+    # sent), listed by `coordination outbox` and reported to operations once
+    UNROUTABLE = "unroutable"
 
 
 class SipAnswer(StrEnum):

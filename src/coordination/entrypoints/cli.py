@@ -656,7 +656,7 @@ def deliver(now: Now = None, as_json: Json = False) -> None:
     from coordination.notifications.delivery import deliver_pending
 
     report = deliver_pending(now=_now(now), tags=config.tags, budget=config.time_budget,
-                             concurrency=config.delivery.concurrency)
+                             concurrency=config.delivery.concurrency, operations=config.operations_target)
     if as_json:
         from dataclasses import asdict
 
@@ -671,6 +671,11 @@ def deliver(now: Now = None, as_json: Json = False) -> None:
         _say(f"{report.remaining} notification(s) still due: the time budget ran out, the next run goes on")
     if report.lost_claims:
         _say(f"stopped: another delivery run took over {report.lost_claims} notification(s) after this one stalled")
+    if report.cancelled:
+        _say(f"{report.cancelled} notification(s) cancelled: the consent no longer covered the recipient when sent")
+    if report.unroutable:
+        _say(f"{report.unroutable} event(s) could not be routed to anyone (`coordination outbox --status unroutable`);"
+             " operations are told")
 
 
 outbox_app = typer.Typer(help="The notifications queued, sent and waiting; retry after a fix.",
@@ -681,7 +686,7 @@ app.add_typer(outbox_app, name="outbox")
 @outbox_app.callback()
 def outbox(ctx: typer.Context,
            status: Annotated[Optional[str], typer.Option(
-               help="pending, sending, sent, no_target, failed or cancelled.")] = None,
+               help="pending, sending, sent, no_target, failed, cancelled or unroutable.")] = None,
            as_json: Json = False) -> None:
     """List notifications with their attempts, last error and next attempt (no message texts)."""
     from coordination.domain.vocabulary import OutboxStatus

@@ -111,8 +111,14 @@ def deliver_notifications(now: dt.datetime | None = None):
     ends Failed with the reasons (error class and channel kind), so the Prefect UI shows it."""
     config = load_notifications()
     report = deliver_pending(now=moment(now), tags=config.tags, budget=config.time_budget,
-                             concurrency=config.delivery.concurrency)
+                             concurrency=config.delivery.concurrency, operations=config.operations_target)
     logger = get_run_logger()
+    if report.unroutable:
+        logger.warning("%d event(s) could not be routed to anyone; operations are told, and `coordination outbox "
+                       "--status unroutable` lists them", report.unroutable)
+    if report.cancelled:
+        logger.info("%d notification(s) cancelled at sending: the consent no longer covers the recipient",
+                    report.cancelled)
     if report.members_without_target:
         logger.warning("members without a working notification target: %s", ", ".join(report.members_without_target))
     if report.revived:

@@ -71,6 +71,7 @@ class DeliveryReport:
     lost_claims: int = 0  # rows another run took over while this one stalled: it stopped there
     cancelled: int = 0  # rows the consent no longer let go when their turn came
     expired: int = 0  # sign-in messages whose link expired before they could be delivered
+    unroutable: int = 0  # events recorded as told to no one, reported to operations in this run
     remaining: int = 0  # rows still due when the run ended (its time budget ran out)
     # member codes with no working target: reported, never dropped silently
     members_without_target: list[str] = field(default_factory=list)
@@ -286,11 +287,13 @@ class ClaimLost(Exception):
 def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BATCH,
                     tags: dict[str, list[str]] | None = None, keys: list[str] | None = None,
                     lease: dt.timedelta = LEASE, budget: dt.timedelta | None = None,
-                    concurrency: int = CONCURRENCY) -> DeliveryReport:
+                    concurrency: int = CONCURRENCY, operations: str | None = None) -> DeliveryReport:
     """Deliver what is due (only the rows with `keys`, when given), batch after batch until
     nothing due is left or the time `budget` is spent, with up to `concurrency` sends in flight.
     `now` is the run's business time (what is due, when a row was sent); it moves on with the
-    time the run really takes. Claims and their leases follow the real clock."""
+    time the run really takes. Claims and their leases follow the real clock. `operations`: the
+    target (a tag) that hears, once, about events recorded as unroutable; the alert goes out in this
+    run."""
     report = DeliveryReport()
     started = time.monotonic()
 
@@ -299,6 +302,8 @@ def deliver_pending(url: str | None = None, *, now: dt.datetime, limit: int = BA
 
     with unit_of_work(url) as session:
         report.expired = outbox.expire_signin_messages(session, now=now)
+        if operations and keys is None:
+            report.unroutable = outbox.alert_unroutable(session, target=operations, now=now)
     if keys is None:
         report.revived = revive_changed(url, tags=tags, now=now)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver")

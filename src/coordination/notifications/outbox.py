@@ -151,3 +151,56 @@ def expire_signin_messages(session: Session, *, now: dt.datetime) -> int:
         row.body = without_links(row.body)
         session.add(row)
     return len(rows)
+
+
+def record_unroutable(session: Session, *, key: str, kind: str, case_number: str | None, reason: str,
+                      now: dt.datetime, member_id: int | None = None) -> bool:
+    """An event that promises to tell someone found no one it may tell: kept (with the reason, and
+    no message text) so that `coordination outbox` and the operations alert show it, never sent."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(Outbox).values(key=key, kind=kind, member_id=member_id, case_number=case_number, subject=kind,
+                                  body="", status=OutboxStatus.UNROUTABLE, attempts=0, cancel_reason=reason,
+                                  created_at=now, next_attempt_at=now)
+            .on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id))
+    return session.execute(stmt).scalar_one_or_none() is not None
+
+
+NOBODY_COVERED = "the consent covers none of the organisations of those to be told"
+
+
+def tell_members(session: Session, recipients: list[tuple[int, bool]], *, key: tuple, message: Message | Draft,
+                 case_number: str, now: dt.datetime) -> int:
+    """Queue `message` for each (member id, may be told) recipient that may be told; when none
+    may, the event is recorded as unroutable rather than lost in silence. Returns how many."""
+    told = 0
+    for member_id, allowed in recipients:
+        if allowed:
+            told += enqueue(session, key=event_key(*key, member_id), message=message, member_id=member_id,
+                            case_number=case_number, now=now)
+    if recipients and not any(allowed for _, allowed in recipients):
+        record_unroutable(session, key=event_key(*key, "nobody"), kind=message.kind, case_number=case_number,
+                          reason=NOBODY_COVERED, now=now)
+    return told
+
+
+def alert_unroutable(session: Session, *, target: str, now: dt.datetime) -> int:
+    """Tell operations, once, about the events recorded as unroutable since the last alert: their
+    kinds and counts, never a case number. Returns how many rows the alert covers."""
+    rows = session.execute(select(Outbox.id, Outbox.kind).where(
+        Outbox.status == OutboxStatus.UNROUTABLE, Outbox.attempts == 0).order_by(Outbox.id)).all()
+    if not rows:
+        return 0
+    kinds: dict[str, int] = {}
+    for _, kind in rows:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    ids = [row_id for row_id, _ in rows]
+    listed = ", ".join(f"{kind} x{n}" for kind, n in sorted(kinds.items()))
+    enqueue(session, key=f"ops:unroutable:{ids[0]}:{ids[-1]}", member_id=None, target=target, case_number=None,
+            now=now, message=Message("operations_alert", f"{len(ids)} notification(s) could not be routed",
+                                     f"{len(ids)} event(s) that promise to tell someone found no one they may tell "
+                                     f"({listed}). `coordination outbox --status unroutable` lists them with the "
+                                     "reason; fix the reason (a manager, a consent) and the next events reach "
+                                     "their recipients."))
+    session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(attempts=1))
+    return len(ids)

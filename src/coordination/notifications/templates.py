@@ -127,6 +127,15 @@ def sip_refused(case: str, version: int) -> Draft:
                           "coordination meeting's agenda."), version=version)
 
 
+def deviation_for_unit(case: str) -> Draft:
+    """To a manager whose organisation the consent does not cover: that a deviation concerns their
+    unit, and where to learn more, with the case number only."""
+    return _about_case("deviation_unit", case, N_("%(case)s: a deviation concerns your unit"),
+                       N_("A deviation was reported for case %(case)s about a member of your unit. The person's "
+                          "consent does not cover your organisation, so nothing more is shared here; you close it in "
+                          "the workspace and follow it up with your member under your own organisation's routine."))
+
+
 def deviation_reported(case: str) -> Draft:
     return _about_case("deviation_reported", case, N_("%(case)s: a deviation was reported"),
                        N_("A deviation was reported for case %(case)s by someone taking part in it; you are the "

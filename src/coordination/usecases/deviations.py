@@ -1,6 +1,12 @@
 """Deviations (avvikelser, seed 004 §9-10): anyone taking part in a case reports that something
 agreed did not happen; the responsible member's manager lists their unit's deviations and closes
-each with a note. The sweep records the ones it detects in the same table."""
+each with a note. The sweep records the ones it detects in the same table.
+
+A deviation always reaches the responsible member's manager, also where the person's consent does
+not cover the manager's organisation: seed 004 §9 has it reported under each principal's own
+routine, so the unit must learn of it. The manager is then told only that a deviation concerns
+their unit (the case number), sees neither the description nor the case, and closes it after
+following it up with their member, who knows the person from their own care."""
 
 from __future__ import annotations
 
@@ -46,10 +52,12 @@ def report_deviation(session: Session, actor: Actor, *, case: CareCase, descript
                           description=description.strip(), reported_by_id=actor.member_id)
     session.add(deviation)
     session.flush()
-    if decision(session, responsible.manager_id, Purpose.NOTIFY, case, now=now).allowed:
-        enqueue(session, key=event_key("deviation", deviation.id, responsible.manager_id),
-                message=templates.deviation_reported(case.number), member_id=responsible.manager_id,
-                case_number=case.number, now=now)
+    # the manager is always told: a deviation about their unit must reach them. Where the consent
+    # does not cover their organisation, the message says only that one concerns their unit.
+    covered = decision(session, responsible.manager_id, Purpose.NOTIFY, case, now=now).allowed
+    enqueue(session, key=event_key("deviation", deviation.id, responsible.manager_id),
+            message=(templates.deviation_reported if covered else templates.deviation_for_unit)(case.number),
+            member_id=responsible.manager_id, case_number=case.number, now=now)
     audit(session, actor, "report", "deviation", deviation.id, now=now, person_id=case.person_id)
     return deviation.id
 
@@ -60,8 +68,9 @@ def close_deviation(session: Session, actor: Actor, *, deviation_id: int, note: 
                           hint="your unit's page lists its deviations")
     record = f"deviation {deviation_id}"
     case = case_by_number(session, deviation.case_number)
-    require(session, actor, Purpose.READ, case, now=now)
     if actor.member_id != deviation.manager_id:
+        # only the manager it went to; anyone else is asked the policy, so a refusal is audited
+        require(session, actor, Purpose.READ, case, now=now)
         raise RuleViolation("only the manager it went to closes a deviation", record=record, field="manager",
                             hint="the responsible member's manager closes it")
     if deviation.closed_at is not None:

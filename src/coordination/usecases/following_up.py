@@ -12,7 +12,7 @@ from coordination.domain.planning import decide_follow_up, require_step
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, PersonVerdict
 from coordination.errors import RuleViolation
 from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.notifications.outbox import tell_members
 from coordination.persistence.models import Action, CareCase, FollowUp, Member, Sip, SipParticipant
 from coordination.usecases.acting import current_sip
 from coordination.domain.access import Purpose
@@ -90,8 +90,7 @@ def _close(session: Session, case: CareCase, sip: Sip, now: dt.datetime) -> None
     session.add(case)
     message = templates.case_closed(case.number)
     facts = case_facts(session, case, now=now)
-    for member_id in participants:
-        if not decision(session, member_id, Purpose.NOTIFY, case, now=now, facts=facts).allowed:
-            continue  # no longer covered (withdrawn, expired): told nothing more
-        enqueue(session, key=event_key("case_closed", case.id, member_id), message=message,
-                member_id=member_id, case_number=case.number, now=now)
+    # those no longer covered (withdrawn, expired) are told nothing more
+    tell_members(session, [(m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed)
+                           for m in participants], key=("case_closed", case.id), message=message,
+                 case_number=case.number, now=now)

@@ -15,7 +15,7 @@ from coordination.domain.consent import why_not_valid
 from coordination.domain.vocabulary import ConsentGiver, ConsentScope, SipAnswer
 from coordination.errors import RuleViolation
 from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.notifications.outbox import tell_members
 from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
 from coordination.usecases.acting import current_sip
@@ -117,7 +117,6 @@ def meetings_of(session: Session, case: CareCase) -> list[SipMeeting]:
 
 def _tell_participants(session: Session, case: CareCase, sip: Sip, message, *, key: tuple, now: dt.datetime) -> None:
     facts = case_facts(session, case, now=now)
-    for member_id in session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)):
-        if decision(session, member_id, Purpose.NOTIFY, case, now=now, facts=facts).allowed:
-            enqueue(session, key=event_key(*key, member_id), message=message, member_id=member_id,
-                    case_number=case.number, now=now)
+    members = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
+    tell_members(session, [(m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed)
+                           for m in members], key=key, message=message, case_number=case.number, now=now)

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from coordination.config.notifications import SweepPolicy
 from coordination.domain.calendar import add_working_days, local_date
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
-from coordination.notifications import templates
+from coordination.notifications import outbox, templates
 from coordination.notifications.outbox import enqueue_many
 from coordination.persistence.models import (
     Action, CareCase, ConsentCoverage, Deviation, Member, Organisation, Sip, SweepNotice,
@@ -227,7 +227,13 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
         select(*c).where(~recorded))
         .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(Deviation.id))
     new = sum(1 for _ in session.connection().execute(stmt))  # counted as they pass: rowcount is -1 on SQLite
-    without_manager = session.execute(
-        select(Deviation.case_number).distinct().where(Deviation.detected_at == now, Deviation.manager_id == None)  # noqa: E711
-        .order_by(Deviation.case_number).limit(MAX_LISTED)).scalars().all() if new else []
-    return new, list(without_manager)
+    orphans = session.execute(
+        select(Deviation.id, Deviation.case_number, Deviation.responsible_id)
+        .where(Deviation.detected_at == now, Deviation.manager_id == None)  # noqa: E711
+        .order_by(Deviation.case_number, Deviation.id)).all() if new else []
+    for deviation_id, number, responsible_id in orphans:
+        # an escalation promises the responsible member's manager; without one nobody would hear of it
+        outbox.record_unroutable(session, key=f"deviation:{deviation_id}:no_manager", kind="deviation",
+                                 case_number=number, member_id=responsible_id, now=now,
+                                 reason="the responsible member has no manager: set `manager` in the import file")
+    return new, sorted({number for _, number, _ in orphans})[:MAX_LISTED]

@@ -73,12 +73,13 @@ class DeviationLine:
     reported_by: str | None = None
     closed_at: dt.datetime | None = None
     closing_note: str | None = None
+    withheld: bool = False  # the consent does not cover the manager's organisation: the case number only
 
 
 def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list[DeviationLine]:
     """The deviations (avvikelser) for which the signed-in manager is responsible, open ones
-    first, by the name of the responsible member; each line only where the policy lets the
-    manager read the case."""
+    first, by the name of the responsible member. Every one is listed, so none is lost between
+    organisations; what was reported is shown only where the policy lets the manager read the case."""
     names = {m.id: f"{m.name} ({m.role})" for m in session.exec(select(Member))}
     rows = session.exec(select(Deviation, CareCase)
                         .join(CareCase, CareCase.number == Deviation.case_number)
@@ -87,11 +88,11 @@ def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list
                                   Deviation.id.desc())).all()
     lines = []
     for deviation, case in rows:
-        if decision(session, actor.member_id, Purpose.READ, case, now=now).allowed:
-            lines.append(DeviationLine(deviation.id, case.number, deviation.item_kind, deviation.item_id,
-                                       deviation.due_date, names[deviation.responsible_id], deviation.detected_at,
-                                       deviation.description, names.get(deviation.reported_by_id),
-                                       deviation.closed_at, deviation.closing_note))
+        readable = decision(session, actor.member_id, Purpose.READ, case, now=now).allowed
+        lines.append(DeviationLine(deviation.id, case.number, deviation.item_kind, deviation.item_id,
+                                   deviation.due_date, names[deviation.responsible_id], deviation.detected_at,
+                                   deviation.description if readable else None, names.get(deviation.reported_by_id),
+                                   deviation.closed_at, deviation.closing_note, withheld=not readable))
     return lines
 
 
