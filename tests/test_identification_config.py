@@ -87,7 +87,7 @@ def test_a_signal_reported_on_the_command_line_is_screened(sqlite_url, example_d
     load_area(sqlite_url, example_data)
     assert run(sqlite_url, "identify").returncode == 0
     assert _case_of(sqlite_url, SINGLE_VISIT) is None
-    result = run(sqlite_url, "signal", SINGLE_VISIT, "--by", "hc-dsk1", "--kind", "readmission", "--on", "2026-11-20")
+    result = run(sqlite_url, "signal", SINGLE_VISIT, "--by", "hc-dsk1", "--kind", "readmission", "--on", "2026-11-16")
     assert result.returncode == 0, result.stderr
     with unit_of_work(sqlite_url) as s:
         [signal] = s.exec(select(SignalRecord).where(SignalRecord.screened_at == None)).all()  # noqa: E711

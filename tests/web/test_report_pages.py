@@ -26,12 +26,12 @@ def test_a_signal_reported_in_the_workspace_is_kept_for_screening(workspace, sql
     page = client.get("/signals").text
     assert "Rapportera en signal" in page and "besök på akutmottagning" in page
     answer = client.post("/signals", data={"csrf": csrf_of(page), "personnummer": KJELL, "kind": "emergency_visit",
-                                           "occurred_on": "2026-11-20"})
+                                           "occurred_on": "2026-11-16"})
     assert answer.status_code == 200 and "Signalen är rapporterad." in answer.text
     assert KJELL not in str(answer.url) and KJELL not in answer.text
     with unit_of_work() as s:
         latest = s.exec(select(SignalRecord).order_by(SignalRecord.id.desc())).first()
-        assert str(latest.kind) == "emergency_visit" and str(latest.occurred_on) == "2026-11-20"
+        assert str(latest.kind) == "emergency_visit" and str(latest.occurred_on) == "2026-11-16"
 
 
 @pytest.mark.parametrize("data, status", [
