@@ -126,3 +126,28 @@ def test_a_deviation_outside_the_consent_on_the_command_line_tells_the_manager(s
     listed = run(sqlite_url, "deviation", "list", "--by", "rehab-chef")
     assert listed.returncode == 0 and number in listed.stdout and "Uteblev" not in listed.stdout
 
+
+
+def test_a_case_flagged_when_its_coordinator_is_no_longer_covered_is_recorded_as_unroutable(db_url, example_data):
+    """A readmission after Gustav's consent expired flags his open case for the meeting (where it
+    says "consent needed"); the coordinator may not be told, so the event is kept as unroutable."""
+    from coordination.domain.vocabulary import SignalKind
+    from coordination.usecases import identify
+    from coordination.usecases.common import person_by_personnummer
+
+    open_and_plan(db_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:  # the flag of planning day is cleared: the meeting dealt with it
+        case = case_of(s, GUSTAV)
+        case.flagged_for_meeting = False
+        s.add(case)
+    expired = pendulum.datetime(2027, 10, 5, 9, tz="Europe/Stockholm").in_timezone("UTC")
+    with unit_of_work() as s:
+        identify.report_signal(s, ADMIN, person=person_by_personnummer(s, GUSTAV, today=expired.date()),
+                               kind=SignalKind.READMISSION, occurred_on=expired.date(), days=None,
+                               organisation_id=None, now=expired)
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=expired)
+    assert outbox(kind="case_flagged", status=OutboxStatus.PENDING) == []
+    [row] = outbox(kind="case_flagged", status=OutboxStatus.UNROUTABLE)
+    assert row.case_number == case.number and "consent covers none" in row.cancel_reason

@@ -13,7 +13,7 @@ from coordination.domain.access import Purpose, Relationship
 from coordination.domain.vocabulary import EscalationLevel, Role
 from coordination.errors import ConsentMissing, InvalidInput, RuleViolation
 from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.notifications.outbox import enqueue, event_key, tell_members
 from coordination.persistence.models import (
     CareCase, Escalation, EscalationRecipient, Member, Sip, SipParticipant,
 )
@@ -69,8 +69,10 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
         raise InvalidInput("is empty", record=record, field="answer", hint="write the answer or decision")
     escalation.answer, escalation.answered_by_id, escalation.answered_at = answer.strip(), actor.member_id, now
     session.add(escalation)
-    enqueue(session, key=event_key("escalation_answered", escalation.id), member_id=escalation.raised_by_id,
-            message=templates.escalation_answered(case.number), case_number=case.number, now=now)
+    raiser = escalation.raised_by_id  # told only while the consent still covers them
+    tell_members(session, [(raiser, decision(session, raiser, Purpose.NOTIFY, case, now=now).allowed)],
+                 key=("escalation_answered", escalation.id), message=templates.escalation_answered(case.number),
+                 case_number=case.number, now=now)
     audit(session, actor, "answer", "escalation", escalation.id, now=now, person_id=case.person_id)
     return case.number
 
