@@ -157,3 +157,17 @@ def read(query):
             return query(s)
     return rows
 
+
+
+SLOW_FOLDERS = ("flows", "cluster", "cli")  # Prefect runs, servers and workers, the command in a subprocess
+SLOW_FIXTURES = {"prefect_harness", "workspace", "browser", "page", "served"}  # a server or a browser
+
+
+def pytest_collection_modifyitems(config, items):
+    """The quick tier is `pytest -m "not slow"`: what starts Prefect, a server, a browser or a
+    subprocess is slow, by folder and by fixture here, and by its own `@pytest.mark.slow` elsewhere."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in SLOW_FOLDERS or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) \
+                or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

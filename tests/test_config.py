@@ -57,6 +57,7 @@ def test_members_naming_an_unknown_tag_are_refused(tmp_path):
     assert "member hsv-ssk1 field 'notify[0]'" in str(err.value) and "unknown tag 'nurses'" in str(err.value)
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_config_check_command(sqlite_url, example_data, tmp_path, monkeypatch):
     from tests.conftest import load_area
 
@@ -70,6 +71,7 @@ def test_config_check_command(sqlite_url, example_data, tmp_path, monkeypatch):
     assert refused.returncode != 0 and "sweep.due_soon_working_days" in refused.stderr
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_bad_member_target_is_refused_at_import(sqlite_url, tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text("organisations:\n  - {code: o, name: O, organiser: region, unit_type: school}\n"

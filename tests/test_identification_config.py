@@ -66,6 +66,7 @@ def _case_of(url, pnr):
         return s.exec(select(CareCase).where(CareCase.person_id == person.id)).first()
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_identify_applies_the_thresholds_in_force(sqlite_url, example_data, tmp_path):
     load_area(sqlite_url, example_data)
     strict = run(sqlite_url, "identify")
@@ -83,6 +84,7 @@ def test_identify_applies_the_thresholds_in_force(sqlite_url, example_data, tmp_
     assert case.number in json.loads(result.stdout)["opened"]
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_signal_reported_on_the_command_line_is_screened(sqlite_url, example_data):
     load_area(sqlite_url, example_data)
     assert run(sqlite_url, "identify").returncode == 0
@@ -96,6 +98,7 @@ def test_a_signal_reported_on_the_command_line_is_screened(sqlite_url, example_d
     assert _case_of(sqlite_url, SINGLE_VISIT).reasons == ["readmitted"]
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 @pytest.mark.parametrize("args, field, words", [
     (["--kind", "headache"], "field 'kind'", "emergency_visit"),
     (["--kind", "readmission", "--on", "2999-01-01"], "field 'on'", "in the future"),

@@ -160,6 +160,16 @@ def test_the_demo_against_a_prefect_server_leaks_nothing(tmp_path, example_data)
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "cases:          19" in done.stdout
+    # every message recorded as sent is in its member's mailbox, whole, once (a message a file)
+    from sqlmodel import select
+
+    from coordination.persistence.engine import unit_of_work
+    from coordination.persistence.models import OutboxSend
+
+    with unit_of_work(f"sqlite:///{tmp_path / 'demo.db'}", read_only=True) as s:
+        sent = len(s.exec(select(OutboxSend).where(OutboxSend.outcome == "sent", OutboxSend.channel == "mailbox")).all())
+    files = [f for f in (tmp_path / "mailbox").rglob("*.txt")]
+    assert sent and len(files) == sent and all(f.read_text(encoding="utf-8").endswith("\n") for f in files)
     api = asyncio.run(_api_texts())
     stores = _prefect_texts()
     leaks = []

@@ -158,7 +158,9 @@ def test_a_deliverer_stopped_past_its_lease_sends_nothing_once_it_resumes(pg_url
         time.sleep(0.5)
         after = len(http.received)
         counts = numbers_in([m["title"] for m in http.received])
-    assert successor.claimed > 0 and successor.remaining == 0
+    # a row whose mark the stalled run was writing stays locked (SKIP LOCKED passes it by) until it
+    # resumes and commits that mark: it was sent once, and nothing else is
+    assert successor.claimed > 0 and successor.remaining <= CONCURRENCY
     assert after == before, f"the resumed deliverer sent {after - before} more"
     assert sorted(counts) == expected
     assert {r.status for r in rows()} == {OutboxStatus.SENT}

@@ -3,6 +3,8 @@ per-target outcomes, recoverable states and draining, against real receivers."""
 
 from __future__ import annotations
 
+import pytest
+
 import collections
 import datetime as dt
 import os
@@ -100,6 +102,7 @@ def test_a_deliverer_that_lost_its_claim_stops_and_never_marks_what_it_no_longer
     assert len(logged) == 3
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_deliverer_killed_mid_batch_is_recovered_with_nothing_lost(db_url, example_data):
     """kill -9 in the middle of a batch; a later run after the lease delivers the rest: no
     message lost, none sent more than twice, and only those between their send and their mark sent
@@ -227,6 +230,7 @@ def test_no_target_is_retried_once_the_variable_is_set(db_url, example_data, mon
     assert row.sent_at is not None
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_outbox_retry_makes_waiting_rows_due_and_refuses_sent_ones(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     plan("19380214-2012")
@@ -245,6 +249,7 @@ def test_outbox_retry_makes_waiting_rows_due_and_refuses_sent_ones(sqlite_url, e
     assert listed.returncode == 0 and f"{len(mine)} notification(s)" in listed.stdout
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_config_check_fails_when_the_operations_tag_or_a_member_variable_resolves_to_nothing(
         sqlite_url, example_data, monkeypatch):
     from tests.conftest import load_area

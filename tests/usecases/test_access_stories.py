@@ -27,6 +27,7 @@ from tests.usecases.test_sweep import at, run, world
 GRETA = "19390512-5344"  # planned with hc-norrby and hsv-norrby; she withdraws her consent
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_withdrawal_cancels_pending_messages_and_the_sweep_tells_nothing_more(db_url, example_data):
     world(db_url, example_data, pnrs=("19380214-2012", GRETA))
     with HttpReceiver() as http:
@@ -67,6 +68,7 @@ def _deviations(number):
         return len(s.exec(select(Deviation).where(Deviation.case_number == number)).all())
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_delivered_notification_leaves_an_audit_event(db_url, example_data):
     world(db_url, example_data, pnrs=("19380214-2012",))
     with HttpReceiver() as http:
@@ -124,6 +126,7 @@ BYPASSES = {  # what review found open, each refused now: (command, rule)
 }
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 @pytest.mark.parametrize("name", list(BYPASSES))
 def test_each_bypass_is_refused_in_one_line_and_audited(planned_area, name):
     args, rule = BYPASSES[name]
@@ -137,6 +140,7 @@ def test_each_bypass_is_refused_in_one_line_and_audited(planned_area, name):
     assert len(refusals) == before + 1 and refusals[-1].actor == args[args.index("--by") + 1]
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_withdrawal_refuses_action_add_and_positive_controls_pass(planned_area):
     ok = cli(planned_area, "case", "show", "K-2026-0001", "--by", "hc-dsk1")
     assert ok.returncode == 0 and "Gustav Alm" in ok.stdout
@@ -152,6 +156,7 @@ def test_withdrawal_refuses_action_add_and_positive_controls_pass(planned_area):
     assert refused.returncode == 8 and "withdrawn" in refused.stderr
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_block_withholds_the_blocked_organisations_sbar_from_the_others(planned_area):
     # K-2026-0001's SBAR was written by hc-dsk1 (hc-norrby); hsv-ssk1 takes part from hsv-norrby
     before = json.loads(cli(planned_area, "case", "show", "K-2026-0001", "--by", "hsv-ssk1").stdout)
@@ -170,6 +175,7 @@ def test_a_block_withholds_the_blocked_organisations_sbar_from_the_others(planne
     assert "S" in lifted["assessment"]
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_guardian_who_may_not_be_involved_cannot_give_consent(planned_area):
     result = cli(planned_area, "consent", "record", "20110914-9045", "--by", "soc-sekr", "--organisation", "soc-norrby",
                  "--organisation", "hc-norrby", "--scope", "share_information", "--given-by", "guardian",
@@ -177,6 +183,7 @@ def test_a_guardian_who_may_not_be_involved_cannot_give_consent(planned_area):
     assert result.returncode != 0 and "may not be involved" in result.stderr
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_identify_does_not_count_an_expired_or_undocumented_consent(sqlite_url, example_data):
     load_area(sqlite_url, example_data)
     assert cli(sqlite_url, "identify").returncode == 0
@@ -197,6 +204,7 @@ def test_truncating_the_audit_log_is_refused_on_postgresql(pg_url):
         assert len(s.exec(select(AuditEvent)).all()) == 1
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_the_agenda_describes_a_case_only_to_organisations_the_consent_covers(sqlite_url, example_data):
     load_area(sqlite_url, example_data)
     assert cli(sqlite_url, "identify").returncode == 0  # every case is flagged for the meeting

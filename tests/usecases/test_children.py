@@ -74,6 +74,7 @@ def test_the_example_area_records_both_guardians_for_sigge(db_url, example_data)
         assert all(c.second_guardian_id for c in s.exec(select(Consent).where(Consent.person_id == person.id)))
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_the_command_line_refuses_one_of_two_guardians_and_writes_nothing(sqlite_url, example_data):
     load_area(sqlite_url, example_data)
     before = snapshot(sqlite_url)
@@ -148,6 +149,7 @@ def test_the_fixed_doctor_cannot_leave_a_seriously_ill_childs_plan(db_url, examp
         assert current_sip(s, case_of(s, SIGGE)).version == 1
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_case_contacts_on_the_command_line(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     with unit_of_work() as s:

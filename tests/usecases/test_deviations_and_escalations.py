@@ -165,6 +165,7 @@ def test_the_annual_report_counts_deviations_and_escalations(gustav):
             figures["escalations_answered"]) == (2, 1, 1, 1)
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_deviations_and_escalations_on_the_command_line(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     plan(GUSTAV)

@@ -16,6 +16,7 @@ from tests.usecases.test_sbar_bilaga_2 import SIGGE
 NO_CASE_YET = "19551028-7195"  # in the example area: one emergency visit, so identify opens no case
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_case_opened_at_a_relatives_request_records_it(sqlite_url, example_data):
     load_area(sqlite_url, example_data)
     assert run(sqlite_url, "identify").returncode == 0
@@ -32,6 +33,7 @@ def test_cases_the_screening_opens_say_so(db_url, example_data):
         assert case_of(s, SIGGE).initiated_by == Initiator.IDENTIFICATION
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 @pytest.mark.parametrize("who, words", [("neighbour", "staff"), ("identification", "identification opens cases")])
 def test_an_unknown_initiator_is_refused_and_writes_nothing(sqlite_url, example_data, who, words):
     load_area(sqlite_url, example_data)

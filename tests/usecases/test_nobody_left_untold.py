@@ -103,6 +103,7 @@ def test_a_case_closed_when_no_participant_is_covered_is_recorded_as_unroutable(
     assert row.status == OutboxStatus.UNROUTABLE and "consent covers none" in row.cancel_reason
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_the_outbox_command_lists_what_could_not_be_routed(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     plan(SIGGE)
@@ -114,6 +115,7 @@ def test_the_outbox_command_lists_what_could_not_be_routed(sqlite_url, example_d
     assert "unroutable" in done.stdout and "deviation" in done.stdout and "no manager" in done.stdout
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_a_deviation_outside_the_consent_on_the_command_line_tells_the_manager(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     plan(HANNA)

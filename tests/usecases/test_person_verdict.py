@@ -64,6 +64,7 @@ def test_no_verdict_asked_gives_no_share(db_url, example_data):
     assert figures["person_verdict_not_asked"] == 1 and figures["person_agrees_percent"] is None
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 @pytest.mark.parametrize("verdict", ["maybe", "yes"])
 def test_the_cli_refuses_an_answer_that_is_not_one_of_the_three(sqlite_url, example_data, verdict):
     planned_cases(sqlite_url, example_data)
@@ -78,6 +79,7 @@ def test_the_cli_refuses_an_answer_that_is_not_one_of_the_three(sqlite_url, exam
     assert snapshot(sqlite_url) == before
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_the_cli_records_the_answer(sqlite_url, example_data):
     planned_cases(sqlite_url, example_data)
     with unit_of_work() as s:
@@ -90,6 +92,7 @@ def test_the_cli_records_the_answer(sqlite_url, example_data):
         assert s.exec(select(FollowUp.person_verdict)).all() == [PersonVerdict.AGREE]
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_an_import_refuses_an_unknown_answer_and_writes_nothing(sqlite_url, example_data, tmp_path):
     planned_cases(sqlite_url, example_data)
     path = tmp_path / "follow-ups.yaml"

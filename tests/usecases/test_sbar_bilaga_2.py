@@ -4,6 +4,8 @@ case and stays marked."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from coordination.persistence.engine import unit_of_work
@@ -47,6 +49,7 @@ def test_a_seriously_ill_child_stays_marked_when_a_later_handover_leaves_it_out(
         assert case_of(s, SIGGE).seriously_ill
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_seriously_ill_is_refused_for_an_adult_and_writes_nothing(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     with unit_of_work() as s:
@@ -60,6 +63,7 @@ def test_seriously_ill_is_refused_for_an_adult_and_writes_nothing(sqlite_url, ex
     assert snapshot(sqlite_url) == before
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_the_cli_takes_the_rest_of_bilaga_2(sqlite_url, example_data):
     load_area(sqlite_url, example_data)
     assert run(sqlite_url, "identify").returncode == 0

@@ -202,6 +202,7 @@ def test_a_guardian_answers_for_a_child_and_guardians_are_invited(db_url, exampl
     assert shown["child_heard"] == "Sigge vill sova hemma"
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_booking_and_answers_on_the_command_line(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     plan(GUSTAV)
@@ -219,6 +220,7 @@ def test_booking_and_answers_on_the_command_line(sqlite_url, example_data):
     assert snapshot(sqlite_url) == before
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_refusal_blocks_dispatch_before_any_write_on_the_command_line(sqlite_url, example_data):
     open_and_plan(sqlite_url, example_data)
     plan(GUSTAV)

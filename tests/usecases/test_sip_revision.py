@@ -152,6 +152,7 @@ def test_an_unknown_version_names_the_versions_there_are(db_url, example_data):
 
 # --- the command line ------------------------------------------------------------------------
 
+@pytest.mark.slow  # runs the command in a subprocess
 def test_sip_revise_and_case_show_compare_on_the_command_line(sqlite_url, example_data):
     planned(sqlite_url, example_data)
     with unit_of_work() as s:
@@ -166,6 +167,7 @@ def test_sip_revise_and_case_show_compare_on_the_command_line(sqlite_url, exampl
     assert found["plan_b"]["after"] == "Ring rehab" and found["next_follow_up"]["after"] == "2027-01-15"
 
 
+@pytest.mark.slow  # runs the command in a subprocess
 @pytest.mark.parametrize("args, field", [
     (["--compare", "1-2"], "compare"),
     (["--compare", "1:9"], "version"),

@@ -13,9 +13,9 @@ the lease and another run took over) stops at once rather than send what it no l
 Sends run concurrently (`concurrency`, default 8) on notifiers built once per target and thread.
 Each worker checks its claim right before a send and writes the send's mark right after it, before
 it takes the next send, so a crash re-sends at most the one send each worker had in flight, and a
-worker that finds a claim lost stops every worker of the run. Before a row's first send the consent
-is checked again at that moment: a message whose recipient the consent no longer covers is
-cancelled with the reason, and a digest loses its lines about such cases.
+worker that finds a claim lost stops every worker of the run. When a batch is taken up for sending,
+the consent is asked again at that moment: a message whose recipient the consent no longer covers
+is cancelled with the reason, and a digest loses its lines about such cases.
 
 Each target of a row is settled on its own (`OutboxSend`): a retry goes only to targets that
 have not succeeded, and a URL apprise cannot use is recorded as invalid for that target without
@@ -49,7 +49,7 @@ from coordination.notifications import mailbox  # noqa: F401  (registers mailbox
 from coordination.notifications import outbox
 
 from coordination.domain.vocabulary import OutboxStatus
-from coordination.persistence.engine import unit_of_work
+from coordination.persistence.engine import get_engine, unit_of_work
 from coordination.persistence.models import AuditEvent, CareCase, Member, Outbox, OutboxSend, SweepNotice
 
 LEASE = dt.timedelta(minutes=5)
@@ -69,7 +69,7 @@ class DeliveryReport:
     batches: int = 0
     revived: int = 0  # no_target/failed rows made pending again: their targets changed
     lost_claims: int = 0  # rows another run took over while this one stalled: it stopped there
-    cancelled: int = 0  # rows the consent no longer let go when their turn came
+    cancelled: int = 0  # rows the consent no longer let go when they were to be sent
     expired: int = 0  # sign-in messages whose link expired before they could be delivered
     unroutable: int = 0  # events recorded as told to no one, reported to operations in this run
     remaining: int = 0  # rows still due when the run ended (its time budget ran out)
@@ -80,6 +80,15 @@ class DeliveryReport:
 
     def reasons(self) -> str:
         return ", ".join(f"{reason} x{n}" for reason, n in sorted(self.errors.items()))
+
+    def add(self, other: DeliveryReport) -> None:
+        """Count one row's outcome (a report of its own) in this run's."""
+        for name in ("sent", "failed", "no_target", "undeliverable"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, n in other.errors.items():
+            self.errors[reason] = self.errors.get(reason, 0) + n
+        for code in other.members_without_target:
+            _without_target(self, code)
 
 
 def failure_class(text: str) -> str:
@@ -343,8 +352,6 @@ class _Row:
     failures: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0
     sending_since: float | None = None
-    consent_checked: bool = False
-    cancelled: bool = False
 
 
 class _Batch:
@@ -360,6 +367,10 @@ class _Batch:
         self.concurrency = concurrency
         self.lock = threading.Lock()  # the rows' counters and the report
         self.lost = threading.Event()  # set by whoever finds a claim taken over: every worker stops
+        # SQLite has one writer at a time, and a writer that finds it busy sleeps in steps of up to
+        # 100 ms: this process's workers queue for their marks here instead, and wake at once
+        sqlite = get_engine(url).dialect.name == "sqlite"
+        self.writing = threading.Lock() if sqlite else contextlib.nullcontext()
 
     def deliver(self, claimed: list[int], pool: ThreadPoolExecutor) -> None:
         rows = self._load(claimed)
@@ -385,57 +396,47 @@ class _Batch:
             raise ClaimLost
 
     def _work(self, todo: collections.deque) -> None:
-        while not self.lost.is_set():
-            with self.lock:
-                if not todo:
-                    return
-                row, target = todo.popleft()
-            if not self._may_send(row):
-                continue
+        """Send after send: the claim of each is checked right before it (the first alone, every
+        later one in the transaction that marks the send before it), and each send is marked
+        before the next is taken."""
+        item = self._next(todo)
+        if item is None or not self._may_send(item[0]):
+            return
+        while item is not None and not self.lost.is_set():
+            row, target = item
             if row.sending_since is None:
                 row.sending_since = time.monotonic()
-            self._settle(row, target, send([target], row.subject, row.body, row.attachment))
+            error = send([target], row.subject, row.body, row.attachment)
+            item = self._next(todo)
+            if not self._settle(row, target, error, then=item[0] if item else None):
+                return
+
+    def _next(self, todo: collections.deque) -> tuple[_Row, str] | None:
+        with self.lock:
+            return todo.popleft() if todo and not self.lost.is_set() else None
 
     def _may_send(self, row: _Row) -> bool:
-        """Right before a send: the run still holds the row (else every worker stops), and, once per
-        row, the consent still lets its recipient be told now (else the row is cancelled with the
-        reason, or a digest loses the lines about cases no longer covered)."""
+        """Right before a send: the run still holds the row, else every worker stops."""
         with unit_of_work(self.url, read_only=True) as session:
-            held = session.execute(select(Outbox.id).where(
-                Outbox.id == row.id, Outbox.claim_token == self.token,
-                Outbox.status == OutboxStatus.SENDING)).first() is not None
-            reason, lost = (None, set()) if not held or row.consent_checked else \
-                outbox.uncovered(session, row.id, now=self.clock())
+            held = self._holds(session, row)
         if not held:
             self._lose(row)
-            return False
-        if reason or lost:
-            with unit_of_work(self.url) as session:
-                current = session.execute(select(Outbox).where(
-                    Outbox.id == row.id, Outbox.claim_token == self.token,
-                    Outbox.status == OutboxStatus.SENDING)).scalars().first()
-                if current is None:
-                    self._lose(row)
-                    return False
-                if reason:
-                    outbox.cancel(session, row.id, reason=reason, token=self.token)
-                else:
-                    outbox.trim_digest(session, current, lost, reason="")
-                    row.subject, row.body = current.subject, current.body
-        with self.lock:
-            if not row.consent_checked:
-                row.consent_checked, row.cancelled = True, reason is not None
-                self.report.cancelled += bool(reason)
-            return not row.cancelled
+        return held
+
+    def _holds(self, session, row: _Row) -> bool:
+        return session.execute(select(Outbox.id).where(
+            Outbox.id == row.id, Outbox.claim_token == self.token,
+            Outbox.status == OutboxStatus.SENDING)).first() is not None
 
     def _lose(self, row: _Row) -> None:
         with self.lock:
             self.report.lost_claims += 1
         self.lost.set()
 
-    def _settle(self, row: _Row, target: str | None, error: str | None) -> None:
-        """Mark one send (and the row, when it was the row's last), fenced by the claim. `target`
-        None: the row had nothing to send."""
+    def _settle(self, row: _Row, target: str | None, error: str | None, then: _Row | None = None) -> bool:
+        """Mark one send (and the row, when it was the row's last), fenced by the claim, and check
+        in the same transaction that the run still holds `then`, the row sent next. `target` None:
+        the row had nothing to send. False when a claim was lost: every worker stops."""
         with self.lock:
             outcome = None
             if target is not None:
@@ -446,16 +447,28 @@ class _Batch:
                     row.failures.append((target, error))
                 else:
                     outcome = row.settled[target_key(target)] = "sent"
-            finished = row.in_flight == 0 and not row.cancelled
+            finished = row.in_flight == 0
+        counted = DeliveryReport()  # added to the run's report only if the mark is written
+        status, note = self._outcome(row, counted) if finished else (None, None)
         now = self.clock()
-        with unit_of_work(self.url) as session:
-            held = session.execute(
-                update(Outbox).where(Outbox.id == row.id, Outbox.claim_token == self.token,
+        fence = update(Outbox).where(Outbox.id == row.id, Outbox.claim_token == self.token,
                                      Outbox.status == OutboxStatus.SENDING)
-                .values(claimed_at=_wall()).returning(Outbox.id)).first()
-            if held is None:
+        if finished:
+            values = dict(status=status, last_error=note, claim_token=None)
+            if status == OutboxStatus.SENT:
+                values["sent_at"] = now
+                if row.kind == "signin_link":  # no live secret at rest once it reached the member
+                    values["body"] = outbox.without_links(row.body)
+            elif status == OutboxStatus.PENDING:
+                values["next_attempt_at"] = now + backoff(row.attempts)
+            else:
+                values["target_fingerprint"] = row.resolution.fingerprint()
+        else:
+            values = dict(claimed_at=_wall())  # marked, and the claim renewed for the other targets
+        with self.writing, unit_of_work(self.url) as session:
+            if session.execute(fence.values(**values).returning(Outbox.id)).first() is None:
                 self._lose(row)
-                return
+                return False
             if outcome:
                 session.execute(insert(OutboxSend).values(
                     outbox_id=row.id, target_key=target_key(target), channel=channel_kinds([target]),
@@ -464,26 +477,37 @@ class _Batch:
                 session.execute(insert(AuditEvent).values(
                     at=now, actor="system:delivery", action="send", record_type="outbox",
                     record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
-            if finished:
-                with self.lock:
-                    status, note = self._outcome(row)
-                values = dict(status=status, last_error=note, claim_token=None)
-                if status == OutboxStatus.SENT:
-                    values["sent_at"] = now
-                    if row.kind == "signin_link":  # no live secret at rest once it reached the member
-                        values["body"] = outbox.without_links(row.body)
-                elif status == OutboxStatus.PENDING:
-                    values["next_attempt_at"] = now + backoff(row.attempts)
-                else:
-                    values["target_fingerprint"] = row.resolution.fingerprint()
-                session.execute(update(Outbox).where(Outbox.id == row.id, Outbox.claim_token == self.token)
-                                .values(**values))
-                if status == OutboxStatus.SENT:
-                    _audit_told(session, [row], now)
+            if status == OutboxStatus.SENT:
+                _audit_told(session, [row], now)
+            held_next = then is None or self._holds(session, then)
+        with self.lock:
+            self.report.add(counted)
+        if not held_next:
+            self._lose(then)
+        return held_next
 
     def _load(self, claimed: list[int]) -> list[_Row]:
+        """The claimed rows with what sending them needs. The consent is asked again here, at the
+        moment of sending: a row no longer covered is cancelled with the reason, and a digest loses
+        the lines about such cases (fenced by the claim, before any send of the batch)."""
         with unit_of_work(self.url, read_only=True) as session:
-            outbox_rows = session.execute(select(Outbox).where(Outbox.id.in_(claimed)).order_by(Outbox.id)).scalars().all()
+            lost = outbox.uncovered(session, session.execute(
+                select(Outbox).where(Outbox.id.in_(claimed))).scalars().all(), now=self.clock())
+        if lost:
+            with self.writing, unit_of_work(self.url) as session:
+                for current in session.execute(select(Outbox).where(
+                        Outbox.id.in_(lost), Outbox.claim_token == self.token,
+                        Outbox.status == OutboxStatus.SENDING)).scalars():
+                    numbers = set(session.execute(select(SweepNotice.case_number).where(
+                        SweepNotice.digest_key == current.key)).scalars()) if current.kind == "digest" else set()
+                    if numbers - lost[current.id]:
+                        outbox.trim_digest(session, current, lost[current.id], reason=outbox.CONSENT_GONE)
+                    else:
+                        outbox.cancel(session, current.id, reason=outbox.CONSENT_GONE, token=self.token)
+                        self.report.cancelled += 1
+        with unit_of_work(self.url, read_only=True) as session:
+            outbox_rows = session.execute(select(Outbox).where(
+                Outbox.id.in_(claimed), Outbox.status == OutboxStatus.SENDING).order_by(Outbox.id)).scalars().all()
             members = {m.id: m for m in session.execute(select(Member).where(
                 Member.id.in_({r.member_id for r in outbox_rows if r.member_id}))).scalars()}
             settled: dict[int, dict[str, str]] = {}
@@ -504,20 +528,20 @@ class _Batch:
         """Renew the claims of the rows not yet marked, but not of a row whose send has hung for
         longer than the lease: that row is abandoned to the next run, as if this one had died."""
         with self.lock:
-            pending = {row.id for row in rows if row.in_flight > 0 and not row.cancelled}
+            pending = {row.id for row in rows if row.in_flight > 0}
             stalled = {row.id for row in rows if row.id in pending and row.sending_since is not None
                        and time.monotonic() - row.sending_since > self.lease.total_seconds()}
         held = renew(self.url, token=self.token, skip=stalled)
         with self.lock:  # rows marked meanwhile are no longer held, and that is no loss
-            lost = {row.id for row in rows if row.in_flight > 0 and not row.cancelled} & pending - stalled - held
+            lost = {row.id for row in rows if row.in_flight > 0} & pending - stalled - held
         if lost:
             with self.lock:
                 self.report.lost_claims += len(lost)
             self.lost.set()
 
-    def _outcome(self, row: _Row) -> tuple[OutboxStatus, str | None]:
-        """The row's status and note from its targets' results, counted in the report."""
-        report = self.report
+    @staticmethod
+    def _outcome(row: _Row, report: DeliveryReport) -> tuple[OutboxStatus, str | None]:
+        """The row's status and note from its targets' results, counted in `report`."""
         notes = list(row.resolution.unresolved)
         if not row.resolution.targets:
             report.no_target += 1

@@ -91,28 +91,36 @@ def covered_organisations(session: Session, person_ids, *, on: dt.date) -> dict[
     return covered
 
 
-def uncovered(session: Session, row_id: int, *, now: dt.datetime) -> tuple[str | None, set[str]]:
-    """Whether a queued message may still go to its member now: (a reason to cancel it, the case
-    numbers a digest must lose). A consent that expired, was withdrawn or stopped covering a
-    child's guardian on the 18th birthday since the message was queued stops it here."""
-    row = session.get(Outbox, row_id)
-    if row is None or row.member_id is None or row.kind in TOLD_WITHOUT_CONSENT:
-        return None, set()
-    if row.kind == "digest":
-        numbers = set(session.execute(select(SweepNotice.case_number).where(SweepNotice.digest_key == row.key)).scalars())
-    elif row.case_number:
-        numbers = {row.case_number}
-    else:
-        return None, set()
-    org_id = session.get(Member, row.member_id).organisation_id
-    persons = dict(session.execute(select(CareCase.number, CareCase.person_id).where(CareCase.number.in_(numbers))).all())
+CONSENT_GONE = "the consent no longer covers the recipient's organisation when the message was to be sent"
+
+
+def uncovered(session: Session, rows: list[Outbox], *, now: dt.datetime) -> dict[int, set[str]]:
+    """Which queued messages may no longer go to their member now, in a few queries for a whole
+    batch: row id -> the case numbers it tells about that the consent no longer covers for the
+    member's organisation (expired, withdrawn, or a guardian's consent after the 18th birthday).
+    A digest about other cases too loses only those lines; any other such message is cancelled."""
+    asked = [r for r in rows if r.member_id is not None and r.kind not in TOLD_WITHOUT_CONSENT]
+    numbers: dict[int, set[str]] = {r.id: {r.case_number} for r in asked if r.kind != "digest" and r.case_number}
+    digests = {r.key: r.id for r in asked if r.kind == "digest"}
+    if digests:
+        for key, number in session.execute(select(SweepNotice.digest_key, SweepNotice.case_number)
+                                           .where(SweepNotice.digest_key.in_(digests))):
+            numbers.setdefault(digests[key], set()).add(number)
+    if not numbers:
+        return {}
+    everything = set().union(*numbers.values())
+    persons = dict(session.execute(select(CareCase.number, CareCase.person_id)
+                                   .where(CareCase.number.in_(everything))).all())
     covered = covered_organisations(session, set(persons.values()), on=local_date(now))
-    lost = {number for number, person_id in persons.items() if org_id not in covered[person_id]}
-    if not lost:
-        return None, set()
-    if row.kind == "digest" and lost != numbers:
-        return None, lost
-    return "the consent no longer covers the recipient's organisation when the message was to be sent", lost
+    member_ids = {r.member_id for r in asked}
+    orgs = dict(session.execute(select(Member.id, Member.organisation_id).where(Member.id.in_(member_ids))).all())
+    by_id = {r.id: r for r in asked}
+    lost = {}
+    for row_id, told in numbers.items():
+        org = orgs[by_id[row_id].member_id]
+        if gone := {n for n in told if n in persons and org not in covered[persons[n]]}:
+            lost[row_id] = gone
+    return lost
 
 
 def trim_digest(session: Session, digest: Outbox, numbers: set[str], *, reason: str) -> None:
