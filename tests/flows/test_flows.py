@@ -91,11 +91,30 @@ def test_the_cycle_runs_through_prefect_and_is_idempotent(cycle_db):
 
 
 def test_flow_parameters_are_case_numbers_only(sqlite_url, example_data):
+    """No case yet: the run fails visibly in Prefect, for the reason that the case is unknown, and
+    its parameters and state hold the case number and the time only."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from coordination.errors import NotFound
     from coordination.flows.act import act
 
     load_area(sqlite_url, example_data)
-    with pytest.raises(Exception):
-        act("K-2026-0001", now=T0)  # no case yet: fails visibly in Prefect, with the case number only
+    state = act("K-2026-0001", now=T0, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(NotFound) as err:
+        state.result()
+    assert err.value.field == "case" and "K-2026-0001" in str(err.value)
+
+    async def stored():
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+
+    run = asyncio.run(stored())
+    assert set(run.parameters) <= {"case_number", "now", "deliver"} and run.parameters["case_number"] == "K-2026-0001"
+    texts = str(run.parameters) + (run.state.message or "")
+    assert not [secret for secret in personal_strings(example_data) if secret in texts]
 
 
 def _prefect_texts() -> list[tuple[str, bytes]]:

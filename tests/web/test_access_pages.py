@@ -1,5 +1,7 @@
 """The access matrix extended to the workspace: every relationship × every consent state, for
-the case page, the action link and every form, over HTTP against the served workspace.
+the case page, the action link and the acting forms (marking done, the follow-up, the return
+report), over HTTP against the served workspace. Every route of the app, for an outsider:
+tests/web/test_security.py::test_the_access_policy_guards_every_route_of_the_app.
 
 Reads are checked in every cell. Forms are checked in every refused cell (403, and nothing
 written but the refusal's audit event); their allowed cells are the use cases' own matrix

@@ -90,9 +90,11 @@ def test_an_idle_session_expires_and_sign_out_revokes(workspace, sqlite_url, exa
     assert client.get("/").url.path == "/signin"
 
 
-def test_the_access_policy_guards_every_page_and_form(workspace, sqlite_url, example_data):
+def test_an_outsider_is_refused_the_case_and_its_forms_and_a_participant_is_let_through(workspace, sqlite_url,
+                                                                                       example_data):
     """An outsider (a children's-clinic nurse in none of these cases) is refused the case page,
-    the action link and every form; each refusal is audited; a participant is let through."""
+    the action link and the acting forms; each refusal is audited; a participant is let through.
+    (Every route of the app: `test_the_access_policy_guards_every_route_of_the_app`.)"""
     planned(sqlite_url, example_data)
     with unit_of_work() as s:
         number, action_id = gustav(s)
@@ -155,3 +157,114 @@ def test_an_inactive_member_gets_no_link_and_loses_their_session(workspace, sqli
         workspace.link_for("hsv-ssk1")
     with unit_of_work() as s:
         assert signin.send_link(s, "hsv-ssk1", now=workspace.now()) is None  # the page says the same as for anyone
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """Every (method, path) the workspace serves, read from the app itself."""
+    from fastapi.routing import APIRoute
+
+    from coordination.entrypoints.web import create_app
+
+    def walk(routes):
+        for route in routes:
+            if hasattr(route, "original_router"):  # an included router
+                yield from walk(route.original_router.routes)
+            elif isinstance(route, APIRoute):
+                yield from ((method, route.path) for method in sorted(route.methods - {"HEAD"}))
+
+    return sorted(set(walk(create_app().routes)))
+
+
+# Path parameters that name a case's records: an outsider is refused every route that has one.
+CASE_BOUND = {"number", "action_id", "meeting_id", "deviation_id", "escalation_id"}
+# Routes without a case in their path, each with why an outsider may reach it (reviewed).
+OPEN = {
+    ("GET", "/signin"): "the sign-in page", ("POST", "/signin"): "asks for a link",
+    ("GET", "/signin/{token}"): "a link, checked by itself", ("GET", "/oidc/login"): "sign-in",
+    ("GET", "/oidc/callback"): "sign-in, checked by itself", ("POST", "/signout"): "the member's own session",
+    ("POST", "/language"): "the member's own language", ("GET", "/"): "the member's own items",
+    ("GET", "/signals"): "the signal form", ("POST", "/signals"): "reporting a signal",
+    ("GET", "/manager"): "the member's own unit", ("GET", "/meetings"): "the member's own teams",
+    ("GET", "/meetings/{series_id}"): "a team's series: its members only",
+}
+
+
+FORMS = {  # valid input for each form whose fields are checked
+    "/cases/{number}/sip/revise": {"coordinator": "hc-dsk1", "keep": ["hc-dsk1", "hsv-ssk1", "rehab-ft"],
+                                   "what_matters": "x", "next_follow_up": "2026-12-16"},
+    "/cases/{number}/sip-meetings": {"at": "2026-11-20T10:00", "place": "x"},
+    "/sip-meetings/{meeting_id}/outcome": {"answer": "refused", "answered_by": "person", "reason": "x"},
+    "/actions/{action_id}/done": {"note": "x"},
+    "/cases/{number}/follow-up": {"outcome": "x", "needs": "met"},
+    "/cases/{number}/return-report": {"reported_on": "2026-11-17", "reporter_name": "x", "profession": "x",
+                                      "text": "x"},
+    "/cases/{number}/deviations": {"description": "x", "responsible": "hc-dsk1"},
+    "/deviations/{deviation_id}/close": {"note": "x"},
+    "/cases/{number}/escalations": {"level": "mas", "reason": "x"},
+    "/escalations/{escalation_id}/answer": {"answer": "x"},
+    "/meetings/m/{meeting_id}/actions": {"responsible": "hsv-ssk1", "description": "x",
+                                         "handling_time": "next_working_day", "follow_up": "2026-12-16"},
+    "/meetings/m/{meeting_id}/needs-sip": {"coordinator": "hc-dsk1"},
+    "/meetings/m/{meeting_id}/discharge": {"text": "x"},
+    "/meetings/m/{meeting_id}/note": {"text": "x"},
+    "/meetings/m/{meeting_id}/summary": {"text": "x"},
+}
+
+
+def test_the_access_policy_guards_every_route_of_the_app(workspace, sqlite_url, example_data):
+    """Every route of the app, as it serves them: an outsider (a children's-clinic nurse in no
+    case here and in no team) is refused every route that names a case's record, and no route
+    shows them the person. A new route fails here until it is classified."""
+    from coordination.config.teams import load_teams
+    from coordination.domain.vocabulary import EscalationLevel
+    from coordination.usecases import deviations, escalations, meeting_room, sip_meeting
+    from coordination.usecases.common import actor_for, member_by_code
+    from tests.conftest import ROOT
+
+    routes = app_routes()
+    unclassified = [(m, p) for m, p in routes if not (CASE_BOUND & set(re.findall(r"{(\w+)}", p))) and (m, p) not in OPEN]
+    assert unclassified == [], "classify these routes in CASE_BOUND or OPEN"
+    assert len(routes) >= 37
+
+    planned(sqlite_url, example_data)
+    now = workspace.now()
+    with unit_of_work() as s:
+        number, action_id = gustav(s)
+        case = case_of(s, GUSTAV)
+        nurse = actor_for(s, "hc-dsk1")
+        ids = {"number": number, "action_id": action_id,
+               "deviation_id": deviations.report_deviation(s, nurse, case=case, now=now, description="x",
+                                                           action_id=action_id),
+               "escalation_id": escalations.escalate(s, nurse, case=case, level=EscalationLevel.MAS,
+                                                     reason="x", now=now),
+               "sip_meeting_id": sip_meeting.schedule(s, nurse, case=case, when=now + dt.timedelta(days=2),
+                                                      place="x", now=now)}
+        [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+        ids["team_meeting_id"] = meeting_room.current_meeting(s, nurse, team, team.meetings[0], now=now).id
+        member_by_code(s, "bkl-ssk")  # the outsider exists
+    outsider = signed_in(workspace, "bkl-ssk")
+    csrf = csrf_of(outsider.get("/").text)
+    with unit_of_work() as s:
+        before = len(s.exec(select(AuditEvent)).all())
+    refused = 0
+    for method, path in routes:
+        params = set(re.findall(r"{(\w+)}", path))
+        if not params & CASE_BOUND:
+            continue
+        meeting = "sip_meeting_id" if path.startswith("/sip-meetings") else "team_meeting_id"
+        url = path.format(**{k: ids.get(k, ids[meeting] if k == "meeting_id" else None) for k in params})
+        # a form filled in as its own users fill it in: the policy is then the only reason to refuse
+        form = {"csrf": csrf, **FORMS.get(path, {})} | ({"case": number} if path.startswith("/meetings/m/") else {})
+        response = outsider.request(method, url, data=form if method == "POST" else None)
+        assert response.status_code == 403, (method, path, response.status_code)
+        assert "Gustav" not in response.text and GUSTAV not in response.text, (method, path)
+        refused += 1
+    assert refused >= 20
+    with unit_of_work() as s:  # nothing written but the refusals' own audit events
+        written = s.exec(select(AuditEvent)).all()[before:]
+    assert written and all(e.action.startswith("refused:") for e in written)
+    for method, path in OPEN:
+        if "{" in path or method != "GET" or path.startswith(("/oidc", "/signin")):
+            continue
+        page = outsider.get(path)
+        assert page.status_code in (200, 403) and "Gustav" not in page.text and GUSTAV not in page.text, path

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 
+from coordination.config.files import once_per_version
 from coordination.errors import InvalidInput
 
 # The administrators' folder, relative to the directory the command runs in (their checkout of
@@ -60,7 +61,11 @@ def notifications_path() -> Path:
 
 
 def load_notifications(path: Path | None = None) -> NotificationConfig:
-    path = path or notifications_path()
+    return _load_notifications(path or notifications_path())
+
+
+@once_per_version
+def _load_notifications(path: Path) -> NotificationConfig:
     name = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -20,6 +20,7 @@ from coordination.domain.meetings import (
     EPOCH, NEXT_WORKING_DAY, SKIP, WEEKDAYS, MeetingSeries, RotationSlot, meetings_per_half_year,
 )
 from coordination.domain.vocabulary import Role
+from coordination.config.files import once_per_version
 from coordination.errors import InvalidInput
 from coordination.parsing import TextDatesLoader
 
@@ -128,7 +129,11 @@ class _Reader:
 
 
 def load_teams(path: Path | None = None) -> list[Team]:
-    path = path or teams_path()
+    return list(_load_teams(path or teams_path()))  # a list of its own: the caller may change it
+
+
+@once_per_version
+def _load_teams(path: Path) -> list[Team]:
     r = _Reader(str(path))
     try:
         # dates stay text, so a bad one is reported with its field

@@ -316,6 +316,7 @@ def decide_action(session: Session, actor: Actor, team: Team, meeting_id: int, *
     dispatched by the CLI's own use case, so the responsible member is told at once. Returns the
     action's id and the outbox key of its message."""
     meeting = get_meeting(session, meeting_id)
+    require_in_team(session, actor, team)  # an outsider's attempt is an audited refusal
     _require_leader(session, actor, meeting)
     case, facts = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
     member = team_members(session, team).get(responsible)
@@ -336,6 +337,7 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
     """The person needs a SIP: a coordinator is appointed to call the SIP meeting, and told.
     Returns the outbox key of the message."""
     meeting = get_meeting(session, meeting_id)
+    require_in_team(session, actor, team)  # an outsider's attempt is an audited refusal
     _require_leader(session, actor, meeting)
     case, facts = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
     if case.status not in NOT_YET_PLANNED:
@@ -365,6 +367,7 @@ def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, 
                    now: dt.datetime) -> None:
     """What the meeting agreed for a patient leaving hospital care."""
     meeting = get_meeting(session, meeting_id)
+    require_in_team(session, actor, team)  # an outsider's attempt is an audited refusal
     _require_leader(session, actor, meeting)
     case, _ = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
     if not text.strip():
