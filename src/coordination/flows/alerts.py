@@ -6,6 +6,7 @@ if the process died before its hook could run."""
 from __future__ import annotations
 
 from prefect import flow
+from prefect.settings import PREFECT_UI_URL
 
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import now_utc
@@ -16,12 +17,16 @@ from coordination.usecases.operations import FailedRun, alert_key
 from coordination.usecases.operations import alert_operations as queue_alerts
 
 
+def ui_url() -> str:
+    """The Prefect UI's address, for the run's link in an alert."""
+    return PREFECT_UI_URL.value() or "http://127.0.0.1:4200"
+
+
 def alert_operations(flow, flow_run, state) -> None:
     try:
         config = load_notifications()
         if not config.operations_tag:
             return
-        from coordination.flows.operations_watch import ui_url
 
         run = FailedRun(str(flow_run.id), flow_run.name, flow.name, state.name, state.message)
         now = now_utc()

@@ -11,20 +11,15 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.settings import PREFECT_UI_URL
 
 from coordination.config.notifications import load_notifications
-from coordination.flows.alerts import operated_flow
+from coordination.flows.alerts import operated_flow, ui_url
 from coordination.flows.tasks import TASK_OPTIONS, deliver_now, moment
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases.operations import FailedRun, alert_operations
 
 WATCH_SCHEDULE = "*/10 * * * *"
 PAGE = 200  # the API's largest page
-
-
-def ui_url() -> str:
-    return PREFECT_UI_URL.value() or "http://127.0.0.1:4200"
 
 
 @task(**TASK_OPTIONS)

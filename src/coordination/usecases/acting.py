@@ -15,7 +15,8 @@ from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import Action, CareCase, Member, Sip
 from coordination.domain.access import Purpose, Relationship
 from coordination.usecases.access import case_facts, require, require_member
-from coordination.usecases.common import Actor, audit, today_of
+from coordination.usecases.common import Actor, audit, current_sip, today_of  # noqa: F401  (current_sip: used from here too)
+from coordination.usecases.sip_meeting import require_not_refused
 
 
 def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: Member, description: str,
@@ -36,8 +37,6 @@ def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: M
                             hint="say what is to be done")
     sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
     if sip is not None:  # refused before anything is written, not rolled back after
-        from coordination.usecases.sip_meeting import require_not_refused  # (sip_meeting imports this module)
-
         require_not_refused(session, case)
     if sip is None and follow_up_date is None:
         raise RuleViolation("an action decided before the SIP needs its own follow-up date", record=record,
@@ -61,8 +60,6 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     """Give every planned action of the case its due date from the handling time and tell the
     responsible member. Returns the number dispatched; running it again dispatches nothing."""
     require_step("act", case.status, record=f"case {case.number}")
-    from coordination.usecases.sip_meeting import require_not_refused  # (sip_meeting imports this module)
-
     require_not_refused(session, case)
     planned = session.exec(select(Action).where(Action.case_id == case.id,
                                                 Action.status == ActionStatus.PLANNED)
@@ -109,11 +106,3 @@ def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.d
     session.add(action)
     audit(session, actor, "complete", "action", action.id, now=now, person_id=case.person_id)
     return case.number
-
-
-def current_sip(session: Session, case: CareCase) -> Sip:
-    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
-    if sip is None:
-        raise RuleViolation("has no SIP yet", record=f"case {case.number}", field="sip",
-                            hint="draw up the SIP first (`coordination sip create`)")
-    return sip

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 
 from coordination.domain import personnummer
 from coordination.domain.calendar import local_date
-from coordination.errors import NotFound
+from coordination.errors import NotFound, RuleViolation
 from coordination.persistence.models import (
-    AuditEvent, CareCase, Member, Organisation, Person,
+    AuditEvent, CareCase, Member, Organisation, Person, Sip,
 )
 
 
@@ -93,3 +93,11 @@ def audit(session: Session, actor: Actor, action: str, record_type: str, record_
           now: dt.datetime, person_id: int | None = None) -> None:
     session.add(AuditEvent(at=now, actor_id=actor.member_id, actor=actor.label, action=action,
                            record_type=record_type, record_id=str(record_id), person_id=person_id))
+
+
+def current_sip(session: Session, case: CareCase) -> Sip:
+    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    if sip is None:
+        raise RuleViolation("has no SIP yet", record=f"case {case.number}", field="sip",
+                            hint="draw up the SIP first (`coordination sip create`)")
+    return sip

@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from coordination.config.teams import Team
@@ -21,7 +20,7 @@ from coordination.domain import meetings as m
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import CaseStatus, HandlingTime
-from coordination.errors import AccessDenied, InvalidInput, NotFound, RuleViolation
+from coordination.errors import InvalidInput, NotFound, RuleViolation
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue, enqueue_many, event_key
 from coordination.persistence.models import (
@@ -31,6 +30,9 @@ from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
 from coordination.usecases.common import Actor, audit, case_by_number
 from coordination.usecases.meetings import agenda_facts
+from coordination.usecases.teams import (  # noqa: F401  (the pages and tests use them from here)
+    get_meeting, meeting_for, require_in_team, team_members,
+)
 from coordination.usecases.planning import sbar
 from coordination.usecases.reports import leadership_report
 
@@ -40,52 +42,6 @@ NOT_YET_PLANNED = (CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSES
 
 
 # --- who is in the room -------------------------------------------------------------------
-
-def team_members(session: Session, team: Team) -> dict[str, Member]:
-    """The team's members as the registry holds them (code -> member), in the file's order."""
-    rows = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_([t.code for t in team.members])))}
-    return {t.code: rows[t.code] for t in team.members if t.code in rows}
-
-
-def require_in_team(session: Session, actor: Actor, team: Team) -> dict[str, Member]:
-    """Only the team's active members see its meetings; a refusal is audited like any other."""
-    members = team_members(session, team)
-    require_member_of(session, actor, team.name, {mm.id for mm in members.values()})
-    return members
-
-
-def require_member_of(session: Session, actor: Actor, team_name: str, member_ids: set[int]) -> None:
-    if actor.member_id is None:
-        return
-    viewer = session.get(Member, actor.member_id)
-    refusal = ("commission", f"{actor.label} is not active", "another team member opens the meeting") \
-        if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team_name}",
-                                   "an administrator adds the member to the team in deployments/teams.yaml") \
-        if viewer.id not in member_ids else None
-    if refusal:
-        rule, reason, hint = refusal
-        raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team_name}",
-                           hint=hint, actor_label=actor.label, actor_id=actor.member_id, person_id=None)
-
-
-def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Occurrence) -> Meeting:
-    """The meeting row of one occurrence, made on first use with its leader by the rotation."""
-    row = session.exec(select(Meeting).where(Meeting.series_id == series.id,
-                                             Meeting.regular_date == occ.regular)).first()
-    if row is not None:
-        return row
-    members = team_members(session, team)
-    active = [code for code, mm in members.items() if mm.active]
-    leader = m.leader(series, m.occurrence_index(series, occ), active)
-    values = dict(team_id=team.id, series_id=series.id, regular_date=occ.regular, date=occ.date,
-                  starts_at=occ.start.in_timezone("UTC"), leader_id=members[leader].id if leader else None,
-                  status="planned", summary="")
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # two members opening the page at once make one row
-    session.execute(insert(Meeting).values(**values).on_conflict_do_nothing(
-        index_elements=["series_id", "regular_date"]))
-    return session.exec(select(Meeting).where(Meeting.series_id == series.id,
-                                              Meeting.regular_date == occ.regular)).one()
 
 
 def current_meeting(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, *,
@@ -106,14 +62,6 @@ def current_meeting(session: Session, actor: Actor, team: Team, series: m.Meetin
             return row
     raise NotFound(f"series {series.id} has no meeting in the coming weeks", record=f"series {series.id}",
                    field="meetings", hint="an administrator checks the series in deployments/teams.yaml")
-
-
-def get_meeting(session: Session, meeting_id: int) -> Meeting:
-    row = session.get(Meeting, meeting_id)
-    if row is None:
-        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
-                       hint="open the meeting from the list of your team's meetings")
-    return row
 
 
 def _require_leader(session: Session, actor: Actor, meeting: Meeting) -> None:

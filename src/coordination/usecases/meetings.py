@@ -20,6 +20,7 @@ from coordination.persistence.models import (
 )
 from coordination.usecases.access import case_facts_for, consent_facts_for, member_facts
 from coordination.usecases.common import Actor, audit, is_child
+from coordination.usecases.teams import meeting_for, require_member_of, team_members
 
 LOOK_AHEAD = dt.timedelta(days=14)  # "ongoing cases": what falls due before the meeting after next
 
@@ -104,7 +105,6 @@ def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations:
     """The agenda as one team member sees it: reasons only for cases the policy lets them be
     told about, "consent needed" for the rest. Only the team's members see it; each case
     described is an audited read that carries the person."""
-    from coordination.usecases.meeting_room import require_member_of
 
     team = dict(session.exec(select(Member.code, Member.id).where(Member.code.in_(members))).all())
     require_member_of(session, actor, team_name, set(team.values()))
@@ -122,7 +122,6 @@ def prepare_meeting(session: Session, actor: Actor, *, team, series: m.MeetingSe
     preparation lead time; `remind`: reminders within the reminder lead time. The meeting's row is
     made here (its leader fixed by the rotation), so the messages link to its page. Idempotent:
     the outbox keys are the series, the meeting date, the step and the member."""
-    from coordination.usecases.meeting_room import meeting_for, team_members
 
     lead = dt.timedelta(hours=series.preparation_hours if step == "prepare" else series.reminder_hours)
     target = m.target_of_run(series, now, lead)

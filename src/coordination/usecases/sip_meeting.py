@@ -18,8 +18,7 @@ from coordination.notifications import templates
 from coordination.notifications.outbox import tell_members
 from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
-from coordination.usecases.acting import current_sip
-from coordination.usecases.common import Actor, audit, is_child, row_by_id, today_of
+from coordination.usecases.common import Actor, audit, current_sip, is_child, row_by_id, today_of
 
 
 def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime) -> bool:

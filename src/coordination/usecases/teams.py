@@ -1,0 +1,71 @@
+"""Who is in a team, and the rows of its meetings: the registry's members of a team (or of its
+leadership group), the refusal of anyone else, and the meeting row of one occurrence, made on
+first use with its leader by the rotation. Below both the agenda (`meetings`) and the meeting as
+held (`meeting_room`), which use them."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from coordination.config.teams import Team
+from coordination.domain import meetings as m
+from coordination.domain.access import Purpose
+from coordination.errors import AccessDenied, NotFound
+from coordination.persistence.models import Meeting, Member
+from coordination.usecases.common import Actor
+
+
+def team_members(session: Session, team: Team) -> dict[str, Member]:
+    """The team's members as the registry holds them (code -> member), in the file's order."""
+    rows = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_([t.code for t in team.members])))}
+    return {t.code: rows[t.code] for t in team.members if t.code in rows}
+
+
+def require_in_team(session: Session, actor: Actor, team: Team) -> dict[str, Member]:
+    """Only the team's active members see its meetings; a refusal is audited like any other."""
+    members = team_members(session, team)
+    require_member_of(session, actor, team.name, {mm.id for mm in members.values()})
+    return members
+
+
+def require_member_of(session: Session, actor: Actor, team_name: str, member_ids: set[int]) -> None:
+    if actor.member_id is None:
+        return
+    viewer = session.get(Member, actor.member_id)
+    refusal = ("commission", f"{actor.label} is not active", "another team member opens the meeting") \
+        if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team_name}",
+                                   "an administrator adds the member to the team in deployments/teams.yaml") \
+        if viewer.id not in member_ids else None
+    if refusal:
+        rule, reason, hint = refusal
+        raise AccessDenied(reason, rule=rule, purpose=str(Purpose.MEETING), record=f"team {team_name}",
+                           hint=hint, actor_label=actor.label, actor_id=actor.member_id, person_id=None)
+
+
+def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Occurrence) -> Meeting:
+    """The meeting row of one occurrence, made on first use with its leader by the rotation."""
+    row = session.exec(select(Meeting).where(Meeting.series_id == series.id,
+                                             Meeting.regular_date == occ.regular)).first()
+    if row is not None:
+        return row
+    members = team_members(session, team)
+    active = [code for code, mm in members.items() if mm.active]
+    leader = m.leader(series, m.occurrence_index(series, occ), active)
+    values = dict(team_id=team.id, series_id=series.id, regular_date=occ.regular, date=occ.date,
+                  starts_at=occ.start.in_timezone("UTC"), leader_id=members[leader].id if leader else None,
+                  status="planned", summary="")
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # two members opening the page at once make one row
+    session.execute(insert(Meeting).values(**values).on_conflict_do_nothing(
+        index_elements=["series_id", "regular_date"]))
+    return session.exec(select(Meeting).where(Meeting.series_id == series.id,
+                                              Meeting.regular_date == occ.regular)).one()
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting:
+    row = session.get(Meeting, meeting_id)
+    if row is None:
+        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
+                       hint="open the meeting from the list of your team's meetings")
+    return row
