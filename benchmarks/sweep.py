@@ -43,6 +43,7 @@ from sqlalchemy import Date, Integer, String, bindparam, text  # noqa: E402
 from coordination.persistence import schema  # noqa: E402
 from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.persistence.models import Outbox, SweepNotice  # noqa: E402
+from coordination.usecases.sweep import NO_MANAGER  # noqa: E402  (the reason text the rows carry)
 from tests.support import scratch_pg_database  # noqa: E402
 
 RECIPIENTS = 500
@@ -222,6 +223,16 @@ WHERE NOT EXISTS (SELECT 1 FROM deviation v WHERE v.item_kind = d.item_kind AND 
 
 STILL_DEVIATING = "SELECT count(*) " + DEVIATIONS.split("SELECT d.*", 1)[1]
 
+# a deviation whose responsible member has no manager is kept as an unroutable message
+ORPHANS = """
+INSERT INTO outbox (key, kind, member_id, case_number, subject, body, status, attempts, cancel_reason, created_at,
+                    next_attempt_at)
+SELECT 'deviation:' || item_kind || :sep || CAST(item_id AS VARCHAR(20)) || :sep || CAST(due_date AS VARCHAR(10)) || :tail,
+       'deviation', responsible_id, case_number, 'deviation',
+       '', 'unroutable', 0, :reason, :now, :now
+FROM deviation WHERE detected_at = :now AND manager_id IS NULL
+"""
+
 RUN_NOTICES = """
 SELECT item_kind, item_id, case_number, due_date, klass, responsible_role, recipient_id FROM sweepnotice
 WHERE created_at = :now AND digest_key LIKE :pattern ORDER BY recipient_id, id
@@ -250,6 +261,8 @@ def floor_sweep(connection, *, now: dt.datetime, suffix: str) -> int:
     stamp = bindparam("now", now, type_=SweepNotice.created_at.type)
     connection.execute(text(NOTICES).bindparams(stamp), dict(_dates(now), suffix=suffix))
     connection.execute(text(DEVIATIONS).bindparams(stamp), _dates(now))
+    connection.execute(text(ORPHANS).bindparams(bindparam("now", now, type_=Outbox.created_at.type)),
+                       {"reason": NO_MANAGER, "sep": ":", "tail": ":no_manager"})
     items = defaultdict(list)
     notices = text(RUN_NOTICES).bindparams(stamp).columns(
         item_kind=String, item_id=Integer, case_number=String, due_date=Date, klass=String, responsible_role=String,

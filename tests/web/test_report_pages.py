@@ -106,3 +106,30 @@ def test_a_deviation_reported_in_the_browser_is_closed_by_the_manager(workspace,
     with unit_of_work() as s:
         assert s.exec(select(Deviation)).one().closed_at is not None
         assert s.exec(select(Escalation)).one().answer == "Kommunens sjuksköterska ansvarar"
+
+
+def test_a_manager_outside_the_consent_sees_that_a_deviation_concerns_the_unit_and_closes_it(workspace, sqlite_url,
+                                                                                           example_data):
+    """Hanna's consent does not cover rehab-norrby: its manager's page lists the deviation with the
+    case number only (no link to a case she may not open, nothing of what was reported), and she
+    closes it."""
+    from coordination.usecases import deviations
+    from coordination.usecases.common import actor_for, member_by_code
+
+    open_and_plan(sqlite_url, example_data)
+    plan("19410605-2386")
+    with unit_of_work() as s:
+        case = case_of(s, "19410605-2386")
+        deviation_id = deviations.report_deviation(
+            s, actor_for(s, "hc-dsk1"), case=case, now=workspace.now(), description="Hembesöket uteblev",
+            responsible=member_by_code(s, "rehab-ft"))
+        number = case.number
+    chef = signed_in(workspace, "rehab-chef")
+    page = chef.get("/manager")
+    assert page.status_code == 200 and number in page.text
+    assert "En avvikelse gäller din enhet" in page.text and "Hembesöket" not in page.text
+    assert f'href="/cases/{number}"' not in page.text
+    closed = chef.post(f"/deviations/{deviation_id}/close", data={"csrf": csrf_of(page.text), "note": "Genomgång"})
+    assert closed.status_code == 200 and "Avvikelsen är avslutad." in closed.text
+    with unit_of_work() as s:
+        assert s.get(Deviation, deviation_id).closed_at is not None

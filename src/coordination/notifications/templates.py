@@ -129,11 +129,15 @@ def sip_refused(case: str, version: int) -> Draft:
 
 def deviation_for_unit(case: str) -> Draft:
     """To a manager whose organisation the consent does not cover: that a deviation concerns their
-    unit, and where to learn more, with the case number only."""
-    return _about_case("deviation_unit", case, N_("%(case)s: a deviation concerns your unit"),
-                       N_("A deviation was reported for case %(case)s about a member of your unit. The person's "
-                          "consent does not cover your organisation, so nothing more is shared here; you close it in "
-                          "the workspace and follow it up with your member under your own organisation's routine."))
+    unit, with the case number only, and the link to their unit's page (not to the case, which they
+    may not open)."""
+    def render(t: Texts):
+        return (t.gettext("%(case)s: a deviation concerns your unit", case=case),
+                t.gettext("A deviation was reported for case %(case)s about a member of your unit. The person's "
+                          "consent does not cover your organisation, so nothing more is shared here. Follow it up "
+                          "with your member under your own routine and close it in your unit's page: %(url)s",
+                          case=case, url=link("/manager")))
+    return Draft("deviation_unit", render)
 
 
 def deviation_reported(case: str) -> Draft:

@@ -21,11 +21,11 @@ from sqlmodel import Session
 
 from coordination.config.notifications import SweepPolicy
 from coordination.domain.calendar import add_working_days, local_date
-from coordination.domain.vocabulary import ActionStatus, CaseStatus
-from coordination.notifications import outbox, templates
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, OutboxStatus
+from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue_many
 from coordination.persistence.models import (
-    Action, CareCase, ConsentCoverage, Deviation, Member, Organisation, Sip, SweepNotice,
+    Action, CareCase, ConsentCoverage, Deviation, Member, Organisation, Outbox, Sip, SweepNotice,
 )
 
 CLASSES = ("due_soon", "due_today", "overdue", "escalated")
@@ -205,6 +205,9 @@ def covered(person_id, organisation_id, today):
                           or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))  # noqa: E711
 
 
+NO_MANAGER = "the responsible member has no manager: set `manager` in the import file"
+
+
 def _record_deviations(session, insert, responsible, open_action, live_sip, escalate_before, now,
                        in_consent) -> tuple[int, list[str]]:
     """An agreed action or follow-up missed past the grace period is a deviation (avvikelse)
@@ -227,13 +230,21 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
         select(*c).where(~recorded))
         .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(Deviation.id))
     new = sum(1 for _ in session.connection().execute(stmt))  # counted as they pass: rowcount is -1 on SQLite
-    orphans = session.execute(
-        select(Deviation.id, Deviation.case_number, Deviation.responsible_id)
-        .where(Deviation.detected_at == now, Deviation.manager_id == None)  # noqa: E711
-        .order_by(Deviation.case_number, Deviation.id)).all() if new else []
-    for deviation_id, number, responsible_id in orphans:
-        # an escalation promises the responsible member's manager; without one nobody would hear of it
-        outbox.record_unroutable(session, key=f"deviation:{deviation_id}:no_manager", kind="deviation",
-                                 case_number=number, member_id=responsible_id, now=now,
-                                 reason="the responsible member has no manager: set `manager` in the import file")
-    return new, sorted({number for _, number, _ in orphans})[:MAX_LISTED]
+    if not new:
+        return 0, []
+    # an escalation promises the responsible member's manager: without one nobody would hear of it,
+    # so each such deviation is kept as an unroutable message, shown to operators
+    orphan = and_(Deviation.detected_at == now, Deviation.manager_id == None)  # noqa: E711
+    stamp = literal(now, Outbox.created_at.type)
+    session.connection().execute(insert(Outbox).from_select(
+        ["key", "kind", "member_id", "case_number", "subject", "body", "status", "attempts", "cancel_reason",
+         "created_at", "next_attempt_at"],
+        # keyed by what the deviation is about (its unique item and due date), as the sweep's notices are
+        select(literal("deviation:") + Deviation.item_kind + literal(":") + cast(Deviation.item_id, String)
+               + literal(":") + cast(Deviation.due_date, String) + literal(":no_manager"), literal("deviation"),
+               Deviation.responsible_id, Deviation.case_number, literal("deviation"), literal(""),
+               literal(str(OutboxStatus.UNROUTABLE)), literal(0), literal(NO_MANAGER), stamp, stamp).where(orphan))
+        .on_conflict_do_nothing(index_elements=["key"]))
+    without_manager = session.execute(select(Deviation.case_number).distinct().where(orphan)
+                                      .order_by(Deviation.case_number).limit(MAX_LISTED)).scalars().all()
+    return new, list(without_manager)
