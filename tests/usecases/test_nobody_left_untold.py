@@ -34,15 +34,21 @@ def outbox(**where):
     return [r for r in rows if all(getattr(r, k) == v for k, v in where.items())]
 
 
-def test_a_deviation_outside_the_consent_reaches_the_manager_with_the_case_number_only(db_url, example_data):
-    open_and_plan(db_url, example_data)
+def hanna_planned(url, data) -> tuple[str, str]:
+    """Hanna's case planned: its number and its coordinator's code."""
+    open_and_plan(url, data)
     plan(HANNA)
     with unit_of_work() as s:
         case = case_of(s, HANNA)
-        number, coordinator = case.number, s.get(Member, case.coordinator_id).code
+        return case.number, s.get(Member, case.coordinator_id).code
+
+
+def test_a_deviation_outside_the_consent_reaches_the_manager_with_the_case_number_only(db_url, example_data):
+    number, coordinator = hanna_planned(db_url, example_data)
+    with unit_of_work() as s:
         deviation_id = deviations.report_deviation(
-            s, actor_for(s, coordinator), case=case, now=T0, description="Fysioterapeutens hembesök blev inte av",
-            responsible=member_by_code(s, "rehab-ft"))
+            s, actor_for(s, coordinator), case=case_of(s, HANNA), now=T0,
+            description="Fysioterapeutens hembesök blev inte av", responsible=member_by_code(s, "rehab-ft"))
     with unit_of_work() as s:
         chef = member_by_code(s, "rehab-chef")
         assert s.get(Deviation, deviation_id).manager_id == chef.id
@@ -117,11 +123,7 @@ def test_the_outbox_command_lists_what_could_not_be_routed(sqlite_url, example_d
 
 @pytest.mark.slow  # runs the command in a subprocess
 def test_a_deviation_outside_the_consent_on_the_command_line_tells_the_manager(sqlite_url, example_data):
-    open_and_plan(sqlite_url, example_data)
-    plan(HANNA)
-    with unit_of_work() as s:
-        case = case_of(s, HANNA)
-        number, coordinator = case.number, s.get(Member, case.coordinator_id).code
+    number, coordinator = hanna_planned(sqlite_url, example_data)
     done = run(sqlite_url, "deviation", "report", number, "--by", coordinator, "--description", "Uteblev",
                "--responsible", "rehab-ft")
     assert done.returncode == 0, done.stderr

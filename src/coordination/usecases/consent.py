@@ -11,7 +11,7 @@ from coordination.domain.consent import ConsentFacts, check_new_consent, require
 from coordination.domain.vocabulary import (
     CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, OutboxStatus,
 )
-from coordination.errors import NotFound, RuleViolation
+from coordination.errors import RuleViolation
 from coordination.notifications import outbox, templates
 from coordination.notifications.outbox import enqueue, event_key
 from coordination.persistence.models import (
@@ -22,7 +22,7 @@ from coordination.domain import access as policy
 from coordination.usecases.access import (
     consent_facts, member_facts, refresh_coverage, require_verdict,
 )
-from coordination.usecases.common import Actor, audit, is_child, organisation_by_code, today_of
+from coordination.usecases.common import Actor, audit, is_child, organisation_by_code, row_by_id, today_of
 
 
 def record_consent(session: Session, actor: Actor, *, person: Person, scopes: Iterable[ConsentScope],
@@ -129,11 +129,8 @@ def gate(session: Session, *, case: CareCase, scope: ConsentScope, organisations
 
 
 def _consent(session: Session, consent_id: int) -> Consent:
-    consent = session.get(Consent, consent_id)
-    if consent is None:
-        raise NotFound(f"unknown consent {consent_id}", record=f"consent {consent_id}", field="consent",
-                       hint="`coordination case show CASE` lists the person's consents")
-    return consent
+    return row_by_id(session, Consent, consent_id, name="consent",
+                     hint="`coordination case show CASE` lists the person's consents")
 
 
 def _current_participants(session: Session, case_id: int) -> list[int]:

@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from coordination.config.teams import Team
 from coordination.domain import meetings as m
 from coordination.domain.access import Purpose
-from coordination.errors import AccessDenied, NotFound
+from coordination.errors import AccessDenied
 from coordination.persistence.models import Meeting, Member
-from coordination.usecases.common import Actor
+from coordination.usecases.common import Actor, row_by_id
 
 
 def team_members(session: Session, team: Team) -> dict[str, Member]:
@@ -64,8 +64,5 @@ def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Oc
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
-    row = session.get(Meeting, meeting_id)
-    if row is None:
-        raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
-                       hint="open the meeting from the list of your team's meetings")
-    return row
+    return row_by_id(session, Meeting, meeting_id, name="meeting",
+                     hint="open the meeting from the list of your team's meetings")
