@@ -355,11 +355,12 @@ class _Row:
 
 
 class _Batch:
-    """One claimed batch, sent by up to `concurrency` workers. Each worker checks, right before a
-    send, that the run still holds the row's claim (and that the consent still covers the
-    recipient), sends, and writes that send's mark in its own fenced transaction before it takes
-    the next send: a crash re-sends at most the one send each worker had in flight. A worker that
-    finds a claim lost stops every worker of the run; the main thread renews the claims meanwhile."""
+    """One claimed batch, sent by up to `concurrency` workers. The consent is asked again for the
+    whole batch when it is loaded. Each worker checks, right before a send, that the run still
+    holds the row's claim, sends, and writes that send's mark in its own fenced transaction before
+    it takes the next send: a crash re-sends at most the one send each worker had in flight. A
+    worker that finds a claim lost stops every worker of the run; the main thread renews the
+    claims meanwhile."""
 
     def __init__(self, url, token: str, tags, clock, lease: dt.timedelta, report: DeliveryReport,
                  concurrency: int) -> None:
