@@ -29,7 +29,6 @@ class Workspace:
             return create_link(s, member_by_code(s, code), now=self.now(), next_path=next_path)
 
 
-
 @pytest.fixture
 def workspace(sqlite_url, monkeypatch):
     """The workspace on its own port, for the test's database."""

@@ -6,6 +6,7 @@ cases; errors become pages in the member's language, and refusals are audited.""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -14,10 +15,13 @@ from fastapi.staticfiles import StaticFiles
 
 from coordination.errors import AccessDenied, CoordinationError, NotFound
 
+if TYPE_CHECKING:
+    from coordination.entrypoints.web.deps import Clock
+
 log = logging.getLogger("coordination.web")
 
 
-def create_app(clock=None) -> FastAPI:
+def create_app(clock: Clock | None = None) -> FastAPI:
     """The workspace. `clock` gives each request its moment (aware UTC); the wall clock unless a
     test gives a fixed one."""
     from coordination.entrypoints.web import meeting_pages, oidc, pages, render
