@@ -136,40 +136,32 @@ def test_a_crash_at_concurrency_8_resends_at_most_one_message_per_worker(sqlite_
 
 @pytest.mark.slow
 def test_a_deliverer_stopped_past_its_lease_sends_nothing_once_it_resumes(pg_url, example_data):
-    """SIGSTOP a deliverer mid-batch until its lease has run out; another run takes the rows over and
-    delivers them; SIGCONT: the first run finds its claims lost and sends nothing more. (On
-    PostgreSQL: a process stopped on SQLite may hold the database's only write lock.)"""
+    """A deliverer is stopped (SIGSTOP) with its eight sends on the wire, held by the receiver; the
+    receiver answers them while it is stopped, its lease runs out, and another run takes the rows
+    over and delivers them; SIGCONT: the first run finds its claims lost and starts no send more.
+    (On PostgreSQL: a process stopped on SQLite may hold the database's only write lock.)"""
     load_area(pg_url, example_data)
-    with HttpReceiver(delay=0.2) as http:
+    expected = [f"K-2099-{i:04d}" for i in range(48)]
+    with HttpReceiver(held=True) as http:
         set_targets({"hc-dsk1": [http.url()]})
-        for attempt in range(3):
-            expected = [f"K-2099-{attempt}{i:03d}" for i in range(48)]
-            queue(expected)
-            base = len(http.received)
-            stalled = start_deliverer()
-            wait_for(lambda: len(http.received) >= base + 10)
-            stalled.send_signal(signal.SIGSTOP)
-            try:
-                time.sleep(SHORT_LEASE.total_seconds() + 0.5)
-                successor = deliver_pending(now=T0.add(minutes=1), lease=SHORT_LEASE)
-                time.sleep(0.5)  # whatever was on the wire before the stop has arrived
-                before = len(http.received)
-            finally:
-                stalled.send_signal(signal.SIGCONT)
-            stalled.wait(timeout=60)
-            time.sleep(0.5)
-            after = len(http.received)
-            if successor.claimed or attempt == 2:
-                break
-            # stopped inside its claims' renewal, the run held every row's lock: SKIP LOCKED rightly
-            # passed them all by, so nothing was taken over to test; once more, from the start
-            deliver_pending(now=T0.add(minutes=2), lease=SHORT_LEASE)
+        queue(expected)
+        stalled = start_deliverer()
+        wait_for(lambda: http.in_flight == CONCURRENCY)  # every worker waits on its answer
+        stalled.send_signal(signal.SIGSTOP)
+        try:
+            http.release()
+            time.sleep(SHORT_LEASE.total_seconds() + 0.5)
+            successor = deliver_pending(now=T0.add(minutes=1), lease=SHORT_LEASE)
+            before = len(http.received)
+        finally:
+            stalled.send_signal(signal.SIGCONT)
+        stalled.wait(timeout=60)
+        time.sleep(0.5)
+        after = len(http.received)
         counts = numbers_in([m["title"] for m in http.received])
-    # a row whose mark the stalled run was writing stays locked (SKIP LOCKED passes it by) until it
-    # resumes and commits that mark: it was sent once, and nothing else is
-    assert successor.claimed > 0 and successor.remaining <= CONCURRENCY
+    assert successor.claimed == len(expected) and successor.remaining == 0
     assert after == before, f"the resumed deliverer sent {after - before} more"
-    assert set(expected) <= set(counts)
+    assert sorted(counts) == expected and sum(counts.values()) <= len(expected) + CONCURRENCY
     assert {r.status for r in rows()} == {OutboxStatus.SENT}
 
 

@@ -403,14 +403,20 @@ class _Batch:
         item = self._next(todo)
         if item is None or not self._may_send(item[0]):
             return
+        confirmed = time.monotonic()  # when the claim of the next send was last seen held
+        stale = self.lease.total_seconds() / RENEW_EVERY
         while item is not None and not self.lost.is_set():
             row, target = item
+            # stalled between the check and the send (a paused process, a long GC): look again
+            if time.monotonic() - confirmed > stale and not self._may_send(row):
+                return
             if row.sending_since is None:
                 row.sending_since = time.monotonic()
             error = send([target], row.subject, row.body, row.attachment)
             item = self._next(todo)
             if not self._settle(row, target, error, then=item[0] if item else None):
                 return
+            confirmed = time.monotonic()
 
     def _next(self, todo: collections.deque) -> tuple[_Row, str] | None:
         with self.lock:
