@@ -81,14 +81,19 @@ class Clock:
 NEXT_DAY = pendulum.datetime(2026, 11, 17, 9, 0, tz="Europe/Stockholm").in_timezone("UTC")
 
 
+_BEGAN = time.monotonic()
+
+
 def clocked(env: dict, start: dt.datetime = NEXT_DAY) -> dict:
-    """The environment for a child process whose wall clock starts at `start` and runs on, so a
-    command run as a subprocess tells the same story on any day (and under a shifted clock):
-    libfaketime, as the `libfaketime` package builds it, preloaded. The product has no clock
-    setting of its own: nothing outside a test can move it."""
+    """The environment for a child process whose wall clock reads `start` plus the real time the
+    test run has taken so far, and runs on: one command after another sees time move forward (a
+    consent withdrawn by one is withdrawn for the next), and a command run as a subprocess tells
+    the same story on any day (and under a shifted clock). libfaketime, as the `libfaketime`
+    package builds it, is preloaded; the product has no clock setting of its own."""
     import libfaketime
 
     folder = Path(libfaketime.__file__).parent / "vendor" / "libfaketime" / "src"
-    stamp = pendulum.instance(start).in_timezone("UTC").format("YYYY-MM-DD HH:mm:ss")
+    moment = pendulum.instance(start).add(seconds=time.monotonic() - _BEGAN + 1)
+    stamp = moment.in_timezone("UTC").format("YYYY-MM-DD HH:mm:ss.SSSSSS")
     return env | {"LD_PRELOAD": str(folder / "libfaketime.so.1"), "FAKETIME": f"@{stamp}", "TZ": "UTC",
                   "DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"}

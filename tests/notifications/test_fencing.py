@@ -85,10 +85,13 @@ def test_a_deliverer_that_lost_its_claim_stops_and_never_marks_what_it_no_longer
         set_targets({"hc-dsk1": [http.url()]})
         queue(3)
         reports: list = []
-        a = threading.Thread(target=lambda: reports.append(deliver_pending(now=T0, lease=SHORT_LEASE)))
+        # a half-second lease: A's claims run out by about 1.1 s, B takes over at 1.3 s, and A's
+        # sends end at 3 s, with room to spare on a loaded machine
+        lease = dt.timedelta(seconds=0.5)
+        a = threading.Thread(target=lambda: reports.append(deliver_pending(now=T0, lease=lease)))
         a.start()
-        time.sleep(2.3)  # A's sends have hung for over a lease, and their last renewal has run out
-        b = deliver_pending(now=T0 + dt.timedelta(seconds=2.3), lease=SHORT_LEASE)
+        time.sleep(1.3)  # A's sends have hung for over a lease, and their last renewal has run out
+        b = deliver_pending(now=T0 + dt.timedelta(seconds=1.3), lease=lease)
         a.join()
         counts = received(http)
     [a_report] = reports
