@@ -38,7 +38,7 @@ import secrets
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +55,7 @@ from coordination.persistence.models import AuditEvent, CareCase, Member, Outbox
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
 BATCH = 100  # rows a claim takes; a run drains batch after batch
+POLL = 0.05  # seconds: how often the main thread looks at its workers
 RENEW_EVERY = 10  # a claim is renewed after a tenth of the lease: a stalled run loses it, a slow one never
 WAITING = (OutboxStatus.NO_TARGET, OutboxStatus.FAILED)  # ended, but deliverable again after a fix
 
@@ -386,12 +387,16 @@ class _Batch:
                 self._settle(row, None, None)
         workers = [pool.submit(self._work, todo) for _ in range(min(self.concurrency, len(todo)))]
         renew_every = (self.lease / RENEW_EVERY).total_seconds()
+        renewed_at = time.monotonic()
         while workers:
-            finished, running = wait(workers, timeout=renew_every)
-            for future in finished:
+            # short sleeps rather than a timed wait on the futures: a timed wait can overshoot
+            # where the clocks are shifted (a test's faketime), and the claims must be renewed
+            time.sleep(min(POLL, renew_every))
+            for future in [f for f in workers if f.done()]:
                 future.result()  # a worker's own error (the database gone) ends the run
-            workers = list(running)
-            if workers and not self.lost.is_set():
+            workers = [f for f in workers if not f.done()]
+            if workers and not self.lost.is_set() and time.monotonic() - renewed_at >= renew_every:
+                renewed_at = time.monotonic()
                 self._renew(rows)
         if self.lost.is_set():
             raise ClaimLost
