@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,7 +58,7 @@ def enqueue(session: Session, *, key: str, message: Message | Draft, member_id: 
     return session.execute(stmt).scalar_one_or_none() is not None
 
 
-def enqueue_many(session: Session, rows: list[tuple[str, Message | Draft, int | None, str | None]],
+def enqueue_many(session: Session, rows: Sequence[tuple[str, Message | Draft, int | None, str | None]],
                  *, now: dt.datetime) -> None:
     """Queue many messages (key, message, member id, case number) in one statement; drafts in
     each member's language."""

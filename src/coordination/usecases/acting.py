@@ -10,8 +10,8 @@ from coordination.domain.calendar import due_date
 from coordination.domain.planning import check_follow_up_date, require_step
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, HandlingTime
 from coordination.errors import NotFound, RuleViolation
-from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.domain.events import ActionAssigned
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, Member, Sip
 from coordination.domain.access import Purpose, Relationship
 from coordination.usecases.access import case_facts, require, require_member
@@ -83,10 +83,8 @@ def _assign(session: Session, actor: Actor, case: CareCase, actions: list[Action
         action.assigned_at = now
         session.add(action)
         responsible = session.get(Member, action.responsible_id)
-        enqueue(session, key=event_key("action", action.id, "assigned", responsible.id),
-                message=templates.action_assigned(case.number, action.id, action.handling_time,
-                                                  action.due_date, action.follow_up_date, responsible.role),
-                member_id=responsible.id, case_number=case.number, now=now)
+        publish(session, ActionAssigned(case.number, action.id, responsible.id, responsible.role, action.handling_time,
+                                        action.due_date, action.follow_up_date), now=now)
         audit(session, actor, "dispatch", "action", action.id, now=now, person_id=case.person_id)
 
 

@@ -12,8 +12,9 @@ from coordination.domain.vocabulary import (
     CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, OutboxStatus,
 )
 from coordination.errors import RuleViolation
-from coordination.notifications import outbox, templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.domain.events import ConsentWithdrawn
+from coordination.notifications import outbox
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import (
     CareCase, Consent, ConsentParty, Contact, Member, Outbox, Person, Sip, SipParticipant,
     SweepNotice,
@@ -110,11 +111,8 @@ def withdraw_consent(session: Session, actor: Actor, *, consent_id: int, now: dt
     cases = session.exec(select(CareCase).where(CareCase.person_id == consent.person_id,
                                                 CareCase.status != CaseStatus.CLOSED)).all()
     for case in cases:
-        # the one message still sent about the case: it tells those who took part to stop
-        message = templates.consent_withdrawn(case.number)
-        for member_id in _current_participants(session, case.id):
-            queued += enqueue(session, key=event_key("consent_withdrawn", consent.id, case.id, member_id),
-                              message=message, member_id=member_id, case_number=case.number, now=now)
+        queued += len(publish(session, ConsentWithdrawn(consent.id, case.number, case.id,
+                                                        tuple(_current_participants(session, case.id))), now=now))
     audit(session, actor, "withdraw", "consent", consent.id, now=now, person_id=consent.person_id)
     return queued
 

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from coordination.domain.access import Purpose
 from coordination.domain.calendar import local_date
 from coordination.errors import InvalidInput, NotFound, RuleViolation
-from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.domain.events import DeviationReported
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, Deviation, Member
 from coordination.usecases.access import decision, require
 from coordination.usecases.common import Actor, audit, case_by_number, row_by_id
@@ -55,9 +55,7 @@ def report_deviation(session: Session, actor: Actor, *, case: CareCase, descript
     # the manager is always told: a deviation about their unit must reach them. Where the consent
     # does not cover their organisation, the message says only that one concerns their unit.
     covered = decision(session, responsible.manager_id, Purpose.NOTIFY, case, now=now).allowed
-    enqueue(session, key=event_key("deviation", deviation.id, responsible.manager_id),
-            message=(templates.deviation_reported if covered else templates.deviation_for_unit)(case.number),
-            member_id=responsible.manager_id, case_number=case.number, now=now)
+    publish(session, DeviationReported(case.number, deviation.id, responsible.manager_id, covered), now=now)
     audit(session, actor, "report", "deviation", deviation.id, now=now, person_id=case.person_id)
     return deviation.id
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.vocabulary import EscalationLevel, Role
 from coordination.errors import ConsentMissing, InvalidInput, RuleViolation
-from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key, tell_members
+from coordination.domain.events import EscalationAnswered, EscalationRaised
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import (
     CareCase, Escalation, EscalationRecipient, Member, Sip, SipParticipant,
 )
@@ -45,9 +45,7 @@ def escalate(session: Session, actor: Actor, *, case: CareCase, level: Escalatio
     session.flush()
     for member_id in allowed:
         session.add(EscalationRecipient(escalation_id=escalation.id, member_id=member_id))
-        enqueue(session, key=event_key("escalation", escalation.id, member_id),
-                message=templates.escalation_raised(case.number, str(level)), member_id=member_id,
-                case_number=case.number, now=now)
+    publish(session, EscalationRaised(case.number, escalation.id, str(level), tuple(allowed)), now=now)
     audit(session, actor, "escalate", "case", f"{case.number} #{escalation.id}", now=now, person_id=case.person_id)
     return escalation.id
 
@@ -70,9 +68,8 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
     escalation.answer, escalation.answered_by_id, escalation.answered_at = answer.strip(), actor.member_id, now
     session.add(escalation)
     raiser = escalation.raised_by_id  # told only while the consent still covers them
-    tell_members(session, [(raiser, decision(session, raiser, Purpose.NOTIFY, case, now=now).allowed)],
-                 key=("escalation_answered", escalation.id), message=templates.escalation_answered(case.number),
-                 case_number=case.number, now=now)
+    publish(session, EscalationAnswered(case.number, escalation.id, raiser,
+                                        decision(session, raiser, Purpose.NOTIFY, case, now=now).allowed), now=now)
     audit(session, actor, "answer", "escalation", escalation.id, now=now, person_id=case.person_id)
     return case.number
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from coordination.domain.planning import decide_follow_up, require_step
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, PersonVerdict
 from coordination.errors import RuleViolation
-from coordination.notifications import templates
-from coordination.notifications.outbox import tell_members
+from coordination.domain.events import CaseClosed
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, FollowUp, Member, Sip, SipParticipant
 from coordination.usecases.acting import current_sip
 from coordination.domain.access import Purpose
@@ -88,9 +88,7 @@ def _close(session: Session, case: CareCase, sip: Sip, now: dt.datetime) -> None
                     .values(status=ActionStatus.CANCELLED))
     case.status, case.closed_at, case.flagged_for_meeting = CaseStatus.CLOSED, now, False
     session.add(case)
-    message = templates.case_closed(case.number)
     facts = case_facts(session, case, now=now)
     # those no longer covered (withdrawn, expired) are told nothing more
-    tell_members(session, [(m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed)
-                           for m in participants], key=("case_closed", case.id), message=message,
-                 case_number=case.number, now=now)
+    publish(session, CaseClosed(case.number, case.id, tuple(
+        (m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed) for m in participants)), now=now)

@@ -13,8 +13,8 @@ from coordination.domain.personnummer import age_on
 from coordination.domain.planning import format_case_number
 from coordination.domain.vocabulary import CaseStatus, IdentificationReason, Initiator, SignalKind
 from coordination.errors import InvalidInput
-from coordination.notifications import templates
-from coordination.notifications.outbox import NOBODY_COVERED, enqueue, event_key, record_unroutable
+from coordination.domain.events import CaseFlagged
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord
 from coordination.usecases.common import Actor, audit, is_child, today_of
 from coordination.domain.access import Purpose, shared_consent
@@ -118,13 +118,8 @@ def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, no
     session.add(case)
     session.flush()
     if newly_flagged and case.coordinator_id:
-        if decision(session, case.coordinator_id, Purpose.NOTIFY, case, now=now).allowed:
-            enqueue(session, key=event_key("case_flagged", case.id, case.coordinator_id, today_of(now)),
-                    message=templates.case_flagged(case.number), member_id=case.coordinator_id,
-                    case_number=case.number, now=now)
-        else:  # the case is on the agenda all the same; the coordinator's not being told is shown
-            record_unroutable(session, key=event_key("case_flagged", case.id, "nobody", today_of(now)),
-                              kind="case_flagged", case_number=case.number, reason=NOBODY_COVERED, now=now)
+        may_tell = decision(session, case.coordinator_id, Purpose.NOTIFY, case, now=now).allowed
+        publish(session, CaseFlagged(case.number, case.id, case.coordinator_id, may_tell, today_of(now)), now=now)
     audit(session, actor, "open" if is_new else "flag", "case", case.number, now=now, person_id=person.id)
     return case, is_new
 

@@ -21,8 +21,9 @@ from coordination.domain.access import Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import CaseStatus, HandlingTime
 from coordination.errors import InvalidInput, NotFound, RuleViolation
-from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, enqueue_many, event_key
+from coordination.domain.events import CoordinatorAppointed, MinutesClosed
+from coordination.notifications.handlers import publish
+from coordination.notifications.outbox import event_key
 from coordination.persistence.models import (
     Action, Assessment, CareCase, Meeting, MeetingAttendance, MeetingDecision, MeetingMinutes, Member, Organisation,
 )
@@ -303,12 +304,10 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
                           recorded_by_id=actor.member_id, recorded_at=now)
     session.add(row)
     session.flush()
-    key = f"meeting:{meeting.id}:needs_sip:{case.number}:{member.id}"
-    enqueue(session, key=key, message=templates.sip_meeting_to_call(case.number, meeting.date), member_id=member.id,
-            case_number=case.number, now=now)
+    keys = publish(session, CoordinatorAppointed(case.number, meeting.id, meeting.date, member.id), now=now)
     audit(session, actor, "appoint_coordinator", "case", case.number, now=now, person_id=case.person_id)
     _start(session, meeting, now)
-    return [key]
+    return keys
 
 
 def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, *, case_number: str, text: str,
@@ -376,19 +375,14 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
     session.add(meeting)
     team_ids = [mm.id for mm in members.values()]
     facts = {n: case_facts(session, case_by_number(session, n), now=now, team_member_ids=team_ids) for n in numbers}
-    rows = []
-    for mm in members.values():
-        if not mm.active:
-            continue
-        # each member's message names only the cases the policy lets them be told about
-        told = [n for n in numbers if decision(session, mm.id, Purpose.NOTIFY, case_by_number(session, n), now=now,
-                                               facts=facts[n]).allowed]
-        rows.append((f"minutes:{meeting.id}:{version}:{mm.id}",
-                     templates.minutes_ready(team.name, meeting.date, version, meeting.id, told,
-                                             leadership=team.leadership_group is not None), mm.id, None))
-    enqueue_many(session, rows, now=now)
+    # each member's message names only the cases the policy lets them be told about
+    told = tuple((mm.id, tuple(n for n in numbers if decision(session, mm.id, Purpose.NOTIFY, case_by_number(session, n),
+                                                              now=now, facts=facts[n]).allowed))
+                 for mm in members.values() if mm.active)
+    keys = publish(session, MinutesClosed(meeting.id, version, team.name, meeting.date,
+                                          team.leadership_group is not None, told), now=now)
     audit(session, actor, "close", "meeting", f"{meeting.series_id} {meeting.date} v{version}", now=now)
-    return version, [key for key, *_ in rows]
+    return version, keys
 
 
 def reopen_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *, now: dt.datetime) -> None:

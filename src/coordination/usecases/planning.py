@@ -16,8 +16,8 @@ from coordination.domain.vocabulary import (
 )
 from coordination.errors import ConsentMissing, InvalidInput, RuleViolation
 from coordination.parsing import parse_enum
-from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue, event_key
+from coordination.domain.events import SipVersionWritten
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import (
     Action, Assessment, CareCase, Member, Organisation, Person, Share, Sip, SipParticipant,
 )
@@ -265,12 +265,11 @@ def write_sip_version(session: Session, actor: Actor, *, case: CareCase, version
               relatives_support=(relatives_support or "").strip() or None)
     session.add(sip)
     session.flush()
-    coordinator_role = session.get(Member, coordinator_id).role
-    message = templates.sip_created(case.number, version, coordinator_role, next_follow_up, cause=cause)
-    for member_id in dict.fromkeys(participant_ids):
+    participants = tuple(dict.fromkeys(participant_ids))
+    for member_id in participants:
         session.add(SipParticipant(sip_id=sip.id, member_id=member_id))
-        enqueue(session, key=event_key("sip", sip.id, "participant", member_id), message=message,
-                member_id=member_id, case_number=case.number, now=now)
+    publish(session, SipVersionWritten(case.number, sip.id, version, session.get(Member, coordinator_id).role,
+                                       next_follow_up, participants, cause), now=now)
     audit(session, actor, "create", "sip", f"{case.number} v{version}", now=now, person_id=case.person_id)
     return sip
 

@@ -19,7 +19,8 @@ from coordination import settings
 from coordination.domain.vocabulary import OutboxStatus
 from coordination.errors import AccessDenied, NotFound
 from coordination.notifications import templates
-from coordination.notifications.outbox import enqueue
+from coordination.domain.events import SignInLinkRequested
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import AppSecret, Member, SignInLink, StaffSession
 from coordination.usecases.common import Actor, audit, member_by_code
 
@@ -73,10 +74,7 @@ def send_link(session: Session, code: str, *, now: dt.datetime, next_path: str =
         return None
     url = create_link(session, member, now=now, next_path=next_path)
     link_id = url.rsplit("/", 1)[1].split(".", 1)[0]
-    key = f"signin:{link_id}"
-    enqueue(session, key=key, message=templates.signin_link(url, member.locale), member_id=member.id,
-            case_number=None, now=now)
-    return key
+    return publish(session, SignInLinkRequested(link_id, member.id, url), now=now)[0]
 
 
 @dataclass(frozen=True)

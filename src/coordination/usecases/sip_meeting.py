@@ -14,8 +14,8 @@ from coordination.domain.access import Purpose
 from coordination.domain.consent import why_not_valid
 from coordination.domain.vocabulary import ConsentGiver, ConsentScope, SipAnswer
 from coordination.errors import RuleViolation
-from coordination.notifications import templates
-from coordination.notifications.outbox import tell_members
+from coordination.domain.events import SipMeetingBooked, SipRefused
+from coordination.notifications.handlers import publish
 from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
 from coordination.usecases.common import Actor, audit, current_sip, is_child, row_by_id, today_of
@@ -46,8 +46,8 @@ def schedule(session: Session, actor: Actor, *, case: CareCase, when: dt.datetim
                          scheduled_by_id=actor.member_id, scheduled_at=now)
     session.add(meeting)
     session.flush()
-    _tell_participants(session, case, sip, templates.sip_meeting_scheduled(case.number, when),
-                       key=("sip_meeting", meeting.id), now=now)
+    publish(session, SipMeetingBooked(case.number, meeting.id, when, _participants(session, case, sip, now=now)),
+            now=now)
     audit(session, actor, "schedule", "sip_meeting", meeting.id, now=now, person_id=case.person_id)
     return meeting.id
 
@@ -76,8 +76,8 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
         meeting.refusal_reason = reason.strip()
         case.flagged_for_meeting = True
         session.add(case)
-        _tell_participants(session, case, sip, templates.sip_refused(case.number, sip.version),
-                           key=("sip_refused", meeting.id), now=now)
+        publish(session, SipRefused(case.number, meeting.id, sip.version, _participants(session, case, sip, now=now)),
+                now=now)
     else:
         meeting.agreement, meeting.agreed_time = agreement.strip(), agreed_time
         meeting.fixed_care_contact_id = case.fixed_care_contact_id
@@ -114,8 +114,8 @@ def meetings_of(session: Session, case: CareCase) -> list[SipMeeting]:
                              .order_by(SipMeeting.scheduled_for, SipMeeting.id)))
 
 
-def _tell_participants(session: Session, case: CareCase, sip: Sip, message, *, key: tuple, now: dt.datetime) -> None:
+def _participants(session: Session, case: CareCase, sip: Sip, *, now: dt.datetime) -> tuple[tuple[int, bool], ...]:
+    """The SIP's participants, each with whether the policy lets them be told about the case."""
     facts = case_facts(session, case, now=now)
     members = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
-    tell_members(session, [(m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed)
-                           for m in members], key=key, message=message, case_number=case.number, now=now)
+    return tuple((m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed) for m in members)

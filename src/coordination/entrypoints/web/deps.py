@@ -5,13 +5,17 @@ itself: the use cases ask the access policy."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from sqlmodel import Session
 
 from coordination.i18n import Texts
+from coordination.config.notifications import load_notifications
+from coordination.notifications.delivery import deliver_pending
+from coordination.notifications.handlers import queued
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases import signin
 from coordination.usecases.common import Actor
@@ -29,11 +33,22 @@ class CsrfRefused(Exception):
     pass
 
 
-def transaction(*, read_only: bool = False) -> Session:
+@contextmanager
+def transaction(*, read_only: bool = False) -> Iterator[Session]:
     """The route's unit of work, opened inside the route's own thread: `with transaction() as
     session:`. (A generator dependency would hold the transaction, and on SQLite the write lock,
-    while its exit waits for a free worker thread; under load every thread then waits.)"""
-    return unit_of_work(read_only=read_only)
+    while its exit waits for a free worker thread; under load every thread then waits.)
+
+    The one place the workspace starts delivery: once the work is committed, the messages its
+    events queued are sent at once, since the people they name are waiting for them (a sign-in
+    link, an assigned action, a deviation the page says was reported). What fails stays pending
+    for the scheduled delivery, with its backoff."""
+    with unit_of_work(read_only=read_only) as session:
+        notes = session.info  # kept past the session's close, which comes after the commit
+        yield session
+    keys, moment = queued(notes)
+    if keys and moment is not None:
+        deliver_pending(now=moment, keys=keys, tags=load_notifications().tags)
 
 
 Clock = Callable[[], dt.datetime]

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from coordination.config.notifications import load_notifications
 from coordination.config.teams import Team, find_series, load_teams
 from coordination.domain.calendar import local_date
 from coordination.domain.meetings import MeetingSeries
@@ -16,7 +15,6 @@ from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, transaction
 from coordination.errors import NotFound
-from coordination.notifications.delivery import deliver_pending
 from coordination.parsing import parse_enum, parse_optional_date
 from coordination.persistence.models import Meeting
 from coordination.usecases import meeting_room
@@ -93,13 +91,11 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
 
 
 def _decide(staff, meeting_id: int, saved: str, anchor: str, work) -> RedirectResponse:
-    """One act of the meeting: `work(session, team)` runs its use case in one unit of work and
-    returns the outbox keys it queued (if any), which are delivered at once; then back to the
-    meeting."""
+    """One act of the meeting: `work(session, team)` runs its use case in one unit of work (what
+    it queued is delivered at once, by `transaction`); then back to the meeting."""
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        queued = work(session, team)
-    _send_now(queued or [], staff.now)
+        work(session, team)
     return _see_other(f"/meetings/m/{meeting_id}?saved={saved}#{anchor}")
 
 
@@ -143,9 +139,8 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
         team, _, _ = _of_meeting(session, meeting_id)
         meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=staff.now)
         if close:
-            version, queued = meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
+            version, _ = meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
     if close:
-        _send_now(queued, staff.now)
         return _see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
     return _see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
 
@@ -164,10 +159,3 @@ def minutes_page(request: Request, meeting_id: int, staff: StaffDep, version: in
         view = meeting_room.minutes(session, staff.actor, team, meeting_id, version=version, now=staff.now)
         return render.page(request, "minutes.html", staff.texts, staff, view=view, saved=saved)
 
-
-def _send_now(keys: list[str], now) -> None:
-    """What a decision queued (the action to its responsible member, the call for a SIP meeting,
-    the minutes) is delivered at once, and only that: the people it names are waiting for it.
-    What fails stays pending for the scheduled delivery."""
-    if keys:
-        deliver_pending(now=now, tags=load_notifications().tags, keys=keys)

@@ -17,7 +17,6 @@ from coordination.entrypoints.web.deps import (
 )
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
-from coordination.notifications.delivery import deliver_pending
 from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, PersonVerdict, SignalKind, SipAnswer
 from coordination.notifications.templates import N_
 from coordination.parsing import parse_date, parse_enum, parse_moment, parse_optional_date
@@ -26,7 +25,7 @@ from coordination.usecases import (
     acting, deviations, escalations, following_up, identify, persons_plan, queries, registry, revising, signin,
     sip_meeting, workspace,
 )
-from coordination.usecases.common import case_by_number, member_by_code, person_by_personnummer
+from coordination.usecases.common import case_by_number, member_by_code, person_by_personnummer, row_by_id
 
 router = APIRouter()
 
@@ -63,9 +62,7 @@ def signin_request(request: Request, now: NowDep, code: Annotated[str, Form()] =
     if not csrf or not hmac.compare_digest(csrf, expected):
         raise CsrfRefused()
     with transaction() as session:
-        key = signin.send_link(session, code, now=now, next_path=signin.safe_next(next))
-    if key:  # at once, not at the next delivery run: the member is waiting for it
-        deliver_pending(now=now, keys=[key], tags=load_notifications().tags)
+        signin.send_link(session, code, now=now, next_path=signin.safe_next(next))
     return render.page(request, "signin_sent.html", Texts(None), None)
 
 
@@ -129,7 +126,7 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
 
 @router.post("/cases/{number}/sip/revise")
 def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, Form()] = "",
-               keep: Annotated[list[str], Form()] = (), add: Annotated[str, Form()] = "",
+               keep: Annotated[list[str] | None, Form()] = None, add: Annotated[str, Form()] = "",
                what_matters: Annotated[str, Form()] = "", plan_b: Annotated[str, Form()] = "",
                other_plans: Annotated[str, Form()] = "", next_follow_up: Annotated[str, Form()] = "",
                relatives_support: Annotated[str, Form()] = "") -> RedirectResponse:
@@ -140,7 +137,7 @@ def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, For
         current = revising.content(session, acting.current_sip(session, case))
         when = parse_date(next_follow_up, record=f"case {number}", field="next_follow_up")
         sip = revising.revise_sip(session, staff.actor, case=case, now=now, coordinator=coordinator or None,
-                                  add=[add] if add else [], remove=sorted(current.participants - set(keep)),
+                                  add=[add] if add else [], remove=sorted(current.participants - set(keep or [])),
                                   what_matters=what_matters, plan_b=plan_b, other_plans=other_plans.splitlines(),
                                   next_follow_up=when, relatives_support=relatives_support)
         return _see_other(f"/cases/{number}/sip/compare?first={sip.version - 1}&second={sip.version}")
@@ -159,7 +156,7 @@ def persons_plan_page(request: Request, number: str, staff: StaffDep, format: st
         return page
     from fastapi.responses import Response
 
-    pdf = render.pdf(page.body.decode("utf-8"))
+    pdf = render.pdf(bytes(page.body).decode("utf-8"))
     return Response(pdf, media_type="application/pdf", headers={
         # the file is named by case and version only: a name would be personal data on someone's disk
         "Content-Disposition": f'attachment; filename="SIP-{plan.case}-v{plan.version}.pdf"',
@@ -224,7 +221,7 @@ def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] 
     with transaction() as session:
         now = staff.now
         case = case_by_number(session, number)
-        member = session.get(Member, staff.who.member_id)
+        member = row_by_id(session, Member, staff.who.member_id, name="member", hint="sign in again")
         if needs not in ("remain", "met"):
             raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
                                hint="needs remain, with the next date, or needs met")

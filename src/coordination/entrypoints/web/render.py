@@ -22,7 +22,7 @@ def page(request: Request, name: str, texts: Texts, staff, *, status_code: int =
         "_": t.gettext, "t": t, "lang": t.locale, "staff": staff, "locales": LOCALES,
         "csrf": staff.who.csrf if staff else context.pop("csrf", ""),
         "class_name": lambda k: t.gettext(CLASS_NAMES[k]),
-        "handling_time": lambda k: t.gettext(HANDLING_TIMES.get(k, k)) if k else "",
+        "handling_time": lambda k: t.gettext(HANDLING_TIMES.get(k) or str(k)) if k else "",
         "role": lambda r: role_name(t, r),
         "term": lambda kind, value: term(t, kind, value),
         "weekday": lambda n: term(t, "weekday", str(n)),
