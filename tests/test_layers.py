@@ -42,3 +42,33 @@ def test_the_domain_imports_nothing_but_itself():
     outside = {(a, b) for a, targets in graph.items() if a.startswith("coordination.domain")
                for b in targets if not b.startswith(("coordination.domain", "coordination.errors"))}
     assert outside == set()
+
+
+# The jobs that queue in bulk, set-based, and the operations alerts (no case, no member): they
+# write outbox rows themselves. Everything else that happens to a case is an event.
+BULK_WRITERS = {"coordination.usecases.sweep", "coordination.usecases.meetings", "coordination.usecases.operations"}
+QUEUEING = {"enqueue", "enqueue_many", "tell_members", "record_unroutable"}
+
+
+def test_use_cases_queue_messages_only_through_events():
+    """A newcomer follows an event to its message in one file (notifications/handlers.py): no use
+    case builds an outbox row by hand."""
+    by_hand = set()
+    for path in (PACKAGE / "usecases").glob("*.py"):
+        name = module_name(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+                if called in QUEUEING and name not in BULK_WRITERS:
+                    by_hand.add((name, called, node.lineno))
+    assert by_hand == set()
+
+
+def test_every_event_has_its_handler():
+    import typing
+
+    from coordination.domain import events
+    from coordination.notifications import handlers
+
+    declared = set(typing.get_args(events.Event))
+    assert declared and declared == set(handlers._HANDLERS)

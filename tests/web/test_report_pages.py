@@ -133,3 +133,36 @@ def test_a_manager_outside_the_consent_sees_that_a_deviation_concerns_the_unit_a
     assert closed.status_code == 200 and "Avvikelsen är avslutad." in closed.text
     with unit_of_work() as s:
         assert s.get(Deviation, deviation_id).closed_at is not None
+
+
+def test_what_a_request_queued_is_delivered_when_it_is_committed(workspace, sqlite_url, example_data):
+    """The page says the manager was told: with only the workspace running (no delivery run), the
+    message has reached the manager's channel by the time the page answers. A channel that is
+    down leaves the row pending for the scheduled delivery, and the report stands."""
+    from coordination.domain.vocabulary import OutboxStatus
+    from coordination.persistence.models import Outbox
+    from tests.notifications.test_delivery import set_targets
+    from tests.receivers import HttpReceiver
+
+    open_and_plan(sqlite_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    nurse = signed_in(workspace, "hsv-ssk1")
+    token = csrf_of(nurse.get(f"/cases/{number}").text)
+    with HttpReceiver() as manager_inbox:
+        set_targets({"hc-chef": [manager_inbox.url()]})
+        told = nurse.post(f"/cases/{number}/deviations", data={
+            "csrf": token, "description": "Ingen återrapport", "responsible": "hc-dsk1"})
+        assert told.status_code == 200 and "Avvikelsen är rapporterad" in told.text
+        assert len(manager_inbox.received) == 1 and number in str(manager_inbox.received[0])
+        assert "Ingen återrapport" not in str(manager_inbox.received[0])  # the case number only
+
+        manager_inbox.fail_next(10)
+        down = nurse.post(f"/cases/{number}/deviations", data={
+            "csrf": token, "description": "Inget hembesök", "responsible": "hc-dsk1"})
+        assert down.status_code == 200 and "Avvikelsen är rapporterad" in down.text
+    with unit_of_work() as s:
+        rows = s.exec(select(Outbox).where(Outbox.kind == "deviation_reported").order_by(Outbox.id)).all()
+        assert [r.status for r in rows] == [OutboxStatus.SENT, OutboxStatus.PENDING]
+        assert rows[1].attempts == 1 and len(s.exec(select(Deviation)).all()) == 2
