@@ -40,7 +40,7 @@ ORGANISATIONS = tuple(f"org-{i}" for i in range(10))
 
 
 def job(url: str):
-    from coordination.usecases.meetings import agenda_facts
+    from coordination.usecases.team_meeting_agenda import agenda_facts
 
     with unit_of_work(url, read_only=True) as session:
         return agenda_facts(session, ORGANISATIONS, now=NOW)
@@ -48,13 +48,13 @@ def job(url: str):
 
 def floor_agenda(connection, *, now: dt.datetime):
     """The artifact's agenda facts by hand: the same lines, in four queries and one loop."""
-    from coordination.domain import meetings as m
+    from coordination.domain import team_meetings as m
     from coordination.domain.calendar import local_date
     from coordination.domain.consent import ConsentFacts
     from coordination.domain.access import shared_consent
     from coordination.domain.personnummer import age_on
     from coordination.domain.vocabulary import ConsentGiver, ConsentScope
-    from coordination.usecases.meetings import LOOK_AHEAD
+    from coordination.usecases.team_meeting_agenda import LOOK_AHEAD
 
     today = local_date(now)
     today = dt.date(today.year, today.month, today.day)

@@ -15,7 +15,7 @@ from prefect.server.schemas.schedules import RRuleSchedule
 
 from coordination.notifications.calendar_feed import series_calendar
 from coordination.domain.calendar import add_working_days, is_working_day
-from coordination.domain.meetings import NEXT_WORKING_DAY, SKIP, occurrences, regular_dates
+from coordination.domain.team_meetings import NEXT_WORKING_DAY, SKIP, occurrences, regular_dates
 from coordination.config.teams import load_teams
 from coordination.flows.deployments import meeting_schedule
 from tests.conftest import ROOT

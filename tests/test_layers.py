@@ -46,7 +46,7 @@ def test_the_domain_imports_nothing_but_itself():
 
 # The jobs that queue in bulk, set-based, and the operations alerts (no case, no member): they
 # write outbox rows themselves. Everything else that happens to a case is an event.
-BULK_WRITERS = {"coordination.usecases.sweep", "coordination.usecases.meetings", "coordination.usecases.operations"}
+BULK_WRITERS = {"coordination.usecases.sweep", "coordination.usecases.team_meeting_agenda", "coordination.usecases.operations"}
 QUEUEING = {"enqueue", "enqueue_many", "tell_members", "record_unroutable"}
 
 

@@ -124,7 +124,7 @@ def test_a_yaml_syntax_error_names_its_line(tmp_path):
 def test_the_anchor_date_chooses_the_week_of_an_every_other_week_series(tmp_path):
     import datetime as dt
 
-    from coordination.domain.meetings import occurrences
+    from coordination.domain.team_meetings import occurrences
 
     data = base()
     series(data).update(interval_weeks=2)

@@ -13,7 +13,7 @@ from coordination.config.teams import find_series, load_teams
 from coordination.notifications.delivery import deliver_pending
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Outbox
-from coordination.usecases.meetings import prepare_meeting
+from coordination.usecases.team_meeting_agenda import prepare_meeting
 from tests.conftest import ADMIN, ROOT, load_area
 from tests.notifications.test_delivery import set_targets
 from tests.receivers import SmtpReceiver

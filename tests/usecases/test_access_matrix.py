@@ -23,7 +23,8 @@ from coordination.persistence.engine import get_engine, unit_of_work
 from coordination.persistence.models import (
     Action, Block, CareCase, Consent, ConsentParty, Contact, Member, Organisation, SweepNotice,
 )
-from coordination.usecases import acting, following_up, identify, meetings, planning, queries
+from coordination.usecases import acting, following_up, identify, planning, queries
+from coordination.usecases import team_meeting_agenda as meetings
 from coordination.usecases.access import refresh_coverage
 from coordination.usecases.common import actor_for, member_by_code
 from coordination.usecases.sweep import sweep

@@ -13,7 +13,7 @@ from coordination.config.teams import load_teams
 from coordination.domain.calendar import local_date
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, Member, MeetingMinutes
-from coordination.usecases import meeting_room
+from coordination.usecases import team_meeting_room
 from coordination.usecases.common import actor_for
 from tests.conftest import ROOT
 from tests.notifications.test_delivery import personal_strings, set_targets
@@ -31,7 +31,7 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
     open_and_plan(sqlite_url, example_data)
     [team] = load_teams(ROOT / "deployments" / "teams.yaml")
     with unit_of_work() as s:
-        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=workspace.now())
+        meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=workspace.now())
         leader = s.get(Member, meeting.leader_id).code
     follow_up = (local_date(workspace.now()) + dt.timedelta(days=14)).isoformat()
     with SmtpReceiver() as smtp:
@@ -108,7 +108,7 @@ def test_the_leadership_group_meets_over_the_areas_figures(workspace, page, sqli
     [team] = load_teams(ROOT / "deployments" / "teams.yaml")
     series = team.leadership_group.series
     with unit_of_work() as s:
-        meeting = meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=workspace.now())
+        meeting = team_meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=workspace.now())
         chair = s.get(Member, meeting.leader_id).code
     page.goto(workspace.link_for(chair, "/meetings"))
     page.get_by_role("link", name="Samordningsteam Norrby: lokal ledningsgrupp").click()

@@ -217,7 +217,7 @@ def test_the_access_policy_guards_every_route_of_the_app(workspace, sqlite_url, 
     shows them the person. A new route fails here until it is classified."""
     from coordination.config.teams import load_teams
     from coordination.domain.vocabulary import EscalationLevel
-    from coordination.usecases import deviations, escalations, meeting_room, sip_meeting
+    from coordination.usecases import deviations, escalations, team_meeting_room, sip_meeting
     from coordination.usecases.common import actor_for, member_by_code
     from tests.conftest import ROOT
 
@@ -240,7 +240,7 @@ def test_the_access_policy_guards_every_route_of_the_app(workspace, sqlite_url, 
                "sip_meeting_id": sip_meeting.schedule(s, nurse, case=case, when=now + dt.timedelta(days=2),
                                                       place="x", now=now)}
         [team] = load_teams(ROOT / "deployments" / "teams.yaml")
-        ids["team_meeting_id"] = meeting_room.current_meeting(s, nurse, team, team.meetings[0], now=now).id
+        ids["team_meeting_id"] = team_meeting_room.current_meeting(s, nurse, team, team.meetings[0], now=now).id
         member_by_code(s, "bkl-ssk")  # the outsider exists
     outsider = signed_in(workspace, "bkl-ssk")
     csrf = csrf_of(outsider.get("/").text)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from coordination.config.notifications import DEPLOYMENTS
-from coordination.domain.meetings import (
+from coordination.domain.team_meetings import (
     EPOCH, NEXT_WORKING_DAY, SKIP, WEEKDAYS, MeetingSeries, RotationSlot, meetings_per_half_year,
 )
 from coordination.domain.vocabulary import Role
@@ -302,7 +302,7 @@ def leadership_warnings(teams: list[Team], held: dict[str, list[dt.date]], *, un
                         year: int | None = None) -> list[str]:
     """A warning per team and half-year (up to `until`) whose leadership group held fewer than
     two meetings. `held`: the days of the meetings held (closed with minutes), by series id."""
-    from coordination.domain.meetings import half_years_short_of
+    from coordination.domain.team_meetings import half_years_short_of
 
     out = []
     for team in teams:

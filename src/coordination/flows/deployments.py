@@ -22,7 +22,7 @@ from prefect.schedules import Cron, RRule
 from coordination.config.notifications import load_notifications
 from coordination.config.teams import load_teams
 from coordination.domain.calendar import TIMEZONE, local_date, now_utc
-from coordination.domain.meetings import MeetingSeries, occurrences, regular_dates, run_time
+from coordination.domain.team_meetings import MeetingSeries, occurrences, regular_dates, run_time
 from coordination.errors import InvalidInput
 from coordination.flows.follow_up_sweep import follow_up_sweep
 from coordination.flows.identify import identify

@@ -9,7 +9,7 @@ from coordination.config.teams import find_series, load_teams
 from coordination.flows.alerts import operated_flow
 from coordination.flows.tasks import FLOW_ACTOR, TASK_OPTIONS, deliver_now, moment
 from coordination.persistence.engine import unit_of_work
-from coordination.usecases.meetings import prepare_meeting
+from coordination.usecases.team_meeting_agenda import prepare_meeting
 
 
 @task(**TASK_OPTIONS)

@@ -9,7 +9,7 @@ import datetime as dt
 import icalendar
 import pendulum
 
-from coordination.domain.meetings import WEEKDAYS, MeetingSeries, occurrences, regular_dates
+from coordination.domain.team_meetings import WEEKDAYS, MeetingSeries, occurrences, regular_dates
 
 PRODID = "-//coordination//meeting series//EN"
 

@@ -1,7 +1,7 @@
 """Who is in a team, and the rows of its meetings: the registry's members of a team (or of its
 leadership group), the refusal of anyone else, and the meeting row of one occurrence, made on
 first use with its leader by the rotation. Below both the agenda (`meetings`) and the meeting as
-held (`meeting_room`), which use them."""
+held (`team_meeting_room`), which use them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from coordination.config.teams import Team
-from coordination.domain import meetings as m
+from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose
 from coordination.errors import AccessDenied
 from coordination.persistence.models import Meeting, Member

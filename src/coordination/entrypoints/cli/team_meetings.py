@@ -25,8 +25,8 @@ app.add_typer(meeting_app, name="meeting")
 @meeting_app.command("agenda")
 def meeting_agenda(team: str, series: str, by: By) -> None:
     """The next meeting's agenda with the identification reasons (personal data: audited)."""
-    from coordination.domain import meetings
-    from coordination.usecases.meetings import agenda_for
+    from coordination.domain import team_meetings as meetings
+    from coordination.usecases.team_meeting_agenda import agenda_for
 
     team_row, series_row = teams_config.find_series(teams_config.load_teams(), team, series)
     if series_row.kind == "leadership":

@@ -24,7 +24,7 @@ log = logging.getLogger("coordination.web")
 def create_app(clock: Clock | None = None) -> FastAPI:
     """The workspace. `clock` gives each request its moment (aware UTC); the wall clock unless a
     test gives a fixed one."""
-    from coordination.entrypoints.web import meeting_pages, oidc, pages, render
+    from coordination.entrypoints.web import team_meeting_pages, oidc, pages, render
     from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
     from coordination.i18n import Texts
 
@@ -35,7 +35,7 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(resources.files("coordination.entrypoints.web") / "static")),
               name="static")
     app.include_router(pages.router)
-    app.include_router(meeting_pages.router)
+    app.include_router(team_meeting_pages.router)
     app.include_router(oidc.router)
 
     @app.exception_handler(SignInRequired)

@@ -1,4 +1,5 @@
-"""The coordination meeting as it is held from the workspace: the page's view of the meeting,
+"""The team's coordination meeting as it is held from the workspace (prepared by
+`team_meeting_agenda`; not the person's SIP meeting, `sip_meeting`): the page's view of the meeting,
 attendance, the decisions (each by the same use case as the CLI, under the access policy),
 closing with versioned minutes, and the minutes as each team member may read them.
 
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 
 from coordination.config.teams import Team
 from coordination.domain import access as policy
-from coordination.domain import meetings as m
+from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import CaseStatus, HandlingTime
@@ -30,7 +31,7 @@ from coordination.persistence.models import (
 from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
 from coordination.usecases.common import Actor, audit, case_by_number
-from coordination.usecases.meetings import agenda_facts
+from coordination.usecases.team_meeting_agenda import agenda_facts
 from coordination.usecases.teams import (  # noqa: F401  (the pages and tests use them from here)
     get_meeting, meeting_for, require_in_team, team_members,
 )

@@ -16,7 +16,7 @@ from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import (
     Action, AuditEvent, CareCase, Meeting, MeetingDecision, MeetingMinutes, Member, Outbox,
 )
-from coordination.usecases import meeting_room
+from coordination.usecases import team_meeting_room
 from coordination.usecases.common import actor_for
 from tests.conftest import ROOT
 from tests.notifications.test_delivery import personal_strings
@@ -32,7 +32,7 @@ def room(db_url, example_data):
     open_and_plan(db_url, example_data)
     [team] = load_teams(ROOT / "deployments" / "teams.yaml")
     with unit_of_work() as s:
-        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=NOW)
+        meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=NOW)
     return team, meeting
 
 
@@ -56,17 +56,17 @@ def test_the_meeting_has_its_date_and_its_leader_by_the_rotation(room):
 def test_only_the_teams_active_members_see_the_meeting_and_a_refusal_is_audited(room):
     team, meeting = room
     with pytest.raises(AccessDenied) as refused:
-        act("bkl-lak", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], meeting, now=NOW))
+        act("bkl-lak", lambda s, a: team_meeting_room.meeting_view(s, a, team, team.meetings[0], meeting, now=NOW))
     assert refused.value.rule == "care_relationship"
     assert rows(AuditEvent, AuditEvent.action == "refused:meeting")
     with pytest.raises(AccessDenied):
-        act("bkl-lak", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
+        act("bkl-lak", lambda s, a: team_meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
 
 
 def test_the_agenda_describes_a_person_only_where_the_consent_covers_the_viewer(room):
     team, meeting = room
-    nurse = act("hc-dsk1", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], meeting, now=NOW))
-    therapist = act("rehab-at", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], meeting,
+    nurse = act("hc-dsk1", lambda s, a: team_meeting_room.meeting_view(s, a, team, team.meetings[0], meeting, now=NOW))
+    therapist = act("rehab-at", lambda s, a: team_meeting_room.meeting_view(s, a, team, team.meetings[0], meeting,
                                                                        now=NOW))
     assert "K-2026-0002" in nurse.cases and "K-2026-0002" not in therapist.cases  # consent 2 names no rehab
     assert nurse.cases["K-2026-0002"].sbar is None or "S" in nurse.cases["K-2026-0002"].sbar
@@ -78,17 +78,17 @@ def test_the_agenda_describes_a_person_only_where_the_consent_covers_the_viewer(
 
 def record(team, meeting, code=LEADER):
     def work(s, a):
-        meeting_room.record_attendance(s, a, team, meeting.id, {"hc-dsk1": "present", "hsv-ssk1": "digital",
+        team_meeting_room.record_attendance(s, a, team, meeting.id, {"hc-dsk1": "present", "hsv-ssk1": "digital",
                                                                 "rehab-ft": "absent"}, now=NOW)
-        action_id, keys = meeting_room.decide_action(
+        action_id, keys = team_meeting_room.decide_action(
             s, a, team, meeting.id, case_number="K-2026-0002", responsible="hsv-ssk1",
             description="Hembesök: bedöm behov av hjälpmedel", handling_time=HandlingTime.NEXT_WORKING_DAY,
             follow_up_date=dt.date(2026, 12, 15), now=NOW)
-        meeting_room.decide_needs_sip(s, a, team, meeting.id, case_number="K-2026-0003", coordinator="hc-dsk1",
+        team_meeting_room.decide_needs_sip(s, a, team, meeting.id, case_number="K-2026-0003", coordinator="hc-dsk1",
                                       now=NOW)
-        meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0001",
+        team_meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0001",
                                     text="Hemgång fredag; hemtjänst från lördag", now=NOW)
-        meeting_room.save_summary(s, a, team, meeting.id, "Tre ärenden; en SIP ska kallas.", now=NOW)
+        team_meeting_room.save_summary(s, a, team, meeting.id, "Tre ärenden; en SIP ska kallas.", now=NOW)
         return action_id, keys
     return act(code, work)
 
@@ -112,36 +112,36 @@ def test_an_action_decided_at_the_meeting_is_dispatched_and_told_at_once(room):
 def test_only_the_leader_records_and_a_member_can_take_over(room):
     team, meeting = room
     with pytest.raises(RuleViolation, match="only the meeting leader"):
-        act("hc-dsk1", lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
-    act("hc-dsk1", lambda s, a: meeting_room.take_over(s, a, team, meeting.id, now=NOW))
-    act("hc-dsk1", lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
+        act("hc-dsk1", lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
+    act("hc-dsk1", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, now=NOW))
+    act("hc-dsk1", lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
     assert rows(AuditEvent, AuditEvent.action == "take_over")
 
 
 def test_a_decision_the_policy_refuses_writes_nothing(room):
     team, meeting = room
     with pytest.raises(AccessDenied, match="rehab-norrby"):  # the consent of K-2026-0002 names no rehab
-        act(LEADER, lambda s, a: meeting_room.decide_action(
+        act(LEADER, lambda s, a: team_meeting_room.decide_action(
             s, a, team, meeting.id, case_number="K-2026-0002", responsible="rehab-at", description="Hembesök",
             handling_time=HandlingTime.URGENT, follow_up_date=dt.date(2026, 12, 15), now=NOW))
     with pytest.raises(AccessDenied, match="consent"):  # no consent at all: nothing may be decided
-        act(LEADER, lambda s, a: meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0012",
+        act(LEADER, lambda s, a: team_meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0012",
                                                              text="x", now=NOW))
     assert rows(Action) == [] and rows(MeetingDecision) == []
 
 
 @pytest.mark.parametrize("work, field", [
-    (lambda s, a, team, mid: meeting_room.decide_action(
+    (lambda s, a, team, mid: team_meeting_room.decide_action(
         s, a, team, mid, case_number="K-2026-0002", responsible="hsv-ssk1", description="Hembesök",
         handling_time=HandlingTime.URGENT, follow_up_date=None, now=NOW), "follow_up_date"),
-    (lambda s, a, team, mid: meeting_room.decide_action(
+    (lambda s, a, team, mid: team_meeting_room.decide_action(
         s, a, team, mid, case_number="K-2026-0002", responsible="bkl-ssk", description="Hembesök",
         handling_time=HandlingTime.URGENT, follow_up_date=dt.date(2026, 12, 15), now=NOW), "responsible"),
-    (lambda s, a, team, mid: meeting_room.note_discharge(s, a, team, mid, case_number="K-2026-0001", text=" ",
+    (lambda s, a, team, mid: team_meeting_room.note_discharge(s, a, team, mid, case_number="K-2026-0001", text=" ",
                                                          now=NOW), "discharge"),
-    (lambda s, a, team, mid: meeting_room.record_attendance(s, a, team, mid, {"hc-dsk1": "late"}, now=NOW),
+    (lambda s, a, team, mid: team_meeting_room.record_attendance(s, a, team, mid, {"hc-dsk1": "late"}, now=NOW),
      "attendance hc-dsk1"),
-    (lambda s, a, team, mid: meeting_room.close_meeting(s, a, team, mid, now=NOW), "summary"),
+    (lambda s, a, team, mid: team_meeting_room.close_meeting(s, a, team, mid, now=NOW), "summary"),
 ])
 def test_bad_input_names_the_field_and_writes_nothing(room, work, field):
     team, meeting = room
@@ -154,7 +154,7 @@ def test_bad_input_names_the_field_and_writes_nothing(room, work, field):
 def test_closing_keeps_versioned_minutes_and_tells_each_member_only_their_cases(room, example_data):
     team, meeting = room
     record(team, meeting)
-    version, keys = act(LEADER, lambda s, a: meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))
+    version, keys = act(LEADER, lambda s, a: team_meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))
     assert version == 1
     messages = rows(Outbox, Outbox.kind == "meeting_minutes")
     assert len(messages) == len(keys) == len([m for m in team.members])  # every active team member
@@ -166,16 +166,16 @@ def test_closing_keeps_versioned_minutes_and_tells_each_member_only_their_cases(
     # the decided cases leave the flagged lists: the next meeting follows them up instead
     assert not rows(CareCase, CareCase.number == "K-2026-0002")[0].flagged_for_meeting
     with pytest.raises(RuleViolation, match="closed"):
-        act(LEADER, lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "late", now=NOW))
-    act(LEADER, lambda s, a: meeting_room.reopen_meeting(s, a, team, meeting.id, now=NOW))
-    act(LEADER, lambda s, a: meeting_room.save_summary(s, a, team, meeting.id, "Rättad sammanfattning", now=NOW))
-    assert act(LEADER, lambda s, a: meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))[0] == 2
-    first = act("hc-dsk1", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=1, now=NOW))
-    latest = act("hc-dsk1", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
+        act(LEADER, lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "late", now=NOW))
+    act(LEADER, lambda s, a: team_meeting_room.reopen_meeting(s, a, team, meeting.id, now=NOW))
+    act(LEADER, lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "Rättad sammanfattning", now=NOW))
+    assert act(LEADER, lambda s, a: team_meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))[0] == 2
+    first = act("hc-dsk1", lambda s, a: team_meeting_room.minutes(s, a, team, meeting.id, version=1, now=NOW))
+    latest = act("hc-dsk1", lambda s, a: team_meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
     assert first.content["summary"] == "Tre ärenden; en SIP ska kallas." and first.versions == [1, 2]
     assert latest.version == 2 and latest.content["summary"] == "Rättad sammanfattning"
     assert {a["code"]: a["attendance"] for a in latest.content["attendance"]}["hsv-ssk1"] == "digital"
-    therapist = act("rehab-at", lambda s, a: meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
+    therapist = act("rehab-at", lambda s, a: team_meeting_room.minutes(s, a, team, meeting.id, version=None, now=NOW))
     hidden = [d for d in therapist.content["decisions"] if d["case_number"] == "K-2026-0002"]
     assert hidden == [{"case_number": "K-2026-0002", "kind": "action", "withheld": True}]
 
@@ -183,13 +183,13 @@ def test_closing_keeps_versioned_minutes_and_tells_each_member_only_their_cases(
 def test_the_next_meeting_follows_up_what_the_last_one_decided(room):
     team, meeting = room
     action_id, _ = record(team, meeting)
-    act(LEADER, lambda s, a: meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))
+    act(LEADER, lambda s, a: team_meeting_room.close_meeting(s, a, team, meeting.id, now=NOW))
     with unit_of_work() as s:
-        following = meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=NOW)
+        following = team_meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=NOW)
     assert following.date == dt.date(2026, 12, 8)
     [hsv_leader] = rows(Member, Member.id == following.leader_id)
     assert hsv_leader.organisation_id != rows(Member, Member.code == LEADER)[0].organisation_id  # alternates
-    view = act("hc-dsk1", lambda s, a: meeting_room.meeting_view(s, a, team, team.meetings[0], following, now=NOW))
+    view = act("hc-dsk1", lambda s, a: team_meeting_room.meeting_view(s, a, team, team.meetings[0], following, now=NOW))
     assert view.previous_date == dt.date(2026, 12, 1)
     states = {(d.case_number, d.kind): d.state for d in view.previous}
     assert states[("K-2026-0002", "action")] == "assigned" and ("K-2026-0003", "needs_sip") in states
@@ -197,7 +197,7 @@ def test_the_next_meeting_follows_up_what_the_last_one_decided(room):
 
 
 def test_preparing_the_meeting_makes_its_row_and_links_the_invitation_to_its_page(room):
-    from coordination.usecases.meetings import prepare_meeting
+    from coordination.usecases.team_meeting_agenda import prepare_meeting
     from tests.conftest import ADMIN
 
     team, meeting = room
@@ -223,12 +223,12 @@ def test_the_leadership_group_is_a_series_of_its_own_with_a_chair_and_its_member
 
     team, room, series = leadership(db_url, example_data)
     with unit_of_work() as s:
-        meeting = meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=NOW)
+        meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=NOW)
         chair = s.get(Member, meeting.leader_id).code
     assert series.kind == "leadership" and meeting.date.weekday() == 2 and chair in ("hsv-chef", "hc-chef")
     with pytest.raises(AccessDenied):  # a team member who is not in the group
-        act("hc-dsk1", lambda s, a: meeting_room.meeting_view(s, a, room, series, meeting, now=NOW))
-    view = act("mas", lambda s, a: meeting_room.meeting_view(s, a, room, series, meeting, now=NOW))
+        act("hc-dsk1", lambda s, a: team_meeting_room.meeting_view(s, a, room, series, meeting, now=NOW))
+    view = act("mas", lambda s, a: team_meeting_room.meeting_view(s, a, room, series, meeting, now=NOW))
     assert view.cases == {} and view.report["indicators"]["cases_opened"] > 0  # figures, never persons
     assert {p["measure"] for p in view.report["action_plan"]} >= {"median_days_identification_to_sip"}
     names = {spec.name for spec in specs()}
@@ -243,13 +243,13 @@ def test_held_leadership_meetings_count_for_the_half_year_rule_and_the_report(db
     days = [pendulum.datetime(2026, 7, 1, 12, tz="UTC"), pendulum.datetime(2026, 9, 30, 12, tz="UTC")]
     for day in days:
         with unit_of_work() as s:
-            meeting = meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=day)
+            meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=day)
             chair = s.get(Member, meeting.leader_id).code
-        act(chair, lambda s, a: meeting_room.note_decision(s, a, room, meeting.id, text="Rutin för utskrivning ses "
+        act(chair, lambda s, a: team_meeting_room.note_decision(s, a, room, meeting.id, text="Rutin för utskrivning ses "
                                                                                         "över av MAS", now=day))
-        act(chair, lambda s, a: meeting_room.save_summary(s, a, room, meeting.id, "Indikatorerna gicks igenom.",
+        act(chair, lambda s, a: team_meeting_room.save_summary(s, a, room, meeting.id, "Indikatorerna gicks igenom.",
                                                           now=day))
-        act(chair, lambda s, a: meeting_room.close_meeting(s, a, room, meeting.id, now=day))
+        act(chair, lambda s, a: team_meeting_room.close_meeting(s, a, room, meeting.id, now=day))
     with unit_of_work() as s:
         held = meetings_held(s, [series.id])
         report = leadership_report(s, team, 2026)
@@ -259,5 +259,5 @@ def test_held_leadership_meetings_count_for_the_half_year_rule_and_the_report(db
     assert report["indicators"]["leadership_meetings_held"] == 2
     minutes_mail = rows(Outbox, Outbox.kind == "meeting_minutes")
     assert minutes_mail and all("ledningsgrupp" in m.subject for m in minutes_mail)
-    latest = act("mas", lambda s, a: meeting_room.minutes(s, a, room, meeting.id, version=None, now=NOW))
+    latest = act("mas", lambda s, a: team_meeting_room.minutes(s, a, room, meeting.id, version=None, now=NOW))
     assert latest.content["decisions"][0]["text"].startswith("Rutin för utskrivning")

@@ -1,5 +1,7 @@
-"""Coordination meetings: the agenda from the coordination record, the meeting leader by the
-rotation, and invitations and reminders through the outbox."""
+"""The team's recurring coordination meeting (samordningsmöte), before it is held: the agenda
+from the coordination record, the meeting leader by the rotation, and invitations and reminders
+through the outbox. The meeting as it is held is `team_meeting_room`; the person's own SIP
+meeting is `sip_meeting`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from coordination.domain import meetings as m
+from coordination.domain import team_meetings as m
 from coordination.domain.calendar import local_date
 from coordination.domain.access import Purpose, decide, shared_consent
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason

@@ -1,5 +1,5 @@
 """The coordination meeting's pages: the team's meetings, the meeting (agenda, SBAR, decisions)
-and its minutes. Thin like `pages`: each route calls one use case of `usecases.meeting_room`."""
+and its minutes. Thin like `pages`: each route calls one use case of `usecases.team_meeting_room`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coordination.config.teams import Team, find_series, load_teams
 from coordination.domain.calendar import local_date
-from coordination.domain.meetings import MeetingSeries
+from coordination.domain.team_meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, transaction
 from coordination.errors import NotFound
 from coordination.parsing import parse_enum, parse_optional_date
 from coordination.persistence.models import Meeting
-from coordination.usecases import meeting_room
+from coordination.usecases import team_meeting_room
 
 router = APIRouter(prefix="/meetings")
 
@@ -37,7 +37,7 @@ def _series_of(series_id: str) -> tuple[Team, MeetingSeries]:
 
 
 def _of_meeting(session, meeting_id: int) -> tuple[Team, MeetingSeries, Meeting]:
-    meeting = meeting_room.get_meeting(session, meeting_id)
+    meeting = team_meeting_room.get_meeting(session, meeting_id)
     team, series = find_series(load_teams(), meeting.team_id, meeting.series_id)
     return team.room(series), series, meeting
 
@@ -51,7 +51,7 @@ def meetings_page(request: Request, staff: StaffDep) -> HTMLResponse:
             for series in team.all_series():
                 room = team.room(series)
                 if staff.who.code in {m.code for m in room.members}:
-                    meeting_room.require_in_team(session, staff.actor, room)
+                    team_meeting_room.require_in_team(session, staff.actor, room)
                     mine.append((room, series))
         return render.page(request, "meetings.html", staff.texts, staff, series=mine)
 
@@ -60,7 +60,7 @@ def meetings_page(request: Request, staff: StaffDep) -> HTMLResponse:
 def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
     team, series = _series_of(series_id)
     with transaction() as session:
-        meeting = meeting_room.current_meeting(session, staff.actor, team, series, now=staff.now)
+        meeting = team_meeting_room.current_meeting(session, staff.actor, team, series, now=staff.now)
         return _see_other(f"/meetings/m/{meeting.id}")
 
 
@@ -68,14 +68,14 @@ def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
 def meeting_page(request: Request, meeting_id: int, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
         team, series, meeting = _of_meeting(session, meeting_id)
-        view = meeting_room.meeting_view(session, staff.actor, team, series, meeting, now=staff.now)
+        view = team_meeting_room.meeting_view(session, staff.actor, team, series, meeting, now=staff.now)
         return render.page(request, "meeting.html", staff.texts, staff, view=view, saved=saved,
                            handling_times=[str(h) for h in HandlingTime], today=local_date(staff.now).isoformat())
 
 
 @router.post("/m/{meeting_id}/take-over")
 def take_over(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
-    return _decide(staff, meeting_id, "leader", "main", lambda session, team: meeting_room.take_over(
+    return _decide(staff, meeting_id, "leader", "main", lambda session, team: team_meeting_room.take_over(
         session, staff.actor, team, meeting_id, now=staff.now))
 
 
@@ -86,7 +86,7 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
              if key.startswith("attendance-") and value}
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        meeting_room.record_attendance(session, staff.actor, team, meeting_id, marks, now=staff.now)
+        team_meeting_room.record_attendance(session, staff.actor, team, meeting_id, marks, now=staff.now)
     return _see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
 
 
@@ -104,7 +104,7 @@ def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, For
                   responsible: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
                   handling_time: Annotated[str, Form()] = "", follow_up: Annotated[str, Form()] = "") -> RedirectResponse:
     record = f"case {case}"
-    return _decide(staff, meeting_id, "action", f"case-{case}", lambda session, team: meeting_room.decide_action(
+    return _decide(staff, meeting_id, "action", f"case-{case}", lambda session, team: team_meeting_room.decide_action(
         session, staff.actor, team, meeting_id, case_number=case, responsible=responsible, description=description,
         handling_time=parse_enum(HandlingTime, handling_time, record=record, field="handling_time"),
         follow_up_date=parse_optional_date(follow_up or None, record=record, field="follow_up_date"),
@@ -114,20 +114,20 @@ def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, For
 @router.post("/m/{meeting_id}/needs-sip")
 def decide_needs_sip(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
                      coordinator: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(staff, meeting_id, "needs_sip", f"case-{case}", lambda session, team: meeting_room.decide_needs_sip(
+    return _decide(staff, meeting_id, "needs_sip", f"case-{case}", lambda session, team: team_meeting_room.decide_needs_sip(
         session, staff.actor, team, meeting_id, case_number=case, coordinator=coordinator, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/discharge")
 def note_discharge(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
                    text: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(staff, meeting_id, "discharge", f"case-{case}", lambda session, team: meeting_room.note_discharge(
+    return _decide(staff, meeting_id, "discharge", f"case-{case}", lambda session, team: team_meeting_room.note_discharge(
         session, staff.actor, team, meeting_id, case_number=case, text=text, now=staff.now))
 
 
 @router.post("/m/{meeting_id}/note")
 def note_decision(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(staff, meeting_id, "note", "decisions", lambda session, team: meeting_room.note_decision(
+    return _decide(staff, meeting_id, "note", "decisions", lambda session, team: team_meeting_room.note_decision(
         session, staff.actor, team, meeting_id, text=text, now=staff.now))
 
 
@@ -137,9 +137,9 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
     """Save the summary; with `close`, also close the meeting and send the minutes."""
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=staff.now)
+        team_meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=staff.now)
         if close:
-            version, _ = meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
+            version, _ = team_meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
     if close:
         return _see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
     return _see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
@@ -147,7 +147,7 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
 
 @router.post("/m/{meeting_id}/reopen")
 def reopen(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
-    return _decide(staff, meeting_id, "reopened", "main", lambda session, team: meeting_room.reopen_meeting(
+    return _decide(staff, meeting_id, "reopened", "main", lambda session, team: team_meeting_room.reopen_meeting(
         session, staff.actor, team, meeting_id, now=staff.now))
 
 
@@ -156,6 +156,6 @@ def minutes_page(request: Request, meeting_id: int, staff: StaffDep, version: in
                  saved: str = "") -> HTMLResponse:
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
-        view = meeting_room.minutes(session, staff.actor, team, meeting_id, version=version, now=staff.now)
+        view = team_meeting_room.minutes(session, staff.actor, team, meeting_id, version=version, now=staff.now)
         return render.page(request, "minutes.html", staff.texts, staff, view=view, saved=saved)
 

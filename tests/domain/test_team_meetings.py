@@ -5,7 +5,7 @@ from collections import Counter
 import pendulum
 import pytest
 
-from coordination.domain.meetings import (
+from coordination.domain.team_meetings import (
     AGENDA_TITLES, CONSENT_NEEDED, NEXT_WORKING_DAY, SKIP, AgendaFacts, CaseLine, MeetingSeries, RotationSlot,
     build_agenda, half_years_short_of, leader, meetings_per_half_year, occurrence_index, occurrences, skipped,
     target_of_run,
