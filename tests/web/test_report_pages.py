@@ -166,3 +166,23 @@ def test_what_a_request_queued_is_delivered_when_it_is_committed(workspace, sqli
         rows = s.exec(select(Outbox).where(Outbox.kind == "deviation_reported").order_by(Outbox.id)).all()
         assert [r.status for r in rows] == [OutboxStatus.SENT, OutboxStatus.PENDING]
         assert rows[1].attempts == 1 and len(s.exec(select(Deviation)).all()) == 2
+
+
+def test_free_text_past_its_limit_is_refused_and_writes_nothing(workspace, sqlite_url, example_data):
+    """A million characters in a form field is a 400 naming the field, not a case page of megabytes."""
+    from coordination.usecases.commands import TEXT_LIMIT
+
+    open_and_plan(sqlite_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    nurse = signed_in(workspace, "hsv-ssk1")
+    token = csrf_of(nurse.get(f"/cases/{number}").text)
+    for text in ("x" * 1_000_000, "x" * (TEXT_LIMIT + 1)):
+        refused = nurse.post(f"/cases/{number}/deviations", data={"csrf": token, "description": text,
+                                                                 "responsible": "hc-dsk1"})
+        assert refused.status_code == 400 and len(refused.text) < 100_000
+    assert nurse.post(f"/cases/{number}/deviations", data={
+        "csrf": token, "description": "x" * TEXT_LIMIT, "responsible": "hc-dsk1"}).status_code == 200
+    with unit_of_work() as s:
+        assert len(s.exec(select(Deviation)).all()) == 1

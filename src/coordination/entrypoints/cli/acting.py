@@ -8,19 +8,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from coordination.domain.vocabulary import EscalationLevel, HandlingTime, PersonVerdict
+from coordination.domain.vocabulary import PersonVerdict
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, By, Json, existing_database, say, enum_option, member_or_none
+from coordination.entrypoints.cli.base import app, By, Json, carry_out, existing_database, say, enum_option
 
 parsing = lazy("coordination.parsing")
 clock = lazy("coordination.domain.calendar")
 db = lazy("coordination.persistence.engine")
 common = lazy("coordination.usecases.common")
-acting = lazy("coordination.usecases.acting")
 following_up = lazy("coordination.usecases.following_up")
 planning = lazy("coordination.usecases.planning")
-deviations = lazy("coordination.usecases.deviations")
-escalations = lazy("coordination.usecases.escalations")
 workspace = lazy("coordination.usecases.workspace")
 
 action_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -41,21 +38,15 @@ def action_add(case: str, by: By, responsible: Annotated[str, typer.Option()],
                follow_up: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD; default the SIP's.")] = None,
                as_json: Json = False) -> None:
     """Add a decided action and tell the responsible member."""
-    kind = enum_option(HandlingTime, handling_time, "handling_time")
-    when = parsing.parse_optional_date(follow_up, record="option", field="follow_up")
-    with db.unit_of_work() as session:
-        action_id = acting.add_action(session, common.actor_for(session, by), case=common.case_by_number(session, case),
-                                      responsible=common.member_by_code(session, responsible, field="responsible"),
-                                      description=description, handling_time=kind, follow_up_date=when,
-                                      now=clock.now_utc())
+    _, action_id = carry_out(by, "AddAction", case=case, responsible=responsible, description=description,
+                             handling_time=handling_time, follow_up_date=follow_up)
     say(json.dumps({"action": action_id, "case": case}) if as_json else f"action {action_id} added to {case}")
 
 
 @action_app.command("done")
 def action_done(action_id: int, by: By) -> None:
     """Mark an action done."""
-    with db.unit_of_work() as session:
-        number = acting.complete_action(session, common.actor_for(session, by), action_id=action_id, now=clock.now_utc())
+    _, number = carry_out(by, "CompleteAction", action=action_id)
     say(f"action {action_id} in {number} is done")
 
 
@@ -101,10 +92,8 @@ def deviation_report(case: str, by: By,
                      responsible: Annotated[Optional[str], typer.Option(
                          help="Member code of the one responsible, when no action is named.")] = None) -> None:
     """Report a deviation on a case you take part in; the responsible member's manager is told."""
-    with db.unit_of_work() as session:
-        deviation_id = deviations.report_deviation(
-            session, common.actor_for(session, by), case=common.case_by_number(session, case), description=description,
-            action_id=action, responsible=member_or_none(session, responsible, "responsible"), now=clock.now_utc())
+    _, deviation_id = carry_out(by, "ReportDeviation", case=case, description=description, action=action,
+                                responsible=responsible)
     say(f"deviation {deviation_id} reported for {case}")
 
 
@@ -124,9 +113,7 @@ def deviation_list(by: By, as_json: Json = False) -> None:
 
 @deviation_app.command("close")
 def deviation_close(deviation: int, by: By, note: Annotated[str, typer.Option(help="What was done about it.")]) -> None:
-    with db.unit_of_work() as session:
-        number = deviations.close_deviation(session, common.actor_for(session, by), deviation_id=deviation, note=note,
-                                            now=clock.now_utc())
+    _, number = carry_out(by, "CloseDeviation", deviation=deviation, note=note)
     say(f"deviation {deviation} in {number} is closed")
 
 
@@ -135,17 +122,11 @@ def escalation_raise(case: str, by: By, to: Annotated[str, typer.Option(help="ma
                      reason: Annotated[str, typer.Option(help="The question or disagreement, and what was tried.")]
                      ) -> None:
     """Take a question the professionals cannot settle further; those it goes to are told."""
-    level = enum_option(EscalationLevel, to, "level")
-    with db.unit_of_work() as session:
-        escalation_id = escalations.escalate(session, common.actor_for(session, by),
-                                             case=common.case_by_number(session, case), level=level, reason=reason,
-                                             now=clock.now_utc())
-    say(f"escalation {escalation_id} taken to {level} for {case}")
+    cmd, escalation_id = carry_out(by, "RaiseEscalation", case=case, level=to, reason=reason)
+    say(f"escalation {escalation_id} taken to {cmd.level} for {case}")
 
 
 @escalation_app.command("answer")
 def escalation_answer(escalation: int, by: By, answer: Annotated[str, typer.Option()]) -> None:
-    with db.unit_of_work() as session:
-        number = escalations.answer_escalation(session, common.actor_for(session, by), escalation_id=escalation,
-                                               answer=answer, now=clock.now_utc())
+    _, number = carry_out(by, "AnswerEscalation", escalation=escalation, answer=answer)
     say(f"escalation {escalation} in {number} is answered")

@@ -14,6 +14,9 @@ from coordination.lazy import lazy
 parsing = lazy("coordination.parsing")
 clock = lazy("coordination.domain.calendar")
 common = lazy("coordination.usecases.common")
+commands = lazy("coordination.usecases.commands")
+dispatch = lazy("coordination.usecases.dispatch")
+db = lazy("coordination.persistence.engine")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="Care coordination: identify, consent, assess and plan (SBAR, SIP), act, follow up.")
@@ -93,3 +96,12 @@ def pair_option(text: str, field: str) -> tuple[str, str]:
 
 def member_or_none(session, code: str | None, field: str):
     return common.member_by_code(session, code, field=field) if code else None
+
+
+def carry_out(by: str, command: str, **options):
+    """Build the command (`commands.<command>`) from the options, validated as the workspace
+    validates its form, and carry it out as member `by` in one unit of work. Returns the
+    command and what its use case returned."""
+    cmd = commands.build(getattr(commands, command), **options)
+    with db.unit_of_work() as session:
+        return cmd, dispatch.execute(session, common.actor_for(session, by), cmd, now=clock.now_utc())

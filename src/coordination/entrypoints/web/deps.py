@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Form, Request
 from sqlmodel import Session
@@ -17,8 +17,10 @@ from coordination.config.notifications import load_notifications
 from coordination.notifications.delivery import deliver_pending
 from coordination.notifications.handlers import queued
 from coordination.persistence.engine import unit_of_work
-from coordination.usecases import signin
+from coordination.usecases import commands, signin
 from coordination.usecases.common import Actor
+
+C = TypeVar("C", bound=commands.Command)
 
 SESSION_COOKIE = "coord_session"
 PRE_SIGNIN_COOKIE = "coord_csrf"  # double-submit token for the sign-in form, before any session
@@ -98,3 +100,16 @@ def checked_form(staff: StaffDep, csrf: Annotated[str, Form()] = "") -> Staff:
 
 
 FormStaffDep = Annotated[Staff, Depends(checked_form)]
+
+
+def form_command(command: type[C], **from_path: str) -> Any:
+    """The route's command, built from its form and the path's parameters (`case="number"`: the
+    command's field `case` is the path's `{number}`), validated once: a bad field is the same
+    `InvalidInput` the command line gives. Declared after the staff dependency, so a member who
+    is not signed in, or a form without its CSRF token, is refused before any field is read."""
+    async def build(request: Request) -> C:
+        form = await request.form()
+        raw = {key: value for key, value in form.items() if key in command.model_fields}
+        raw |= {field: request.path_params[param] for field, param in from_path.items()}
+        return commands.build(command, **raw)
+    return Depends(build)

@@ -13,19 +13,23 @@ from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
-    PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, NowDep, StaffDep, transaction,
+    PRE_SIGNIN_COOKIE, SESSION_COOKIE, CsrfRefused, FormStaffDep, NowDep, StaffDep, form_command, transaction,
 )
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
-from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, PersonVerdict, SignalKind, SipAnswer
+from coordination.domain.vocabulary import ConsentGiver, PersonVerdict, SignalKind, SipAnswer
 from coordination.notifications.templates import N_
 from coordination.parsing import parse_date, parse_enum, parse_moment, parse_optional_date
 from coordination.persistence.models import Member
 from coordination.usecases import (
-    acting, deviations, escalations, following_up, identify, persons_plan, queries, registry, revising, signin,
+    acting, following_up, identify, persons_plan, queries, registry, revising, signin,
     sip_meeting, workspace,
 )
+from coordination.usecases.commands import (
+    AnswerEscalation, CloseDeviation, CompleteAction, RaiseEscalation, ReportDeviation,
+)
 from coordination.usecases.common import case_by_number, member_by_code, person_by_personnummer, row_by_id
+from coordination.usecases.dispatch import execute
 
 router = APIRouter()
 
@@ -207,11 +211,11 @@ def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, 
 
 
 @router.post("/actions/{action_id}/done")
-def action_done(action_id: int, staff: FormStaffDep,
-                note: Annotated[str, Form()] = "") -> RedirectResponse:
+def action_done(staff: FormStaffDep,
+                cmd: Annotated[CompleteAction, form_command(CompleteAction, action="action_id")]) -> RedirectResponse:
     with transaction() as session:
-        number = acting.complete_action(session, staff.actor, action_id=action_id, now=staff.now, note=note)
-        return _see_other(f"/cases/{number}?saved=done#action-{action_id}")
+        number = execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{number}?saved=done#action-{cmd.action}")
 
 
 @router.post("/cases/{number}/follow-up")
@@ -245,39 +249,35 @@ def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, 
 
 
 @router.post("/cases/{number}/deviations")
-def deviation_report(number: str, staff: FormStaffDep, description: Annotated[str, Form()] = "",
-                     action: Annotated[str, Form()] = "", responsible: Annotated[str, Form()] = "") -> RedirectResponse:
+def deviation_report(staff: FormStaffDep,
+                     cmd: Annotated[ReportDeviation, form_command(ReportDeviation, case="number")]) -> RedirectResponse:
     with transaction() as session:
-        deviations.report_deviation(session, staff.actor, case=case_by_number(session, number),
-                                    description=description, action_id=int(action) if action.isdigit() else None,
-                                    responsible=member_by_code(session, responsible, field="responsible")
-                                    if responsible else None, now=staff.now)
-        return _see_other(f"/cases/{number}?saved=deviation#deviations")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{cmd.case}?saved=deviation#deviations")
 
 
 @router.post("/deviations/{deviation_id}/close")
-def deviation_close(deviation_id: int, staff: FormStaffDep, note: Annotated[str, Form()] = "") -> RedirectResponse:
+def deviation_close(staff: FormStaffDep, cmd: Annotated[CloseDeviation, form_command(
+        CloseDeviation, deviation="deviation_id")]) -> RedirectResponse:
     with transaction() as session:
-        deviations.close_deviation(session, staff.actor, deviation_id=deviation_id, note=note, now=staff.now)
-        return _see_other(f"/manager?saved=closed#deviation-{deviation_id}")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/manager?saved=closed#deviation-{cmd.deviation}")
 
 
 @router.post("/cases/{number}/escalations")
-def escalation_raise(number: str, staff: FormStaffDep, level: Annotated[str, Form()] = "",
-                     reason: Annotated[str, Form()] = "") -> RedirectResponse:
+def escalation_raise(staff: FormStaffDep,
+                     cmd: Annotated[RaiseEscalation, form_command(RaiseEscalation, case="number")]) -> RedirectResponse:
     with transaction() as session:
-        to = parse_enum(EscalationLevel, level, record=f"case {number}", field="level")
-        escalations.escalate(session, staff.actor, case=case_by_number(session, number), level=to, reason=reason,
-                             now=staff.now)
-        return _see_other(f"/cases/{number}?saved=escalation#deviations")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{cmd.case}?saved=escalation#deviations")
 
 
 @router.post("/escalations/{escalation_id}/answer")
-def escalation_answer(escalation_id: int, staff: FormStaffDep, answer: Annotated[str, Form()] = "") -> RedirectResponse:
+def escalation_answer(staff: FormStaffDep, cmd: Annotated[AnswerEscalation, form_command(
+        AnswerEscalation, escalation="escalation_id")]) -> RedirectResponse:
     with transaction() as session:
-        number = escalations.answer_escalation(session, staff.actor, escalation_id=escalation_id, answer=answer,
-                                               now=staff.now)
-        return _see_other(f"/cases/{number}?saved=answered#escalation-{escalation_id}")
+        number = execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{number}?saved=answered#escalation-{cmd.escalation}")
 
 
 @router.get("/signals", response_class=HTMLResponse)
