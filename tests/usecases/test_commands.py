@@ -12,10 +12,10 @@ from sqlmodel import select
 from coordination.domain.access import Purpose
 from coordination.errors import AccessDenied, InvalidInput, NotFound
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Action, AuditEvent, Deviation, Escalation
+from coordination.persistence.models import Action, AuditEvent, Deviation, Escalation, Member
 from coordination.usecases import commands as c
 from coordination.usecases import dispatch
-from coordination.usecases.common import actor_for
+from coordination.usecases.common import actor_for, case_by_number
 from tests.conftest import T0
 from tests.usecases.test_cycle import case_of, open_and_plan, plan
 
@@ -44,6 +44,17 @@ def test_every_command_declares_its_purpose_and_has_its_use_case():
     (c.AddAction, dict(case="K-2026-0001", responsible="hc-dsk1", description="x"), "handling_time", "is empty"),
     (c.CompleteAction, dict(action=str(2**40)), "action", "is not a valid number"),
     (c.CloseDeviation, dict(deviation="0", note="x"), "deviation", "is not a valid number"),
+    (c.BookSipMeeting, dict(case="K-2026-0001", at="i morgon", place="hemma"), "at", "is not a date and time"),
+    (c.BookSipMeeting, dict(case="K-2026-0001", at="2026-12-03", place="hemma"), "at", "is not a date and time"),
+    (c.RecordSipAnswer, dict(meeting="1", answer="maybe", answered_by="person"), "answer", "is not a known value"),
+    (c.RecordSipAnswer, dict(meeting="1", answer="agreed", answered_by="neighbour"), "answered_by",
+     "is not a known value"),
+    (c.RecordFollowUp, dict(case="K-2026-0001", outcome="x", needs_remain="kanske"), "needs_remain", "is not yes or no"),
+    (c.RecordFollowUp, dict(case="K-2026-0001", outcome="x", needs_remain=True, verdict="meh"), "verdict",
+     "is not a known value"),
+    (c.RecordReturnReport, dict(case="K-2026-0001", reported_on="2026-11-17", reporter_name="", profession="x",
+                                text="x"), "reporter_name", "is empty"),
+    (c.ReviseSip, dict(case="K-2026-0001", add=["hc-dsk1", ""]), "add.1", "is empty"),
 ])
 def test_a_bad_field_is_named_with_what_is_wrong_and_how_to_fix_it(command, raw, field, what):
     with pytest.raises(InvalidInput) as refused:
@@ -103,6 +114,35 @@ def test_a_member_with_no_part_in_the_case_is_refused_before_the_use_case_runs(s
         assert after == before
         refusals = s.exec(select(AuditEvent).where(AuditEvent.action.startswith("refused:"))).all()
         assert refusals and refusals[-1].actor == "soc-bih"  # the refusal is reviewable
+
+
+def test_a_moment_is_stockholm_time_and_a_textarea_is_one_item_a_line():
+    booked = c.build(c.BookSipMeeting, case="K-2026-0001", at="2026-07-01T10:00", place="hemma")
+    assert booked.at.isoformat().startswith("2026-07-01T08:00")  # summer time: UTC+2
+    revision = c.build(c.ReviseSip, case="K-2026-0001", other_plans="Vårdplan\n\n Rehabplan ", plan_b="")
+    assert revision.other_plans == ["Vårdplan", "Rehabplan"]
+    assert revision.plan_b == ""  # an empty plan B clears it: not the same as not given
+    assert c.build(c.ReviseSip, case="K-2026-0001", plan_b=None).plan_b is None
+
+
+def test_the_whole_list_of_those_who_stay_removes_the_others(sqlite_url, example_data):
+    from coordination.usecases.common import current_sip
+    from coordination.usecases.revising import content
+
+    number = _planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        case = case_by_number(s, number)
+        before = content(s, current_sip(s, case))
+        coordinator = s.exec(select(Member).where(Member.code == before.coordinator)).one()
+        joining = s.exec(select(Member).where(Member.organisation_id == coordinator.organisation_id,
+                                              Member.code.not_in(before.participants))).first().code
+        dispatch.execute(s, actor_for(s, "hsv-ssk1"), c.ReviseSip(case=number, add=[joining]), now=T0)
+    with unit_of_work() as s:
+        version = dispatch.execute(s, actor_for(s, "hsv-ssk1"), c.ReviseSip(
+            case=number, keep=sorted(before.participants)), now=T0)  # the form without the one who joined
+    with unit_of_work() as s:
+        after = content(s, current_sip(s, case_by_number(s, number)))
+        assert version == 3 and after.participants == before.participants
 
 
 def test_a_command_about_an_unknown_record_is_not_found(sqlite_url, example_data):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from coordination.domain.access import Purpose
-from coordination.domain.vocabulary import EscalationLevel, HandlingTime
+from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, HandlingTime, PersonVerdict, SipAnswer
 from coordination.errors import InvalidInput
+from coordination.parsing import parse_moment
 
 # Free text staff write: trimmed, and bounded, so that one field cannot make a case page megabytes.
 TEXT_LIMIT = 4000
@@ -27,11 +28,35 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]  # beyond this no row exists in a
 MEMBER_HINT = "give the code of the member responsible (`coordination members` lists them)"
 
 
+def _stockholm(value: Any) -> Any:
+    """A moment as staff write it, 2026-12-03T10:00 in Stockholm time, as an aware UTC moment."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value
+    try:
+        return parse_moment(value, record="", field="")
+    except InvalidInput:
+        raise ValueError(f"'{value}' is not a date and time") from None
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_stockholm)]
+
+
+def _lines(value: Any) -> Any:
+    items = [value] if isinstance(value, str) else value
+    return [line for item in items for line in str(item).splitlines() if line.strip()] \
+        if isinstance(items, list) else value
+
+
+Lines = Annotated[list[Text], BeforeValidator(_lines)]  # a list, or a text with one item a line (a form's textarea)
+
+
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     # What the acting member must be allowed for the case, asked before the use case runs; None
     # where the use case's own rule decides (it says which in its docstring).
     purpose: ClassVar[Purpose | None]
+    # Optional text fields where an empty text is a value ("clear it"), not "not given".
+    keep_empty: ClassVar[frozenset[str]] = frozenset()
 
     def record(self) -> str:
         """The record errors name: 'case K-2026-0001', 'deviation 7'."""
@@ -95,6 +120,66 @@ class CompleteAction(Command):
         return f"action {self.action}"
 
 
+class RecordFollowUp(CaseCommand):
+    purpose = Purpose.ACT
+    # empty is the use case's rule to refuse ("a follow-up records its outcome"), not a form error
+    outcome: Note = Field(description="describe what the follow-up found")
+    needs_remain: bool = Field(description="say whether needs remain (a new SIP version) or are met (the case closes)")
+    next_follow_up: dt.date | None = Field(None, description="write the next follow-up as YYYY-MM-DD")
+    verdict: PersonVerdict | None = Field(None, description="use agree, partly or disagree, or leave it out")
+
+
+class RecordReturnReport(CaseCommand):
+    purpose = Purpose.ACT
+    reported_on: dt.date = Field(description="write the day the report was made as YYYY-MM-DD")
+    reporter_name: Text = Field(description="fill in every field of the report")
+    profession: Text = Field(description="fill in every field of the report")
+    text: Text = Field(description="fill in every field of the report")
+
+
+class BookSipMeeting(CaseCommand):
+    purpose = Purpose.PLAN
+    at: Moment = Field(description="write 2026-12-03T10:00 (Stockholm time)")
+    place: Note = Field(description="say where: at home, the health centre, digitally")
+    invite_guardians: bool = False
+    invite_relatives: bool = False
+
+
+class RecordSipAnswer(Command):
+    purpose = Purpose.PLAN
+    meeting: Id = Field(description="give the SIP meeting's number, from the case page")
+    answer: SipAnswer = Field(description="use agreed or refused")
+    answered_by: ConsentGiver = Field(description="use person, or guardian for a child")
+    reason: Note | None = Field(None, description="say what the person does not agree to")
+    agreement: Note | None = Field(None, description="say what was agreed with the person")
+    agreed_time: Moment | None = Field(None, description="write the next contact as 2026-12-03T10:00 (Stockholm time)")
+    child_informed: Note | None = Field(None, description="say how the child was told, by age and maturity")
+    child_heard: Note | None = Field(None, description="say what the child's own views are, and how they were heard")
+
+    def record(self) -> str:
+        return f"SIP meeting {self.meeting}"
+
+
+class ReviseSip(CaseCommand):
+    """A new SIP version with what is given changed, the rest as it was. `keep` (the workspace's
+    form, which sends the whole plan) names the participants who stay; `remove` names those who
+    leave (the command line)."""
+    purpose = Purpose.PLAN
+    # the workspace sends the whole plan: an empty plan B, relatives' support or list of other
+    # plans clears it, and an empty "what matters" is refused by the use case, not taken as unchanged
+    keep_empty = frozenset({"plan_b", "relatives_support", "other_plans", "what_matters"})
+    coordinator: Code | None = Field(None, description=MEMBER_HINT)
+    add: list[Code] = Field(default_factory=list, description=MEMBER_HINT)
+    remove: list[Code] = Field(default_factory=list, description=MEMBER_HINT)
+    keep: list[Code] | None = Field(None, description=MEMBER_HINT)
+    what_matters: Note | None = Field(None, description="write what is important to the person, in their words")
+    plan_b: Note | None = Field(None, description="write plan B, or leave it empty to clear it")
+    other_plans: Lines | None = Field(None, description="give the other plans, all of them, one a line")
+    next_follow_up: dt.date | None = Field(None, description="write the next follow-up as YYYY-MM-DD")
+    relatives_support: Note | None = Field(None, description="write the relatives' support and relief, or leave "
+                                                             "it empty to clear it")
+
+
 C = TypeVar("C", bound=Command)
 
 
@@ -103,7 +188,8 @@ def build(command: type[C], **raw: Any) -> C:
     given. Any bad value is an `InvalidInput` for its field."""
     fields = command.model_fields
     values = {k: v for k, v in raw.items()
-              if not (v in ("", None) and k in fields and not fields[k].is_required())}
+              if not (v is None or (v == "" and k in fields and not fields[k].is_required()
+                                    and k not in command.keep_empty))}
     try:
         return command.model_validate(values)
     except ValidationError as exc:
@@ -113,6 +199,13 @@ def build(command: type[C], **raw: Any) -> C:
         record = _record_of(command, raw)
         raise InvalidInput(_what(err), record=record, field=field,
                            hint=(info.description if info and info.description else "see the command's help")) from None
+
+
+def list_fields(command: type[Command]) -> set[str]:
+    """The fields that take several values (a form sends one per checked box)."""
+    def is_list(annotation: Any) -> bool:
+        return get_origin(annotation) is list or any(is_list(a) for a in get_args(annotation))
+    return {name for name, info in command.model_fields.items() if is_list(info.annotation)}
 
 
 def _record_of(command: type[Command], raw: dict) -> str:
@@ -138,6 +231,10 @@ def _what(err: Mapping[str, Any]) -> str:
         return f"'{err.get('input')}' is not a valid number"
     if kind.startswith("date"):
         return f"'{err.get('input')}' is not a date"
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind.startswith("bool"):
+        return f"'{err.get('input')}' is not yes or no"
     if kind == "extra_forbidden":
         return "is not a field of this form"
     return str(err["msg"])

@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coordination.persistence.models import Action, CareCase, Deviation, Escalation
-from coordination.usecases import acting, deviations, escalations
+from coordination.domain.vocabulary import SipAnswer
+from coordination.errors import InvalidInput
+from coordination.persistence.models import Action, CareCase, Deviation, Escalation, Member, SipMeeting
+from coordination.usecases import acting, deviations, escalations, following_up, revising, sip_meeting, workspace
 from coordination.usecases import commands as c
 from coordination.usecases.access import require
 from coordination.usecases.common import Actor, case_by_number, member_by_code, row_by_id
@@ -36,10 +38,10 @@ def _by_number(session: Session, command: c.CaseCommand) -> CareCase:
     return case_by_number(session, command.case)
 
 
-def _case_of(model, field: str, hint: str) -> Callable[[Session, c.Command], CareCase]:
+def _case_of(model, field: str, hint: str, name: str | None = None) -> Callable[[Session, c.Command], CareCase]:
     """The case a record belongs to, the record found by the command's id field."""
     def locate(session: Session, command: c.Command) -> CareCase:
-        row = row_by_id(session, model, getattr(command, field), name=field, hint=hint)
+        row = row_by_id(session, model, getattr(command, field), name=name or field, hint=hint)
         if model is Deviation:
             return case_by_number(session, row.case_number)
         return row_by_id(session, CareCase, row.case_id, name="case", hint=hint)
@@ -78,6 +80,51 @@ def _complete_action(session: Session, actor: Actor, cmd: c.CompleteAction, case
     return acting.complete_action(session, actor, action_id=cmd.action, note=cmd.note, now=now)
 
 
+def _record_follow_up(session: Session, actor: Actor, cmd: c.RecordFollowUp, case: CareCase,
+                      now: dt.datetime) -> dict[str, int]:
+    """The follow-up, then what it leads to at once: a new SIP version, or the case closed."""
+    if actor.member_id is None:  # a follow-up is made by a member, not by a system entry point
+        raise InvalidInput("a follow-up is recorded by the member who made it", record=cmd.record(), field="by",
+                           hint="act as a member (--by)")
+    by = row_by_id(session, Member, actor.member_id, name="member", hint="act as a member (--by)")
+    following_up.record_follow_up(session, actor, case=case, by=by, outcome=cmd.outcome, needs_remain=cmd.needs_remain,
+                                  next_follow_up=cmd.next_follow_up, verdict=cmd.verdict, now=now)
+    return following_up.apply_follow_ups(session, actor, case=case, now=now)
+
+
+def _record_return_report(session: Session, actor: Actor, cmd: c.RecordReturnReport, case: CareCase,
+                          now: dt.datetime) -> int:
+    return workspace.record_return_report(session, actor, case=case, reported_on=cmd.reported_on,
+                                          reporter_name=cmd.reporter_name, profession=cmd.profession, text=cmd.text,
+                                          now=now)
+
+
+def _book_sip_meeting(session: Session, actor: Actor, cmd: c.BookSipMeeting, case: CareCase, now: dt.datetime) -> int:
+    return sip_meeting.schedule(session, actor, case=case, when=cmd.at, place=cmd.place,
+                                invite_guardians=cmd.invite_guardians, invite_relatives=cmd.invite_relatives, now=now)
+
+
+def _record_sip_answer(session: Session, actor: Actor, cmd: c.RecordSipAnswer, case: CareCase,
+                       now: dt.datetime) -> str:
+    agreed = cmd.answer == SipAnswer.AGREED
+    return sip_meeting.record_outcome(session, actor, meeting_id=cmd.meeting, answer=cmd.answer,
+                                      answered_by=cmd.answered_by, reason=cmd.reason, agreement=cmd.agreement,
+                                      agreed_time=cmd.agreed_time if agreed else None,
+                                      child_informed=cmd.child_informed, child_heard=cmd.child_heard, now=now)
+
+
+def _revise_sip(session: Session, actor: Actor, cmd: c.ReviseSip, case: CareCase, now: dt.datetime) -> int:
+    """Returns the new version's number."""
+    remove = set(cmd.remove)
+    if cmd.keep is not None:  # the whole list of those who stay: the others leave
+        remove |= revising.content(session, acting.current_sip(session, case)).participants - set(cmd.keep)
+    sip = revising.revise_sip(session, actor, case=case, coordinator=cmd.coordinator, add=list(cmd.add),
+                              remove=sorted(remove), what_matters=cmd.what_matters, plan_b=cmd.plan_b,
+                              other_plans=cmd.other_plans, next_follow_up=cmd.next_follow_up,
+                              relatives_support=cmd.relatives_support, now=now)
+    return sip.version
+
+
 # command -> (how its case is found, the use case that carries it out)
 _HANDLERS: dict[type, tuple[Callable[..., CareCase], Callable[..., Any]]] = {
     c.ReportDeviation: (_by_number, _report_deviation),
@@ -88,4 +135,9 @@ _HANDLERS: dict[type, tuple[Callable[..., CareCase], Callable[..., Any]]] = {
     c.AddAction: (_by_number, _add_action),
     c.CompleteAction: (_case_of(Action, "action", "`coordination case show CASE` lists the case's actions"),
                        _complete_action),
+    c.RecordFollowUp: (_by_number, _record_follow_up),
+    c.RecordReturnReport: (_by_number, _record_return_report),
+    c.BookSipMeeting: (_by_number, _book_sip_meeting),
+    c.RecordSipAnswer: (_case_of(SipMeeting, "meeting", "the case page lists its SIP meetings", "SIP meeting"), _record_sip_answer),
+    c.ReviseSip: (_by_number, _revise_sip),
 }

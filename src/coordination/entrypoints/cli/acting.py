@@ -8,15 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from coordination.domain.vocabulary import PersonVerdict
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, By, Json, carry_out, existing_database, say, enum_option
+from coordination.entrypoints.cli.base import app, By, Json, carry_out, existing_database, say
 
-parsing = lazy("coordination.parsing")
 clock = lazy("coordination.domain.calendar")
 db = lazy("coordination.persistence.engine")
 common = lazy("coordination.usecases.common")
-following_up = lazy("coordination.usecases.following_up")
 planning = lazy("coordination.usecases.planning")
 workspace = lazy("coordination.usecases.workspace")
 
@@ -59,16 +56,8 @@ def follow_up(case: str, by: By, outcome: Annotated[str, typer.Option()],
                   help="The person's answer to 'I get the care and support I need, when I need it and where I need "
                        "it': agree, partly or disagree.")] = None) -> None:
     """Record a follow-up: needs remain -> a new SIP version; needs met -> the case closes."""
-    now = clock.now_utc()
-    when = parsing.parse_optional_date(next_date, record="option", field="next")
-    answer = enum_option(PersonVerdict, verdict, "verdict") if verdict else None
-    with db.unit_of_work() as session:
-        actor = common.actor_for(session, by)
-        case_row = common.case_by_number(session, case)
-        following_up.record_follow_up(session, actor, case=case_row, by=common.member_by_code(session, by, field="by"),
-                                      outcome=outcome, needs_remain=needs_remain, next_follow_up=when, now=now,
-                                      verdict=answer)
-        counts = following_up.apply_follow_ups(session, actor, case=case_row, now=now)
+    _, counts = carry_out(by, "RecordFollowUp", case=case, outcome=outcome, needs_remain=needs_remain,
+                          next_follow_up=next_date, verdict=verdict)
     say(f"{case}: " + ("closed" if counts["closed"] else "SIP revised"))
 
 

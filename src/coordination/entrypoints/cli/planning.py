@@ -6,17 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from coordination.domain.vocabulary import ConsentGiver, SipAnswer
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, By, say, enum_option, pair_option, member_or_none
+from coordination.entrypoints.cli.base import app, By, carry_out, say, pair_option, member_or_none
 
 parsing = lazy("coordination.parsing")
 clock = lazy("coordination.domain.calendar")
 db = lazy("coordination.persistence.engine")
 common = lazy("coordination.usecases.common")
 planning = lazy("coordination.usecases.planning")
-revising = lazy("coordination.usecases.revising")
-sip_meeting = lazy("coordination.usecases.sip_meeting")
 
 sip_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                        help="Draw up the coordinated individual plan (SIP).")
@@ -115,14 +112,10 @@ def sip_revise(case: str, by: By,
                relatives_support: Annotated[Optional[str], typer.Option(
                    help="The relatives' support and relief; an empty text clears it.")] = None) -> None:
     """Revise the SIP: a new version with what you give changed, the rest as it was."""
-    when = parsing.parse_optional_date(follow_up, record="option", field="follow_up")
     others = [] if no_other_plans else (list(other_plan) if other_plan else None)
-    with db.unit_of_work() as session:
-        sip = revising.revise_sip(session, common.actor_for(session, by), case=common.case_by_number(session, case),
-                                  coordinator=coordinator, add=list(add), remove=list(remove),
-                                  what_matters=what_matters, plan_b=plan_b, other_plans=others,
-                                  next_follow_up=when, relatives_support=relatives_support, now=clock.now_utc())
-        version = sip.version
+    _, version = carry_out(by, "ReviseSip", case=case, coordinator=coordinator, add=list(add), remove=list(remove),
+                           what_matters=what_matters, plan_b=plan_b, other_plans=others, next_follow_up=follow_up,
+                           relatives_support=relatives_support)
     say(f"{case}: SIP version {version}")
 
 
@@ -133,12 +126,8 @@ def sip_meeting_book(case: str, by: By, at: Annotated[str, typer.Option(help="YY
                      invite_relatives: Annotated[bool, typer.Option(
                          "--invite-relatives", help="Only under a consent to involve relatives.")] = False) -> None:
     """Book the SIP meeting with the person; the plan's participants are told."""
-    when = parsing.parse_moment(at, record="option", field="at")
-    with db.unit_of_work() as session:
-        meeting_id = sip_meeting.schedule(session, common.actor_for(session, by),
-                                          case=common.case_by_number(session, case), when=when, place=place,
-                                          invite_guardians=invite_guardians, invite_relatives=invite_relatives,
-                                          now=clock.now_utc())
+    _, meeting_id = carry_out(by, "BookSipMeeting", case=case, at=at, place=place, invite_guardians=invite_guardians,
+                              invite_relatives=invite_relatives)
     say(f"SIP meeting {meeting_id} booked for {case}")
 
 
@@ -158,13 +147,9 @@ def sip_agree(meeting: int, by: By, answered_by: AnsweredBy,
                                                             "YYYY-MM-DDTHH:MM.")],
               child_informed: ChildInformed = None, child_heard: ChildHeard = None) -> None:
     """Record that the person (or a guardian) agreed to the plan, with the patient contract."""
-    who = enum_option(ConsentGiver, answered_by, "answered_by")
-    when = parsing.parse_moment(agreed_time, record="option", field="agreed_time")
-    with db.unit_of_work() as session:
-        number = sip_meeting.record_outcome(session, common.actor_for(session, by), meeting_id=meeting,
-                                            answer=SipAnswer.AGREED, answered_by=who, agreement=agreement,
-                                            agreed_time=when, child_informed=child_informed,
-                                            child_heard=child_heard, now=clock.now_utc())
+    _, number = carry_out(by, "RecordSipAnswer", meeting=meeting, answer="agreed", answered_by=answered_by,
+                          agreement=agreement, agreed_time=agreed_time, child_informed=child_informed,
+                          child_heard=child_heard)
     say(f"{number}: the plan is agreed")
 
 
@@ -173,10 +158,6 @@ def sip_refuse(meeting: int, by: By, answered_by: AnsweredBy,
                reason: Annotated[str, typer.Option(help="What the person does not agree to.")],
                child_informed: ChildInformed = None, child_heard: ChildHeard = None) -> None:
     """Record that the person (or a guardian) did not agree: the plan is not carried out."""
-    who = enum_option(ConsentGiver, answered_by, "answered_by")
-    with db.unit_of_work() as session:
-        number = sip_meeting.record_outcome(session, common.actor_for(session, by), meeting_id=meeting,
-                                            answer=SipAnswer.REFUSED, answered_by=who, reason=reason,
-                                            child_informed=child_informed, child_heard=child_heard,
-                                            now=clock.now_utc())
+    _, number = carry_out(by, "RecordSipAnswer", meeting=meeting, answer="refused", answered_by=answered_by,
+                          reason=reason, child_informed=child_informed, child_heard=child_heard)
     say(f"{number}: the plan was not agreed; revise it with the person")

@@ -109,7 +109,10 @@ def form_command(command: type[C], **from_path: str) -> Any:
     is not signed in, or a form without its CSRF token, is refused before any field is read."""
     async def build(request: Request) -> C:
         form = await request.form()
-        raw = {key: value for key, value in form.items() if key in command.model_fields}
+        several = commands.list_fields(command)
+        # a list the form does not send is empty: no box of it was checked
+        raw: dict[str, Any] = {key: [v for v in form.getlist(key) if v] for key in several}
+        raw |= {key: form[key] for key in form.keys() if key in command.model_fields and key not in several}
         raw |= {field: request.path_params[param] for field, param in from_path.items()}
         return commands.build(command, **raw)
     return Depends(build)

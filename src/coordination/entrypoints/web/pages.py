@@ -17,18 +17,15 @@ from coordination.entrypoints.web.deps import (
 )
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
-from coordination.domain.vocabulary import ConsentGiver, PersonVerdict, SignalKind, SipAnswer
+from coordination.domain.vocabulary import PersonVerdict, SignalKind
 from coordination.notifications.templates import N_
-from coordination.parsing import parse_date, parse_enum, parse_moment, parse_optional_date
-from coordination.persistence.models import Member
-from coordination.usecases import (
-    acting, following_up, identify, persons_plan, queries, registry, revising, signin,
-    sip_meeting, workspace,
-)
+from coordination.parsing import parse_date, parse_enum
+from coordination.usecases import identify, persons_plan, queries, registry, revising, signin, workspace
 from coordination.usecases.commands import (
-    AnswerEscalation, CloseDeviation, CompleteAction, RaiseEscalation, ReportDeviation,
+    AnswerEscalation, BookSipMeeting, CloseDeviation, CompleteAction, RaiseEscalation, RecordFollowUp,
+    RecordReturnReport, RecordSipAnswer, ReportDeviation, ReviseSip, build,
 )
-from coordination.usecases.common import case_by_number, member_by_code, person_by_personnummer, row_by_id
+from coordination.usecases.common import case_by_number, member_by_code, person_by_personnummer
 from coordination.usecases.dispatch import execute
 
 router = APIRouter()
@@ -129,22 +126,13 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
 
 
 @router.post("/cases/{number}/sip/revise")
-def sip_revise(number: str, staff: FormStaffDep, coordinator: Annotated[str, Form()] = "",
-               keep: Annotated[list[str] | None, Form()] = None, add: Annotated[str, Form()] = "",
-               what_matters: Annotated[str, Form()] = "", plan_b: Annotated[str, Form()] = "",
-               other_plans: Annotated[str, Form()] = "", next_follow_up: Annotated[str, Form()] = "",
-               relatives_support: Annotated[str, Form()] = "") -> RedirectResponse:
-    """The form sends the whole plan; the revision records what differs from the current one."""
+def sip_revise(staff: FormStaffDep, cmd: Annotated[ReviseSip, form_command(ReviseSip, case="number")]
+               ) -> RedirectResponse:
+    """The form sends the whole plan (`keep`: the participants who stay); the revision records
+    what differs from the current one."""
     with transaction() as session:
-        now = staff.now
-        case = case_by_number(session, number)
-        current = revising.content(session, acting.current_sip(session, case))
-        when = parse_date(next_follow_up, record=f"case {number}", field="next_follow_up")
-        sip = revising.revise_sip(session, staff.actor, case=case, now=now, coordinator=coordinator or None,
-                                  add=[add] if add else [], remove=sorted(current.participants - set(keep or [])),
-                                  what_matters=what_matters, plan_b=plan_b, other_plans=other_plans.splitlines(),
-                                  next_follow_up=when, relatives_support=relatives_support)
-        return _see_other(f"/cases/{number}/sip/compare?first={sip.version - 1}&second={sip.version}")
+        version = execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{cmd.case}/sip/compare?first={version - 1}&second={version}")
 
 
 @router.get("/cases/{number}/sip/person")
@@ -168,33 +156,19 @@ def persons_plan_page(request: Request, number: str, staff: StaffDep, format: st
 
 
 @router.post("/cases/{number}/sip-meetings")
-def sip_meeting_book(number: str, staff: FormStaffDep, at: Annotated[str, Form()] = "",
-                     place: Annotated[str, Form()] = "", invite_guardians: Annotated[str, Form()] = "",
-                     invite_relatives: Annotated[str, Form()] = "") -> RedirectResponse:
+def sip_meeting_book(staff: FormStaffDep, cmd: Annotated[BookSipMeeting, form_command(BookSipMeeting, case="number")]
+                     ) -> RedirectResponse:
     with transaction() as session:
-        when = parse_moment(at, record=f"case {number}", field="at")
-        sip_meeting.schedule(session, staff.actor, case=case_by_number(session, number), when=when, place=place,
-                             invite_guardians=bool(invite_guardians), invite_relatives=bool(invite_relatives),
-                             now=staff.now)
-        return _see_other(f"/cases/{number}?saved=sip_meeting#sip-meeting")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{cmd.case}?saved=sip_meeting#sip-meeting")
 
 
 @router.post("/sip-meetings/{meeting_id}/outcome")
-def sip_meeting_outcome(meeting_id: int, staff: FormStaffDep, answer: Annotated[str, Form()] = "",
-                        answered_by: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-                        agreement: Annotated[str, Form()] = "", agreed_time: Annotated[str, Form()] = "",
-                        child_informed: Annotated[str, Form()] = "", child_heard: Annotated[str, Form()] = ""
-                        ) -> RedirectResponse:
-    record = f"sip meeting {meeting_id}"
+def sip_meeting_outcome(staff: FormStaffDep, cmd: Annotated[RecordSipAnswer, form_command(
+        RecordSipAnswer, meeting="meeting_id")]) -> RedirectResponse:
     with transaction() as session:
-        kind = parse_enum(SipAnswer, answer, record=record, field="answer")
-        who = parse_enum(ConsentGiver, answered_by, record=record, field="answered_by")
-        when = parse_moment(agreed_time, record=record, field="agreed_time") \
-            if kind == SipAnswer.AGREED and agreed_time else None
-        number = sip_meeting.record_outcome(session, staff.actor, meeting_id=meeting_id, answer=kind, answered_by=who,
-                                            reason=reason, agreement=agreement, agreed_time=when,
-                                            child_informed=child_informed, child_heard=child_heard, now=staff.now)
-        return _see_other(f"/cases/{number}?saved=sip_{kind}#sip-meeting")
+        number = execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{number}?saved=sip_{cmd.answer}#sip-meeting")
 
 
 @router.get("/cases/{number}/sip/compare", response_class=HTMLResponse)
@@ -219,33 +193,26 @@ def action_done(staff: FormStaffDep,
 
 
 @router.post("/cases/{number}/follow-up")
-def follow_up(number: str, staff: FormStaffDep, outcome: Annotated[str, Form()] = "",
-              needs: Annotated[str, Form()] = "", next_date: Annotated[str, Form()] = "",
+def follow_up(number: str, staff: FormStaffDep, needs: Annotated[str, Form()] = "",
+              next_date: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
               verdict: Annotated[str, Form()] = "") -> RedirectResponse:
+    # the form's own names ("needs": remain or met, "next_date") are the command's fields here
+    if needs not in ("remain", "met"):
+        raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
+                           hint="needs remain, with the next date, or needs met")
+    cmd = build(RecordFollowUp, case=number, outcome=outcome, needs_remain=needs == "remain",
+                next_follow_up=next_date, verdict=verdict)
     with transaction() as session:
-        now = staff.now
-        case = case_by_number(session, number)
-        member = row_by_id(session, Member, staff.who.member_id, name="member", hint="sign in again")
-        if needs not in ("remain", "met"):
-            raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
-                               hint="needs remain, with the next date, or needs met")
-        when = parse_optional_date(next_date or None, record=f"case {number}", field="next_date")
-        answer = parse_enum(PersonVerdict, verdict, record=f"case {number}", field="verdict") if verdict else None
-        following_up.record_follow_up(session, staff.actor, case=case, by=member, outcome=outcome,
-                                      needs_remain=needs == "remain", next_follow_up=when, now=now, verdict=answer)
-        following_up.apply_follow_ups(session, staff.actor, case=case, now=now)
-        return _see_other(f"/cases/{number}?saved=follow_up#follow-up")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{number}?saved=follow_up#follow-up")
 
 
 @router.post("/cases/{number}/return-report")
-def return_report(number: str, staff: FormStaffDep, reported_on: Annotated[str, Form()] = "",
-                  reporter_name: Annotated[str, Form()] = "", profession: Annotated[str, Form()] = "",
-                  text: Annotated[str, Form()] = "") -> RedirectResponse:
+def return_report(staff: FormStaffDep, cmd: Annotated[RecordReturnReport, form_command(
+        RecordReturnReport, case="number")]) -> RedirectResponse:
     with transaction() as session:
-        day = parse_date(reported_on, record=f"case {number}", field="reported_on")
-        workspace.record_return_report(session, staff.actor, case=case_by_number(session, number), reported_on=day,
-                                       reporter_name=reporter_name, profession=profession, text=text, now=staff.now)
-        return _see_other(f"/cases/{number}?saved=return_report#return-reports")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return _see_other(f"/cases/{cmd.case}?saved=return_report#return-reports")
 
 
 @router.post("/cases/{number}/deviations")
