@@ -101,7 +101,7 @@ def test_a_signal_reported_on_the_command_line_is_screened(sqlite_url, example_d
 @pytest.mark.slow  # runs the command in a subprocess
 @pytest.mark.parametrize("args, field, words", [
     (["--kind", "headache"], "field 'kind'", "emergency_visit"),
-    (["--kind", "readmission", "--on", "2999-01-01"], "field 'on'", "in the future"),
+    (["--kind", "readmission", "--on", "2999-01-01"], "field 'occurred_on'", "in the future"),
     (["--kind", "school_absence", "--days", "0"], "field 'days'", "from 1 to 365"),
 ])
 def test_a_bad_signal_is_refused_and_writes_nothing(sqlite_url, example_data, args, field, words):

@@ -21,13 +21,13 @@ from tests.usecases.test_cycle import case_of, open_and_plan, plan
 
 GUSTAV = "19380214-2012"
 COMMANDS = [cls for _, cls in inspect.getmembers(c, inspect.isclass)
-            if issubclass(cls, c.Command) and cls not in (c.Command, c.CaseCommand)]
+            if issubclass(cls, c.Command) and cls not in (c.Command, c.CaseCommand, c.PersonCommand)]
 
 
 def test_every_command_declares_its_purpose_and_has_its_use_case():
     assert COMMANDS
     for command in COMMANDS:
-        assert "purpose" in vars(command), f"{command.__name__} declares no purpose"
+        assert hasattr(command, "purpose"), f"{command.__name__} declares no purpose"
         assert command.purpose is None or isinstance(command.purpose, Purpose)
     assert set(COMMANDS) == set(dispatch._HANDLERS)
 
@@ -143,6 +143,34 @@ def test_the_whole_list_of_those_who_stay_removes_the_others(sqlite_url, example
     with unit_of_work() as s:
         after = content(s, current_sip(s, case_by_number(s, number)))
         assert version == 3 and after.participants == before.participants
+
+
+@pytest.mark.parametrize("personnummer", [GUSTAV, "19121212-1212"])
+def test_a_signal_dated_in_the_future_is_refused_alike_for_a_known_and_an_unknown_person(sqlite_url, example_data,
+                                                                                        personnummer):
+    """What the signal says is checked before anyone is looked up: the answer does not tell
+    whether the person is in coordination."""
+    _planned(sqlite_url, example_data)
+    with unit_of_work() as s, pytest.raises(InvalidInput) as refused:
+        dispatch.execute(s, actor_for(s, "hc-dsk1"), c.build(
+            c.ReportSignal, personnummer=personnummer, kind="emergency_visit", occurred_on="2099-01-01"), now=T0)
+    assert refused.value.field == "occurred_on"
+
+
+def test_person_commands_go_through_the_dispatcher(sqlite_url, example_data):
+    from coordination.persistence.models import Block, SignalRecord
+
+    _planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        signal_id = dispatch.execute(s, actor_for(s, "hc-dsk1"), c.build(
+            c.ReportSignal, personnummer=GUSTAV, kind="concern_raised"), now=T0)
+        block_id = dispatch.execute(s, actor_for(s, "hc-dsk1"), c.PlaceBlock(personnummer=GUSTAV,
+                                                                               organisation="hc-norrby"), now=T0)
+    with unit_of_work() as s:
+        assert s.get(SignalRecord, signal_id).occurred_on == T0.date()  # today, when not given
+        dispatch.execute(s, actor_for(s, "hc-dsk1"), c.LiftBlock(block=block_id), now=T0)
+    with unit_of_work() as s:
+        assert s.get(Block, block_id).lifted_at is not None
 
 
 def test_a_command_about_an_unknown_record_is_not_found(sqlite_url, example_data):

@@ -15,7 +15,9 @@ from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from coordination.domain.access import Purpose
-from coordination.domain.vocabulary import ConsentGiver, EscalationLevel, HandlingTime, PersonVerdict, SipAnswer
+from coordination.domain.vocabulary import (
+    ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, HandlingTime, PersonVerdict, SignalKind, SipAnswer,
+)
 from coordination.errors import InvalidInput
 from coordination.parsing import parse_moment
 
@@ -180,6 +182,72 @@ class ReviseSip(CaseCommand):
                                                              "it empty to clear it")
 
 
+class PersonCommand(Command):
+    """A command about a person named by their personnummer (never a URL's part: it comes in a
+    form's body or a command's argument). Its rule is the member's commission, which the use case
+    asks of the policy (`may_take_request`, `may_record_consent`): there is no case to ask about."""
+    purpose = None
+    personnummer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
+        description="write the personnummer as YYYYMMDD-NNNN")
+
+    def record(self) -> str:
+        return "person"
+
+
+class ReportSignal(PersonCommand):
+    kind: SignalKind = Field(description="use one of the signal kinds")
+    occurred_on: dt.date | None = Field(None, description="write the day it happened as YYYY-MM-DD (default today)")
+    days: int | None = Field(None, description="give the length of the absence in days")
+
+    def record(self) -> str:
+        return "signal"
+
+
+class RecordConsent(PersonCommand):
+    organisations: list[Code] = Field(description="name the organisations the consent names (two or more)")
+    scopes: list[ConsentScope] = Field(description="use share_information, sip or involve_relatives")
+    given_by: ConsentGiver = Field(ConsentGiver.PERSON, description="use person, or guardian for a child")
+    guardian: Note | None = Field(None, description="give the guardian's name, when a guardian consents")
+    second_guardian: Note | None = Field(None, description="give the other guardian's name")
+    sole_guardian_reason: Note | None = Field(None, description="say why one guardian's consent is enough")
+    form: ConsentForm = Field(ConsentForm.ORAL, description="use oral or written")
+    documented_in: list[Code] = Field(default_factory=list, description="name the organisations whose record holds it")
+    valid_from: dt.date | None = Field(None, description="write the date as YYYY-MM-DD (default today)")
+    valid_until: dt.date | None = Field(None, description="write the date as YYYY-MM-DD")
+
+    def record(self) -> str:
+        return "consent"
+
+
+class DocumentConsent(Command):
+    purpose = None  # the member's organisation documents it in its own record (may_document_consent)
+    consent: Id = Field(description="give the consent's number, from the case page")
+    organisation: Code = Field(description="give the organisation's code")
+
+    def record(self) -> str:
+        return f"consent {self.consent}"
+
+
+class WithdrawConsent(Command):
+    purpose = None  # any active member takes the person's request (may_take_request)
+    consent: Id = Field(description="give the consent's number, from the case page")
+
+    def record(self) -> str:
+        return f"consent {self.consent}"
+
+
+class PlaceBlock(PersonCommand):
+    organisation: Code = Field(description="give the code of the organisation whose information is closed")
+
+
+class LiftBlock(Command):
+    purpose = None  # any active member takes the person's request (may_take_request)
+    block: Id = Field(description="give the block's number, from the case page")
+
+    def record(self) -> str:
+        return f"block {self.block}"
+
+
 C = TypeVar("C", bound=Command)
 
 
@@ -212,6 +280,8 @@ def _record_of(command: type[Command], raw: dict) -> str:
     """The record to name when the command itself could not be built."""
     if issubclass(command, CaseCommand) and raw.get("case"):
         return f"case {raw['case']}"
+    if issubclass(command, PersonCommand):
+        return "signal" if command is ReportSignal else "consent" if command is RecordConsent else "person"
     for name in command.model_fields:
         if name != "case" and raw.get(name) not in (None, ""):
             return f"{name} {raw[name]}"

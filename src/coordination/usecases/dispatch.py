@@ -15,21 +15,24 @@ from typing import Any
 
 from sqlmodel import Session
 
+from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import SipAnswer
 from coordination.errors import InvalidInput
 from coordination.persistence.models import Action, CareCase, Deviation, Escalation, Member, SipMeeting
-from coordination.usecases import acting, deviations, escalations, following_up, revising, sip_meeting, workspace
+from coordination.usecases import (
+    acting, blocks, consent, deviations, escalations, following_up, identify, revising, sip_meeting, workspace,
+)
 from coordination.usecases import commands as c
 from coordination.usecases.access import require
-from coordination.usecases.common import Actor, case_by_number, member_by_code, row_by_id
+from coordination.usecases.common import Actor, case_by_number, member_by_code, person_by_personnummer, row_by_id
 
 
 def execute(session: Session, actor: Actor, command: c.Command, *, now: dt.datetime) -> Any:
     """Carry out the command as `actor`; returns what its use case returns (a new row's id, or
     the case number it concerned)."""
     locate, run = _HANDLERS[type(command)]
-    case = locate(session, command)
-    if command.purpose is not None:
+    case = locate(session, command) if locate else None
+    if command.purpose is not None and case is not None:
         require(session, actor, command.purpose, case, now=now)
     return run(session, actor, command, case, now)
 
@@ -125,8 +128,48 @@ def _revise_sip(session: Session, actor: Actor, cmd: c.ReviseSip, case: CareCase
     return sip.version
 
 
+def _report_signal(session: Session, actor: Actor, cmd: c.ReportSignal, case: None, now: dt.datetime) -> int:
+    today = local_date(now)
+    occurred_on = cmd.occurred_on or today
+    identify.check_signal(occurred_on, cmd.days, today=today)  # before the person is looked up
+    person = person_by_personnummer(session, cmd.personnummer, today=today)
+    reporter = session.get(Member, actor.member_id) if actor.member_id else None
+    return identify.report_signal(session, actor, person=person, kind=cmd.kind, occurred_on=occurred_on,
+                                  days=cmd.days, organisation_id=reporter.organisation_id if reporter else None,
+                                  now=now)
+
+
+def _record_consent(session: Session, actor: Actor, cmd: c.RecordConsent, case: None, now: dt.datetime) -> int:
+    person = person_by_personnummer(session, cmd.personnummer, today=local_date(now))
+    return consent.record_consent(session, actor, person=person, scopes=cmd.scopes, given_by=cmd.given_by,
+                                  guardian_name=cmd.guardian, form=cmd.form, organisations=cmd.organisations,
+                                  documented_in=cmd.documented_in, valid_from=cmd.valid_from or local_date(now),
+                                  valid_until=cmd.valid_until, second_guardian_name=cmd.second_guardian,
+                                  sole_guardian_reason=cmd.sole_guardian_reason, now=now)
+
+
+def _document_consent(session: Session, actor: Actor, cmd: c.DocumentConsent, case: None, now: dt.datetime) -> None:
+    consent.document_consent(session, actor, consent_id=cmd.consent, organisation=cmd.organisation, now=now)
+
+
+def _withdraw_consent(session: Session, actor: Actor, cmd: c.WithdrawConsent, case: None, now: dt.datetime) -> int:
+    """Returns how many participants will be told."""
+    return consent.withdraw_consent(session, actor, consent_id=cmd.consent, now=now)
+
+
+def _place_block(session: Session, actor: Actor, cmd: c.PlaceBlock, case: None, now: dt.datetime) -> int:
+    person = person_by_personnummer(session, cmd.personnummer, today=local_date(now))
+    return blocks.place_block(session, actor, person=person, organisation=cmd.organisation, now=now)
+
+
+def _lift_block(session: Session, actor: Actor, cmd: c.LiftBlock, case: None, now: dt.datetime) -> None:
+    blocks.lift_block(session, actor, block_id=cmd.block, now=now)
+
+
 # command -> (how its case is found, the use case that carries it out)
-_HANDLERS: dict[type, tuple[Callable[..., CareCase], Callable[..., Any]]] = {
+# A command about a person, not a case, has no case to find: its use case asks the policy for
+# the member's commission (taking the person's request, recording a consent).
+_HANDLERS: dict[type, tuple[Callable[..., CareCase] | None, Callable[..., Any]]] = {
     c.ReportDeviation: (_by_number, _report_deviation),
     c.CloseDeviation: (_case_of(Deviation, "deviation", "your unit's page lists its deviations"), _close_deviation),
     c.RaiseEscalation: (_by_number, _raise_escalation),
@@ -140,4 +183,10 @@ _HANDLERS: dict[type, tuple[Callable[..., CareCase], Callable[..., Any]]] = {
     c.BookSipMeeting: (_by_number, _book_sip_meeting),
     c.RecordSipAnswer: (_case_of(SipMeeting, "meeting", "the case page lists its SIP meetings", "SIP meeting"), _record_sip_answer),
     c.ReviseSip: (_by_number, _revise_sip),
+    c.ReportSignal: (None, _report_signal),
+    c.RecordConsent: (None, _record_consent),
+    c.DocumentConsent: (None, _document_consent),
+    c.WithdrawConsent: (None, _withdraw_consent),
+    c.PlaceBlock: (None, _place_block),
+    c.LiftBlock: (None, _lift_block),
 }

@@ -21,16 +21,22 @@ from coordination.domain.access import Purpose, shared_consent
 from coordination.usecases.access import consent_facts, consent_facts_for, decision
 
 
-def report_signal(session: Session, actor: Actor, *, person: Person, kind: SignalKind,
-                  occurred_on: dt.date, days: int | None, organisation_id: int | None,
-                  now: dt.datetime, record: str = "signal") -> int:
-    """A staff member's observation about a person; `identify` screens it against the criteria."""
-    if occurred_on > today_of(now):
-        raise InvalidInput(f"{occurred_on} is in the future", record=record, field="on",
+def check_signal(occurred_on: dt.date, days: int | None, *, today: dt.date, record: str = "signal") -> None:
+    """What a signal says, checked before anyone is looked up: the answer to a bad signal is the
+    same whether or not the person is known."""
+    if occurred_on > today:
+        raise InvalidInput(f"{occurred_on} is in the future", record=record, field="occurred_on",
                            hint="report what has happened: today or an earlier date")
     if days is not None and not 1 <= days <= 365:
         raise InvalidInput(f"{days} is not a number of days from 1 to 365", record=record, field="days",
                            hint="give the length of the absence in days")
+
+
+def report_signal(session: Session, actor: Actor, *, person: Person, kind: SignalKind,
+                  occurred_on: dt.date, days: int | None, organisation_id: int | None,
+                  now: dt.datetime, record: str = "signal") -> int:
+    """A staff member's observation about a person; `identify` screens it against the criteria."""
+    check_signal(occurred_on, days, today=today_of(now), record=record)
     signal = SignalRecord(person_id=person.id, kind=kind, occurred_on=occurred_on, days=days,
                           reported_by_id=actor.member_id, organisation_id=organisation_id)
     session.add(signal)

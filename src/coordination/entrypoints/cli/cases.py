@@ -9,12 +9,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from coordination.domain.vocabulary import IdentificationReason, Initiator, SignalKind
+from coordination.domain.vocabulary import IdentificationReason, Initiator
 from coordination.errors import InvalidInput
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, LARGE_IMPORT, By, Json, Now, parse_now, existing_database, say, enum_option, versions_option, member_or_none
+from coordination.entrypoints.cli.base import (
+    app, LARGE_IMPORT, By, Json, Now, carry_out, parse_now, existing_database, say, enum_option, versions_option,
+    member_or_none,
+)
 
-parsing = lazy("coordination.parsing")
 clock = lazy("coordination.domain.calendar")
 identification_config = lazy("coordination.config.identification")
 db = lazy("coordination.persistence.engine")
@@ -63,18 +65,11 @@ def identify_(now: Now = None, as_json: Json = False) -> None:
 def signal(personnummer: str, by: By,
            kind: Annotated[str, typer.Option(help="What was seen: emergency_visit, readmission, concern_raised, "
                                                   "hospital_discharge, school_absence, missed_appointment, …")],
-           on: Annotated[Optional[str], typer.Option(help="When it happened, YYYY-MM-DD (default: today).")] = None,
+           on: Annotated[Optional[str], typer.Option(
+               "--occurred-on", "--on", help="When it happened, YYYY-MM-DD (default: today).")] = None,
            days: Annotated[Optional[int], typer.Option(help="How long, in days (a school absence).")] = None) -> None:
     """Report a signal about a person; `coordination identify` screens it against the criteria."""
-    now = clock.now_utc()
-    what = enum_option(SignalKind, kind, "kind")
-    when = parsing.parse_optional_date(on, record="option", field="on") or clock.local_date(now)
-    with db.unit_of_work() as session:
-        actor = common.actor_for(session, by)
-        reporter = common.member_by_code(session, by, field="by")
-        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
-        signal_id = identify.report_signal(session, actor, person=person, kind=what, occurred_on=when, days=days,
-                                           organisation_id=reporter.organisation_id, now=now, record="option")
+    _, signal_id = carry_out(by, "ReportSignal", personnummer=personnummer, kind=kind, occurred_on=on, days=days)
     say(f"signal {signal_id} reported; `coordination identify` screens it")
 
 

@@ -6,14 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from coordination.domain.vocabulary import ConsentForm, ConsentGiver, ConsentScope
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, By, say, enum_option
+from coordination.entrypoints.cli.base import app, By, carry_out, say
 
-parsing = lazy("coordination.parsing")
-clock = lazy("coordination.domain.calendar")
-db = lazy("coordination.persistence.engine")
-common = lazy("coordination.usecases.common")
 consent = lazy("coordination.usecases.consent")
 
 consent_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Record, document and withdraw consent.")
@@ -39,34 +34,24 @@ def consent_record(
         valid_from: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, default today.")] = None,
         valid_until: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD.")] = None) -> None:
     """Record a consent to share information and/or draw up a SIP."""
-    now = clock.now_utc()
-    with db.unit_of_work() as session:
-        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
-        consent_id = consent.record_consent(
-            session, common.actor_for(session, by), person=person,
-            scopes=[enum_option(ConsentScope, s, "scope") for s in scope],
-            given_by=enum_option(ConsentGiver, given_by, "given_by"), guardian_name=guardian,
-            form=enum_option(ConsentForm, form, "form"), organisations=organisation, documented_in=documented_in,
-            valid_from=parsing.parse_optional_date(valid_from, record="option", field="valid_from") or clock.local_date(now),
-            valid_until=parsing.parse_optional_date(valid_until, record="option", field="valid_until"), now=now,
-            second_guardian_name=second_guardian, sole_guardian_reason=sole_guardian_reason)
+    _, consent_id = carry_out(by, "RecordConsent", personnummer=personnummer, organisations=list(organisation),
+                              scopes=list(scope), given_by=given_by, guardian=guardian, second_guardian=second_guardian,
+                              sole_guardian_reason=sole_guardian_reason, form=form, documented_in=list(documented_in),
+                              valid_from=valid_from, valid_until=valid_until)
     say(f"consent {consent_id} recorded")
 
 
 @consent_app.command("document")
 def consent_document(consent_id: int, organisation: Annotated[str, typer.Option()], by: By) -> None:
     """Mark that ORGANISATION has documented the consent in its own record."""
-    with db.unit_of_work() as session:
-        consent.document_consent(session, common.actor_for(session, by), consent_id=consent_id,
-                                 organisation=organisation, now=clock.now_utc())
+    carry_out(by, "DocumentConsent", consent=consent_id, organisation=organisation)
     say(f"consent {consent_id} documented in {organisation}")
 
 
 @consent_app.command("withdraw")
 def consent_withdraw(consent_id: int, by: By) -> None:
     """Withdraw a consent: from now on nothing more is shared."""
-    with db.unit_of_work() as session:
-        queued = consent.withdraw_consent(session, common.actor_for(session, by), consent_id=consent_id, now=clock.now_utc())
+    _, queued = carry_out(by, "WithdrawConsent", consent=consent_id)
     say(f"consent {consent_id} withdrawn; {queued} participant(s) will be told")
 
 
@@ -74,20 +59,12 @@ def consent_withdraw(consent_id: int, by: By) -> None:
 def block_place(personnummer: str, organisation: Annotated[str, typer.Option(
         help="The organisation whose information the person closes to the others.")], by: By) -> None:
     """Record the person's block on one organisation's information."""
-    from coordination.usecases.blocks import place_block
-
-    now = clock.now_utc()
-    with db.unit_of_work() as session:
-        person = common.person_by_personnummer(session, personnummer, today=clock.local_date(now))
-        block_id = place_block(session, common.actor_for(session, by), person=person, organisation=organisation, now=now)
+    _, block_id = carry_out(by, "PlaceBlock", personnummer=personnummer, organisation=organisation)
     say(f"block {block_id} placed: {organisation}'s information is closed to the other organisations")
 
 
 @block_app.command("lift")
 def block_lift(block_id: int, by: By) -> None:
     """Lift a block at the person's request."""
-    from coordination.usecases.blocks import lift_block
-
-    with db.unit_of_work() as session:
-        lift_block(session, common.actor_for(session, by), block_id=block_id, now=clock.now_utc())
+    carry_out(by, "LiftBlock", block=block_id)
     say(f"block {block_id} lifted")

@@ -24,7 +24,9 @@ log = logging.getLogger("coordination.web")
 def create_app(clock: Clock | None = None) -> FastAPI:
     """The workspace. `clock` gives each request its moment (aware UTC); the wall clock unless a
     test gives a fixed one."""
-    from coordination.entrypoints.web import team_meeting_pages, oidc, pages, render
+    from coordination.entrypoints.web import (
+        case_pages, oidc, render, report_pages, signin_pages, team_meeting_pages,
+    )
     from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
     from coordination.i18n import Texts
 
@@ -34,9 +36,10 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     app.state.clock = clock or now_utc
     app.mount("/static", StaticFiles(directory=str(resources.files("coordination.entrypoints.web") / "static")),
               name="static")
-    app.include_router(pages.router)
-    app.include_router(team_meeting_pages.router)
-    app.include_router(oidc.router)
+    # one router a feature; every route is thin: its session and member from `deps`, one use case
+    # (or one command through the dispatcher), one template
+    for feature in (signin_pages, case_pages, report_pages, team_meeting_pages, oidc):
+        app.include_router(feature.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from coordination.i18n import LOCALES, Texts
@@ -42,3 +42,7 @@ def pdf(html: str) -> bytes:
 
     return HTML(string=html).write_pdf()
 
+
+def see_other(path: str) -> RedirectResponse:
+    """After a form: back to a page with GET (post/redirect/get), so a reload sends nothing twice."""
+    return RedirectResponse(path, status_code=303)

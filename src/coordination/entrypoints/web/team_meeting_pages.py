@@ -14,6 +14,7 @@ from coordination.domain.team_meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, transaction
+from coordination.entrypoints.web.render import see_other
 from coordination.errors import NotFound
 from coordination.parsing import parse_enum, parse_optional_date
 from coordination.persistence.models import Meeting
@@ -22,8 +23,6 @@ from coordination.usecases import team_meeting_room
 router = APIRouter(prefix="/meetings")
 
 
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 def _series_of(series_id: str) -> tuple[Team, MeetingSeries]:
@@ -61,7 +60,7 @@ def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
     team, series = _series_of(series_id)
     with transaction() as session:
         meeting = team_meeting_room.current_meeting(session, staff.actor, team, series, now=staff.now)
-        return _see_other(f"/meetings/m/{meeting.id}")
+        return see_other(f"/meetings/m/{meeting.id}")
 
 
 @router.get("/m/{meeting_id}", response_class=HTMLResponse)
@@ -87,7 +86,7 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
         team_meeting_room.record_attendance(session, staff.actor, team, meeting_id, marks, now=staff.now)
-    return _see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
+    return see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
 
 
 def _decide(staff, meeting_id: int, saved: str, anchor: str, work) -> RedirectResponse:
@@ -96,7 +95,7 @@ def _decide(staff, meeting_id: int, saved: str, anchor: str, work) -> RedirectRe
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
         work(session, team)
-    return _see_other(f"/meetings/m/{meeting_id}?saved={saved}#{anchor}")
+    return see_other(f"/meetings/m/{meeting_id}?saved={saved}#{anchor}")
 
 
 @router.post("/m/{meeting_id}/actions")
@@ -141,8 +140,8 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
         if close:
             version, _ = team_meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
     if close:
-        return _see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
-    return _see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
+        return see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
+    return see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
 
 
 @router.post("/m/{meeting_id}/reopen")

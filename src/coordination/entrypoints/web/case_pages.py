@@ -1,0 +1,146 @@
+"""A member's work: my items, the case page, the SIP (revision, comparison, the person's own plan, its meeting), actions, follow-ups and return reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from coordination.config.notifications import load_notifications
+from coordination.domain.calendar import local_date
+from coordination.entrypoints.web import render
+from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, form_command, transaction
+from coordination.entrypoints.web.render import see_other
+from coordination.errors import InvalidInput
+from coordination.i18n import Texts
+from coordination.domain.vocabulary import PersonVerdict
+from coordination.notifications.templates import N_
+from coordination.usecases import persons_plan, queries, revising, workspace
+from coordination.usecases.commands import (
+    BookSipMeeting, CompleteAction, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
+)
+from coordination.usecases.common import case_by_number
+from coordination.usecases.dispatch import execute
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
+    with transaction(read_only=True) as session:
+        items = workspace.my_items(session, staff.who.member_id, now=staff.now, policy=load_notifications().sweep)
+        return render.page(request, "items.html", staff.texts, staff, items=items)
+
+
+@router.get("/actions/{action_id}")
+def action_page(action_id: int, staff: StaffDep) -> RedirectResponse:
+    with transaction() as session:
+        number = workspace.action_case(session, staff.actor, action_id, now=staff.now)
+        return see_other(f"/cases/{number}#action-{action_id}")
+
+
+VERDICT_NAMES = {PersonVerdict.AGREE: N_("Agrees"), PersonVerdict.PARTLY: N_("Partly agrees"),
+                 PersonVerdict.DISAGREE: N_("Does not agree")}
+
+
+@router.get("/cases/{number}", response_class=HTMLResponse)
+def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
+    with transaction() as session:
+        now = staff.now
+        record = queries.case_record(session, staff.actor, number, now=now)
+        revision = revising.revision_form(session, staff.actor, case=case_by_number(session, number), now=now) \
+            if record["sip"] and record["status"] != "closed" else None
+        return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
+                           today=local_date(now).isoformat(),
+                           verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
+
+
+@router.post("/cases/{number}/sip/revise")
+def sip_revise(staff: FormStaffDep, cmd: Annotated[ReviseSip, form_command(ReviseSip, case="number")]
+               ) -> RedirectResponse:
+    """The form sends the whole plan (`keep`: the participants who stay); the revision records
+    what differs from the current one."""
+    with transaction() as session:
+        version = execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/cases/{cmd.case}/sip/compare?first={version - 1}&second={version}")
+
+
+@router.get("/cases/{number}/sip/person")
+def persons_plan_page(request: Request, number: str, staff: StaffDep, format: str = "html", lang: str = "sv"):
+    """The person's own SIP in their language, as a page to print or a PDF to hand over."""
+    from coordination.i18n import LOCALES
+
+    texts = Texts(lang if lang in LOCALES else "sv")
+    with transaction() as session:
+        plan = persons_plan.persons_plan(session, staff.actor, case=case_by_number(session, number), now=staff.now)
+    page = render.page(request, "persons_plan.html", texts, staff, plan=plan)
+    if format != "pdf":
+        return page
+    from fastapi.responses import Response
+
+    pdf = render.pdf(bytes(page.body).decode("utf-8"))
+    return Response(pdf, media_type="application/pdf", headers={
+        # the file is named by case and version only: a name would be personal data on someone's disk
+        "Content-Disposition": f'attachment; filename="SIP-{plan.case}-v{plan.version}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@router.post("/cases/{number}/sip-meetings")
+def sip_meeting_book(staff: FormStaffDep, cmd: Annotated[BookSipMeeting, form_command(BookSipMeeting, case="number")]
+                     ) -> RedirectResponse:
+    with transaction() as session:
+        execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/cases/{cmd.case}?saved=sip_meeting#sip-meeting")
+
+
+@router.post("/sip-meetings/{meeting_id}/outcome")
+def sip_meeting_outcome(staff: FormStaffDep, cmd: Annotated[RecordSipAnswer, form_command(
+        RecordSipAnswer, meeting="meeting_id")]) -> RedirectResponse:
+    with transaction() as session:
+        number = execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/cases/{number}?saved=sip_{cmd.answer}#sip-meeting")
+
+
+@router.get("/cases/{number}/sip/compare", response_class=HTMLResponse)
+def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, second: int = 1) -> HTMLResponse:
+    with transaction() as session:
+        found = revising.compare_versions(session, staff.actor, case=case_by_number(session, number),
+                                          first=first, second=second, now=staff.now)
+        codes = {c for change in found for c in (*change.added, *change.removed)} | {
+            change.before for change in found if change.field == "coordinator"} | {
+            change.after for change in found if change.field == "coordinator"}
+        versions = queries.sip_versions(session, case_by_number(session, number))
+        return render.page(request, "compare.html", staff.texts, staff, case=number, first=first, second=second,
+                           changes=found, names=revising.member_names(session, codes), versions=versions)
+
+
+@router.post("/actions/{action_id}/done")
+def action_done(staff: FormStaffDep,
+                cmd: Annotated[CompleteAction, form_command(CompleteAction, action="action_id")]) -> RedirectResponse:
+    with transaction() as session:
+        number = execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/cases/{number}?saved=done#action-{cmd.action}")
+
+
+@router.post("/cases/{number}/follow-up")
+def follow_up(number: str, staff: FormStaffDep, needs: Annotated[str, Form()] = "",
+              next_date: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
+              verdict: Annotated[str, Form()] = "") -> RedirectResponse:
+    # the form's own names ("needs": remain or met, "next_date") are the command's fields here
+    if needs not in ("remain", "met"):
+        raise InvalidInput("choose whether needs remain", record=f"case {number}", field="needs",
+                           hint="needs remain, with the next date, or needs met")
+    cmd = build(RecordFollowUp, case=number, outcome=outcome, needs_remain=needs == "remain",
+                next_follow_up=next_date, verdict=verdict)
+    with transaction() as session:
+        execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/cases/{number}?saved=follow_up#follow-up")
+
+
+@router.post("/cases/{number}/return-report")
+def return_report(staff: FormStaffDep, cmd: Annotated[RecordReturnReport, form_command(
+        RecordReturnReport, case="number")]) -> RedirectResponse:
+    with transaction() as session:
+        execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/cases/{cmd.case}?saved=return_report#return-reports")
