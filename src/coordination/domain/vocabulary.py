@@ -190,6 +190,39 @@ class OutboxStatus(StrEnum):
     UNROUTABLE = "unroutable"
 
 
+class MeetingStatus(StrEnum):
+    """A team's coordination meeting: planned from its series, open while held, closed with minutes."""
+
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DecisionKind(StrEnum):
+    """What a coordination meeting decides about a case (a note: the leadership group's, about no case)."""
+
+    ACTION = "action"
+    NEEDS_SIP = "needs_sip"
+    DISCHARGE = "discharge"
+    NOTE = "note"
+
+
+class ItemKind(StrEnum):
+    """What the follow-up sweep follows: an action's due date, or a SIP's next follow-up."""
+
+    ACTION = "action"
+    SIP_FOLLOW_UP = "sip_follow_up"
+
+
+class NoticeClass(StrEnum):
+    """How due an item is, from least to most: each is told once per item and recipient."""
+
+    DUE_SOON = "due_soon"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    ESCALATED = "escalated"
+
+
 class SipAnswer(StrEnum):
     """The person's (or a guardian's) answer to the plan at the SIP meeting: a SIP is never
     carried out against the person's will (seed 003)."""

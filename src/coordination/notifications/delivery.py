@@ -44,6 +44,7 @@ from pathlib import Path
 
 import apprise
 from sqlalchemy import and_, func, insert, or_, select, update
+from sqlmodel import col
 
 from coordination.notifications import mailbox  # noqa: F401  (registers mailbox://)
 from coordination.notifications import outbox
@@ -165,8 +166,8 @@ def _wall() -> dt.datetime:
 
 
 def _due(now: dt.datetime, lease: dt.timedelta):
-    return or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-               and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < _wall() - lease))
+    return or_(and_(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= now),
+               and_(col(Outbox.status) == OutboxStatus.SENDING, col(Outbox.claimed_at) < _wall() - lease))
 
 
 def claim(url: str | None, *, now: dt.datetime, token: str, limit: int = BATCH, keys: list[str] | None = None,
@@ -174,12 +175,12 @@ def claim(url: str | None, *, now: dt.datetime, token: str, limit: int = BATCH, 
     """Take up to `limit` due rows for the run `token`: pending rows whose backoff has passed by
     `now`, and rows whose claim is older than the lease."""
     with unit_of_work(url) as session:
-        ids = select(Outbox.id).where(_due(now, lease)).order_by(Outbox.id).limit(limit)
+        ids = select(Outbox.id).where(_due(now, lease)).order_by(col(Outbox.id)).limit(limit)
         if keys is not None:
-            ids = ids.where(Outbox.key.in_(keys))
+            ids = ids.where(col(Outbox.key).in_(keys))
         if session.get_bind().dialect.name == "postgresql":
             ids = ids.with_for_update(skip_locked=True)
-        stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
+        stmt = (update(Outbox).where(col(Outbox.id).in_(ids.scalar_subquery()))
                 .values(status=OutboxStatus.SENDING, claimed_at=_wall(), claim_token=token,
                         attempts=Outbox.attempts + 1)
                 .returning(Outbox.id))
@@ -190,9 +191,9 @@ def renew(url: str | None, *, token: str, skip: set[int] = frozenset()) -> set[i
     """Renew the claims the run still holds, but those in `skip`; returns their ids (a row
     missing was taken over)."""
     with unit_of_work(url) as session:
-        stmt = update(Outbox).where(Outbox.claim_token == token, Outbox.status == OutboxStatus.SENDING)
+        stmt = update(Outbox).where(col(Outbox.claim_token) == token, col(Outbox.status) == OutboxStatus.SENDING)
         if skip:
-            stmt = stmt.where(Outbox.id.not_in(skip))
+            stmt = stmt.where(col(Outbox.id).not_in(skip))
         return set(session.execute(stmt.values(claimed_at=_wall()).returning(Outbox.id)).scalars())
 
 
@@ -201,7 +202,7 @@ def due_count(url: str | None, *, now: dt.datetime, keys: list[str] | None = Non
     with unit_of_work(url, read_only=True) as session:
         query = select(func.count()).select_from(Outbox).where(_due(now, lease))
         if keys is not None:
-            query = query.where(Outbox.key.in_(keys))
+            query = query.where(col(Outbox.key).in_(keys))
         return session.execute(query).scalar_one()
 
 
@@ -210,20 +211,20 @@ def revive_changed(url: str | None, *, tags: dict[str, list[str]] | None, now: d
     targets resolve to has changed since: the configuration was fixed."""
     with unit_of_work(url) as session:
         groups = session.execute(select(Outbox.member_id, Outbox.target, Outbox.target_fingerprint)
-                                 .where(Outbox.status.in_(WAITING)).distinct()).all()
+                                 .where(col(Outbox.status).in_(WAITING)).distinct()).all()
         if not groups:
             return 0
         notify = dict(session.execute(select(Member.id, Member.notify).where(
-            Member.id.in_({m for m, _, _ in groups if m is not None}))).all())
+            col(Member.id).in_({m for m, _, _ in groups if m is not None}))).all())
         revived = 0
         for member_id, target, fingerprint in groups:
             entries = list(notify.get(member_id) or []) if member_id is not None else ([target] if target else [])
             if resolve(entries, tags).fingerprint() == fingerprint:
                 continue
-            same = Outbox.member_id == member_id if member_id is not None else and_(Outbox.member_id == None,  # noqa: E711
-                                                                                      Outbox.target == target)
-            stale = Outbox.target_fingerprint == fingerprint if fingerprint else Outbox.target_fingerprint == None  # noqa: E711
-            revived += session.execute(update(Outbox).where(Outbox.status.in_(WAITING), same, stale)
+            same = col(Outbox.member_id) == member_id if member_id is not None else and_(col(Outbox.member_id) == None,  # noqa: E711
+                                                                                      col(Outbox.target) == target)
+            stale = col(Outbox.target_fingerprint) == fingerprint if fingerprint else col(Outbox.target_fingerprint) == None  # noqa: E711
+            revived += session.execute(update(Outbox).where(col(Outbox.status).in_(WAITING), same, stale)
                                        .values(status=OutboxStatus.PENDING, next_attempt_at=now)).rowcount
         return revived
 
@@ -437,8 +438,8 @@ class _Batch:
 
     def _holds(self, session, row: _Row) -> bool:
         return session.execute(select(Outbox.id).where(
-            Outbox.id == row.id, Outbox.claim_token == self.token,
-            Outbox.status == OutboxStatus.SENDING)).first() is not None
+            col(Outbox.id) == row.id, col(Outbox.claim_token) == self.token,
+            col(Outbox.status) == OutboxStatus.SENDING)).first() is not None
 
     def _lose(self, row: _Row) -> None:
         with self.lock:
@@ -463,8 +464,8 @@ class _Batch:
         counted = DeliveryReport()  # added to the run's report only if the mark is written
         status, note = self._outcome(row, counted) if finished else (None, None)
         now = self.clock()
-        fence = update(Outbox).where(Outbox.id == row.id, Outbox.claim_token == self.token,
-                                     Outbox.status == OutboxStatus.SENDING)
+        fence = update(Outbox).where(col(Outbox.id) == row.id, col(Outbox.claim_token) == self.token,
+                                     col(Outbox.status) == OutboxStatus.SENDING)
         if finished:
             values = dict(status=status, last_error=note, claim_token=None)
             if status == OutboxStatus.SENT:
@@ -504,14 +505,14 @@ class _Batch:
         the lines about such cases (fenced by the claim, before any send of the batch)."""
         with unit_of_work(self.url, read_only=True) as session:
             lost = outbox.uncovered(session, session.execute(
-                select(Outbox).where(Outbox.id.in_(claimed))).scalars().all(), now=self.clock())
+                select(Outbox).where(col(Outbox.id).in_(claimed))).scalars().all(), now=self.clock())
         if lost:
             with self.writing, unit_of_work(self.url) as session:
                 for current in session.execute(select(Outbox).where(
-                        Outbox.id.in_(lost), Outbox.claim_token == self.token,
-                        Outbox.status == OutboxStatus.SENDING)).scalars():
+                        col(Outbox.id).in_(lost), col(Outbox.claim_token) == self.token,
+                        col(Outbox.status) == OutboxStatus.SENDING)).scalars():
                     numbers = set(session.execute(select(SweepNotice.case_number).where(
-                        SweepNotice.digest_key == current.key)).scalars()) if current.kind == "digest" else set()
+                        col(SweepNotice.digest_key) == current.key)).scalars()) if current.kind == "digest" else set()
                     if numbers - lost[current.id]:
                         outbox.trim_digest(session, current, lost[current.id], reason=outbox.CONSENT_GONE)
                     else:
@@ -519,13 +520,13 @@ class _Batch:
                         self.report.cancelled += 1
         with unit_of_work(self.url, read_only=True) as session:
             outbox_rows = session.execute(select(Outbox).where(
-                Outbox.id.in_(claimed), Outbox.status == OutboxStatus.SENDING).order_by(Outbox.id)).scalars().all()
+                col(Outbox.id).in_(claimed), col(Outbox.status) == OutboxStatus.SENDING).order_by(col(Outbox.id))).scalars().all()
             members = {m.id: m for m in session.execute(select(Member).where(
-                Member.id.in_({r.member_id for r in outbox_rows if r.member_id}))).scalars()}
+                col(Member.id).in_({r.member_id for r in outbox_rows if r.member_id}))).scalars()}
             settled: dict[int, dict[str, str]] = {}
             for outbox_id, key, outcome in session.execute(
                     select(OutboxSend.outbox_id, OutboxSend.target_key, OutboxSend.outcome)
-                    .where(OutboxSend.outbox_id.in_(claimed))):
+                    .where(col(OutboxSend.outbox_id).in_(claimed))):
                 settled.setdefault(outbox_id, {})[key] = outcome
             rows = []
             for r in outbox_rows:
@@ -598,7 +599,7 @@ def _audit_told(session, rows: list[_Row], now: dt.datetime) -> None:
     digests = {row.key: row for row in rows if row.member_id is not None and row.kind == "digest"}
     if digests:
         for key, number in session.execute(select(SweepNotice.digest_key, SweepNotice.case_number).distinct()
-                                           .where(SweepNotice.digest_key.in_(digests))):
+                                           .where(col(SweepNotice.digest_key).in_(digests))):
             told.setdefault(digests[key].id, set()).add(number)
     for row in rows:
         if row.member_id is not None and row.kind != "digest" and row.case_number:
@@ -607,7 +608,7 @@ def _audit_told(session, rows: list[_Row], now: dt.datetime) -> None:
     if not numbers:
         return
     persons = dict(session.execute(select(CareCase.number, CareCase.person_id)
-                                   .where(CareCase.number.in_(numbers))).all())
+                                   .where(col(CareCase.number).in_(numbers))).all())
     by_id = {row.id: row for row in rows}
     if events := [dict(at=now, actor="system:delivery", action="notify", record_type="case", record_id=number,
                        person_id=persons[number], recipient_id=by_id[row_id].member_id)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import OutboxStatus
@@ -34,7 +34,7 @@ def event_key(*parts: object) -> str:
 
 def _locales(session: Session, member_ids) -> dict[int, str]:
     ids = {m for m in member_ids if m is not None}
-    return dict(session.execute(select(Member.id, Member.locale).where(Member.id.in_(ids))).all()) if ids else {}
+    return dict(session.execute(select(Member.id, Member.locale).where(col(Member.id).in_(ids))).all()) if ids else {}
 
 
 def _in_language(message: Message | Draft, locale: str | None) -> Message:
@@ -86,8 +86,8 @@ def covered_organisations(session: Session, person_ids, *, on: dt.date) -> dict[
     """Per person, the organisations a consent lets share on `on` (the derived coverage rows)."""
     covered: dict[int, set[int]] = {person_id: set() for person_id in person_ids}
     for person_id, org_id in session.execute(select(ConsentCoverage.person_id, ConsentCoverage.organisation_id).where(
-            ConsentCoverage.person_id.in_(set(person_ids)), ConsentCoverage.valid_from <= on,
-            or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= on))):  # noqa: E711
+            col(ConsentCoverage.person_id).in_(set(person_ids)), col(ConsentCoverage.valid_from) <= on,
+            or_(col(ConsentCoverage.valid_until) == None, col(ConsentCoverage.valid_until) >= on))):  # noqa: E711
         covered[person_id].add(org_id)
     return covered
 
@@ -105,16 +105,16 @@ def uncovered(session: Session, rows: list[Outbox], *, now: dt.datetime) -> dict
     digests = {r.key: r.id for r in asked if r.kind == "digest"}
     if digests:
         for key, number in session.execute(select(SweepNotice.digest_key, SweepNotice.case_number)
-                                           .where(SweepNotice.digest_key.in_(digests))):
+                                           .where(col(SweepNotice.digest_key).in_(digests))):
             numbers.setdefault(digests[key], set()).add(number)
     if not numbers:
         return {}
     everything = set().union(*numbers.values())
     persons = dict(session.execute(select(CareCase.number, CareCase.person_id)
-                                   .where(CareCase.number.in_(everything))).all())
+                                   .where(col(CareCase.number).in_(everything))).all())
     covered = covered_organisations(session, set(persons.values()), on=local_date(now))
     member_ids = {r.member_id for r in asked}
-    orgs = dict(session.execute(select(Member.id, Member.organisation_id).where(Member.id.in_(member_ids))).all())
+    orgs = dict(session.execute(select(Member.id, Member.organisation_id).where(col(Member.id).in_(member_ids))).all())
     by_id = {r.id: r for r in asked}
     lost = {}
     for row_id, told in numbers.items():
@@ -127,9 +127,9 @@ def uncovered(session: Session, rows: list[Outbox], *, now: dt.datetime) -> dict
 def trim_digest(session: Session, digest: Outbox, numbers: set[str], *, reason: str) -> None:
     """A digest not yet sent loses its lines about `numbers`, or is cancelled with `reason` when
     nothing else is left."""
-    rest = session.execute(select(SweepNotice).where(SweepNotice.digest_key == digest.key,
-                                                     SweepNotice.case_number.not_in(numbers))
-                           .order_by(SweepNotice.id)).scalars().all()
+    rest = session.execute(select(SweepNotice).where(col(SweepNotice.digest_key) == digest.key,
+                                                     col(SweepNotice.case_number).not_in(numbers))
+                           .order_by(col(SweepNotice.id))).scalars().all()
     if rest:
         locale = session.get(Member, digest.member_id).locale
         message = templates.digest([templates.DigestItem(n.item_kind, n.item_id, n.case_number, n.due_date,
@@ -142,9 +142,9 @@ def trim_digest(session: Session, digest: Outbox, numbers: set[str], *, reason: 
 
 def cancel(session: Session, row_id: int, *, reason: str, token: str | None = None) -> bool:
     """Cancel a message not yet sent (fenced by a delivery's claim `token` when given)."""
-    stmt = update(Outbox).where(Outbox.id == row_id, Outbox.status != OutboxStatus.SENT)
+    stmt = update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.status) != OutboxStatus.SENT)
     if token is not None:
-        stmt = stmt.where(Outbox.claim_token == token)
+        stmt = stmt.where(col(Outbox.claim_token) == token)
     return session.execute(stmt.values(status=OutboxStatus.CANCELLED, cancel_reason=reason, claim_token=None)
                            .returning(Outbox.id)).first() is not None
 
@@ -153,8 +153,8 @@ def expire_signin_messages(session: Session, *, now: dt.datetime) -> int:
     """Sign-in messages not delivered while their link was valid are cancelled, and the link is
     taken out of the stored body: no live secret stays at rest."""
     rows = session.execute(select(Outbox).where(
-        Outbox.kind == "signin_link", Outbox.status.in_(WAITING),
-        Outbox.created_at <= now - templates.SIGNIN_LINK_LIFETIME)).scalars().all()
+        col(Outbox.kind) == "signin_link", col(Outbox.status).in_(WAITING),
+        col(Outbox.created_at) <= now - templates.SIGNIN_LINK_LIFETIME)).scalars().all()
     for row in rows:
         row.status, row.cancel_reason = OutboxStatus.CANCELLED, "the sign-in link expired before it was delivered"
         row.body = without_links(row.body)
@@ -197,7 +197,7 @@ def alert_unroutable(session: Session, *, target: str, now: dt.datetime) -> int:
     """Tell operations, once, about the events recorded as unroutable since the last alert: their
     kinds and counts, never a case number. Returns how many rows the alert covers."""
     rows = session.execute(select(Outbox.id, Outbox.kind).where(
-        Outbox.status == OutboxStatus.UNROUTABLE, Outbox.attempts == 0).order_by(Outbox.id)).all()
+        col(Outbox.status) == OutboxStatus.UNROUTABLE, col(Outbox.attempts) == 0).order_by(col(Outbox.id))).all()
     if not rows:
         return 0
     kinds: dict[str, int] = {}
@@ -211,5 +211,5 @@ def alert_unroutable(session: Session, *, target: str, now: dt.datetime) -> int:
                                      f"({listed}). `coordination outbox --status unroutable` lists them with the "
                                      "reason; fix the reason (a manager, a consent) and the next events reach "
                                      "their recipients."))
-    session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(attempts=1))
+    session.execute(update(Outbox).where(col(Outbox.id).in_(ids)).values(attempts=1))
     return len(ids)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from coordination import settings
-from coordination.domain.vocabulary import HandlingTime, Role
+from coordination.domain.vocabulary import HandlingTime, NoticeClass, Role
 from coordination.i18n import Texts
+# the words staff read for stored values live with the catalogs; the messages use them too
+from coordination.i18n.terms import CLASS_NAMES, HANDLING_TIMES, N_, role_name, term
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,6 @@ def case_link(case: str) -> str:
 
 def action_link(action_id: int) -> str:
     return link(f"/actions/{action_id}")
-
-
-def role_name(t: Texts, role: Role | str) -> str:
-    return t.gettext(ROLE_NAMES.get(str(role), str(role).replace("_", " ")))
 
 
 def _look(t: Texts, case: str) -> str:
@@ -191,80 +189,8 @@ class DigestItem(NamedTuple):
     responsible_role: str
 
 
-CLASSES = ("escalated", "overdue", "due_today", "due_soon")
+CLASSES = tuple(reversed(NoticeClass))  # the most due first
 _RANK = {k: i for i, k in enumerate(CLASSES)}
-def N_(message: str) -> str:
-    """Marks a text for the catalog; it is translated where it is shown."""
-    return message
-
-
-CLASS_NAMES = {"escalated": N_("escalated (overdue past the grace period)"), "overdue": N_("overdue"),
-               "due_today": N_("due today"), "due_soon": N_("due soon")}
-HANDLING_TIMES = {"urgent": N_("urgent (same day)"), "next_day": N_("next day"),
-                  "next_working_day": N_("next working day"), "when_needed": N_("when needed")}
-ROLE_NAMES = {"nurse": N_("nurse"), "district_nurse": N_("district nurse"),
-              "occupational_therapist": N_("occupational therapist"), "physiotherapist": N_("physiotherapist"),
-              "needs_assessor": N_("needs assessor"), "unit_manager": N_("unit manager"),
-              "home_help_coordinator": N_("home help coordinator"), "doctor": N_("doctor"), "mas": N_("MAS"),
-              "mar": N_("MAR"), "mla": N_("MLA"), "social_secretary": N_("social secretary"),
-              "log_reviewer": N_("log reviewer")}
-
-
-TERMS = {  # stored values -> the words staff read (translated through the catalog)
-    "case_status": {"identified": N_("identified"), "consented": N_("consent recorded"), "assessed": N_("assessed"),
-                    "planned": N_("planned"), "active": N_("active"), "closed": N_("closed")},
-    "action_status": {"planned": N_("planned"), "assigned": N_("assigned"), "done": N_("done"),
-                      "cancelled": N_("cancelled")},
-    "scope": {"share_information": N_("share information"), "sip": N_("SIP"),
-              "involve_relatives": N_("involve relatives")},
-    "given_by": {"person": N_("the person"), "guardian": N_("a guardian")},
-    "initiator": {"identification": N_("identification (signals screened)"), "staff": N_("staff"),
-                  "person": N_("the person"), "relative": N_("a relative"), "guardian": N_("a guardian")},
-    "form": {"oral": N_("oral"), "written": N_("written")},
-    "reason": {"frequent_visitor": N_("frequent visits to emergency care"), "readmitted": N_("readmitted"),
-               "multimorbid_failing_health": N_("several illnesses and failing health"),
-               "palliative_end_of_life": N_("palliative care at the end of life"),
-               "lasting_impairment": N_("lasting impairment"), "senior_alert_risk": N_("at risk by Senior Alert"),
-               "frail_elderly_worsening": N_("frail elderly person, worsening at home"),
-               "discharge_coordination": N_("discharge from hospital care"),
-               "child_large_care_needs": N_("child with large care needs"),
-               "child_extensive_disability": N_("child with extensive disability"),
-               "child_failing_parental_ability": N_("child whose parents' ability fails"),
-               "child_repeated_no_shows": N_("child with repeated missed appointments")},
-    "measure": {"sips_created": N_("SIPs drawn up"), "sips_revised": N_("SIPs revised"),
-                "follow_ups": N_("follow-ups"), "follow_ups_on_time_percent": N_("follow-ups on time (%)"),
-                "deviations": N_("deviations"), "deviations_reported": N_("deviations reported by staff"),
-                "deviations_closed": N_("deviations closed"), "escalations": N_("questions escalated"),
-                "escalations_answered": N_("escalated questions answered"),
-                "person_agrees_percent": N_("persons who get the care and support they need (%)"),
-                "median_days_identification_to_sip": N_("days from identification to SIP (median)"),
-                "cases_opened": N_("cases opened"), "cases_closed": N_("cases closed"),
-                "cases_open_at_year_end": N_("cases open at the end of the year"),
-                "leadership_meetings_held": N_("leadership group meetings held")},
-    "escalation_level": {"mas": N_("the medically responsible nurse (MAS)"),
-                         "mar": N_("the responsible for rehabilitation (MAR)"),
-                         "mla": N_("the medically responsible doctor (MLA)"), "managers": N_("the managers")},
-    "signal_kind": {"emergency_visit": N_("visit to emergency care"), "health_centre_visit": N_("visit to the health centre"),
-                    "readmission": N_("readmitted to hospital"), "hospital_discharge": N_("discharged from hospital"),
-                    "senior_alert_risk": N_("at risk by Senior Alert"), "multimorbidity": N_("several illnesses"),
-                    "palliative": N_("palliative care"), "lasting_impairment": N_("lasting impairment"),
-                    "concern_raised": N_("concern raised (by a relative, staff or anyone)"),
-                    "school_absence": N_("absence from school"),
-                    "missed_appointment": N_("missed appointment (dental care too)"),
-                    "many_care_providers": N_("many care providers")},
-    "sip_field": {"coordinator": N_("Coordinator"), "participants": N_("Participants"),
-                  "what_matters": N_("What is important to you?"), "plan_b": N_("Plan B"),
-                  "other_plans": N_("Other plans"), "relatives_support": N_("Support and relief for the relatives"),
-                  "next_follow_up": N_("Next follow-up")},
-    "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
-                "5": N_("Saturday"), "6": N_("Sunday")},
-}
-
-
-def term(t: Texts, kind: str, value: str) -> str:
-    return t.gettext(TERMS[kind].get(value, value))
-
-
 def sort_items(items):
     return sorted(items, key=lambda i: (_RANK[i.klass], i.due_date, i.case_number, i.item_id))
 

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain import access
 from coordination.domain.access import Purpose, Relationship
@@ -37,16 +37,16 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     consents = session.execute(select(Consent.id, Consent.person_id, Consent.scopes, Consent.given_by,
                                       Consent.valid_from, Consent.valid_until, Consent.withdrawn_at,
                                       Consent.guardian_id)
-                               .where(Consent.person_id.in_(person_ids)).order_by(Consent.id)).all()
+                               .where(col(Consent.person_id).in_(person_ids)).order_by(col(Consent.id))).all()
     parties: dict[int, list] = {}
     for consent_id, documented_at, code in session.execute(
             select(ConsentParty.consent_id, ConsentParty.documented_at, Organisation.code)
-            .join(Organisation, Organisation.id == ConsentParty.organisation_id)
-            .where(ConsentParty.consent_id.in_(select(Consent.id).where(Consent.person_id.in_(person_ids))))):
+            .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
+            .where(col(ConsentParty.consent_id).in_(select(Consent.id).where(col(Consent.person_id).in_(person_ids))))):
         parties.setdefault(consent_id, []).append((documented_at, code))
     guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
-                                    .where(Contact.id.in_(guardian_ids))).all()) if guardian_ids else {}
+                                    .where(col(Contact.id).in_(guardian_ids))).all()) if guardian_ids else {}
     facts: dict[int, list[ConsentFacts]] = {pid: [] for pid in person_ids}
     for consent in consents:
         rows = parties.get(consent.id, [])
@@ -63,7 +63,7 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
 
 def member_facts(session: Session, member_id: int) -> access.MemberFacts:
     member, org = session.exec(select(Member, Organisation.code).join(Organisation)
-                               .where(Member.id == member_id)).one()
+                               .where(col(Member.id) == member_id)).one()
     return access.MemberFacts(member.id, member.code, org, member.role, member.active)
 
 
@@ -74,7 +74,7 @@ def block_facts(session: Session, person_id: int) -> tuple[access.BlockFacts, ..
 def blocks_for(session: Session, person_ids) -> dict[int, tuple[access.BlockFacts, ...]]:
     found: dict[int, list[access.BlockFacts]] = {pid: [] for pid in person_ids}
     for block, code in session.exec(select(Block, Organisation.code).join(Organisation)
-                                    .where(Block.person_id.in_(list(found))).order_by(Block.id)):
+                                    .where(col(Block.person_id).in_(list(found))).order_by(col(Block.id))):
         found[block.person_id].append(access.BlockFacts(block.id, code, block.placed_at, block.lifted_at))
     return {pid: tuple(blocks) for pid, blocks in found.items()}
 
@@ -97,30 +97,30 @@ def relationships_for(session: Session, cases: list[CareCase]) -> dict[int, dict
     add(Relationship.COORDINATOR, [(c.id, c.coordinator_id) for c in cases])
     add(Relationship.FIXED_CARE_CONTACT, [(c.id, c.fixed_care_contact_id) for c in cases])
     add(Relationship.SIP_PARTICIPANT, session.exec(
-        select(Sip.case_id, SipParticipant.member_id).join(Sip, Sip.id == SipParticipant.sip_id)
-        .where(Sip.case_id.in_(ids), Sip.current == True)))  # noqa: E712
-    responsible = session.exec(select(Action.case_id, Action.responsible_id).where(Action.case_id.in_(ids))
+        select(Sip.case_id, SipParticipant.member_id).join(Sip, col(Sip.id) == SipParticipant.sip_id)
+        .where(col(Sip.case_id).in_(ids), col(Sip.current) == True)))  # noqa: E712
+    responsible = session.exec(select(Action.case_id, Action.responsible_id).where(col(Action.case_id).in_(ids))
                                .distinct()).all()
     add(Relationship.RESPONSIBLE, responsible)
     add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
-                                            .where(Assessment.case_id.in_(ids))))
+                                            .where(col(Assessment.case_id).in_(ids))))
     by_person: dict[int, list[int]] = {}
     for case in cases:
         by_person.setdefault(case.person_id, []).append(case.id)
     add(Relationship.REPORTER, [(case_id, reporter) for person_id, reporter in session.exec(
-        select(SignalRecord.person_id, SignalRecord.reported_by_id).where(SignalRecord.person_id.in_(list(by_person))))
+        select(SignalRecord.person_id, SignalRecord.reported_by_id).where(col(SignalRecord.person_id).in_(list(by_person))))
         for case_id in by_person[person_id]])
     # the manager a deviation of the case went to reads it to close the deviation
     numbers = {c.number: c.id for c in cases}
     add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.exec(
-        select(Deviation.case_number, Deviation.manager_id).where(Deviation.case_number.in_(list(numbers)))
+        select(Deviation.case_number, Deviation.manager_id).where(col(Deviation.case_number).in_(list(numbers)))
         .distinct())])
     add(Relationship.ESCALATED_TO, session.exec(
         select(Escalation.case_id, EscalationRecipient.member_id)
-        .join(Escalation, Escalation.id == EscalationRecipient.escalation_id).where(Escalation.case_id.in_(ids))))
+        .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(col(Escalation.case_id).in_(ids))))
     if responsible:
         managers = dict(session.exec(select(Member.id, Member.manager_id)
-                                     .where(Member.id.in_({m for _, m in responsible}))).all())
+                                     .where(col(Member.id).in_({m for _, m in responsible}))).all())
         add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
     return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
@@ -138,7 +138,7 @@ def case_facts_for(session: Session, cases: list[CareCase], *, now: dt.datetime,
     meeting lists thousands. Keyed by case id."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
-    persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))}
+    persons = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
     related = relationships_for(session, cases)
@@ -202,8 +202,8 @@ def refresh_coverage(session: Session, person_id: int, *, now: dt.datetime) -> N
     rows = access.coverage(consent_facts(session, person_id), at=now, person_is_child=is_child(person, local_date(now)),
                            adult_on=adult_on(person.birth_date))
     org_ids = dict(session.exec(select(Organisation.code, Organisation.id)
-                                .where(Organisation.code.in_({r.organisation for r in rows}))).all())
-    session.execute(delete(ConsentCoverage).where(ConsentCoverage.person_id == person_id))
+                                .where(col(Organisation.code).in_({r.organisation for r in rows}))).all())
+    session.execute(delete(ConsentCoverage).where(col(ConsentCoverage.person_id) == person_id))
     for row in rows:
         session.add(ConsentCoverage(person_id=person_id, consent_id=row.consent_id,
                                     organisation_id=org_ids[row.organisation], valid_from=row.valid_from,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.calendar import due_date
 from coordination.domain.planning import check_follow_up_date, require_step
@@ -35,7 +35,7 @@ def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: M
     if not description.strip():
         raise RuleViolation("an action needs a description", record=record, field="description",
                             hint="say what is to be done")
-    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    sip = session.exec(select(Sip).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712
     if sip is not None:  # refused before anything is written, not rolled back after
         require_not_refused(session, case)
     if sip is None and follow_up_date is None:
@@ -61,9 +61,9 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     responsible member. Returns the number dispatched; running it again dispatches nothing."""
     require_step("act", case.status, record=f"case {case.number}")
     require_not_refused(session, case)
-    planned = session.exec(select(Action).where(Action.case_id == case.id,
-                                                Action.status == ActionStatus.PLANNED)
-                           .order_by(Action.id)).all()
+    planned = session.exec(select(Action).where(col(Action.case_id) == case.id,
+                                                col(Action.status) == ActionStatus.PLANNED)
+                           .order_by(col(Action.id))).all()
     _assign(session, actor, case, planned, now=now)
     if case.status == CaseStatus.PLANNED:
         case.status = CaseStatus.ACTIVE

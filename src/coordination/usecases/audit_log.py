@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.access import may_review_log
 from coordination.persistence.models import AuditEvent, Member, Organisation, Person
@@ -23,19 +23,19 @@ def list_events(session: Session, actor: Actor, *, person: Person | None, member
         verdict, scope = may_review_log(member_facts(session, actor.member_id))
         require_verdict(verdict, actor, "review log", record="audit log",
                         person_id=person.id if person else None)
-    query = select(AuditEvent, Person.personnummer).join(Person, Person.id == AuditEvent.person_id, isouter=True)
+    query = select(AuditEvent, Person.personnummer).join(Person, col(Person.id) == AuditEvent.person_id, isouter=True)
     if scope is not None and scope.organisation is not None:
-        own = select(Member.id).join(Organisation).where(Organisation.code == scope.organisation)
-        query = query.where(AuditEvent.actor_id.in_(own))
+        own = select(Member.id).join(Organisation).where(col(Organisation.code) == scope.organisation)
+        query = query.where(col(AuditEvent.actor_id).in_(own))
     if person is not None:
-        query = query.where(AuditEvent.person_id == person.id)
+        query = query.where(col(AuditEvent.person_id) == person.id)
     if member_id is not None:
-        query = query.where(AuditEvent.actor_id == member_id)
+        query = query.where(col(AuditEvent.actor_id) == member_id)
     if since is not None:
-        query = query.where(AuditEvent.at >= since)
+        query = query.where(col(AuditEvent.at) >= since)
     if until is not None:
-        query = query.where(AuditEvent.at < until)
-    rows = session.exec(query.order_by(AuditEvent.at, AuditEvent.id).limit(limit)).all()
+        query = query.where(col(AuditEvent.at) < until)
+    rows = session.exec(query.order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(limit)).all()
     # reviewing the log is itself a read of personal data
     audit(session, actor, "review", "audit_log", person.personnummer if person else "all", now=now,
           person_id=person.id if person else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.access import may_take_request
 from coordination.errors import NotFound, RuleViolation
@@ -22,8 +22,8 @@ def place_block(session: Session, actor: Actor, *, person: Person, organisation:
     if actor.member_id is not None:
         require_verdict(may_take_request(member_facts(session, actor.member_id)), actor, "place block",
                         record="person", person_id=person.id)
-    existing = session.exec(select(Block).where(Block.person_id == person.id, Block.organisation_id == org.id,
-                                                Block.lifted_at == None)).first()  # noqa: E711
+    existing = session.exec(select(Block).where(col(Block.person_id) == person.id, col(Block.organisation_id) == org.id,
+                                                col(Block.lifted_at) == None)).first()  # noqa: E711
     if existing is not None:
         raise RuleViolation(f"{organisation} is already blocked (block {existing.id})", record="person",
                             field="organisation", hint="nothing to do; `coordination block lift` removes it")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain import personnummer
 from coordination.domain.calendar import local_date
@@ -34,7 +34,7 @@ def actor_for(session: Session, member_code: str | None, *, system: str = "syste
 
 
 def member_by_code(session: Session, code: str, *, field: str = "member") -> Member:
-    member = session.exec(select(Member).where(Member.code == code)).first()
+    member = session.exec(select(Member).where(col(Member.code) == code)).first()
     if member is None:
         raise NotFound(f"unknown member '{code}'", record=f"member {code}", field=field,
                        hint="use a member code from the import file (`coordination members` lists them)")
@@ -51,7 +51,7 @@ def row_by_id(session: Session, model, row_id: int, *, name: str, hint: str):
 
 
 def organisation_by_code(session: Session, code: str, *, field: str = "organisation") -> Organisation:
-    org = session.exec(select(Organisation).where(Organisation.code == code)).first()
+    org = session.exec(select(Organisation).where(col(Organisation.code) == code)).first()
     if org is None:
         raise NotFound(f"unknown organisation '{code}'", record=f"organisation {code}", field=field,
                        hint="use an organisation code from the import file")
@@ -59,7 +59,7 @@ def organisation_by_code(session: Session, code: str, *, field: str = "organisat
 
 
 def case_by_number(session: Session, number: str) -> CareCase:
-    case = session.exec(select(CareCase).where(CareCase.number == number)).first()
+    case = session.exec(select(CareCase).where(col(CareCase.number) == number)).first()
     if case is None:
         raise NotFound(f"unknown case '{number}'", record=f"case {number}", field="case",
                        hint="case numbers look like K-2026-0042 (`coordination cases` lists them)")
@@ -68,7 +68,7 @@ def case_by_number(session: Session, number: str) -> CareCase:
 
 def person_by_personnummer(session: Session, text: str, *, today: dt.date) -> Person:
     number = personnummer.parse(text, today=today)
-    person = session.exec(select(Person).where(Person.personnummer == number.canonical)).first()
+    person = session.exec(select(Person).where(col(Person.personnummer) == number.canonical)).first()
     if person is None:
         raise NotFound("no person with this personnummer is registered", record="person",
                        field="personnummer", hint="import the person first")
@@ -96,7 +96,7 @@ def audit(session: Session, actor: Actor, action: str, record_type: str, record_
 
 
 def current_sip(session: Session, case: CareCase) -> Sip:
-    sip = session.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    sip = session.exec(select(Sip).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712
     if sip is None:
         raise RuleViolation("has no SIP yet", record=f"case {case.number}", field="sip",
                             hint="draw up the SIP first (`coordination sip create`)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.consent import ConsentFacts, check_new_consent, require_consent
 from coordination.domain.vocabulary import (
@@ -40,8 +40,8 @@ def record_consent(session: Session, actor: Actor, *, person: Person, scopes: It
     guardian = second = None
     guardians = []
     if given_by == ConsentGiver.GUARDIAN:
-        guardians = session.exec(select(Contact).where(Contact.person_id == person.id,
-                                                       Contact.kind == ContactKind.GUARDIAN)).all()
+        guardians = session.exec(select(Contact).where(col(Contact.person_id) == person.id,
+                                                       col(Contact.kind) == ContactKind.GUARDIAN)).all()
         guardian = next((g for g in guardians if guardian_name in (None, g.name)), None)
         second = next((g for g in guardians if second_guardian_name is not None and g.name == second_guardian_name
                        and g is not guardian), None)
@@ -108,8 +108,8 @@ def withdraw_consent(session: Session, actor: Actor, *, consent_id: int, now: dt
     refresh_coverage(session, consent.person_id, now=now)
     cancel_uncovered(session, consent.person_id, now=now, reason=f"consent {consent.id} withdrawn")
     queued = 0
-    cases = session.exec(select(CareCase).where(CareCase.person_id == consent.person_id,
-                                                CareCase.status != CaseStatus.CLOSED)).all()
+    cases = session.exec(select(CareCase).where(col(CareCase.person_id) == consent.person_id,
+                                                col(CareCase.status) != CaseStatus.CLOSED)).all()
     for case in cases:
         queued += len(publish(session, ConsentWithdrawn(consent.id, case.number, case.id,
                                                         tuple(_current_participants(session, case.id))), now=now))
@@ -132,13 +132,13 @@ def _consent(session: Session, consent_id: int) -> Consent:
 
 
 def _current_participants(session: Session, case_id: int) -> list[int]:
-    return list(session.exec(select(SipParticipant.member_id).join(Sip, Sip.id == SipParticipant.sip_id)
-                             .where(Sip.case_id == case_id, Sip.current == True)).all())  # noqa: E712
+    return list(session.exec(select(SipParticipant.member_id).join(Sip, col(Sip.id) == SipParticipant.sip_id)
+                             .where(col(Sip.case_id) == case_id, col(Sip.current) == True)).all())  # noqa: E712
 
 
 def _advance_identified_cases(session: Session, person_id: int) -> None:
-    for case in session.exec(select(CareCase).where(CareCase.person_id == person_id,
-                                                    CareCase.status == CaseStatus.IDENTIFIED)):
+    for case in session.exec(select(CareCase).where(col(CareCase.person_id) == person_id,
+                                                    col(CareCase.status) == CaseStatus.IDENTIFIED)):
         case.status = CaseStatus.CONSENTED
         session.add(case)
 
@@ -147,14 +147,14 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
     """Withdrawal takes effect at once: pending messages about the person's cases to members
     whose organisation no consent covers any more are cancelled, and pending digests lose those
     cases' lines (or are cancelled when nothing else is left). Returns the rows changed."""
-    numbers = set(session.exec(select(CareCase.number).where(CareCase.person_id == person_id)).all())
+    numbers = set(session.exec(select(CareCase.number).where(col(CareCase.person_id) == person_id)).all())
     if not numbers:
         return 0
     covered = outbox.covered_organisations(session, [person_id], on=today_of(now))[person_id]
     changed = 0
-    for row, org_id in session.exec(select(Outbox, Member.organisation_id).join(Member, Member.id == Outbox.member_id)
-                                    .where(Outbox.case_number.in_(numbers), Outbox.status.in_(outbox.WAITING),
-                                           Outbox.kind.not_in(outbox.TOLD_WITHOUT_CONSENT))):
+    for row, org_id in session.exec(select(Outbox, Member.organisation_id).join(Member, col(Member.id) == Outbox.member_id)
+                                    .where(col(Outbox.case_number).in_(numbers), col(Outbox.status).in_(outbox.WAITING),
+                                           col(Outbox.kind).not_in(outbox.TOLD_WITHOUT_CONSENT))):
         if org_id not in covered:
             row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason
             session.add(row)
@@ -169,8 +169,8 @@ def pending_digests_about(session: Session, case_numbers: set[str], *,
                           excluding_organisations: set[int] = frozenset()) -> list[Outbox]:
     """The digests not yet sent that tell about any of these cases (each notice names its
     digest), optionally only those to members outside the given organisations."""
-    keys = (select(SweepNotice.digest_key).join(Member, Member.id == SweepNotice.recipient_id)
-            .where(SweepNotice.case_number.in_(case_numbers),
-                   Member.organisation_id.not_in(excluding_organisations or {-1})))
-    return list(session.exec(select(Outbox).where(Outbox.key.in_(keys), Outbox.status.in_(outbox.WAITING))
-                             .order_by(Outbox.id)).all())
+    keys = (select(SweepNotice.digest_key).join(Member, col(Member.id) == SweepNotice.recipient_id)
+            .where(col(SweepNotice.case_number).in_(case_numbers),
+                   col(Member.organisation_id).not_in(excluding_organisations or {-1})))
+    return list(session.exec(select(Outbox).where(col(Outbox.key).in_(keys), col(Outbox.status).in_(outbox.WAITING))
+                             .order_by(col(Outbox.id))).all())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.vocabulary import EscalationLevel, Role
@@ -57,7 +57,7 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
     case = session.get(CareCase, escalation.case_id)
     require(session, actor, Purpose.READ, case, now=now)
     recipients = set(session.exec(select(EscalationRecipient.member_id)
-                                  .where(EscalationRecipient.escalation_id == escalation_id)))
+                                  .where(col(EscalationRecipient.escalation_id) == escalation_id)))
     if actor.member_id not in recipients:
         raise RuleViolation("only those it was taken to answer it", record=record, field="answered_by",
                             hint=f"the {escalation.level} answers")
@@ -75,22 +75,22 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
 
 
 def escalations_of(session: Session, case: CareCase) -> list[tuple[Escalation, list[int]]]:
-    rows = session.exec(select(Escalation).where(Escalation.case_id == case.id).order_by(Escalation.id)).all()
+    rows = session.exec(select(Escalation).where(col(Escalation.case_id) == case.id).order_by(col(Escalation.id))).all()
     recipients: dict[int, list[int]] = {e.id: [] for e in rows}
     for escalation_id, member_id in session.exec(
             select(EscalationRecipient.escalation_id, EscalationRecipient.member_id)
-            .where(EscalationRecipient.escalation_id.in_(list(recipients)))):
+            .where(col(EscalationRecipient.escalation_id).in_(list(recipients)))):
         recipients[escalation_id].append(member_id)
     return [(e, recipients[e.id]) for e in rows]
 
 
 def _recipients(session: Session, case: CareCase, level: EscalationLevel) -> list[int]:
     if level == EscalationLevel.MANAGERS:  # the managers of the units taking part in the plan
-        participants = select(SipParticipant.member_id).join(Sip, Sip.id == SipParticipant.sip_id).where(
-            Sip.case_id == case.id, Sip.current == True)  # noqa: E712
-        managers = session.exec(select(Member.manager_id).where(Member.id.in_(participants),
-                                                                 Member.manager_id != None)).all()  # noqa: E711
-        return sorted(set(session.exec(select(Member.id).where(Member.id.in_(set(managers)),
-                                                               Member.active == True))))  # noqa: E712
+        participants = select(SipParticipant.member_id).join(Sip, col(Sip.id) == SipParticipant.sip_id).where(
+            col(Sip.case_id) == case.id, col(Sip.current) == True)  # noqa: E712
+        managers = session.exec(select(Member.manager_id).where(col(Member.id).in_(participants),
+                                                                 col(Member.manager_id) != None)).all()  # noqa: E711
+        return sorted(set(session.exec(select(Member.id).where(col(Member.id).in_(set(managers)),
+                                                               col(Member.active) == True))))  # noqa: E712
     return list(session.exec(select(Member.id).where(
-        Member.role == Role(str(level)), Member.active == True).order_by(Member.id)))  # noqa: E712
+        col(Member.role) == Role(str(level)), col(Member.active) == True).order_by(col(Member.id))))  # noqa: E712

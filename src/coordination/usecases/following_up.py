@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.planning import decide_follow_up, require_step
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, PersonVerdict
@@ -48,8 +48,8 @@ def apply_follow_ups(session: Session, actor: Actor, *, case: CareCase, now: dt.
     """Apply recorded outcomes in order. Needs remain -> a new SIP version with the new
     follow-up date (open actions carry over and are followed up then); needs met -> the case
     closes and open actions are cancelled. Returns counts."""
-    pending = session.exec(select(FollowUp).where(FollowUp.case_id == case.id, FollowUp.applied_at == None)  # noqa: E711
-                           .order_by(FollowUp.id)).all()
+    pending = session.exec(select(FollowUp).where(col(FollowUp.case_id) == case.id, col(FollowUp.applied_at) == None)  # noqa: E711
+                           .order_by(col(FollowUp.id))).all()
     counts = {"applied": 0, "revised": 0, "closed": 0}
     for follow_up in pending:
         if case.status == CaseStatus.CLOSED:
@@ -76,15 +76,15 @@ def apply_follow_ups(session: Session, actor: Actor, *, case: CareCase, now: dt.
 def _revise(session: Session, actor: Actor, case: CareCase, sip: Sip, next_follow_up: dt.date,
             now: dt.datetime) -> Sip:
     plan = replace(revising.content(session, sip), next_follow_up=next_follow_up)
-    members = {m.code: m for m in session.exec(select(Member).where(Member.code.in_(plan.participants)))}
+    members = {m.code: m for m in session.exec(select(Member).where(col(Member.code).in_(plan.participants)))}
     return revising.new_version(session, actor, case=case, old=sip, plan=plan, members=members,
                                 orgs=organisation_codes(session, members.values()), cause="follow_up", now=now)
 
 
 def _close(session: Session, case: CareCase, sip: Sip, now: dt.datetime) -> None:
-    participants = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
-    session.execute(update(Action).where(Action.case_id == case.id,
-                                         Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
+    participants = session.exec(select(SipParticipant.member_id).where(col(SipParticipant.sip_id) == sip.id)).all()
+    session.execute(update(Action).where(col(Action.case_id) == case.id,
+                                         col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
                     .values(status=ActionStatus.CANCELLED))
     case.status, case.closed_at, case.flagged_for_meeting = CaseStatus.CLOSED, now, False
     session.add(case)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.identification import ScreeningPolicy, Signal, screen
 from coordination.domain.personnummer import age_on
@@ -63,17 +63,17 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
     result = IdentifyResult()
     # Three set-based reads for everyone with new signals (a region screens many thousands of
     # persons a morning), then statements only for those who meet a criterion.
-    unscreened = select(SignalRecord.person_id).where(SignalRecord.screened_at == None).distinct()  # noqa: E711
+    unscreened = select(SignalRecord.person_id).where(col(SignalRecord.screened_at) == None).distinct()  # noqa: E711
     since = today - dt.timedelta(days=policy.lookback_days)
     # plain rows, not entities: thousands of entities in the session would slow every flush below
-    persons = dict(session.execute(select(Person.id, Person.birth_date).where(Person.id.in_(unscreened))).all())
+    persons = dict(session.execute(select(Person.id, Person.birth_date).where(col(Person.id).in_(unscreened))).all())
     signals: dict[int, list[Signal]] = {pid: [] for pid in persons}
     for pid, kind, occurred_on, days in session.execute(
             select(SignalRecord.person_id, SignalRecord.kind, SignalRecord.occurred_on, SignalRecord.days)
-            .where(SignalRecord.person_id.in_(unscreened), SignalRecord.occurred_on >= since)):
+            .where(col(SignalRecord.person_id).in_(unscreened), col(SignalRecord.occurred_on) >= since)):
         signals[pid].append(Signal(kind, occurred_on, days))
     open_cases = {c.person_id: c for c in session.exec(select(CareCase).where(
-        CareCase.person_id.in_(unscreened), CareCase.status != CaseStatus.CLOSED))}
+        col(CareCase.person_id).in_(unscreened), col(CareCase.status) != CaseStatus.CLOSED))}
     new: list[tuple[int, list[IdentificationReason]]] = []
     for person_id in sorted(persons):
         reasons = screen(age=age_on(persons[person_id], today), today=today, signals=signals[person_id],
@@ -89,7 +89,7 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
             new.append((person_id, reasons))
     for start in range(0, len(new), CHUNK):
         result.opened += _open_many(session, actor, new[start:start + CHUNK], now=now)
-    session.execute(update(SignalRecord).where(SignalRecord.screened_at == None)  # noqa: E711
+    session.execute(update(SignalRecord).where(col(SignalRecord.screened_at) == None)  # noqa: E711
                     .values(screened_at=now))
     return result
 
@@ -108,8 +108,8 @@ def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, no
                   ) -> tuple[CareCase, bool]:
     """`case`: the person's open case when the caller already looked it up (None: there is none)."""
     if case is ...:
-        case = session.exec(select(CareCase).where(CareCase.person_id == person.id,
-                                                   CareCase.status != CaseStatus.CLOSED)).first()
+        case = session.exec(select(CareCase).where(col(CareCase.person_id) == person.id,
+                                                   col(CareCase.status) != CaseStatus.CLOSED)).first()
     is_new = case is None
     if is_new:
         today = today_of(now)
@@ -137,7 +137,7 @@ def _open_many(session: Session, actor: Actor, batch: list[tuple[int, list]], *,
     today = today_of(now)
     ids = [person_id for person_id, _ in batch]
     people = {p.id: p for p in session.execute(select(Person.id, Person.personnummer, Person.birth_date,
-                                                      Person.is_coordination_number).where(Person.id.in_(ids)))}
+                                                      Person.is_coordination_number).where(col(Person.id).in_(ids)))}
     consents = consent_facts_for(session, ids)
     numbers = _next_case_numbers(session, today.year, len(batch))
     order = list(IdentificationReason).index
@@ -166,6 +166,6 @@ def _next_case_numbers(session: Session, year: int, count: int) -> list[str]:
     if seq is None:
         session.add(CaseSequence(year=year, last=0))
         session.flush()
-    last = session.execute(update(CaseSequence).where(CaseSequence.year == year)
+    last = session.execute(update(CaseSequence).where(col(CaseSequence.year) == year)
                            .values(last=CaseSequence.last + count).returning(CaseSequence.last)).scalar_one()
     return [format_case_number(year, number) for number in range(last - count + 1, last + 1)]

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coordination.notifications.outbox import enqueue
 from coordination.notifications.templates import Message
@@ -54,10 +54,10 @@ def outbox_rows(session: Session, *, status: str | None = None, limit: int = 100
 
     from coordination.persistence.models import Member, Outbox
 
-    query = select(Outbox, Member.code).join(Member, Member.id == Outbox.member_id, isouter=True)
+    query = select(Outbox, Member.code).join(Member, col(Member.id) == Outbox.member_id, isouter=True)
     if status is not None:
-        query = query.where(Outbox.status == status)
-    rows = session.exec(query.order_by(Outbox.id).limit(limit)).all()
+        query = query.where(col(Outbox.status) == status)
+    rows = session.exec(query.order_by(col(Outbox.id)).limit(limit)).all()
     return [{"id": o.id, "kind": o.kind, "to": code or o.target, "case": o.case_number, "status": str(o.status),
              "attempts": o.attempts, "last_error": o.last_error, "cancel_reason": o.cancel_reason,
              "next_attempt_at": o.next_attempt_at.isoformat() if o.status == "pending" else None,
@@ -72,9 +72,9 @@ def retry_outbox(session: Session, *, statuses: list[str], now: dt.datetime, mem
 
     from coordination.persistence.models import AuditEvent, Outbox
 
-    stmt = update(Outbox).where(Outbox.status.in_(statuses)).values(status="pending", next_attempt_at=now)
+    stmt = update(Outbox).where(col(Outbox.status).in_(statuses)).values(status="pending", next_attempt_at=now)
     if member_id is not None:
-        stmt = stmt.where(Outbox.member_id == member_id)
+        stmt = stmt.where(col(Outbox.member_id) == member_id)
     count = session.execute(stmt).rowcount
     session.add(AuditEvent(at=now, actor="system:cli", action="retry", record_type="outbox",
                            record_id=f"{count} row(s) in {','.join(statuses)}"))

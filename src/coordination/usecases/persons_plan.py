@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose
 from coordination.domain.vocabulary import ActionStatus
@@ -70,8 +70,8 @@ def persons_plan(session: Session, actor: Actor, *, case: CareCase, now: dt.date
         return members[member_id]
 
     actions = session.exec(select(Action).where(
-        Action.case_id == case.id, Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
-        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)).all()
+        col(Action.case_id) == case.id, col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
+        .order_by(col(Action.due_date).is_(None), col(Action.due_date), col(Action.id))).all()
     plan = PersonsPlan(
         case=case.number, version=sip.version, drawn_up=sip.created_at.date(),
         person_name=f"{person.given_name} {person.family_name}", what_matters=sip.what_matters,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain import disclosure
 from coordination.domain.calendar import add_working_days, is_working_day
@@ -121,9 +121,9 @@ def name_fixed_contacts(session: Session, actor: Actor, *, case: CareCase, fixed
         if field == "fixed_doctor" and member.role != Role.DOCTOR:
             raise RuleViolation(f"{member.code} is a {member.role}, not a doctor", record=record, field=field,
                                 hint="name a member with the role doctor")
-    current = session.exec(select(Sip.id).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    current = session.exec(select(Sip.id).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712
     if current is not None:
-        taking_part = set(session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == current)))
+        taking_part = set(session.exec(select(SipParticipant.member_id).where(col(SipParticipant.sip_id) == current)))
         for field, member in (("fixed_doctor", fixed_doctor), ("fixed_care_contact", fixed_care_contact)):
             if member is not None and member.id not in taking_part:
                 raise RuleViolation(f"{member.code} does not take part in the SIP", record=record, field=field,
@@ -177,8 +177,8 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
     author = session.get(Member, assessment.author_id)
     coordinator = session.get(Member, case.coordinator_id) if case.coordinator_id else author
     candidates = session.exec(select(Member).join(Organisation).where(
-        Organisation.code.in_(parties), Member.active == True)  # noqa: E712
-        .order_by(Member.id)).all()
+        col(Organisation.code).in_(parties), col(Member.active) == True)  # noqa: E712
+        .order_by(col(Member.id))).all()
     by_id = {m.id: m for m in candidates}
     chosen = [coordinator.id]
     for role in assessment.professions:
@@ -316,14 +316,14 @@ def consented_organisations(session: Session, person: Person, now: dt.datetime) 
 
 def organisation_codes(session: Session, members) -> list[str]:
     ids = {m.organisation_id for m in members}
-    return sorted(session.exec(select(Organisation.code).where(Organisation.id.in_(ids))).all())
+    return sorted(session.exec(select(Organisation.code).where(col(Organisation.id).in_(ids))).all())
 
 
 def _latest_assessment(session: Session, case_id: int, *, accepted: bool) -> Assessment | None:
-    query = select(Assessment).where(Assessment.case_id == case_id)
-    query = query.where(Assessment.accepted_at != None) if accepted else query.where(  # noqa: E711
-        Assessment.accepted_at == None)  # noqa: E711
-    return session.exec(query.order_by(Assessment.id.desc())).first()
+    query = select(Assessment).where(col(Assessment.case_id) == case_id)
+    query = query.where(col(Assessment.accepted_at) != None) if accepted else query.where(  # noqa: E711
+        col(Assessment.accepted_at) == None)  # noqa: E711
+    return session.exec(query.order_by(col(Assessment.id).desc())).first()
 
 
 def check_plan_consent(session: Session, *, case: CareCase, now: dt.datetime) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.persistence.models import (
     Action, Assessment, CareCase, Consent, Deviation, FollowUp, Member, Outbox, Person, ReturnReport, Sip,
@@ -40,7 +40,7 @@ def totals(session: Session) -> dict[str, object]:
 
 def list_cases(session: Session) -> list[tuple[str, str, bool]]:
     rows = session.exec(select(CareCase.number, CareCase.status, CareCase.flagged_for_meeting)
-                        .order_by(CareCase.number)).all()
+                        .order_by(col(CareCase.number))).all()
     return [(n, str(s), f) for n, s, f in rows]
 
 
@@ -64,14 +64,14 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         m = members.get(member_id)
         return {"name": m.name, "role": str(m.role), "code": m.code} if m else None
 
-    sips = session.exec(select(Sip).where(Sip.case_id == case.id).order_by(Sip.version)).all()
+    sips = session.exec(select(Sip).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))).all()
     current = next((s for s in sips if s.current), None)
     taking_part: dict[int, list[int]] = {sip.id: [] for sip in sips}
     for sip_id, member_id in session.exec(select(SipParticipant.sip_id, SipParticipant.member_id)
-                                          .where(SipParticipant.sip_id.in_(list(taking_part)))):
+                                          .where(col(SipParticipant.sip_id).in_(list(taking_part)))):
         taking_part[sip_id].append(member_id)
-    assessment = session.exec(select(Assessment).where(Assessment.case_id == case.id)
-                              .order_by(Assessment.id.desc())).first()
+    assessment = session.exec(select(Assessment).where(col(Assessment.case_id) == case.id)
+                              .order_by(col(Assessment.id).desc())).first()
     audit(session, actor, "read", "case", case.number, now=now, person_id=person.id)
     view = disclosure.PersonView(person.personnummer, f"{person.given_name} {person.family_name}", person.address,
                                  person.phone, person.protected_identity, person.residence_hidden_from_guardians)
@@ -101,7 +101,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                       "valid_from": c.valid_from.isoformat(),
                       "valid_until": c.valid_until.isoformat() if c.valid_until else None,
                       "withdrawn": c.withdrawn_at is not None}
-                     for c in session.exec(select(Consent).where(Consent.person_id == person.id))],
+                     for c in session.exec(select(Consent).where(col(Consent.person_id) == person.id))],
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
         if closed_to_reader(assessment.author_id) else sbar(assessment) | {"author": who(assessment.author_id)},
         "sip": None if current is None else sip_view(current) | {
@@ -111,14 +111,14 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                      "handling_time": str(a.handling_time),
                      "due_date": a.due_date.isoformat() if a.due_date else None,
                      "follow_up_date": a.follow_up_date.isoformat(), "note": a.completion_note}
-                    for a in session.exec(select(Action).where(Action.case_id == case.id).order_by(Action.id))],
+                    for a in session.exec(select(Action).where(col(Action.case_id) == case.id).order_by(col(Action.id)))],
         "follow_ups": [{"id": f.id, "recorded_at": f.recorded_at.isoformat(), "outcome": f.outcome,
                         "needs_remain": f.needs_remain,
                         "next_follow_up": f.next_follow_up.isoformat() if f.next_follow_up else None,
                         "person_verdict": str(f.person_verdict) if f.person_verdict else None,
                         "by": who(f.recorded_by_id)}
-                       for f in session.exec(select(FollowUp).where(FollowUp.case_id == case.id)
-                                             .order_by(FollowUp.id))],
+                       for f in session.exec(select(FollowUp).where(col(FollowUp.case_id) == case.id)
+                                             .order_by(col(FollowUp.id)))],
         "sip_meetings": [{"id": m.id, "scheduled_for": m.scheduled_for, "place": m.place,
                           "invite_guardians": m.invite_guardians, "invite_relatives": m.invite_relatives,
                           "version": next((v.version for v in sips if v.id == m.sip_id), None),
@@ -137,18 +137,18 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                         "description": d.description, "detected_at": d.detected_at,
                         "responsible": who(d.responsible_id), "closed_at": d.closed_at,
                         "closing_note": d.closing_note}
-                       for d in session.exec(select(Deviation).where(Deviation.case_number == case.number)
-                                             .order_by(Deviation.id))],
+                       for d in session.exec(select(Deviation).where(col(Deviation.case_number) == case.number)
+                                             .order_by(col(Deviation.id)))],
         "child": facts.person_is_child,
         "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
                             "profession": r.profession, "text": r.text}
-                           for r in session.exec(select(ReturnReport).where(ReturnReport.case_id == case.id)
-                                                 .order_by(ReturnReport.id))],
+                           for r in session.exec(select(ReturnReport).where(col(ReturnReport.case_id) == case.id)
+                                                 .order_by(col(ReturnReport.id)))],
     }
 
 
 def sip_versions(session: Session, case: CareCase) -> list[int]:
     """The numbers of the case's SIP versions, oldest first (no content: for choosing two to compare)."""
-    return list(session.exec(select(Sip.version).where(Sip.case_id == case.id).order_by(Sip.version)))
+    return list(session.exec(select(Sip.version).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))))
 

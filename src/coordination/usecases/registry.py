@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain import personnummer
 from coordination.domain.vocabulary import ContactKind, Placement, PlacementLaw
@@ -16,7 +16,7 @@ from coordination.usecases.common import Actor, audit, member_by_code, organisat
 
 
 def upsert_organisation(session: Session, data: OrganisationBase) -> int:
-    org = session.exec(select(Organisation).where(Organisation.code == data.code)).first()
+    org = session.exec(select(Organisation).where(col(Organisation.code) == data.code)).first()
     org = org or Organisation(**data.model_dump())
     org.sqlmodel_update(data.model_dump())
     session.add(org)
@@ -28,7 +28,7 @@ def upsert_member(session: Session, data: MemberBase, *, organisation: str, mana
                   record: str) -> int:
     org = organisation_by_code(session, organisation, field=f"{record}.organisation")
     manager_id = member_by_code(session, manager, field=f"{record}.manager").id if manager else None
-    member = session.exec(select(Member).where(Member.code == data.code)).first()
+    member = session.exec(select(Member).where(col(Member.code) == data.code)).first()
     member = member or Member(**data.model_dump(), organisation_id=org.id)
     member.sqlmodel_update(data.model_dump())
     member.organisation_id, member.manager_id = org.id, manager_id
@@ -46,7 +46,7 @@ def upsert_person(session: Session, actor: Actor, *, number: str, given_name: st
                   residence_hidden_from_guardians: bool, contacts: list[dict], today: dt.date,
                   now: dt.datetime, record: str) -> int:
     ident = personnummer.parse(number, today=today, record=record)
-    person = session.exec(select(Person).where(Person.personnummer == ident.canonical)).first()
+    person = session.exec(select(Person).where(col(Person.personnummer) == ident.canonical)).first()
     person = person or Person(personnummer=ident.canonical, birth_date=ident.birth_date,
                               given_name=given_name, family_name=family_name)
     person.sqlmodel_update(dict(
@@ -59,7 +59,7 @@ def upsert_person(session: Session, actor: Actor, *, number: str, given_name: st
                             hint="remove the placement or check the personnummer")
     session.add(person)
     session.flush()
-    existing = {(c.kind, c.name) for c in session.exec(select(Contact).where(Contact.person_id == person.id))}
+    existing = {(c.kind, c.name) for c in session.exec(select(Contact).where(col(Contact.person_id) == person.id))}
     for contact in contacts:
         if (contact["kind"], contact["name"]) not in existing:
             session.add(Contact(person_id=person.id, **contact))
@@ -86,7 +86,7 @@ def list_members(session: Session) -> list[dict]:
     `tag:`); a URL written straight into the file shows only its scheme, never its token."""
     from coordination.persistence.models import Organisation
 
-    rows = session.exec(select(Member, Organisation.code).join(Organisation).order_by(Member.code)).all()
+    rows = session.exec(select(Member, Organisation.code).join(Organisation).order_by(col(Member.code))).all()
     return [{"code": m.code, "name": m.name, "role": str(m.role), "organisation": org, "active": m.active,
              "locale": m.locale, "notify": [e if e.startswith(("env:", "tag:")) else e.split("://", 1)[0] + "://…"
                                             for e in m.notify]}

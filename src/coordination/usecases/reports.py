@@ -9,10 +9,10 @@ import statistics
 
 import pendulum
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.calendar import TIMEZONE, local_date
-from coordination.domain.vocabulary import EscalationLevel, PersonVerdict
+from coordination.domain.vocabulary import EscalationLevel, MeetingStatus, PersonVerdict
 from coordination.persistence.models import (
     CareCase, Deviation, Escalation, FollowUp, Meeting, Member, Organisation, SignalRecord, Sip,
 )
@@ -26,18 +26,18 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 def area_case_ids(session: Session, organisations: tuple[str, ...]) -> set[int]:
     """The area's cases, as the coordination meeting sees them: reported by, or coordinated
     from, the team's organisations."""
-    org_ids = session.exec(select(Organisation.id).where(Organisation.code.in_(organisations))).all()
-    reported = select(SignalRecord.person_id).where(SignalRecord.organisation_id.in_(org_ids))
-    coordinated = select(Member.id).where(Member.organisation_id.in_(org_ids))
-    return set(session.exec(select(CareCase.id).where(or_(CareCase.person_id.in_(reported),
-                                                          CareCase.coordinator_id.in_(coordinated)))).all())
+    org_ids = session.exec(select(Organisation.id).where(col(Organisation.code).in_(organisations))).all()
+    reported = select(SignalRecord.person_id).where(col(SignalRecord.organisation_id).in_(org_ids))
+    coordinated = select(Member.id).where(col(Member.organisation_id).in_(org_ids))
+    return set(session.exec(select(CareCase.id).where(or_(col(CareCase.person_id).in_(reported),
+                                                          col(CareCase.coordinator_id).in_(coordinated)))).all())
 
 
 def meetings_held(session: Session, series_ids: list[str]) -> dict[str, list[dt.date]]:
     """The days of the meetings held (closed, with minutes), by series id."""
     held: dict[str, list[dt.date]] = {sid: [] for sid in series_ids}
     for sid, day in session.exec(select(Meeting.series_id, Meeting.date).where(
-            Meeting.series_id.in_(series_ids), Meeting.status == "closed").order_by(Meeting.date)).all():
+            col(Meeting.series_id).in_(series_ids), col(Meeting.status) == MeetingStatus.CLOSED).order_by(col(Meeting.date))).all():
         held[sid].append(day)
     return held
 
@@ -46,22 +46,22 @@ def annual_indicators(session: Session, year: int, *, area: set[int] | None = No
     """The year's indicators; with `area` (case ids), for those cases only."""
     start, end = _year_bounds(year)
     in_area = (lambda case_id: case_id in area) if area is not None else (lambda case_id: True)
-    sips = [s for s in session.exec(select(Sip).where(Sip.created_at >= start, Sip.created_at < end)).all()
+    sips = [s for s in session.exec(select(Sip).where(col(Sip.created_at) >= start, col(Sip.created_at) < end)).all()
             if in_area(s.case_id)]
     created = [s for s in sips if s.version == 1]
     follow_ups = [(f, due) for f, due in session.exec(
-        select(FollowUp, Sip.next_follow_up).join(Sip, Sip.id == FollowUp.sip_id)
-        .where(FollowUp.recorded_at >= start, FollowUp.recorded_at < end)).all() if in_area(f.case_id)]
+        select(FollowUp, Sip.next_follow_up).join(Sip, col(Sip.id) == FollowUp.sip_id)
+        .where(col(FollowUp.recorded_at) >= start, col(FollowUp.recorded_at) < end)).all() if in_area(f.case_id)]
     on_time = sum(local_date(f.recorded_at) <= due for f, due in follow_ups)
     opened = {c.id: c for c in session.exec(select(CareCase)) if in_area(c.id)}
     numbers = {c.number for c in opened.values()}
     days_to_sip = [(local_date(s.created_at) - local_date(opened[s.case_id].opened_at)).days for s in created]
     deviations = session.exec(select(Deviation.case_number, Deviation.item_kind).where(
-        Deviation.detected_at >= start, Deviation.detected_at < end)).all()
-    closed = session.exec(select(Deviation.case_number).where(Deviation.closed_at >= start,
-                                                              Deviation.closed_at < end)).all()
-    escalations = [e for e in session.exec(select(Escalation).where(Escalation.raised_at >= start,
-                                                                     Escalation.raised_at < end)).all()
+        col(Deviation.detected_at) >= start, col(Deviation.detected_at) < end)).all()
+    closed = session.exec(select(Deviation.case_number).where(col(Deviation.closed_at) >= start,
+                                                              col(Deviation.closed_at) < end)).all()
+    escalations = [e for e in session.exec(select(Escalation).where(col(Escalation.raised_at) >= start,
+                                                                     col(Escalation.raised_at) < end)).all()
                    if in_area(e.case_id)]
     # the agreements' own measure: "I get the care and support I need, when and where I need it"
     verdicts = {str(v): 0 for v in PersonVerdict} | {"not_asked": 0}

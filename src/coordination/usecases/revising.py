@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose
 from coordination.domain.planning import SipDraft, check_sip, require_step
@@ -24,7 +24,7 @@ from coordination.usecases.planning import consented_organisations, organisation
 
 def content(session: Session, sip: Sip) -> SipContent:
     codes = dict(session.exec(select(Member.id, Member.code)).all())
-    participants = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
+    participants = session.exec(select(SipParticipant.member_id).where(col(SipParticipant.sip_id) == sip.id)).all()
     return SipContent(codes[sip.coordinator_id], frozenset(codes[m] for m in participants), sip.what_matters,
                       sip.plan_b, tuple(sip.other_plans), sip.next_follow_up, sip.relatives_support)
 
@@ -56,7 +56,7 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
     if not changes(old, new):
         raise InvalidInput("changes nothing", record=record, field="revision",
                            hint="change at least one part of the plan")
-    members = {m.code: m for m in session.exec(select(Member).where(Member.code.in_(new.participants)))}
+    members = {m.code: m for m in session.exec(select(Member).where(col(Member.code).in_(new.participants)))}
     for field, member_id in (("fixed_care_contact", case.fixed_care_contact_id),
                              ("fixed_doctor", case.fixed_doctor_id)):
         if member_id is not None and member_id not in {m.id for m in members.values()}:
@@ -68,9 +68,9 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
         raise RuleViolation(f"{', '.join(inactive)} is not active", record=record, field="participants",
                             hint="add an active member")
     leaving = {members_id for members_id in session.exec(select(Member.id).where(
-        Member.code.in_(old.participants - new.participants)))}
-    busy = session.exec(select(Action.id).where(Action.case_id == case.id, Action.responsible_id.in_(leaving),
-                                                Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
+        col(Member.code).in_(old.participants - new.participants)))}
+    busy = session.exec(select(Action.id).where(col(Action.case_id) == case.id, col(Action.responsible_id).in_(leaving),
+                                                col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
                         ).all()
     if busy:
         raise RuleViolation(f"a leaving participant is responsible for open action(s) {', '.join(map(str, busy))}",
@@ -106,8 +106,8 @@ def new_version(session: Session, actor: Actor, *, case: CareCase, old: Sip, pla
                             next_follow_up=plan.next_follow_up, assessment_id=old.assessment_id, now=now,
                             relatives_support=plan.relatives_support,
                             cause=cause)
-    session.execute(update(Action).where(Action.case_id == case.id,
-                                         Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
+    session.execute(update(Action).where(col(Action.case_id) == case.id,
+                                         col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
                     .values(follow_up_date=plan.next_follow_up))
     return sip
 
@@ -116,11 +116,11 @@ def compare_versions(session: Session, actor: Actor, *, case: CareCase, first: i
                      now: dt.datetime) -> list[Change]:
     """What changed from version `first` to version `second` (either order)."""
     require(session, actor, Purpose.READ, case, now=now)
-    found = {s.version: s for s in session.exec(select(Sip).where(Sip.case_id == case.id,
-                                                                  Sip.version.in_([first, second])))}
+    found = {s.version: s for s in session.exec(select(Sip).where(col(Sip.case_id) == case.id,
+                                                                  col(Sip.version).in_([first, second])))}
     for version in (first, second):
         if version not in found:
-            known = session.exec(select(Sip.version).where(Sip.case_id == case.id).order_by(Sip.version)).all()
+            known = session.exec(select(Sip.version).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))).all()
             raise NotFound(f"has no SIP version {version}", record=f"case {case.number}", field="version",
                            hint=f"its versions are: {', '.join(map(str, known)) or 'none yet'}")
     audit(session, actor, "compare", "sip", f"{case.number} v{first}-v{second}", now=now, person_id=case.person_id)
@@ -136,7 +136,7 @@ def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.dat
     plan = content(session, current_sip(session, case))
     orgs = consented_organisations(session, session.get(Person, case.person_id), now)
     candidates = session.exec(select(Member).join(Organisation).where(
-        Organisation.code.in_(orgs), Member.active == True).order_by(Member.name)).all()  # noqa: E712
+        col(Organisation.code).in_(orgs), col(Member.active) == True).order_by(col(Member.name))).all()  # noqa: E712
     return {"plan": plan, "candidates": [{"code": m.code, "name": m.name, "role": str(m.role)}
                                          for m in candidates if m.code not in plan.participants]}
 
@@ -144,5 +144,5 @@ def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.dat
 def member_names(session: Session, codes) -> dict[str, dict]:
     """Members by code as the pages name them: name and role."""
     return {m.code: {"name": m.name, "role": str(m.role), "code": m.code}
-            for m in session.exec(select(Member).where(Member.code.in_(list(codes))))}
+            for m in session.exec(select(Member).where(col(Member.code).in_(list(codes))))}
 

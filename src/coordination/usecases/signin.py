@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination import settings
 from coordination.domain.vocabulary import OutboxStatus
@@ -162,8 +162,8 @@ def sign_out(session: Session, token: str | None, *, now: dt.datetime) -> None:
 def revoke_member_sessions(session: Session, code: str, *, now: dt.datetime) -> int:
     """An administrator ends every session of a member (lost card, left the job)."""
     member = member_by_code(session, code)
-    rows = session.exec(select(StaffSession).where(StaffSession.member_id == member.id,
-                                                   StaffSession.revoked_at == None)).all()  # noqa: E711
+    rows = session.exec(select(StaffSession).where(col(StaffSession.member_id) == member.id,
+                                                   col(StaffSession.revoked_at) == None)).all()  # noqa: E711
     for row in rows:
         row.revoked_at = now
         session.add(row)
@@ -174,7 +174,7 @@ def member_for_claims(session: Session, claims: dict, *, claim: str) -> Member:
     """The member whose configured identity (for example an HSA-id) the identity provider
     asserts in `claim`."""
     value = claims.get(claim)
-    member = session.exec(select(Member).where(Member.identity == str(value))).first() if value else None
+    member = session.exec(select(Member).where(col(Member.identity) == str(value))).first() if value else None
     if member is None or not member.active:
         raise AccessDenied(f"no active member has the identity in claim '{claim}'", rule="commission",
                            purpose="sign in", record="identity provider", actor_label="oidc", actor_id=None,
@@ -192,5 +192,5 @@ def safe_next(path: str | None) -> str:
 
 def sent(session: Session, key: str) -> bool:
     from coordination.persistence.models import Outbox
-    row = session.exec(select(Outbox).where(Outbox.key == key)).first()
+    row = session.exec(select(Outbox).where(col(Outbox.key) == key)).first()
     return row is not None and row.status == OutboxStatus.SENT

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain import sip_meeting as rules
 from coordination.domain.access import Purpose
@@ -89,8 +89,8 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
 def agreement_of(session: Session, sip_id: int) -> str | None:
     """The answer to this SIP version at its latest SIP meeting: agreed, refused, or None."""
     answer = session.exec(select(SipMeeting.answer).where(
-        SipMeeting.sip_id == sip_id, SipMeeting.answer != None)  # noqa: E711
-        .order_by(SipMeeting.recorded_at.desc(), SipMeeting.id.desc())).first()
+        col(SipMeeting.sip_id) == sip_id, col(SipMeeting.answer) != None)  # noqa: E711
+        .order_by(col(SipMeeting.recorded_at).desc(), col(SipMeeting.id).desc())).first()
     return str(answer) if answer else None
 
 
@@ -99,9 +99,9 @@ def require_not_refused(session: Session, case: CareCase) -> None:
     nor a revision of it until the person has agreed to one."""
     answers: dict[int, str] = {}
     for version, answer in session.exec(
-            select(Sip.version, SipMeeting.answer).join(Sip, Sip.id == SipMeeting.sip_id)
-            .where(Sip.case_id == case.id, SipMeeting.answer != None)  # noqa: E711
-            .order_by(SipMeeting.recorded_at, SipMeeting.id)):
+            select(Sip.version, SipMeeting.answer).join(Sip, col(Sip.id) == SipMeeting.sip_id)
+            .where(col(Sip.case_id) == case.id, col(SipMeeting.answer) != None)  # noqa: E711
+            .order_by(col(SipMeeting.recorded_at), col(SipMeeting.id))):
         answers[version] = str(answer)  # the latest answer to each version counts
     if (refused := rules.refused_version_waiting(answers)) is not None:
         raise RuleViolation(f"the person did not agree to SIP version {refused}, and has not agreed to a revised "
@@ -110,12 +110,12 @@ def require_not_refused(session: Session, case: CareCase) -> None:
 
 
 def meetings_of(session: Session, case: CareCase) -> list[SipMeeting]:
-    return list(session.exec(select(SipMeeting).where(SipMeeting.case_id == case.id)
-                             .order_by(SipMeeting.scheduled_for, SipMeeting.id)))
+    return list(session.exec(select(SipMeeting).where(col(SipMeeting.case_id) == case.id)
+                             .order_by(col(SipMeeting.scheduled_for), col(SipMeeting.id))))
 
 
 def _participants(session: Session, case: CareCase, sip: Sip, *, now: dt.datetime) -> tuple[tuple[int, bool], ...]:
     """The SIP's participants, each with whether the policy lets them be told about the case."""
     facts = case_facts(session, case, now=now)
-    members = session.exec(select(SipParticipant.member_id).where(SipParticipant.sip_id == sip.id)).all()
+    members = session.exec(select(SipParticipant.member_id).where(col(SipParticipant.sip_id) == sip.id)).all()
     return tuple((m, decision(session, m, Purpose.NOTIFY, case, now=now, facts=facts).allowed) for m in members)

@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coordination.config.notifications import SweepPolicy
 from coordination.domain.calendar import add_working_days, local_date
-from coordination.domain.vocabulary import ActionStatus, CaseStatus, OutboxStatus
+from coordination.domain.vocabulary import ActionStatus, CaseStatus, NoticeClass, OutboxStatus
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue_many
 from coordination.persistence.models import (
     Action, CareCase, ConsentCoverage, Deviation, Member, Organisation, Outbox, Sip, SweepNotice,
 )
 
-CLASSES = ("due_soon", "due_today", "overdue", "escalated")
+CLASSES = tuple(NoticeClass)
 
 
 MAX_LISTED = 200  # case numbers listed per organisation in a result: its size must not grow with the items
@@ -67,9 +67,9 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: st
     suffix = suffix or f":{today.isoformat()}:{secrets.token_hex(4)}"
     due_items = union_all(*sources).subquery()
     c = list(due_items.c)
-    told_before = exists().where(SweepNotice.item_kind == c[0], SweepNotice.item_id == c[1],
-                                 SweepNotice.due_date == c[2], SweepNotice.klass == c[3],
-                                 SweepNotice.recipient_id == c[4])
+    told_before = exists().where(col(SweepNotice.item_kind) == c[0], col(SweepNotice.item_id) == c[1],
+                                 col(SweepNotice.due_date) == c[2], col(SweepNotice.klass) == c[3],
+                                 col(SweepNotice.recipient_id) == c[4])
     rows = (select(*c, (literal("digest:") + cast(c[4], String) + literal(suffix)).label("digest_key"))
             # what is still due from an earlier sweep costs an anti-join on the notices' unique
             # index, not an attempted insert per row; ON CONFLICT stays for a concurrent sweep
@@ -83,7 +83,7 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: st
                                                      covered(CareCase.person_id, due.responsible.organisation_id,
                                                              today))
     result = SweepResult(deviations=deviations, escalations_without_manager=without_manager, digest_suffix=suffix)
-    this_run = and_(SweepNotice.created_at == now, SweepNotice.digest_key.endswith(suffix))
+    this_run = and_(col(SweepNotice.created_at) == now, SweepNotice.digest_key.endswith(suffix))
     result.items, result.digests = _queue_digests(session, this_run, suffix, now)
     result.by_organisation, result.cases_by_organisation = _counts(session, this_run)
     result.db_seconds = time.perf_counter() - started
@@ -95,7 +95,7 @@ def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) ->
     memory holds one recipient's items and a few hundred digests, however many items are due."""
     stmt = (select(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
                    SweepNotice.klass, SweepNotice.responsible_role, SweepNotice.recipient_id)
-            .where(this_run).order_by(SweepNotice.recipient_id, SweepNotice.id))
+            .where(this_run).order_by(col(SweepNotice.recipient_id), col(SweepNotice.id)))
     items = digests = 0
     batch: list = []
     current, lines = None, []
@@ -134,8 +134,8 @@ def _counts(session: Session, this_run) -> tuple[dict, dict]:
             select(SweepNotice.organisation_id, func.count(SweepNotice.case_number.distinct())).where(this_run)
             .group_by(SweepNotice.organisation_id)):
         listed = session.execute(select(SweepNotice.case_number).distinct()
-                                 .where(this_run, SweepNotice.organisation_id == organisation_id)
-                                 .order_by(SweepNotice.case_number).limit(MAX_LISTED)).scalars().all()
+                                 .where(this_run, col(SweepNotice.organisation_id) == organisation_id)
+                                 .order_by(col(SweepNotice.case_number)).limit(MAX_LISTED)).scalars().all()
         cases[labels.get(organisation_id, str(organisation_id))] = {"count": n, "listed": listed}
     return dict(counts), cases
 
@@ -154,10 +154,10 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
     order; only those the access policy lets be told. With `recipient_id`, one member's items:
     the workspace's start page asks the same question as the sweep."""
     responsible, manager = aliased(Member), aliased(Member)
-    open_action = and_(Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
-                       Action.due_date != None, Action.due_date <= soon_until)  # noqa: E711
-    live_sip = and_(Sip.current == True, CareCase.status.in_([CaseStatus.PLANNED, CaseStatus.ACTIVE]),  # noqa: E712
-                    Sip.next_follow_up <= soon_until)
+    open_action = and_(col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
+                       col(Action.due_date) != None, col(Action.due_date) <= soon_until)  # noqa: E711
+    live_sip = and_(col(Sip.current) == True, col(CareCase.status).in_([CaseStatus.PLANNED, CaseStatus.ACTIVE]),  # noqa: E712
+                    col(Sip.next_follow_up) <= soon_until)
 
     def klass(due):
         return case((due < today, "overdue"), (due == today, "due_today"), else_="due_soon")
@@ -175,7 +175,7 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
     def from_actions(klass_expr, recipient, *where):
         query = (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient.id, CareCase.number,
                         responsible.role, responsible.organisation_id, stamp)
-                 .join(CareCase, CareCase.id == Action.case_id)
+                 .join(CareCase, col(CareCase.id) == Action.case_id)
                  .join(responsible, responsible.id == Action.responsible_id))
         if recipient is manager:
             query = query.join(manager, manager.id == responsible.manager_id)
@@ -184,7 +184,7 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
     def from_sips(klass_expr, recipient, *where):
         query = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient.id,
                         CareCase.number, responsible.role, responsible.organisation_id, stamp)
-                 .join(CareCase, CareCase.id == Sip.case_id)
+                 .join(CareCase, col(CareCase.id) == Sip.case_id)
                  .join(responsible, responsible.id == Sip.coordinator_id))
         if recipient is manager:
             query = query.join(manager, manager.id == responsible.manager_id)
@@ -192,17 +192,17 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
 
     sources = [  # each yields the notice columns in SweepNotice order
         from_actions(klass(Action.due_date), responsible),
-        from_actions(literal("escalated"), manager, Action.due_date < escalate_before),
+        from_actions(literal("escalated"), manager, col(Action.due_date) < escalate_before),
         from_sips(klass(Sip.next_follow_up), responsible),
-        from_sips(literal("escalated"), manager, Sip.next_follow_up < escalate_before),
+        from_sips(literal("escalated"), manager, col(Sip.next_follow_up) < escalate_before),
     ]
     return sources, DueTerms(responsible, open_action, live_sip)
 
 
 def covered(person_id, organisation_id, today):
-    return exists().where(ConsentCoverage.person_id == person_id, ConsentCoverage.organisation_id == organisation_id,
-                          ConsentCoverage.valid_from <= today,
-                          or_(ConsentCoverage.valid_until == None, ConsentCoverage.valid_until >= today))  # noqa: E711
+    return exists().where(col(ConsentCoverage.person_id) == person_id, col(ConsentCoverage.organisation_id) == organisation_id,
+                          col(ConsentCoverage.valid_from) <= today,
+                          or_(col(ConsentCoverage.valid_until) == None, col(ConsentCoverage.valid_until) >= today))  # noqa: E711
 
 
 NO_MANAGER = "the responsible member has no manager: set `manager` in the import file"
@@ -216,15 +216,15 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
     first case numbers among them whose responsible member has no manager."""
     actions = (select(literal("action"), Action.id, Action.due_date, CareCase.number, responsible.id,
                       responsible.manager_id, literal(now, Deviation.detected_at.type))
-               .join(CareCase, CareCase.id == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
-               .where(open_action, Action.due_date < escalate_before, in_consent))
+               .join(CareCase, col(CareCase.id) == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
+               .where(open_action, col(Action.due_date) < escalate_before, in_consent))
     follow_ups = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, CareCase.number, responsible.id,
                          responsible.manager_id, literal(now, Deviation.detected_at.type))
-                  .join(CareCase, CareCase.id == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
-                  .where(live_sip, Sip.next_follow_up < escalate_before, in_consent))
+                  .join(CareCase, col(CareCase.id) == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
+                  .where(live_sip, col(Sip.next_follow_up) < escalate_before, in_consent))
     found = union_all(actions, follow_ups).subquery()
     c = list(found.c)
-    recorded = exists().where(Deviation.item_kind == c[0], Deviation.item_id == c[1], Deviation.due_date == c[2])
+    recorded = exists().where(col(Deviation.item_kind) == c[0], col(Deviation.item_id) == c[1], col(Deviation.due_date) == c[2])
     stmt = (insert(Deviation).from_select(
         ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
         select(*c).where(~recorded))
@@ -234,7 +234,7 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
         return 0, []
     # an escalation promises the responsible member's manager: without one nobody would hear of it,
     # so each such deviation is kept as an unroutable message, shown to operators
-    orphan = and_(Deviation.detected_at == now, Deviation.manager_id == None)  # noqa: E711
+    orphan = and_(col(Deviation.detected_at) == now, col(Deviation.manager_id) == None)  # noqa: E711
     stamp = literal(now, Outbox.created_at.type)
     session.connection().execute(insert(Outbox).from_select(
         ["key", "kind", "member_id", "case_number", "subject", "body", "status", "attempts", "cancel_reason",
@@ -246,5 +246,5 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
                literal(str(OutboxStatus.UNROUTABLE)), literal(0), literal(NO_MANAGER), stamp, stamp).where(orphan))
         .on_conflict_do_nothing(index_elements=["key"]))
     without_manager = session.execute(select(Deviation.case_number).distinct().where(orphan)
-                                      .order_by(Deviation.case_number).limit(MAX_LISTED)).scalars().all()
+                                      .order_by(col(Deviation.case_number)).limit(MAX_LISTED)).scalars().all()
     return new, list(without_manager)

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.domain import team_meetings as m
 from coordination.domain.calendar import local_date
@@ -46,25 +46,25 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
     described when a documented consent to share exists. Cases described to the viewer are
     appended to `shown` (their reads are audited)."""
     today = local_date(now)
-    org_ids = session.exec(select(Organisation.id).where(Organisation.code.in_(organisations))).all()
-    reported = select(SignalRecord.person_id).where(SignalRecord.organisation_id.in_(org_ids))
-    coordinated = select(Member.id).where(Member.organisation_id.in_(org_ids))
+    org_ids = session.exec(select(Organisation.id).where(col(Organisation.code).in_(organisations))).all()
+    reported = select(SignalRecord.person_id).where(col(SignalRecord.organisation_id).in_(org_ids))
+    coordinated = select(Member.id).where(col(Member.organisation_id).in_(org_ids))
     cases = session.exec(select(CareCase).where(
-        CareCase.status != CaseStatus.CLOSED,
-        or_(CareCase.person_id.in_(reported), CareCase.coordinator_id.in_(coordinated)))
-        .order_by(CareCase.number)).all()
+        col(CareCase.status) != CaseStatus.CLOSED,
+        or_(col(CareCase.person_id).in_(reported), col(CareCase.coordinator_id).in_(coordinated)))
+        .order_by(col(CareCase.number))).all()
     # the open actions and current SIPs of all the area's cases in two queries, not two per case
     listed = [c.id for c in cases]
     actions: dict[int, list] = {}
     for case_id, action_id, due_date in session.execute(
             select(Action.case_id, Action.id, Action.due_date).where(
-                Action.case_id.in_(listed), Action.status.in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
-                Action.due_date != None).order_by(Action.id)):  # noqa: E711
+                col(Action.case_id).in_(listed), col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
+                col(Action.due_date) != None).order_by(col(Action.id))):  # noqa: E711
         actions.setdefault(case_id, []).append((action_id, due_date))
-    sips = {sip.case_id: sip for sip in session.exec(select(Sip).where(Sip.case_id.in_(listed),
-                                                                        Sip.current == True))}  # noqa: E712
+    sips = {sip.case_id: sip for sip in session.exec(select(Sip).where(col(Sip.case_id).in_(listed),
+                                                                        col(Sip.current) == True))}  # noqa: E712
     if viewer_id is None:  # the artifact: each person's consents and age, in a few queries too
-        persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_([c.person_id for c in cases])))}
+        persons = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_([c.person_id for c in cases])))}
         consents = consent_facts_for(session, persons)
     else:  # the viewer's: the policy asked per case, its facts gathered for all cases at once
         viewer = member_facts(session, viewer_id)
@@ -108,7 +108,7 @@ def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations:
     told about, "consent needed" for the rest. Only the team's members see it; each case
     described is an audited read that carries the person."""
 
-    team = dict(session.exec(select(Member.code, Member.id).where(Member.code.in_(members))).all())
+    team = dict(session.exec(select(Member.code, Member.id).where(col(Member.code).in_(members))).all())
     require_member_of(session, actor, team_name, set(team.values()))
     shown: list[CareCase] = []
     facts = agenda_facts(session, organisations, now=now, viewer_id=actor.member_id,

@@ -13,14 +13,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordination.config.teams import Team
 from coordination.domain import access as policy
 from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose, Relationship
 from coordination.domain.calendar import local_date
-from coordination.domain.vocabulary import CaseStatus, HandlingTime
+from coordination.domain.vocabulary import CaseStatus, DecisionKind, HandlingTime, MeetingStatus
 from coordination.errors import InvalidInput, NotFound, RuleViolation
 from coordination.domain.events import CoordinatorAppointed, MinutesClosed
 from coordination.notifications.handlers import publish
@@ -39,7 +39,7 @@ from coordination.usecases.planning import sbar
 from coordination.usecases.reports import leadership_report
 
 ATTENDANCE = ("present", "digital", "absent")
-DECISION_KINDS = ("action", "needs_sip", "discharge", "note")  # a note: the leadership group's, about no case
+DECISION_KINDS = tuple(DecisionKind)
 NOT_YET_PLANNED = (CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSESSED)
 
 
@@ -51,8 +51,8 @@ def current_meeting(session: Session, actor: Actor, team: Team, series: m.Meetin
     """The meeting the series' page is for: one that is open, else today's (until it is closed),
     else the next one."""
     require_in_team(session, actor, team)
-    held_open = session.exec(select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "open")
-                             .order_by(Meeting.date)).first()
+    held_open = session.exec(select(Meeting).where(col(Meeting.series_id) == series.id, col(Meeting.status) == MeetingStatus.OPEN)
+                             .order_by(col(Meeting.date))).first()
     if held_open is not None:
         return held_open
     today = local_date(now)
@@ -60,14 +60,14 @@ def current_meeting(session: Session, actor: Actor, team: Team, series: m.Meetin
         if occ.date < today:
             continue
         row = meeting_for(session, team, series, occ)
-        if row.status != "closed":
+        if row.status != MeetingStatus.CLOSED:
             return row
     raise NotFound(f"series {series.id} has no meeting in the coming weeks", record=f"series {series.id}",
                    field="meetings", hint="an administrator checks the series in deployments/teams.yaml")
 
 
 def _require_leader(session: Session, actor: Actor, meeting: Meeting) -> None:
-    if meeting.status == "closed":
+    if meeting.status == MeetingStatus.CLOSED:
         raise RuleViolation("is closed", record=f"meeting {meeting.id}", field="status",
                             hint="the leader reopens it to amend the minutes")
     if actor.member_id != meeting.leader_id:
@@ -76,8 +76,8 @@ def _require_leader(session: Session, actor: Actor, meeting: Meeting) -> None:
 
 
 def _start(session: Session, meeting: Meeting, now: dt.datetime) -> None:
-    if meeting.status == "planned":
-        meeting.status, meeting.opened_at = "open", now
+    if meeting.status == MeetingStatus.PLANNED:
+        meeting.status, meeting.opened_at = MeetingStatus.OPEN, now
         session.add(meeting)
 
 
@@ -145,15 +145,15 @@ def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSe
                                       str(case.status), _sbar(session, case, reader, now=now))
         audit(session, actor, "read", "meeting", case.number, now=now, person_id=case.person_id)
     attendance = dict(session.exec(select(MeetingAttendance.member_id, MeetingAttendance.attendance)
-                                   .where(MeetingAttendance.meeting_id == meeting.id)).all())
+                                   .where(col(MeetingAttendance.meeting_id) == meeting.id)).all())
     leader = session.get(Member, meeting.leader_id) if meeting.leader_id else None
-    previous = session.exec(select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "closed",
-                                                  Meeting.date < meeting.date)
-                            .order_by(Meeting.date.desc())).first()
-    versions = session.exec(select(MeetingMinutes.version).where(MeetingMinutes.meeting_id == meeting.id)
-                            .order_by(MeetingMinutes.version)).all()
+    previous = session.exec(select(Meeting).where(col(Meeting.series_id) == series.id, col(Meeting.status) == MeetingStatus.CLOSED,
+                                                  col(Meeting.date) < meeting.date)
+                            .order_by(col(Meeting.date).desc())).first()
+    versions = session.exec(select(MeetingMinutes.version).where(col(MeetingMinutes.meeting_id) == meeting.id)
+                            .order_by(col(MeetingMinutes.version))).all()
     return MeetingView(
-        meeting, team, series, _who(leader), actor.member_id == meeting.leader_id and meeting.status != "closed",
+        meeting, team, series, _who(leader), actor.member_id == meeting.leader_id and meeting.status != MeetingStatus.CLOSED,
         [dict(_who(mm), id=mm.id, attendance=attendance.get(mm.id, "")) for mm in members.values() if mm.active],
         facts, cases, _decisions(session, actor, meeting, team_ids, now=now),
         _decisions(session, actor, previous, team_ids, now=now, with_state=True) if previous else [],
@@ -165,8 +165,8 @@ def _who(member: Member | None) -> dict | None:
 
 
 def _sbar(session: Session, case: CareCase, reader: str | None, *, now: dt.datetime) -> dict | None:
-    assessment = session.exec(select(Assessment).where(Assessment.case_id == case.id)
-                              .order_by(Assessment.id.desc())).first()
+    assessment = session.exec(select(Assessment).where(col(Assessment.case_id) == case.id)
+                              .order_by(col(Assessment.id).desc())).first()
     if assessment is None:
         return None
     author = session.get(Member, assessment.author_id)
@@ -179,8 +179,8 @@ def _sbar(session: Session, case: CareCase, reader: str | None, *, now: dt.datet
 
 def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple[int, ...], *,
                now: dt.datetime, with_state: bool = False) -> list[DecisionView]:
-    rows = session.exec(select(MeetingDecision).where(MeetingDecision.meeting_id == meeting.id)
-                        .order_by(MeetingDecision.id)).all()
+    rows = session.exec(select(MeetingDecision).where(col(MeetingDecision.meeting_id) == meeting.id)
+                        .order_by(col(MeetingDecision.id))).all()
     allowed: dict[str, bool] = {}
     out = []
     for row in rows:
@@ -217,7 +217,7 @@ def take_over(session: Session, actor: Actor, team: Team, meeting_id: int, *, no
     """A team member takes over as leader (the appointed one is away): recorded and audited."""
     require_in_team(session, actor, team)
     meeting = get_meeting(session, meeting_id)
-    if meeting.status == "closed":
+    if meeting.status == MeetingStatus.CLOSED:
         raise RuleViolation("is closed", record=f"meeting {meeting.id}", field="status",
                             hint="the leader reopens it to amend the minutes")
     meeting.leader_id = actor.member_id
@@ -276,7 +276,7 @@ def decide_action(session: Session, actor: Actor, team: Team, meeting_id: int, *
     action_id = acting.add_action(session, actor, case=case, responsible=member, description=description,
                                   handling_time=handling_time, follow_up_date=follow_up_date, now=now,
                                   purpose=Purpose.PLAN, facts=facts)
-    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind="action", action_id=action_id,
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.ACTION, action_id=action_id,
                                 recorded_by_id=actor.member_id, recorded_at=now))
     _start(session, meeting, now)
     return action_id, [event_key("action", action_id, "assigned", member.id)]
@@ -301,7 +301,7 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
                    granted=[Relationship.COORDINATOR])
     case.coordinator_id = member.id
     session.add(case)
-    row = MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind="needs_sip", coordinator_id=member.id,
+    row = MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.NEEDS_SIP, coordinator_id=member.id,
                           recorded_by_id=actor.member_id, recorded_at=now)
     session.add(row)
     session.flush()
@@ -321,7 +321,7 @@ def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, 
     if not text.strip():
         raise InvalidInput("is empty", record=f"case {case.number}", field="discharge",
                            hint="write what was agreed for the discharge")
-    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind="discharge", text=text.strip(),
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.DISCHARGE, text=text.strip(),
                                 recorded_by_id=actor.member_id, recorded_at=now))
     audit(session, actor, "discharge_note", "case", case.number, now=now, person_id=case.person_id)
     _start(session, meeting, now)
@@ -336,7 +336,7 @@ def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *
     _require_leader(session, actor, meeting)
     if not text.strip():
         raise InvalidInput("is empty", record=f"meeting {meeting.id}", field="decision", hint="write the decision")
-    session.add(MeetingDecision(meeting_id=meeting.id, case_number="", kind="note", text=text.strip(),
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number="", kind=DecisionKind.NOTE, text=text.strip(),
                                 recorded_by_id=actor.member_id, recorded_at=now))
     _start(session, meeting, now)
 
@@ -362,17 +362,17 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
     if not meeting.summary.strip():
         raise InvalidInput("the summary is missing", record=f"meeting {meeting.id}", field="summary",
                            hint="write the meeting's summary before closing it")
-    decisions = session.exec(select(MeetingDecision).where(MeetingDecision.meeting_id == meeting.id)
-                             .order_by(MeetingDecision.id)).all()
+    decisions = session.exec(select(MeetingDecision).where(col(MeetingDecision.meeting_id) == meeting.id)
+                             .order_by(col(MeetingDecision.id))).all()
     version = (session.exec(select(func.max(MeetingMinutes.version))
-                            .where(MeetingMinutes.meeting_id == meeting.id)).one() or 0) + 1
+                            .where(col(MeetingMinutes.meeting_id) == meeting.id)).one() or 0) + 1
     session.add(MeetingMinutes(meeting_id=meeting.id, version=version, content=_snapshot(session, meeting, decisions),
                                closed_by_id=actor.member_id, closed_at=now))
     numbers = sorted({d.case_number for d in decisions if d.case_number})
-    for case in session.exec(select(CareCase).where(CareCase.number.in_(numbers))):
+    for case in session.exec(select(CareCase).where(col(CareCase.number).in_(numbers))):
         case.flagged_for_meeting = False  # taken up: the next meeting follows it up instead
         session.add(case)
-    meeting.status, meeting.closed_at = "closed", now
+    meeting.status, meeting.closed_at = MeetingStatus.CLOSED, now
     session.add(meeting)
     team_ids = [mm.id for mm in members.values()]
     facts = {n: case_facts(session, case_by_number(session, n), now=now, team_member_ids=team_ids) for n in numbers}
@@ -391,12 +391,12 @@ def reopen_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, 
     and stores the next version."""
     require_in_team(session, actor, team)
     meeting = get_meeting(session, meeting_id)
-    if meeting.status != "closed":
+    if meeting.status != MeetingStatus.CLOSED:
         raise RuleViolation("is not closed", record=f"meeting {meeting.id}", field="status", hint="nothing to reopen")
     if actor.member_id != meeting.leader_id:
         raise RuleViolation("only the meeting leader reopens the meeting", record=f"meeting {meeting.id}",
                             field="leader", hint="ask the leader")
-    meeting.status = "open"
+    meeting.status = MeetingStatus.OPEN
     session.add(meeting)
     audit(session, actor, "reopen", "meeting", f"{meeting.series_id} {meeting.date}", now=now)
 
@@ -406,7 +406,7 @@ def _snapshot(session: Session, meeting: Meeting, decisions: list[MeetingDecisio
         member = session.get(Member, member_id) if member_id else None
         return {"code": member.code, "name": member.name, "role": str(member.role)} if member else None
 
-    attendance = session.exec(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting.id)).all()
+    attendance = session.exec(select(MeetingAttendance).where(col(MeetingAttendance.meeting_id) == meeting.id)).all()
     items = []
     for d in decisions:
         item = {"case_number": d.case_number, "kind": d.kind, "text": d.text, "coordinator": code(d.coordinator_id)}
@@ -441,14 +441,14 @@ def minutes(session: Session, actor: Actor, team: Team, meeting_id: int, *, vers
     if meeting.team_id != team.id:
         raise NotFound(f"unknown meeting {meeting_id}", record=f"meeting {meeting_id}", field="meeting",
                        hint="open the minutes from your team's meetings")
-    versions = session.exec(select(MeetingMinutes.version).where(MeetingMinutes.meeting_id == meeting.id)
-                            .order_by(MeetingMinutes.version)).all()
+    versions = session.exec(select(MeetingMinutes.version).where(col(MeetingMinutes.meeting_id) == meeting.id)
+                            .order_by(col(MeetingMinutes.version))).all()
     if not versions:
         raise NotFound("has no minutes yet", record=f"meeting {meeting.id}", field="minutes",
                        hint="the leader closes the meeting to store them")
     wanted = version or versions[-1]
-    row = session.exec(select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting.id,
-                                                    MeetingMinutes.version == wanted)).first()
+    row = session.exec(select(MeetingMinutes).where(col(MeetingMinutes.meeting_id) == meeting.id,
+                                                    col(MeetingMinutes.version) == wanted)).first()
     if row is None:
         raise NotFound(f"has no version {wanted}", record=f"meeting {meeting.id}", field="version",
                        hint=f"versions: {', '.join(map(str, versions))}")

@@ -6,8 +6,9 @@ held (`team_meeting_room`), which use them."""
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from coordination.domain.vocabulary import MeetingStatus
 from coordination.config.teams import Team
 from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose
@@ -18,7 +19,7 @@ from coordination.usecases.common import Actor, row_by_id
 
 def team_members(session: Session, team: Team) -> dict[str, Member]:
     """The team's members as the registry holds them (code -> member), in the file's order."""
-    rows = {mm.code: mm for mm in session.exec(select(Member).where(Member.code.in_([t.code for t in team.members])))}
+    rows = {mm.code: mm for mm in session.exec(select(Member).where(col(Member.code).in_([t.code for t in team.members])))}
     return {t.code: rows[t.code] for t in team.members if t.code in rows}
 
 
@@ -45,8 +46,8 @@ def require_member_of(session: Session, actor: Actor, team_name: str, member_ids
 
 def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Occurrence) -> Meeting:
     """The meeting row of one occurrence, made on first use with its leader by the rotation."""
-    row = session.exec(select(Meeting).where(Meeting.series_id == series.id,
-                                             Meeting.regular_date == occ.regular)).first()
+    row = session.exec(select(Meeting).where(col(Meeting.series_id) == series.id,
+                                             col(Meeting.regular_date) == occ.regular)).first()
     if row is not None:
         return row
     members = team_members(session, team)
@@ -54,13 +55,13 @@ def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Oc
     leader = m.leader(series, m.occurrence_index(series, occ), active)
     values = dict(team_id=team.id, series_id=series.id, regular_date=occ.regular, date=occ.date,
                   starts_at=occ.start.in_timezone("UTC"), leader_id=members[leader].id if leader else None,
-                  status="planned", summary="")
+                  status=MeetingStatus.PLANNED, summary="")
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # two members opening the page at once make one row
     session.execute(insert(Meeting).values(**values).on_conflict_do_nothing(
         index_elements=["series_id", "regular_date"]))
-    return session.exec(select(Meeting).where(Meeting.series_id == series.id,
-                                              Meeting.regular_date == occ.regular)).one()
+    return session.exec(select(Meeting).where(col(Meeting.series_id) == series.id,
+                                              col(Meeting.regular_date) == occ.regular)).one()
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:

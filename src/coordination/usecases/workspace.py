@@ -8,8 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import union_all
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from coordination.domain.vocabulary import NoticeClass
 from coordination.config.notifications import SweepPolicy
 from coordination.domain.access import Purpose
 from coordination.domain.calendar import add_working_days, local_date
@@ -35,7 +36,7 @@ class Item:
     responsible: str | None = None  # the responsible member's name, for a manager's escalations
 
 
-CLASS_ORDER = {"escalated": 0, "overdue": 1, "due_today": 2, "due_soon": 3}
+CLASS_ORDER = {k: i for i, k in enumerate(reversed(NoticeClass))}  # the most due first
 
 
 def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: SweepPolicy) -> list[Item]:
@@ -47,16 +48,16 @@ def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: Swee
                               recipient_id=member_id)
     rows = session.execute(union_all(*sources)).all()
     actions = {a.id: a for a in session.exec(select(Action).where(
-        Action.id.in_([r[1] for r in rows if r[0] == "action"])))}
+        col(Action.id).in_([r[1] for r in rows if r[0] == "action"])))}
     responsible = dict(session.exec(select(Member.id, Member.name).where(
-        Member.id.in_([a.responsible_id for a in actions.values()]))).all())
+        col(Member.id).in_([a.responsible_id for a in actions.values()]))).all())
     items = []
     for kind, item_id, due, klass, _recipient, number, role, _org, _stamp in rows:
         action = actions.get(item_id) if kind == "action" else None
         items.append(Item(kind, item_id, number, due, klass, role,
                           action.description if action else None,
                           str(action.handling_time) if action else None,
-                          responsible.get(action.responsible_id) if action and klass == "escalated" else None))
+                          responsible.get(action.responsible_id) if action and klass == NoticeClass.ESCALATED else None))
     return sorted(items, key=lambda i: (CLASS_ORDER[i.klass], i.due_date, i.case_number, i.id))
 
 
@@ -82,10 +83,10 @@ def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list
     organisations; what was reported is shown only where the policy lets the manager read the case."""
     names = {m.id: f"{m.name} ({m.role})" for m in session.exec(select(Member))}
     rows = session.exec(select(Deviation, CareCase)
-                        .join(CareCase, CareCase.number == Deviation.case_number)
-                        .where(Deviation.manager_id == actor.member_id)
-                        .order_by(Deviation.closed_at.is_not(None), Deviation.detected_at.desc(),
-                                  Deviation.id.desc())).all()
+                        .join(CareCase, col(CareCase.number) == Deviation.case_number)
+                        .where(col(Deviation.manager_id) == actor.member_id)
+                        .order_by(col(Deviation.closed_at).is_not(None), col(Deviation.detected_at).desc(),
+                                  col(Deviation.id).desc())).all()
     lines = []
     for deviation, case in rows:
         readable = decision(session, actor.member_id, Purpose.READ, case, now=now).allowed
@@ -130,4 +131,4 @@ def record_return_report(session: Session, actor: Actor, *, case: CareCase, repo
 
 
 def current_sip_id(session: Session, case: CareCase) -> int | None:
-    return session.exec(select(Sip.id).where(Sip.case_id == case.id, Sip.current == True)).first()  # noqa: E712
+    return session.exec(select(Sip.id).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712

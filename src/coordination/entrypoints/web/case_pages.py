@@ -15,7 +15,7 @@ from coordination.entrypoints.web.render import see_other
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
 from coordination.domain.vocabulary import PersonVerdict
-from coordination.notifications.templates import N_
+from coordination.i18n.terms import N_
 from coordination.usecases import persons_plan, queries, revising, workspace
 from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,

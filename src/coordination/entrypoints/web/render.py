@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from coordination.i18n import LOCALES, Texts
-from coordination.notifications.templates import CLASS_NAMES, HANDLING_TIMES, role_name, term
+from coordination.i18n.terms import CLASS_NAMES, HANDLING_TIMES, role_name, term
 
 templates = Jinja2Templates(directory=str(resources.files("coordination.entrypoints.web") / "templates"))
 # Starlette's loader escapes .html templates by default: what staff typed is never markup

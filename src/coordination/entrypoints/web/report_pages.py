@@ -12,7 +12,7 @@ from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, form_command, transaction
 from coordination.entrypoints.web.render import see_other
-from coordination.domain.vocabulary import SignalKind
+from coordination.domain.vocabulary import NoticeClass, SignalKind
 from coordination.usecases import workspace
 from coordination.usecases.commands import (
     AnswerEscalation, CloseDeviation, RaiseEscalation, ReportDeviation, ReportSignal,
@@ -73,7 +73,7 @@ def manager_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLResp
     with transaction(read_only=True) as session:
         now = staff.now
         items = workspace.my_items(session, staff.who.member_id, now=now, policy=load_notifications().sweep)
-        escalated = [i for i in items if i.klass == "escalated"]
+        escalated = [i for i in items if i.klass == NoticeClass.ESCALATED]
         lines = workspace.unit_deviations(session, staff.actor, now=now)
         return render.page(request, "manager.html", staff.texts, staff, escalated=escalated, deviations=lines,
                            saved=saved)

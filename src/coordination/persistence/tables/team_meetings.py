@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from coordination.domain.vocabulary import MeetingStatus
 from coordination.persistence.tables._columns import utc
 
 
@@ -22,7 +23,7 @@ class Meeting(SQLModel, table=True):
     date: dt.date  # the day it is held (moved for a holiday)
     starts_at: dt.datetime = utc()
     leader_id: int | None = Field(default=None, foreign_key="member.id")
-    status: str = "planned"  # planned | open | closed
+    status: str = MeetingStatus.PLANNED  # vocabulary.MeetingStatus: planned | open | closed
     summary: str = ""
     opened_at: dt.datetime | None = utc(default=None)
     closed_at: dt.datetime | None = utc(default=None)
