@@ -271,7 +271,7 @@ def test_config_check_fails_when_the_operations_tag_or_a_member_variable_resolve
 
 def test_digests_name_their_notices_so_pending_digests_about_a_case_can_be_found(db_url, example_data):
     from coordination.config.notifications import SweepPolicy
-    from coordination.usecases.consent import pending_digests_about
+    from coordination.notifications.outbox import pending_digests_about
     from coordination.usecases.sweep import sweep
 
     from tests.usecases.test_sweep import world

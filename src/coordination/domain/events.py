@@ -73,11 +73,12 @@ class SipRefused:
 
 @dataclass(frozen=True)
 class ConsentWithdrawn:
-    """Told once per open case to those who took part, with the case number only: stop sharing."""
+    """Takes effect at once: what waits to be sent about the person's cases to organisations no
+    longer covered is cancelled, and those who took part in each open case are told once, with
+    the case number only, to stop sharing."""
     consent_id: int
-    case_number: str
-    case_id: int
-    participant_ids: tuple[int, ...]
+    person_id: int
+    open_cases: tuple[tuple[str, int, tuple[int, ...]], ...]  # (case number, case id, participants)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from coordination.domain import events as ev
 from coordination.notifications import templates
 from coordination.notifications.outbox import (
-    NOBODY_COVERED, enqueue, enqueue_many, event_key, record_unroutable, tell_members,
+    NOBODY_COVERED, cancel_uncovered, enqueue, enqueue_many, event_key, record_unroutable, tell_members,
 )
 
 QUEUED = "coordination.queued"  # session.info: the keys queued in this unit of work, and its moment
@@ -95,11 +95,12 @@ def _sip_refused(session: Session, e: ev.SipRefused, now: dt.datetime) -> list[s
 
 
 def _consent_withdrawn(session: Session, e: ev.ConsentWithdrawn, now: dt.datetime) -> list[str]:
-    # the one message still sent about the case: it tells those who took part to stop
-    message = templates.consent_withdrawn(e.case_number)
-    return [key for member_id in e.participant_ids
-            for key in _one(session, event_key("consent_withdrawn", e.consent_id, e.case_id, member_id), message,
-                            member_id, e.case_number, now)]
+    # first what waits to be sent to organisations no consent covers any more: cancelled, with the reason
+    cancel_uncovered(session, e.person_id, now=now, reason=f"consent {e.consent_id} withdrawn")
+    # then the one message still sent about each open case: it tells those who took part to stop
+    return [key for number, case_id, participants in e.open_cases for member_id in participants
+            for key in _one(session, event_key("consent_withdrawn", e.consent_id, case_id, member_id),
+                            templates.consent_withdrawn(number), member_id, number, now)]
 
 
 def _deviation_reported(session: Session, e: ev.DeviationReported, now: dt.datetime) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -213,3 +213,38 @@ def alert_unroutable(session: Session, *, target: str, now: dt.datetime) -> int:
                                      "their recipients."))
     session.execute(update(Outbox).where(col(Outbox.id).in_(ids)).values(attempts=1))
     return len(ids)
+
+
+def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reason: str) -> int:
+    """Withdrawal takes effect at once: pending messages about the person's cases to members
+    whose organisation no consent covers any more are cancelled, and pending digests lose those
+    cases' lines (or are cancelled when nothing else is left). Returns the rows changed."""
+    numbers = set(session.scalars(select(col(CareCase.number)).where(col(CareCase.person_id) == person_id)).all())
+    if not numbers:
+        return 0
+    covered = covered_organisations(session, [person_id], on=local_date(now))[person_id]
+    changed = 0
+    waiting = session.execute(select(Outbox, col(Member.organisation_id))
+                              .join(Member, col(Member.id) == Outbox.member_id)
+                              .where(col(Outbox.case_number).in_(numbers), col(Outbox.status).in_(WAITING),
+                                     col(Outbox.kind).not_in(TOLD_WITHOUT_CONSENT))).tuples()
+    for row, org_id in waiting:
+        if org_id not in covered:
+            row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason
+            session.add(row)
+            changed += 1
+    for digest in pending_digests_about(session, numbers, excluding_organisations=covered):
+        trim_digest(session, digest, numbers, reason=reason)
+        changed += 1
+    return changed
+
+
+def pending_digests_about(session: Session, case_numbers: set[str], *,
+                          excluding_organisations: Set[int] = frozenset()) -> list[Outbox]:
+    """The digests not yet sent that tell about any of these cases (each notice names its
+    digest), optionally only those to members outside the given organisations."""
+    keys = (select(col(SweepNotice.digest_key)).join(Member, col(Member.id) == SweepNotice.recipient_id)
+            .where(col(SweepNotice.case_number).in_(case_numbers),
+                   col(Member.organisation_id).not_in(excluding_organisations or {-1})))
+    return list(session.scalars(select(Outbox).where(col(Outbox.key).in_(keys), col(Outbox.status).in_(WAITING))
+                             .order_by(col(Outbox.id))).all())

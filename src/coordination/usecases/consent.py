@@ -8,21 +8,15 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from coordination.domain.consent import ConsentFacts, check_new_consent, require_consent
-from coordination.domain.vocabulary import (
-    CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind, OutboxStatus,
-)
+from coordination.domain.vocabulary import CaseStatus, ConsentForm, ConsentGiver, ConsentScope, ContactKind
 from coordination.errors import RuleViolation
 from coordination.domain.events import ConsentWithdrawn
-from coordination.notifications import outbox
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import (
-    CareCase, Consent, ConsentParty, Contact, Member, Outbox, Person, Sip, SipParticipant,
-    SweepNotice,
+    CareCase, Consent, ConsentParty, Contact, Person, Sip, SipParticipant,
 )
 from coordination.domain import access as policy
-from coordination.usecases.access import (
-    consent_facts, member_facts, refresh_coverage, require_verdict,
-)
+from coordination.usecases.access import consent_facts, member_facts, refresh_coverage, require_verdict
 from coordination.usecases.common import Actor, audit, is_child, organisation_by_code, row_by_id, today_of
 
 
@@ -106,13 +100,10 @@ def withdraw_consent(session: Session, actor: Actor, *, consent_id: int, now: dt
     session.add(consent)
     session.flush()
     refresh_coverage(session, consent.person_id, now=now)
-    cancel_uncovered(session, consent.person_id, now=now, reason=f"consent {consent.id} withdrawn")
-    queued = 0
     cases = session.exec(select(CareCase).where(col(CareCase.person_id) == consent.person_id,
                                                 col(CareCase.status) != CaseStatus.CLOSED)).all()
-    for case in cases:
-        queued += len(publish(session, ConsentWithdrawn(consent.id, case.number, case.id,
-                                                        tuple(_current_participants(session, case.id))), now=now))
+    queued = len(publish(session, ConsentWithdrawn(consent.id, consent.person_id, tuple(
+        (case.number, case.id, tuple(_current_participants(session, case.id))) for case in cases)), now=now))
     audit(session, actor, "withdraw", "consent", consent.id, now=now, person_id=consent.person_id)
     return queued
 
@@ -141,36 +132,3 @@ def _advance_identified_cases(session: Session, person_id: int) -> None:
                                                     col(CareCase.status) == CaseStatus.IDENTIFIED)):
         case.status = CaseStatus.CONSENTED
         session.add(case)
-
-
-def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reason: str) -> int:
-    """Withdrawal takes effect at once: pending messages about the person's cases to members
-    whose organisation no consent covers any more are cancelled, and pending digests lose those
-    cases' lines (or are cancelled when nothing else is left). Returns the rows changed."""
-    numbers = set(session.exec(select(CareCase.number).where(col(CareCase.person_id) == person_id)).all())
-    if not numbers:
-        return 0
-    covered = outbox.covered_organisations(session, [person_id], on=today_of(now))[person_id]
-    changed = 0
-    for row, org_id in session.exec(select(Outbox, Member.organisation_id).join(Member, col(Member.id) == Outbox.member_id)
-                                    .where(col(Outbox.case_number).in_(numbers), col(Outbox.status).in_(outbox.WAITING),
-                                           col(Outbox.kind).not_in(outbox.TOLD_WITHOUT_CONSENT))):
-        if org_id not in covered:
-            row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason
-            session.add(row)
-            changed += 1
-    for digest in pending_digests_about(session, numbers, excluding_organisations=covered):
-        outbox.trim_digest(session, digest, numbers, reason=reason)
-        changed += 1
-    return changed
-
-
-def pending_digests_about(session: Session, case_numbers: set[str], *,
-                          excluding_organisations: set[int] = frozenset()) -> list[Outbox]:
-    """The digests not yet sent that tell about any of these cases (each notice names its
-    digest), optionally only those to members outside the given organisations."""
-    keys = (select(SweepNotice.digest_key).join(Member, col(Member.id) == SweepNotice.recipient_id)
-            .where(col(SweepNotice.case_number).in_(case_numbers),
-                   col(Member.organisation_id).not_in(excluding_organisations or {-1})))
-    return list(session.exec(select(Outbox).where(col(Outbox.key).in_(keys), col(Outbox.status).in_(outbox.WAITING))
-                             .order_by(col(Outbox.id))).all())
