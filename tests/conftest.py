@@ -84,7 +84,8 @@ def migrated_pg_database(request) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The quick tier runs each test once, on SQLite; the whole suite runs it on PostgreSQL too.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow])])
 def db_url(request, tmp_path, sqlite_template, monkeypatch) -> str:
     """A migrated, empty coordination database on each backend; also set as the default."""
     if request.param == "sqlite":
