@@ -21,7 +21,7 @@ from tests.usecases.test_cycle import case_of, open_and_plan, plan
 
 GUSTAV = "19380214-2012"
 COMMANDS = [cls for _, cls in inspect.getmembers(c, inspect.isclass)
-            if issubclass(cls, c.Command) and cls not in (c.Command, c.CaseCommand, c.PersonCommand)]
+            if issubclass(cls, c.Command) and cls not in (c.Command, c.CaseCommand, c.PersonCommand, c.MeetingCommand)]
 
 
 def test_every_command_declares_its_purpose_and_has_its_use_case():
@@ -55,6 +55,11 @@ def test_every_command_declares_its_purpose_and_has_its_use_case():
     (c.RecordReturnReport, dict(case="K-2026-0001", reported_on="2026-11-17", reporter_name="", profession="x",
                                 text="x"), "reporter_name", "is empty"),
     (c.ReviseSip, dict(case="K-2026-0001", add=["hc-dsk1", ""]), "add.1", "is empty"),
+    (c.DecideAction, dict(meeting="1", case="K-2026-0001", responsible="hc-dsk1", description="x",
+                          handling_time="soon"), "handling_time", "is not a known value"),
+    (c.NoteDecision, dict(meeting="1", text="x" * (c.TEXT_LIMIT + 1)), "text", "is longer than"),
+    (c.DecideNeedsSip, dict(meeting="ett", case="K-2026-0001", coordinator="hc-dsk1"), "meeting",
+     "is not a valid number"),
 ])
 def test_a_bad_field_is_named_with_what_is_wrong_and_how_to_fix_it(command, raw, field, what):
     with pytest.raises(InvalidInput) as refused:

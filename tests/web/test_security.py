@@ -203,7 +203,7 @@ FORMS = {  # valid input for each form whose fields are checked
     "/cases/{number}/escalations": {"level": "mas", "reason": "x"},
     "/escalations/{escalation_id}/answer": {"answer": "x"},
     "/meetings/m/{meeting_id}/actions": {"responsible": "hsv-ssk1", "description": "x",
-                                         "handling_time": "next_working_day", "follow_up": "2026-12-16"},
+                                         "handling_time": "next_working_day", "follow_up_date": "2026-12-16"},
     "/meetings/m/{meeting_id}/needs-sip": {"coordinator": "hc-dsk1"},
     "/meetings/m/{meeting_id}/discharge": {"text": "x"},
     "/meetings/m/{meeting_id}/note": {"text": "x"},

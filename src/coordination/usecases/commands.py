@@ -248,6 +248,52 @@ class LiftBlock(Command):
         return f"block {self.block}"
 
 
+class MeetingCommand(Command):
+    """A decision of a team's coordination meeting. Its rule is the meeting's (`team_meeting_room`):
+    only the team's active members, only the leader records, and each line about a case asks the
+    policy whether the team may plan it, with the team's facts: no single case purpose fits."""
+    purpose = None
+    meeting: Id = Field(description="open the decision from the meeting's page")
+
+    def record(self) -> str:
+        return f"meeting {self.meeting}"
+
+
+class DecideAction(MeetingCommand):
+    case: Code = Field(description="choose a case on the meeting's agenda")
+    responsible: Code = Field(description="choose a member of the team")
+    description: Text = Field(description="say what is to be done")
+    handling_time: HandlingTime = Field(description="use urgent, next_day, next_working_day or when_needed")
+    follow_up_date: dt.date | None = Field(None, description="write the date as YYYY-MM-DD")
+
+
+class DecideNeedsSip(MeetingCommand):
+    case: Code = Field(description="choose a case on the meeting's agenda")
+    coordinator: Code = Field(description="choose a member of the team")
+
+
+class NoteDischarge(MeetingCommand):
+    case: Code = Field(description="choose a case on the meeting's agenda")
+    text: Text = Field(description="say what was decided about the discharge")
+
+
+class NoteDecision(MeetingCommand):
+    text: Text = Field(description="write the decision")
+
+
+class TakeOverLeadership(MeetingCommand):
+    """A team member takes over as leader when the appointed one is away (recorded and audited)."""
+
+
+class SaveSummary(MeetingCommand):
+    text: Note = Field(description="write the meeting's summary")
+    close: bool = Field(False, description="close the meeting and send its minutes, or only save the summary")
+
+
+class ReopenMeeting(MeetingCommand):
+    """The leader reopens a closed meeting to amend it; closing again stores the next version."""
+
+
 C = TypeVar("C", bound=Command)
 
 

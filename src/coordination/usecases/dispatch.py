@@ -20,8 +20,10 @@ from coordination.domain.vocabulary import SipAnswer
 from coordination.errors import InvalidInput
 from coordination.persistence.models import Action, CareCase, Deviation, Escalation, Member, SipMeeting
 from coordination.usecases import (
-    acting, blocks, consent, deviations, escalations, following_up, identify, revising, sip_meeting, workspace,
+    acting, blocks, consent, deviations, escalations, following_up, identify, revising, sip_meeting,
+    team_meeting_room, workspace,
 )
+from coordination.usecases.teams import room_of_meeting
 from coordination.usecases import commands as c
 from coordination.usecases.access import require
 from coordination.usecases.common import Actor, case_by_number, member_by_code, person_by_personnummer, row_by_id
@@ -166,6 +168,50 @@ def _lift_block(session: Session, actor: Actor, cmd: c.LiftBlock, case: None, no
     blocks.lift_block(session, actor, block_id=cmd.block, now=now)
 
 
+def _decide_action(session: Session, actor: Actor, cmd: c.DecideAction, case: None, now: dt.datetime) -> int:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    action_id, _ = team_meeting_room.decide_action(
+        session, actor, team, cmd.meeting, case_number=cmd.case, responsible=cmd.responsible,
+        description=cmd.description, handling_time=cmd.handling_time, follow_up_date=cmd.follow_up_date, now=now)
+    return action_id
+
+
+def _decide_needs_sip(session: Session, actor: Actor, cmd: c.DecideNeedsSip, case: None, now: dt.datetime) -> None:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.decide_needs_sip(session, actor, team, cmd.meeting, case_number=cmd.case,
+                                       coordinator=cmd.coordinator, now=now)
+
+
+def _note_discharge(session: Session, actor: Actor, cmd: c.NoteDischarge, case: None, now: dt.datetime) -> None:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.note_discharge(session, actor, team, cmd.meeting, case_number=cmd.case, text=cmd.text, now=now)
+
+
+def _note_decision(session: Session, actor: Actor, cmd: c.NoteDecision, case: None, now: dt.datetime) -> None:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.note_decision(session, actor, team, cmd.meeting, text=cmd.text, now=now)
+
+
+def _take_over(session: Session, actor: Actor, cmd: c.TakeOverLeadership, case: None, now: dt.datetime) -> None:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.take_over(session, actor, team, cmd.meeting, now=now)
+
+
+def _save_summary(session: Session, actor: Actor, cmd: c.SaveSummary, case: None, now: dt.datetime) -> int | None:
+    """Returns the minutes' version when the meeting was closed too."""
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.save_summary(session, actor, team, cmd.meeting, cmd.text, now=now)
+    if not cmd.close:
+        return None
+    version, _ = team_meeting_room.close_meeting(session, actor, team, cmd.meeting, now=now)
+    return version
+
+
+def _reopen(session: Session, actor: Actor, cmd: c.ReopenMeeting, case: None, now: dt.datetime) -> None:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.reopen_meeting(session, actor, team, cmd.meeting, now=now)
+
+
 # command -> (how its case is found, the use case that carries it out)
 # A command about a person, not a case, has no case to find: its use case asks the policy for
 # the member's commission (taking the person's request, recording a consent).
@@ -189,4 +235,11 @@ _HANDLERS: dict[type, tuple[Callable[..., CareCase] | None, Callable[..., Any]]]
     c.WithdrawConsent: (None, _withdraw_consent),
     c.PlaceBlock: (None, _place_block),
     c.LiftBlock: (None, _lift_block),
+    c.DecideAction: (None, _decide_action),
+    c.DecideNeedsSip: (None, _decide_needs_sip),
+    c.NoteDischarge: (None, _note_discharge),
+    c.NoteDecision: (None, _note_decision),
+    c.TakeOverLeadership: (None, _take_over),
+    c.SaveSummary: (None, _save_summary),
+    c.ReopenMeeting: (None, _reopen),
 }

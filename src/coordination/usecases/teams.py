@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from coordination.domain.vocabulary import MeetingStatus
-from coordination.config.teams import Team
+from coordination.config.teams import Team, find_series, load_teams
 from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose
 from coordination.errors import AccessDenied
@@ -67,3 +67,10 @@ def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Oc
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
     return row_by_id(session, Meeting, meeting_id, name="meeting",
                      hint="open the meeting from the list of your team's meetings")
+
+
+def room_of_meeting(session: Session, meeting_id: int) -> tuple[Team, m.MeetingSeries, Meeting]:
+    """The meeting, its series and who meets in it (the team, or the leadership group's members)."""
+    meeting = get_meeting(session, meeting_id)
+    team, series = find_series(load_teams(), meeting.team_id, meeting.series_id)
+    return team.room(series), series, meeting

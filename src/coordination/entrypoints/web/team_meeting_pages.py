@@ -1,5 +1,6 @@
-"""The coordination meeting's pages: the team's meetings, the meeting (agenda, SBAR, decisions)
-and its minutes. Thin like `pages`: each route calls one use case of `usecases.team_meeting_room`."""
+"""The team's coordination meeting's pages: the team's meetings, the meeting (agenda, SBAR,
+decisions) and its minutes. Thin: each route calls one use case of `usecases.team_meeting_room`,
+or carries out one decision as a command."""
 
 from __future__ import annotations
 
@@ -8,17 +9,22 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from coordination.config.teams import Team, find_series, load_teams
+from coordination.config.teams import Team, load_teams
 from coordination.domain.calendar import local_date
 from coordination.domain.team_meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, transaction
+from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, form_command, transaction
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import NotFound
-from coordination.parsing import parse_enum, parse_optional_date
 from coordination.persistence.models import Meeting
 from coordination.usecases import team_meeting_room
+from coordination.usecases.commands import (
+    DecideAction, DecideNeedsSip, MeetingCommand, NoteDecision, NoteDischarge, ReopenMeeting, SaveSummary,
+    TakeOverLeadership, build,
+)
+from coordination.usecases.dispatch import execute
+from coordination.usecases.teams import room_of_meeting
 
 router = APIRouter(prefix="/meetings")
 
@@ -36,9 +42,7 @@ def _series_of(series_id: str) -> tuple[Team, MeetingSeries]:
 
 
 def _of_meeting(session, meeting_id: int) -> tuple[Team, MeetingSeries, Meeting]:
-    meeting = team_meeting_room.get_meeting(session, meeting_id)
-    team, series = find_series(load_teams(), meeting.team_id, meeting.series_id)
-    return team.room(series), series, meeting
+    return room_of_meeting(session, meeting_id)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -73,9 +77,9 @@ def meeting_page(request: Request, meeting_id: int, staff: StaffDep, saved: str 
 
 
 @router.post("/m/{meeting_id}/take-over")
-def take_over(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
-    return _decide(staff, meeting_id, "leader", "main", lambda session, team: team_meeting_room.take_over(
-        session, staff.actor, team, meeting_id, now=staff.now))
+def take_over(staff: FormStaffDep, cmd: Annotated[TakeOverLeadership, form_command(
+        TakeOverLeadership, meeting="meeting_id")]) -> RedirectResponse:
+    return _decided(staff, cmd, "leader", "main")
 
 
 @router.post("/m/{meeting_id}/attendance")
@@ -89,65 +93,53 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
     return see_other(f"/meetings/m/{meeting_id}?saved=attendance#attendance")
 
 
-def _decide(staff, meeting_id: int, saved: str, anchor: str, work) -> RedirectResponse:
-    """One act of the meeting: `work(session, team)` runs its use case in one unit of work (what
-    it queued is delivered at once, by `transaction`); then back to the meeting."""
+def _decided(staff, cmd: MeetingCommand, saved: str, anchor: str) -> RedirectResponse:
+    """One decision of the meeting, as a command; then back to the meeting."""
     with transaction() as session:
-        team, _, _ = _of_meeting(session, meeting_id)
-        work(session, team)
-    return see_other(f"/meetings/m/{meeting_id}?saved={saved}#{anchor}")
+        execute(session, staff.actor, cmd, now=staff.now)
+    return see_other(f"/meetings/m/{cmd.meeting}?saved={saved}#{anchor}")
 
 
 @router.post("/m/{meeting_id}/actions")
-def decide_action(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
-                  responsible: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
-                  handling_time: Annotated[str, Form()] = "", follow_up: Annotated[str, Form()] = "") -> RedirectResponse:
-    record = f"case {case}"
-    return _decide(staff, meeting_id, "action", f"case-{case}", lambda session, team: team_meeting_room.decide_action(
-        session, staff.actor, team, meeting_id, case_number=case, responsible=responsible, description=description,
-        handling_time=parse_enum(HandlingTime, handling_time, record=record, field="handling_time"),
-        follow_up_date=parse_optional_date(follow_up or None, record=record, field="follow_up_date"),
-        now=staff.now)[1])
+def decide_action(staff: FormStaffDep, cmd: Annotated[DecideAction, form_command(DecideAction, meeting="meeting_id")]
+                  ) -> RedirectResponse:
+    return _decided(staff, cmd, "action", f"case-{cmd.case}")
 
 
 @router.post("/m/{meeting_id}/needs-sip")
-def decide_needs_sip(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
-                     coordinator: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(staff, meeting_id, "needs_sip", f"case-{case}", lambda session, team: team_meeting_room.decide_needs_sip(
-        session, staff.actor, team, meeting_id, case_number=case, coordinator=coordinator, now=staff.now))
+def decide_needs_sip(staff: FormStaffDep, cmd: Annotated[DecideNeedsSip, form_command(
+        DecideNeedsSip, meeting="meeting_id")]) -> RedirectResponse:
+    return _decided(staff, cmd, "needs_sip", f"case-{cmd.case}")
 
 
 @router.post("/m/{meeting_id}/discharge")
-def note_discharge(meeting_id: int, staff: FormStaffDep, case: Annotated[str, Form()] = "",
-                   text: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(staff, meeting_id, "discharge", f"case-{case}", lambda session, team: team_meeting_room.note_discharge(
-        session, staff.actor, team, meeting_id, case_number=case, text=text, now=staff.now))
+def note_discharge(staff: FormStaffDep, cmd: Annotated[NoteDischarge, form_command(NoteDischarge, meeting="meeting_id")]
+                   ) -> RedirectResponse:
+    return _decided(staff, cmd, "discharge", f"case-{cmd.case}")
 
 
 @router.post("/m/{meeting_id}/note")
-def note_decision(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "") -> RedirectResponse:
-    return _decide(staff, meeting_id, "note", "decisions", lambda session, team: team_meeting_room.note_decision(
-        session, staff.actor, team, meeting_id, text=text, now=staff.now))
+def note_decision(staff: FormStaffDep, cmd: Annotated[NoteDecision, form_command(NoteDecision, meeting="meeting_id")]
+                  ) -> RedirectResponse:
+    return _decided(staff, cmd, "note", "decisions")
 
 
 @router.post("/m/{meeting_id}/summary")
 def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "",
             close: Annotated[str, Form()] = "") -> RedirectResponse:
-    """Save the summary; with `close`, also close the meeting and send the minutes."""
+    """Save the summary; with `close` (the second button), also close the meeting and send the minutes."""
+    cmd = build(SaveSummary, meeting=meeting_id, text=text, close=bool(close))
     with transaction() as session:
-        team, _, _ = _of_meeting(session, meeting_id)
-        team_meeting_room.save_summary(session, staff.actor, team, meeting_id, text, now=staff.now)
-        if close:
-            version, _ = team_meeting_room.close_meeting(session, staff.actor, team, meeting_id, now=staff.now)
-    if close:
-        return see_other(f"/meetings/m/{meeting_id}/minutes?version={version}&saved=closed")
-    return see_other(f"/meetings/m/{meeting_id}?saved=summary#summary")
+        version = execute(session, staff.actor, cmd, now=staff.now)
+    if cmd.close:
+        return see_other(f"/meetings/m/{cmd.meeting}/minutes?version={version}&saved=closed")
+    return see_other(f"/meetings/m/{cmd.meeting}?saved=summary#summary")
 
 
 @router.post("/m/{meeting_id}/reopen")
-def reopen(meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
-    return _decide(staff, meeting_id, "reopened", "main", lambda session, team: team_meeting_room.reopen_meeting(
-        session, staff.actor, team, meeting_id, now=staff.now))
+def reopen(staff: FormStaffDep, cmd: Annotated[ReopenMeeting, form_command(ReopenMeeting, meeting="meeting_id")]
+           ) -> RedirectResponse:
+    return _decided(staff, cmd, "reopened", "main")
 
 
 @router.get("/m/{meeting_id}/minutes", response_class=HTMLResponse)
