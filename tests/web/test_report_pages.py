@@ -135,6 +135,16 @@ def test_a_manager_outside_the_consent_sees_that_a_deviation_concerns_the_unit_a
         assert s.get(Deviation, deviation_id).closed_at is not None
 
 
+def _nurse_on_gustavs_case(workspace, sqlite_url, example_data):
+    """Gustav's planned case, and his nurse signed in with her form token."""
+    open_and_plan(sqlite_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    nurse = signed_in(workspace, "hsv-ssk1")
+    return number, nurse, csrf_of(nurse.get(f"/cases/{number}").text)
+
+
 def test_what_a_request_queued_is_delivered_when_it_is_committed(workspace, sqlite_url, example_data):
     """The page says the manager was told: with only the workspace running (no delivery run), the
     message has reached the manager's channel by the time the page answers. A channel that is
@@ -144,12 +154,7 @@ def test_what_a_request_queued_is_delivered_when_it_is_committed(workspace, sqli
     from tests.notifications.test_delivery import set_targets
     from tests.receivers import HttpReceiver
 
-    open_and_plan(sqlite_url, example_data)
-    plan(GUSTAV)
-    with unit_of_work() as s:
-        number = case_of(s, GUSTAV).number
-    nurse = signed_in(workspace, "hsv-ssk1")
-    token = csrf_of(nurse.get(f"/cases/{number}").text)
+    number, nurse, token = _nurse_on_gustavs_case(workspace, sqlite_url, example_data)
     with HttpReceiver() as manager_inbox:
         set_targets({"hc-chef": [manager_inbox.url()]})
         told = nurse.post(f"/cases/{number}/deviations", data={
@@ -172,12 +177,7 @@ def test_free_text_past_its_limit_is_refused_and_writes_nothing(workspace, sqlit
     """A million characters in a form field is a 400 naming the field, not a case page of megabytes."""
     from coordination.usecases.commands import TEXT_LIMIT
 
-    open_and_plan(sqlite_url, example_data)
-    plan(GUSTAV)
-    with unit_of_work() as s:
-        number = case_of(s, GUSTAV).number
-    nurse = signed_in(workspace, "hsv-ssk1")
-    token = csrf_of(nurse.get(f"/cases/{number}").text)
+    number, nurse, token = _nurse_on_gustavs_case(workspace, sqlite_url, example_data)
     for text in ("x" * 1_000_000, "x" * (TEXT_LIMIT + 1)):
         refused = nurse.post(f"/cases/{number}/deviations", data={"csrf": token, "description": text,
                                                                  "responsible": "hc-dsk1"})
