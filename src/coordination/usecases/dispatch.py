@@ -1,6 +1,8 @@
 """The one way a command is carried out: find the case it is about, ask the access policy for the
 purpose the command declares, then run its use case. An entry point (a route, a CLI command)
 builds the command and calls `execute`; it never picks a use case or asks the policy itself.
+A command about a person (a signal, a consent, a block) or a team meeting has no case purpose:
+its use case asks the policy for the member's commission, or the meeting's rule.
 
 The use cases still ask the policy with their finer facts (the relationship a new responsible
 member is granted, a recipient's coverage), so a flow that calls a use case directly is
@@ -23,10 +25,10 @@ from coordination.usecases import (
     acting, blocks, consent, deviations, escalations, following_up, identify, revising, sip_meeting,
     team_meeting_room, workspace,
 )
-from coordination.usecases.teams import room_of_meeting
 from coordination.usecases import commands as c
 from coordination.usecases.access import require
 from coordination.usecases.common import Actor, case_by_number, member_by_code, person_by_personnummer, row_by_id
+from coordination.usecases.teams import room_of_meeting
 
 
 def execute(session: Session, actor: Actor, command: c.Command, *, now: dt.datetime) -> Any:

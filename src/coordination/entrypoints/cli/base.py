@@ -101,7 +101,8 @@ def member_or_none(session, code: str | None, field: str):
 def carry_out(by: str, command: str, **options):
     """Build the command (`commands.<command>`) from the options, validated as the workspace
     validates its form, and carry it out as member `by` in one unit of work. Returns the
-    command and what its use case returned."""
+    command and what its use case returned. (Named, not imported: the commands load Pydantic and
+    the use cases, which `--help` must not wait for.)"""
     cmd = commands.build(getattr(commands, command), **options)
     with db.unit_of_work() as session:
         return cmd, dispatch.execute(session, common.actor_for(session, by), cmd, now=clock.now_utc())
