@@ -9,6 +9,7 @@ Run from the checkout: `python .ci/typecheck.py [--update]`; exits 1 when a file
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -22,7 +23,9 @@ ERROR = re.compile(r"^(?P<path>[^:\s]+\.py):\d+: error:")
 
 
 def errors() -> tuple[Counter, str]:
-    run = subprocess.run([sys.executable, "-m", "mypy"], cwd=HERE.parent, capture_output=True, text=True)
+    # cold, every time: mypy's incremental cache can hide errors a fresh checkout reports
+    run = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir", os.devnull],
+                         cwd=HERE.parent, capture_output=True, text=True)
     if run.returncode not in (0, 1):  # 2: mypy itself failed (bad config, crash)
         sys.exit(f"mypy did not run:\n{run.stdout}{run.stderr}")
     return Counter(m["path"] for line in run.stdout.splitlines() if (m := ERROR.match(line))), run.stdout
