@@ -114,3 +114,32 @@ def test_book_a_sip_meeting_record_the_agreement_and_print_the_plan_in_the_brows
     page.get_by_role("heading", name="Min samordnade individuella plan (SIP)").wait_for()
     assert page.get_by_text("Vi har kommit överens om planen tillsammans med dig.").is_visible()
     axe_clean(page)
+
+
+def test_every_answer_carries_a_policy_that_lets_nothing_run_and_nothing_be_sniffed_or_framed(
+        workspace, sqlite_url, example_data):
+    """Pages, the PDF, a redirect and the stylesheet: `nosniff`, no referrer, and a Content
+    Security Policy with no script, no inline style but the page's own nonce, and no framing."""
+    import httpx
+
+    number = planned(sqlite_url, example_data)
+    nurse = signed_in(workspace, "hc-dsk1")
+    answers = {
+        "sign-in page": httpx.get(f"{workspace.url}/signin"),
+        "redirect to sign in": httpx.get(f"{workspace.url}/", follow_redirects=False),
+        "stylesheet": httpx.get(f"{workspace.url}/static/style.css"),
+        "case page": nurse.get(f"/cases/{number}"),
+        "the person's plan": nurse.get(f"/cases/{number}/sip/person"),
+        "its PDF": nurse.get(f"/cases/{number}/sip/person?format=pdf"),
+        "refused": signed_in(workspace, "soc-bih").get(f"/cases/{number}"),
+    }
+    for what, answer in answers.items():
+        policy = answer.headers.get("content-security-policy", "")
+        assert answer.headers.get("x-content-type-options") == "nosniff", what
+        assert answer.headers.get("referrer-policy") == "no-referrer", what
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy, what
+        assert "unsafe-inline" not in policy and "script-src" not in policy, what
+    plan_page = answers["the person's plan"]
+    nonce = re.search(r"'nonce-([^']+)'", plan_page.headers["content-security-policy"]).group(1)
+    assert f'<style nonce="{nonce}">' in plan_page.text  # its print styles, and only they, may apply
+    assert answers["its PDF"].headers["content-type"] == "application/pdf"

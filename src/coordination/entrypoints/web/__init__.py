@@ -41,6 +41,16 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     for feature in (signin_pages, case_pages, report_pages, team_meeting_pages, oidc):
         app.include_router(feature.router)
 
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        """Every answer, a page, a redirect, the PDF or a stylesheet: never sniffed into another
+        type, never framed, and a policy that lets nothing run (a page sets its own, with its nonce)."""
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Content-Security-Policy", render.CSP.format(nonce=""))
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
         return RedirectResponse(f"/signin?next={exc.next_path}", status_code=303)

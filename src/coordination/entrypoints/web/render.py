@@ -3,6 +3,7 @@ and the CSRF token every form carries."""
 
 from __future__ import annotations
 
+import secrets
 from importlib import resources
 
 from fastapi import Request
@@ -16,9 +17,17 @@ templates = Jinja2Templates(directory=str(resources.files("coordination.entrypoi
 # Starlette's loader escapes .html templates by default: what staff typed is never markup
 
 
+# Nothing runs in the workspace's pages and nothing loads from elsewhere: styles from our own
+# stylesheet, or an inline one that carries the response's nonce (the person's printable plan).
+CSP = ("default-src 'none'; style-src 'self'{nonce}; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+
 def page(request: Request, name: str, texts: Texts, staff, *, status_code: int = 200, **context) -> HTMLResponse:
     t = texts
+    nonce = secrets.token_urlsafe(16)
     response = templates.TemplateResponse(request, name, {
+        "csp_nonce": nonce,
         "_": t.gettext, "t": t, "lang": t.locale, "staff": staff, "locales": LOCALES,
         "csrf": staff.who.csrf if staff else context.pop("csrf", ""),
         "class_name": lambda k: t.gettext(CLASS_NAMES[k]),
@@ -33,6 +42,7 @@ def page(request: Request, name: str, texts: Texts, staff, *, status_code: int =
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = CSP.format(nonce=f" 'nonce-{nonce}'")
     return response
 
 
