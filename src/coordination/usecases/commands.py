@@ -60,17 +60,17 @@ class Command(BaseModel):
     # Optional text fields where an empty text is a value ("clear it"), not "not given".
     keep_empty: ClassVar[frozenset[str]] = frozenset()
 
+    # The record errors name, filled from the command's fields: "case {case}", "deviation {deviation}".
+    record_as: ClassVar[str]
+
     def record(self) -> str:
-        """The record errors name: 'case K-2026-0001', 'deviation 7'."""
-        raise NotImplementedError
+        return self.record_as.format(**dict(self))
 
 
 class CaseCommand(Command):
     """A command about a case named by its number."""
+    record_as = "case {case}"
     case: Code = Field(description="give the case number, e.g. K-2026-0001")
-
-    def record(self) -> str:
-        return f"case {self.case}"
 
 
 class ReportDeviation(CaseCommand):
@@ -81,12 +81,10 @@ class ReportDeviation(CaseCommand):
 
 
 class CloseDeviation(Command):
+    record_as = "deviation {deviation}"
     purpose = None  # only the manager it went to, who may be outside the consent (a unit's deviation)
     deviation: Id = Field(description="give the deviation's number, from your unit's page")
     note: Text = Field(description="say what was done about it")
-
-    def record(self) -> str:
-        return f"deviation {self.deviation}"
 
 
 class RaiseEscalation(CaseCommand):
@@ -96,12 +94,10 @@ class RaiseEscalation(CaseCommand):
 
 
 class AnswerEscalation(Command):
+    record_as = "escalation {escalation}"
     purpose = Purpose.READ  # and only those it was taken to (the use case's rule)
     escalation: Id = Field(description="give the escalation's number, from the case page")
     answer: Text = Field(description="write the answer or decision")
-
-    def record(self) -> str:
-        return f"escalation {self.escalation}"
 
 
 class AddAction(CaseCommand):
@@ -114,12 +110,10 @@ class AddAction(CaseCommand):
 
 
 class CompleteAction(Command):
+    record_as = "action {action}"
     purpose = Purpose.ACT
     action: Id = Field(description="give the action's number, from the case page")
     note: Note | None = Field(None, description="say what was done, if anything is worth saying")
-
-    def record(self) -> str:
-        return f"action {self.action}"
 
 
 class RecordFollowUp(CaseCommand):
@@ -148,6 +142,7 @@ class BookSipMeeting(CaseCommand):
 
 
 class RecordSipAnswer(Command):
+    record_as = "SIP meeting {meeting}"
     purpose = Purpose.PLAN
     meeting: Id = Field(description="give the SIP meeting's number, from the case page")
     answer: SipAnswer = Field(description="use agreed or refused")
@@ -157,9 +152,6 @@ class RecordSipAnswer(Command):
     agreed_time: Moment | None = Field(None, description="write the next contact as 2026-12-03T10:00 (Stockholm time)")
     child_informed: Note | None = Field(None, description="say how the child was told, by age and maturity")
     child_heard: Note | None = Field(None, description="say what the child's own views are, and how they were heard")
-
-    def record(self) -> str:
-        return f"SIP meeting {self.meeting}"
 
 
 class ReviseSip(CaseCommand):
@@ -186,24 +178,21 @@ class PersonCommand(Command):
     """A command about a person named by their personnummer (never a URL's part: it comes in a
     form's body or a command's argument). Its rule is the member's commission, which the use case
     asks of the policy (`may_take_request`, `may_record_consent`): there is no case to ask about."""
+    record_as = "person"
     purpose = None
     personnummer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
         description="write the personnummer as YYYYMMDD-NNNN")
 
-    def record(self) -> str:
-        return "person"
-
 
 class ReportSignal(PersonCommand):
+    record_as = "signal"
     kind: SignalKind = Field(description="use one of the signal kinds")
     occurred_on: dt.date | None = Field(None, description="write the day it happened as YYYY-MM-DD (default today)")
     days: int | None = Field(None, description="give the length of the absence in days")
 
-    def record(self) -> str:
-        return "signal"
-
 
 class RecordConsent(PersonCommand):
+    record_as = "consent"
     organisations: list[Code] = Field(description="name the organisations the consent names (two or more)")
     scopes: list[ConsentScope] = Field(description="use share_information, sip or involve_relatives")
     given_by: ConsentGiver = Field(ConsentGiver.PERSON, description="use person, or guardian for a child")
@@ -215,25 +204,18 @@ class RecordConsent(PersonCommand):
     valid_from: dt.date | None = Field(None, description="write the date as YYYY-MM-DD (default today)")
     valid_until: dt.date | None = Field(None, description="write the date as YYYY-MM-DD")
 
-    def record(self) -> str:
-        return "consent"
-
 
 class DocumentConsent(Command):
+    record_as = "consent {consent}"
     purpose = None  # the member's organisation documents it in its own record (may_document_consent)
     consent: Id = Field(description="give the consent's number, from the case page")
     organisation: Code = Field(description="give the organisation's code")
 
-    def record(self) -> str:
-        return f"consent {self.consent}"
-
 
 class WithdrawConsent(Command):
+    record_as = "consent {consent}"
     purpose = None  # any active member takes the person's request (may_take_request)
     consent: Id = Field(description="give the consent's number, from the case page")
-
-    def record(self) -> str:
-        return f"consent {self.consent}"
 
 
 class PlaceBlock(PersonCommand):
@@ -241,22 +223,18 @@ class PlaceBlock(PersonCommand):
 
 
 class LiftBlock(Command):
+    record_as = "block {block}"
     purpose = None  # any active member takes the person's request (may_take_request)
     block: Id = Field(description="give the block's number, from the case page")
-
-    def record(self) -> str:
-        return f"block {self.block}"
 
 
 class MeetingCommand(Command):
     """A decision of a team's coordination meeting. Its rule is the meeting's (`team_meeting_room`):
     only the team's active members, only the leader records, and each line about a case asks the
     policy whether the team may plan it, with the team's facts: no single case purpose fits."""
+    record_as = "meeting {meeting}"
     purpose = None
     meeting: Id = Field(description="open the decision from the meeting's page")
-
-    def record(self) -> str:
-        return f"meeting {self.meeting}"
 
 
 class DecideAction(MeetingCommand):
@@ -323,16 +301,12 @@ def list_fields(command: type[Command]) -> set[str]:
 
 
 def _record_of(command: type[Command], raw: dict) -> str:
-    """The record to name when the command itself could not be built."""
-    if issubclass(command, CaseCommand) and raw.get("case"):
-        return f"case {raw['case']}"
-    if issubclass(command, PersonCommand):
-        return "signal" if command is ReportSignal else "consent" if command is RecordConsent else "person"
-    for name in command.model_fields:
-        if name != "case" and raw.get(name) not in (None, ""):
-            return f"{name} {raw[name]}"
-    return command.__name__
-
+    """The record to name when the command itself could not be built: its template, filled from
+    what was given; the command's name when a field it names is missing."""
+    try:
+        return command.record_as.format(**{k: v for k, v in raw.items() if v not in (None, "")})
+    except KeyError:
+        return command.__name__
 
 def _what(err: Mapping[str, Any]) -> str:
     """Pydantic's error, as the one line the user reads."""

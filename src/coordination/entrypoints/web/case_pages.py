@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, form_command, transaction
+from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
@@ -21,7 +21,6 @@ from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
 from coordination.usecases.common import case_by_number
-from coordination.usecases.dispatch import execute
 
 router = APIRouter()
 
@@ -61,8 +60,7 @@ def sip_revise(staff: FormStaffDep, cmd: Annotated[ReviseSip, form_command(Revis
                ) -> RedirectResponse:
     """The form sends the whole plan (`keep`: the participants who stay); the revision records
     what differs from the current one."""
-    with transaction() as session:
-        version = execute(session, staff.actor, cmd, now=staff.now)
+    version = carry_out(staff, cmd)
     return see_other(f"/cases/{cmd.case}/sip/compare?first={version - 1}&second={version}")
 
 
@@ -89,16 +87,14 @@ def persons_plan_page(request: Request, number: str, staff: StaffDep, format: st
 @router.post("/cases/{number}/sip-meetings")
 def sip_meeting_book(staff: FormStaffDep, cmd: Annotated[BookSipMeeting, form_command(BookSipMeeting, case="number")]
                      ) -> RedirectResponse:
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/cases/{cmd.case}?saved=sip_meeting#sip-meeting")
 
 
 @router.post("/sip-meetings/{meeting_id}/outcome")
 def sip_meeting_outcome(staff: FormStaffDep, cmd: Annotated[RecordSipAnswer, form_command(
         RecordSipAnswer, meeting="meeting_id")]) -> RedirectResponse:
-    with transaction() as session:
-        number = execute(session, staff.actor, cmd, now=staff.now)
+    number = carry_out(staff, cmd)
     return see_other(f"/cases/{number}?saved=sip_{cmd.answer}#sip-meeting")
 
 
@@ -118,8 +114,7 @@ def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, 
 @router.post("/actions/{action_id}/done")
 def action_done(staff: FormStaffDep,
                 cmd: Annotated[CompleteAction, form_command(CompleteAction, action="action_id")]) -> RedirectResponse:
-    with transaction() as session:
-        number = execute(session, staff.actor, cmd, now=staff.now)
+    number = carry_out(staff, cmd)
     return see_other(f"/cases/{number}?saved=done#action-{cmd.action}")
 
 
@@ -133,14 +128,12 @@ def follow_up(number: str, staff: FormStaffDep, needs: Annotated[str, Form()] = 
                            hint="needs remain, with the next date, or needs met")
     cmd = build(RecordFollowUp, case=number, outcome=outcome, needs_remain=needs == "remain",
                 next_follow_up=next_date, verdict=verdict)
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/cases/{number}?saved=follow_up#follow-up")
 
 
 @router.post("/cases/{number}/return-report")
 def return_report(staff: FormStaffDep, cmd: Annotated[RecordReturnReport, form_command(
         RecordReturnReport, case="number")]) -> RedirectResponse:
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/cases/{cmd.case}?saved=return_report#return-reports")

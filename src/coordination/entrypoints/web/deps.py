@@ -19,6 +19,7 @@ from coordination.notifications.handlers import queued
 from coordination.persistence.engine import unit_of_work
 from coordination.usecases import commands, signin
 from coordination.usecases.common import Actor
+from coordination.usecases.dispatch import execute
 
 C = TypeVar("C", bound=commands.Command)
 
@@ -116,3 +117,10 @@ def form_command(command: type[C], **from_path: str) -> Any:
         raw |= {field: request.path_params[param] for field, param in from_path.items()}
         return commands.build(command, **raw)
     return Depends(build)
+
+
+def carry_out(staff: Staff, command: commands.Command) -> Any:
+    """A route's one act: the command, carried out as the signed-in member in one unit of work
+    (whose messages are delivered once it is committed). Returns what its use case returned."""
+    with transaction() as session:
+        return execute(session, staff.actor, command, now=staff.now)

@@ -10,14 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, form_command, transaction
+from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
 from coordination.entrypoints.web.render import see_other
 from coordination.domain.vocabulary import NoticeClass, SignalKind
 from coordination.usecases import workspace
 from coordination.usecases.commands import (
     AnswerEscalation, CloseDeviation, RaiseEscalation, ReportDeviation, ReportSignal,
 )
-from coordination.usecases.dispatch import execute
 
 router = APIRouter()
 
@@ -25,32 +24,28 @@ router = APIRouter()
 @router.post("/cases/{number}/deviations")
 def deviation_report(staff: FormStaffDep,
                      cmd: Annotated[ReportDeviation, form_command(ReportDeviation, case="number")]) -> RedirectResponse:
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/cases/{cmd.case}?saved=deviation#deviations")
 
 
 @router.post("/deviations/{deviation_id}/close")
 def deviation_close(staff: FormStaffDep, cmd: Annotated[CloseDeviation, form_command(
         CloseDeviation, deviation="deviation_id")]) -> RedirectResponse:
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/manager?saved=closed#deviation-{cmd.deviation}")
 
 
 @router.post("/cases/{number}/escalations")
 def escalation_raise(staff: FormStaffDep,
                      cmd: Annotated[RaiseEscalation, form_command(RaiseEscalation, case="number")]) -> RedirectResponse:
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/cases/{cmd.case}?saved=escalation#deviations")
 
 
 @router.post("/escalations/{escalation_id}/answer")
 def escalation_answer(staff: FormStaffDep, cmd: Annotated[AnswerEscalation, form_command(
         AnswerEscalation, escalation="escalation_id")]) -> RedirectResponse:
-    with transaction() as session:
-        number = execute(session, staff.actor, cmd, now=staff.now)
+    number = carry_out(staff, cmd)
     return see_other(f"/cases/{number}?saved=answered#escalation-{cmd.escalation}")
 
 
@@ -63,8 +58,7 @@ def signal_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLRespo
 @router.post("/signals")
 def signal_report(staff: FormStaffDep, cmd: Annotated[ReportSignal, form_command(ReportSignal)]) -> RedirectResponse:
     """The personnummer comes in the form's body, never in a URL, and is not repeated back."""
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other("/signals?saved=1")
 
 

@@ -14,16 +14,14 @@ from coordination.domain.calendar import local_date
 from coordination.domain.team_meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, form_command, transaction
+from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import NotFound
 from coordination.persistence.models import Meeting
 from coordination.usecases import team_meeting_room
 from coordination.usecases.commands import (
-    DecideAction, DecideNeedsSip, MeetingCommand, NoteDecision, NoteDischarge, ReopenMeeting, SaveSummary,
-    TakeOverLeadership, build,
+    DecideAction, DecideNeedsSip, MeetingCommand, NoteDecision, NoteDischarge, ReopenMeeting, SaveSummary, TakeOverLeadership, build,
 )
-from coordination.usecases.dispatch import execute
 from coordination.usecases.teams import room_of_meeting
 
 router = APIRouter(prefix="/meetings")
@@ -95,8 +93,7 @@ async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> 
 
 def _decided(staff, cmd: MeetingCommand, saved: str, anchor: str) -> RedirectResponse:
     """One decision of the meeting, as a command; then back to the meeting."""
-    with transaction() as session:
-        execute(session, staff.actor, cmd, now=staff.now)
+    carry_out(staff, cmd)
     return see_other(f"/meetings/m/{cmd.meeting}?saved={saved}#{anchor}")
 
 
@@ -129,8 +126,7 @@ def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] =
             close: Annotated[str, Form()] = "") -> RedirectResponse:
     """Save the summary; with `close` (the second button), also close the meeting and send the minutes."""
     cmd = build(SaveSummary, meeting=meeting_id, text=text, close=bool(close))
-    with transaction() as session:
-        version = execute(session, staff.actor, cmd, now=staff.now)
+    version = carry_out(staff, cmd)
     if cmd.close:
         return see_other(f"/meetings/m/{cmd.meeting}/minutes?version={version}&saved=closed")
     return see_other(f"/meetings/m/{cmd.meeting}?saved=summary#summary")
