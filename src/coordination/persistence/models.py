@@ -8,6 +8,9 @@ importers and the CLI validate against the same definition the table is built fr
 
 from __future__ import annotations
 
+from sqlalchemy import Table
+from sqlmodel import SQLModel
+
 from coordination.persistence.tables.people import (  # noqa: F401
     OrganisationBase, Organisation, MemberBase, Member, Person, Contact,
 )
@@ -35,3 +38,9 @@ from coordination.persistence.tables.workspace import (  # noqa: F401
 from coordination.persistence.tables.team_meetings import (  # noqa: F401
     Meeting, MeetingAttendance, MeetingDecision, MeetingMinutes,
 )
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model, for set-based INSERTs that skip the ORM's per-row
+    bookkeeping. SQLModel sets `__table__` at class creation, where type checkers cannot see it."""
+    return getattr(model, "__table__")

@@ -15,7 +15,7 @@ from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, Member, Sip
 from coordination.domain.access import Purpose, Relationship
 from coordination.usecases.access import case_facts, require, require_member
-from coordination.usecases.common import Actor, audit, current_sip, today_of  # noqa: F401  (current_sip: used from here too)
+from coordination.usecases.common import referenced, Actor, audit, current_sip, today_of  # noqa: F401  (current_sip: used from here too)
 from coordination.usecases.sip_meeting import require_not_refused
 
 
@@ -82,7 +82,7 @@ def _assign(session: Session, actor: Actor, case: CareCase, actions: list[Action
         action.status = ActionStatus.ASSIGNED
         action.assigned_at = now
         session.add(action)
-        responsible = session.get(Member, action.responsible_id)
+        responsible = referenced(session, Member, action.responsible_id)
         publish(session, ActionAssigned(case.number, action.id, responsible.id, responsible.role, action.handling_time,
                                         action.due_date, action.follow_up_date), now=now)
         audit(session, actor, "dispatch", "action", action.id, now=now, person_id=case.person_id)
@@ -94,7 +94,7 @@ def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.d
     if action is None:
         raise NotFound(f"unknown action {action_id}", record=f"action {action_id}", field="action",
                        hint="`coordination case show CASE` lists the case's actions")
-    case = session.get(CareCase, action.case_id)
+    case = referenced(session, CareCase, action.case_id)
     require(session, actor, Purpose.ACT, case, now=now)  # before anything about the action is said
     if action.status in (ActionStatus.DONE, ActionStatus.CANCELLED):
         raise RuleViolation(f"is already {action.status}", record=f"action {action_id}", field="status",

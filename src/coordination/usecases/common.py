@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from coordination.domain import personnummer
 from coordination.domain.calendar import local_date
@@ -13,6 +14,9 @@ from coordination.errors import NotFound, RuleViolation
 from coordination.persistence.models import (
     AuditEvent, CareCase, Member, Organisation, Person, Sip,
 )
+
+
+Row = TypeVar("Row", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,16 @@ def member_by_code(session: Session, code: str, *, field: str = "member") -> Mem
     return member
 
 
-def row_by_id(session: Session, model, row_id: int, *, name: str, hint: str):
+def referenced(session: Session, model: type[Row], key: Any) -> Row:
+    """The row a non-null foreign key points at. The schema's constraint guarantees it, so a
+    missing row is a broken database, not bad input: it fails loudly rather than as a 404."""
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__name__} {key!r} is referenced but missing")
+    return row
+
+
+def row_by_id(session: Session, model: type[Row], row_id: int, *, name: str, hint: str) -> Row:
     """A row by its id, or NotFound naming it (`name`: 'deviation', 'SIP meeting' ...)."""
     row = session.get(model, row_id)
     if row is None:
@@ -75,7 +88,14 @@ def person_by_personnummer(session: Session, text: str, *, today: dt.date) -> Pe
     return person
 
 
-def is_child(person: Person, on: dt.date) -> bool:
+class HasIdentity(Protocol):
+    # a Person, or a plain row of its identity columns where a bulk use case reads no entities
+    personnummer: str
+    birth_date: dt.date
+    is_coordination_number: bool
+
+
+def is_child(person: HasIdentity, on: dt.date) -> bool:
     return personnummer.IdentityNumber(person.personnummer, person.birth_date,
                                        person.is_coordination_number).is_child(on)
 

@@ -17,7 +17,7 @@ from coordination.persistence.models import (
 )
 from coordination.domain import access as policy
 from coordination.usecases.access import consent_facts, member_facts, refresh_coverage, require_verdict
-from coordination.usecases.common import Actor, audit, is_child, organisation_by_code, row_by_id, today_of
+from coordination.usecases.common import referenced, Actor, audit, is_child, organisation_by_code, row_by_id, today_of
 
 
 def record_consent(session: Session, actor: Actor, *, person: Person, scopes: Iterable[ConsentScope],
@@ -110,7 +110,7 @@ def withdraw_consent(session: Session, actor: Actor, *, consent_id: int, now: dt
 
 def gate(session: Session, *, case: CareCase, scope: ConsentScope, organisations: Iterable[str],
          now: dt.datetime) -> ConsentFacts:
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     today = today_of(now)
     return require_consent(consent_facts(session, person.id), scope=scope, organisations=organisations,
                            at=now, on=today, person_is_child=is_child(person, today),

@@ -21,7 +21,7 @@ from coordination.domain.events import DeviationReported
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, Deviation, Member
 from coordination.usecases.access import decision, require
-from coordination.usecases.common import Actor, audit, case_by_number, row_by_id
+from coordination.usecases.common import referenced, Actor, audit, case_by_number, row_by_id
 
 REPORT = "report"
 
@@ -40,7 +40,7 @@ def report_deviation(session: Session, actor: Actor, *, case: CareCase, descript
         if action is None or action.case_id != case.id:
             raise NotFound(f"case {case.number} has no action {action_id}", record=record, field="action",
                            hint="name an action of this case, or the member responsible")
-        responsible = session.get(Member, action.responsible_id)
+        responsible = referenced(session, Member, action.responsible_id)
     if responsible is None:
         raise InvalidInput("names neither an action nor a responsible member", record=record, field="responsible",
                            hint="name the action that did not happen, or the member responsible")

@@ -27,7 +27,7 @@ from coordination.usecases import (
 )
 from coordination.usecases import commands as c
 from coordination.usecases.access import require
-from coordination.usecases.common import Actor, case_by_number, member_by_code, person_by_personnummer, row_by_id
+from coordination.usecases.common import referenced, Actor, case_by_number, member_by_code, person_by_personnummer, row_by_id
 from coordination.usecases.teams import room_of_meeting
 
 
@@ -137,7 +137,7 @@ def _report_signal(session: Session, actor: Actor, cmd: c.ReportSignal, case: No
     occurred_on = cmd.occurred_on or today
     identify.check_signal(occurred_on, cmd.days, today=today)  # before the person is looked up
     person = person_by_personnummer(session, cmd.personnummer, today=today)
-    reporter = session.get(Member, actor.member_id) if actor.member_id else None
+    reporter = referenced(session, Member, actor.member_id) if actor.member_id else None
     return identify.report_signal(session, actor, person=person, kind=cmd.kind, occurred_on=occurred_on,
                                   days=cmd.days, organisation_id=reporter.organisation_id if reporter else None,
                                   now=now)

@@ -18,7 +18,7 @@ from coordination.persistence.models import (
     CareCase, Escalation, EscalationRecipient, Member, Sip, SipParticipant,
 )
 from coordination.usecases.access import case_facts, decision, require
-from coordination.usecases.common import Actor, audit, row_by_id
+from coordination.usecases.common import referenced, Actor, audit, row_by_id
 
 
 def escalate(session: Session, actor: Actor, *, case: CareCase, level: EscalationLevel, reason: str,
@@ -54,7 +54,7 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
     escalation = row_by_id(session, Escalation, escalation_id, name="escalation",
                            hint="the case page lists its escalations")
     record = f"escalation {escalation_id}"
-    case = session.get(CareCase, escalation.case_id)
+    case = referenced(session, CareCase, escalation.case_id)
     require(session, actor, Purpose.READ, case, now=now)
     recipients = set(session.exec(select(EscalationRecipient.member_id)
                                   .where(col(EscalationRecipient.escalation_id) == escalation_id)))

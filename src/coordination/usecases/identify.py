@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from types import EllipsisType
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select as select_rows, update
 from sqlmodel import Session, col, select
 
 from coordination.domain.identification import ScreeningPolicy, Signal, screen
@@ -15,8 +16,8 @@ from coordination.domain.vocabulary import CaseStatus, IdentificationReason, Ini
 from coordination.errors import InvalidInput
 from coordination.domain.events import CaseFlagged
 from coordination.notifications.handlers import publish
-from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord
-from coordination.usecases.common import Actor, audit, is_child, today_of
+from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord, table_of
+from coordination.usecases.common import Actor, audit, is_child, referenced, today_of
 from coordination.domain.access import Purpose, shared_consent
 from coordination.usecases.access import consent_facts, consent_facts_for, decision
 
@@ -66,10 +67,11 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
     unscreened = select(SignalRecord.person_id).where(col(SignalRecord.screened_at) == None).distinct()  # noqa: E711
     since = today - dt.timedelta(days=policy.lookback_days)
     # plain rows, not entities: thousands of entities in the session would slow every flush below
-    persons = dict(session.execute(select(Person.id, Person.birth_date).where(col(Person.id).in_(unscreened))).all())
+    persons: dict[int, dt.date] = dict(session.execute(select(col(Person.id), col(Person.birth_date)).where(col(Person.id).in_(unscreened))).all())
     signals: dict[int, list[Signal]] = {pid: [] for pid in persons}
-    for pid, kind, occurred_on, days in session.execute(
-            select(SignalRecord.person_id, SignalRecord.kind, SignalRecord.occurred_on, SignalRecord.days)
+    for pid, kind, occurred_on, days in session.exec(
+            select(col(SignalRecord.person_id), col(SignalRecord.kind), col(SignalRecord.occurred_on),
+                   col(SignalRecord.days))
             .where(col(SignalRecord.person_id).in_(unscreened), col(SignalRecord.occurred_on) >= since)):
         signals[pid].append(Signal(kind, occurred_on, days))
     open_cases = {c.person_id: c for c in session.exec(select(CareCase).where(
@@ -82,7 +84,7 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
         if not reasons:
             continue
         if person_id in open_cases:  # flagged again, and the coordinator told: one case at a time
-            case, _ = _open_or_flag(session, actor, session.get(Person, person_id), reasons, now=now,
+            case, _ = _open_or_flag(session, actor, referenced(session, Person, person_id), reasons, now=now,
                                     case=open_cases[person_id])
             result.flagged.append(case.number)
         else:
@@ -103,22 +105,22 @@ def open_case(session: Session, actor: Actor, *, person: Person, reasons: list[I
     return case.number
 
 
-def _open_or_flag(session: Session, actor: Actor, person: Person, reasons, *, now: dt.datetime,
-                  case: CareCase | None = ..., initiated_by: Initiator = Initiator.IDENTIFICATION
-                  ) -> tuple[CareCase, bool]:
+def _open_or_flag(session: Session, actor: Actor, person: Person, reasons: list[IdentificationReason], *,
+                  now: dt.datetime, case: CareCase | None | EllipsisType = ...,
+                  initiated_by: Initiator = Initiator.IDENTIFICATION) -> tuple[CareCase, bool]:
     """`case`: the person's open case when the caller already looked it up (None: there is none)."""
-    if case is ...:
+    if isinstance(case, EllipsisType):
         case = session.exec(select(CareCase).where(col(CareCase.person_id) == person.id,
                                                    col(CareCase.status) != CaseStatus.CLOSED)).first()
     is_new = case is None
-    if is_new:
+    if case is None:
         today = today_of(now)
         has_consent = shared_consent(consent_facts(session, person.id), at=now, on=today,
                                      person_is_child=is_child(person, today))
         case = CareCase(number=_next_case_number(session, today_of(now).year), person_id=person.id,
                         status=CaseStatus.CONSENTED if has_consent else CaseStatus.IDENTIFIED,
                         opened_at=now, initiated_by=initiated_by)
-    case.reasons = sorted(set(case.reasons) | {str(r) for r in reasons}, key=list(IdentificationReason).index)
+    case.reasons = sorted(set(case.reasons) | {str(r) for r in reasons}, key=_reason_order)
     newly_flagged = not case.flagged_for_meeting
     case.flagged_for_meeting = True
     session.add(case)
@@ -136,24 +138,28 @@ def _open_many(session: Session, actor: Actor, batch: list[tuple[int, list]], *,
     A new case has no coordinator yet, so nobody is told."""
     today = today_of(now)
     ids = [person_id for person_id, _ in batch]
-    people = {p.id: p for p in session.execute(select(Person.id, Person.personnummer, Person.birth_date,
-                                                      Person.is_coordination_number).where(col(Person.id).in_(ids)))}
+    people = {p.id: p for p in session.execute(select_rows(
+        col(Person.id), col(Person.personnummer), col(Person.birth_date), col(Person.is_coordination_number))
+        .where(col(Person.id).in_(ids)))}
     consents = consent_facts_for(session, ids)
     numbers = _next_case_numbers(session, today.year, len(batch))
-    order = list(IdentificationReason).index
-    # Core INSERTs: the ORM's per-row bookkeeping is not needed for rows this use case never reads
-    session.execute(insert(CareCase.__table__), [
+        # Core INSERTs: the ORM's per-row bookkeeping is not needed for rows this use case never reads
+    session.execute(insert(table_of(CareCase)), [
         dict(number=number, person_id=person_id, flagged_for_meeting=True, opened_at=now,
              initiated_by=Initiator.IDENTIFICATION,
-             reasons=sorted({str(r) for r in reasons}, key=order),
+             reasons=sorted({str(r) for r in reasons}, key=_reason_order),
              status=CaseStatus.CONSENTED if shared_consent(consents[person_id], at=now, on=today,
                                                            person_is_child=is_child(people[person_id], today))
              else CaseStatus.IDENTIFIED)
         for number, (person_id, reasons) in zip(numbers, batch)])
-    session.execute(insert(AuditEvent.__table__), [
+    session.execute(insert(table_of(AuditEvent)), [
         dict(at=now, actor_id=actor.member_id, actor=actor.label, action="open", record_type="case",
              record_id=number, person_id=person_id) for number, (person_id, _) in zip(numbers, batch)])
     return numbers
+
+
+def _reason_order(reason: str) -> int:
+    return list(IdentificationReason).index(IdentificationReason(reason))
 
 
 def _next_case_number(session: Session, year: int) -> str:
@@ -166,6 +172,6 @@ def _next_case_numbers(session: Session, year: int, count: int) -> list[str]:
     if seq is None:
         session.add(CaseSequence(year=year, last=0))
         session.flush()
-    last = session.execute(update(CaseSequence).where(col(CaseSequence.year) == year)
-                           .values(last=CaseSequence.last + count).returning(CaseSequence.last)).scalar_one()
+    last: int = session.execute(update(CaseSequence).where(col(CaseSequence.year) == year)
+                           .values(last=col(CaseSequence.last) + count).returning(col(CaseSequence.last))).scalar_one()
     return [format_case_number(year, number) for number in range(last - count + 1, last + 1)]

@@ -15,7 +15,7 @@ from coordination.domain.vocabulary import ActionStatus
 from coordination.persistence.models import Action, CareCase, Member, Organisation, Person
 from coordination.usecases.access import require
 from coordination.usecases.acting import current_sip
-from coordination.usecases.common import Actor, audit
+from coordination.usecases.common import referenced, Actor, audit
 from coordination.usecases.sip_meeting import agreement_of
 
 
@@ -57,7 +57,7 @@ class PersonsPlan:
 def persons_plan(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> PersonsPlan:
     require(session, actor, Purpose.PERSONS_PLAN, case, now=now)
     sip = current_sip(session, case)
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     organisations = dict(session.exec(select(Organisation.id, Organisation.name)).all())
     members: dict[int, Contact] = {}
 

@@ -22,6 +22,7 @@ from coordination.persistence.models import (
     Action, Assessment, CareCase, Member, Organisation, Person, Share, Sip, SipParticipant,
 )
 from coordination.usecases.common import (
+    referenced, 
     Actor, audit, case_by_number, is_child, member_by_code, organisation_by_code, today_of,
 )
 from coordination.domain.access import Purpose, Relationship
@@ -81,7 +82,7 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
     if follow_up_in_days < 1 or follow_up_in_days > 366:
         raise InvalidInput(f"{follow_up_in_days} is out of range", record=record, field="follow_up_in_days",
                            hint="follow up within 1 to 366 days")
-    if seriously_ill and not is_child(session.get(Person, case.person_id), today_of(now)):
+    if seriously_ill and not is_child(referenced(session, Person, case.person_id), today_of(now)):
         raise InvalidInput("applies to a child only", record=record, field="seriously_ill",
                            hint="the seriously ill child's SIP rules are for persons under 18; leave it out")
     assessment = Assessment(case_id=case.id, author_id=author.id, submitted_at=now,
@@ -171,10 +172,10 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
     if assessment is None:
         raise RuleViolation("has no accepted assessment", record=record, field="assessment",
                             hint="submit an SBAR assessment first (`coordination assess`)")
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     today = today_of(now)
     parties = consented_organisations(session, person, now)
-    author = session.get(Member, assessment.author_id)
+    author = referenced(session, Member, assessment.author_id)
     coordinator = session.get(Member, case.coordinator_id) if case.coordinator_id else author
     candidates = session.exec(select(Member).join(Organisation).where(
         col(Organisation.code).in_(parties), col(Member.active) == True)  # noqa: E712
@@ -224,7 +225,7 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     require(session, actor, Purpose.PLAN, case, now=now,
             granted=[Relationship.SIP_PARTICIPANT] if actor.member_id in members else [])
     require_step("plan", case.status, record=record)
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     today = today_of(now)
     org_codes = organisation_codes(session, members.values())
     # checked before any default is assigned: a seriously ill child's contacts are named, not guessed
@@ -292,7 +293,7 @@ def share_information(session: Session, actor: Actor, *, case_number: str, from_
                   consent_id=consent.id, by_id=actor.member_id, at=now)
     session.add(share)
     session.flush()
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     view = disclosure.shareable(disclosure.PersonView(
         person.personnummer, f"{person.given_name} {person.family_name}", person.address, person.phone,
         person.protected_identity, person.residence_hidden_from_guardians))
@@ -329,7 +330,7 @@ def _latest_assessment(session: Session, case_id: int, *, accepted: bool) -> Ass
 def check_plan_consent(session: Session, *, case: CareCase, now: dt.datetime) -> int:
     """How many organisations a valid SIP consent names and has documented; ConsentMissing
     (with the reason of the closest consent) if fewer than two."""
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     parties = consented_organisations(session, person, now)
     if len(parties) < 2:
         named = set().union(*(f.parties for f in consent_facts(session, person.id)))

@@ -16,7 +16,7 @@ from coordination.domain import disclosure
 from coordination.domain.access import Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
-from coordination.usecases.common import Actor, audit, case_by_number
+from coordination.usecases.common import referenced, Actor, audit, case_by_number
 from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
 
@@ -50,7 +50,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     case = case_by_number(session, number)
     facts = case_facts(session, case, now=now)
     require(session, actor, Purpose.READ, case, now=now, facts=facts)
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     members = {m.id: m for m in session.exec(select(Member))}
     org_codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
     reader = member_facts(session, actor.member_id).organisation if actor.member_id else None

@@ -17,7 +17,7 @@ from coordination.errors import InvalidInput, NotFound, RuleViolation
 from coordination.persistence.models import Action, CareCase, Member, Organisation, Person, Sip, SipParticipant
 from coordination.usecases.access import decision, require
 from coordination.usecases.acting import current_sip
-from coordination.usecases.common import Actor, audit, is_child, member_by_code, today_of
+from coordination.usecases.common import referenced, Actor, audit, is_child, member_by_code, today_of
 from coordination.usecases.consent import gate
 from coordination.usecases.planning import consented_organisations, organisation_codes, write_sip_version
 
@@ -75,7 +75,7 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
     if busy:
         raise RuleViolation(f"a leaving participant is responsible for open action(s) {', '.join(map(str, busy))}",
                             record=record, field="remove", hint="finish or reassign those actions first")
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     today = today_of(now)
     orgs = organisation_codes(session, members.values())
     check_sip(SipDraft(members[new.coordinator].role, tuple(m.role for m in members.values()), frozenset(orgs),
@@ -134,7 +134,7 @@ def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.dat
     if not decision(session, actor.member_id, Purpose.PLAN, case, now=now).allowed:
         return None
     plan = content(session, current_sip(session, case))
-    orgs = consented_organisations(session, session.get(Person, case.person_id), now)
+    orgs = consented_organisations(session, referenced(session, Person, case.person_id), now)
     candidates = session.exec(select(Member).join(Organisation).where(
         col(Organisation.code).in_(orgs), col(Member.active) == True).order_by(col(Member.name))).all()  # noqa: E712
     return {"plan": plan, "candidates": [{"code": m.code, "name": m.name, "role": str(m.role)}

@@ -22,7 +22,7 @@ from coordination.notifications import templates
 from coordination.domain.events import SignInLinkRequested
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import AppSecret, Member, SignInLink, StaffSession
-from coordination.usecases.common import Actor, audit, member_by_code
+from coordination.usecases.common import referenced, Actor, audit, member_by_code
 
 LINK_LIFETIME = templates.SIGNIN_LINK_LIFETIME
 SEEN_GRANULARITY = dt.timedelta(seconds=30)  # how precisely the idle timeout is kept
@@ -98,7 +98,7 @@ def redeem_link(session: Session, token: str, *, now: dt.datetime) -> Opened:
             or not hmac.compare_digest(link.token_hash, _digest(nonce)) or link.used_at is not None \
             or link.expires_at <= now:
         raise refused
-    member = session.get(Member, link.member_id)
+    member = referenced(session, Member, link.member_id)
     if not member.active:
         raise refused
     link.used_at = now
@@ -143,7 +143,7 @@ def current(session: Session, token: str | None, *, now: dt.datetime, write: boo
         row.revoked_at = now
         session.add(row)
         return None
-    member = session.get(Member, row.member_id)
+    member = referenced(session, Member, row.member_id)
     if not member.active:
         return None
     if stale:  # most requests then write nothing for the session

@@ -18,13 +18,13 @@ from coordination.domain.events import SipMeetingBooked, SipRefused
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
-from coordination.usecases.common import Actor, audit, current_sip, is_child, row_by_id, today_of
+from coordination.usecases.common import referenced, Actor, audit, current_sip, is_child, row_by_id, today_of
 
 
 def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime) -> bool:
     """A valid consent with the scope involve_relatives: without it relatives are neither invited
     nor told anything."""
-    person = session.get(Person, case.person_id)
+    person = referenced(session, Person, case.person_id)
     today = today_of(now)
     return any(why_not_valid(c, scope=ConsentScope.INVOLVE_RELATIVES, organisations=(), on=today, at=now,
                              person_is_child=is_child(person, today)) is None
@@ -36,7 +36,7 @@ def schedule(session: Session, actor: Actor, *, case: CareCase, when: dt.datetim
     record = f"case {case.number}"
     require(session, actor, Purpose.PLAN, case, now=now)
     sip = current_sip(session, case)
-    child = is_child(session.get(Person, case.person_id), today_of(now))
+    child = is_child(referenced(session, Person, case.person_id), today_of(now))
     rules.check_schedule(when=when, now=now, child=child, invite_guardians=invite_guardians,
                          invite_relatives=invite_relatives,
                          relatives_consented=relatives_may_be_involved(session, case, now), place=place,
@@ -59,11 +59,11 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
     """The answer to the current SIP version; returns the case number."""
     meeting = row_by_id(session, SipMeeting, meeting_id, name="SIP meeting",
                         hint="the case page lists its SIP meetings")
-    case = session.get(CareCase, meeting.case_id)
+    case = referenced(session, CareCase, meeting.case_id)
     require(session, actor, Purpose.PLAN, case, now=now)
     sip = current_sip(session, case)
     rules.check_outcome(scheduled_for=meeting.scheduled_for, now=now, answer=answer, answered_by=answered_by,
-                        child=is_child(session.get(Person, case.person_id), today_of(now)),
+                        child=is_child(referenced(session, Person, case.person_id), today_of(now)),
                         refusal_reason=reason, agreement=agreement, agreed_time=agreed_time,
                         has_fixed_care_contact=case.fixed_care_contact_id is not None,
                         recorded=meeting.recorded_at is not None, record=f"sip meeting {meeting_id}",

@@ -12,18 +12,20 @@ import datetime as dt
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select as sqlmodel_select
 
 from coordination.config.notifications import SweepPolicy
 from coordination.domain.calendar import add_working_days, local_date
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, NoticeClass, OutboxStatus
 from coordination.notifications import templates
 from coordination.notifications.outbox import enqueue_many
+from coordination.persistence.types import UTCDateTime
 from coordination.persistence.models import (
     Action, CareCase, ConsentCoverage, Deviation, Member, Organisation, Outbox, Sip, SweepNotice,
 )
@@ -80,10 +82,10 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: st
 
     deviations, without_manager = _record_deviations(session, insert, due.responsible, due.open_action,
                                                      due.live_sip, escalate_before, now,
-                                                     covered(CareCase.person_id, due.responsible.organisation_id,
+                                                     covered(col(CareCase.person_id), due.responsible.organisation_id,
                                                              today))
     result = SweepResult(deviations=deviations, escalations_without_manager=without_manager, digest_suffix=suffix)
-    this_run = and_(col(SweepNotice.created_at) == now, SweepNotice.digest_key.endswith(suffix))
+    this_run = and_(col(SweepNotice.created_at) == now, col(SweepNotice.digest_key).endswith(suffix))
     result.items, result.digests = _queue_digests(session, this_run, suffix, now)
     result.by_organisation, result.cases_by_organisation = _counts(session, this_run)
     result.db_seconds = time.perf_counter() - started
@@ -93,12 +95,13 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: st
 def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) -> tuple[int, int]:
     """One digest per recipient, built while this run's notices stream past in recipient order:
     memory holds one recipient's items and a few hundred digests, however many items are due."""
-    stmt = (select(SweepNotice.item_kind, SweepNotice.item_id, SweepNotice.case_number, SweepNotice.due_date,
-                   SweepNotice.klass, SweepNotice.responsible_role, SweepNotice.recipient_id)
+    stmt = (select(col(SweepNotice.item_kind), col(SweepNotice.item_id), col(SweepNotice.case_number), col(SweepNotice.due_date),
+                   col(SweepNotice.klass), col(SweepNotice.responsible_role), col(SweepNotice.recipient_id))
             .where(this_run).order_by(col(SweepNotice.recipient_id), col(SweepNotice.id)))
     items = digests = 0
     batch: list = []
-    current, lines = None, []
+    current: int | None = None
+    lines: list[templates.DigestItem] = []
 
     def close_digest() -> None:
         nonlocal digests
@@ -123,26 +126,27 @@ def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) ->
 
 
 def _counts(session: Session, this_run) -> tuple[dict, dict]:
-    labels = {o.id: f"{o.code} ({o.unit_type})" for o in session.execute(select(Organisation)).scalars()}
+    labels = {o.id: f"{o.code} ({o.unit_type})" for o in session.exec(sqlmodel_select(Organisation))}
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLASSES, 0))
     for organisation_id, klass, n in session.execute(
-            select(SweepNotice.organisation_id, SweepNotice.klass, func.count()).where(this_run)
-            .group_by(SweepNotice.organisation_id, SweepNotice.klass)):
+            select(col(SweepNotice.organisation_id), col(SweepNotice.klass), func.count()).where(this_run)
+            .group_by(col(SweepNotice.organisation_id), col(SweepNotice.klass))).tuples():
         counts[labels.get(organisation_id, str(organisation_id))][klass] = n
-    cases = {}
+    cases: dict[str, dict] = {}
     for organisation_id, n in session.execute(
-            select(SweepNotice.organisation_id, func.count(SweepNotice.case_number.distinct())).where(this_run)
-            .group_by(SweepNotice.organisation_id)):
-        listed = session.execute(select(SweepNotice.case_number).distinct()
-                                 .where(this_run, col(SweepNotice.organisation_id) == organisation_id)
-                                 .order_by(col(SweepNotice.case_number)).limit(MAX_LISTED)).scalars().all()
+            select(col(SweepNotice.organisation_id), func.count(col(SweepNotice.case_number).distinct())).where(this_run)
+            .group_by(col(SweepNotice.organisation_id))).tuples():
+        listed: Sequence[str] = session.execute(select(col(SweepNotice.case_number)).distinct()
+                                                .where(this_run, col(SweepNotice.organisation_id) == organisation_id)
+                                                .order_by(col(SweepNotice.case_number)).limit(MAX_LISTED)
+                                                ).scalars().all()
         cases[labels.get(organisation_id, str(organisation_id))] = {"count": n, "listed": listed}
     return dict(counts), cases
 
 
 @dataclass(frozen=True)
 class DueTerms:
-    responsible: object
+    responsible: type[Member]  # aliased(Member): the responsible member, beside the manager
     open_action: object
     live_sip: object
 
@@ -162,7 +166,7 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
     def klass(due):
         return case((due < today, "overdue"), (due == today, "due_today"), else_="due_soon")
 
-    stamp = literal(now, SweepNotice.created_at.type)
+    stamp = literal(now, UTCDateTime())
 
     def only(recipient):
         return [recipient.id == recipient_id] if recipient_id is not None else []
@@ -170,30 +174,30 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
     def told(recipient):
         # the access policy for notifications, set-based: an active member whose organisation a
         # consent covers today (the coverage rows come from the same consent rules)
-        return and_(recipient.active == True, covered(CareCase.person_id, recipient.organisation_id, today))  # noqa: E712
+        return and_(recipient.active == True, covered(col(CareCase.person_id), recipient.organisation_id, today))  # noqa: E712
 
     def from_actions(klass_expr, recipient, *where):
-        query = (select(literal("action"), Action.id, Action.due_date, klass_expr, recipient.id, CareCase.number,
+        query = (select(literal("action"), col(Action.id), col(Action.due_date), klass_expr, recipient.id, col(CareCase.number),
                         responsible.role, responsible.organisation_id, stamp)
-                 .join(CareCase, col(CareCase.id) == Action.case_id)
-                 .join(responsible, responsible.id == Action.responsible_id))
+                 .join(CareCase, col(CareCase.id) == col(Action.case_id))
+                 .join(responsible, responsible.id == col(Action.responsible_id)))
         if recipient is manager:
             query = query.join(manager, manager.id == responsible.manager_id)
         return query.where(open_action, told(recipient), *only(recipient), *where)
 
     def from_sips(klass_expr, recipient, *where):
-        query = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, klass_expr, recipient.id,
-                        CareCase.number, responsible.role, responsible.organisation_id, stamp)
-                 .join(CareCase, col(CareCase.id) == Sip.case_id)
-                 .join(responsible, responsible.id == Sip.coordinator_id))
+        query = (select(literal("sip_follow_up"), col(Sip.id), col(Sip.next_follow_up), klass_expr, recipient.id,
+                        col(CareCase.number), responsible.role, responsible.organisation_id, stamp)
+                 .join(CareCase, col(CareCase.id) == col(Sip.case_id))
+                 .join(responsible, responsible.id == col(Sip.coordinator_id)))
         if recipient is manager:
             query = query.join(manager, manager.id == responsible.manager_id)
         return query.where(live_sip, told(recipient), *only(recipient), *where)
 
     sources = [  # each yields the notice columns in SweepNotice order
-        from_actions(klass(Action.due_date), responsible),
+        from_actions(klass(col(Action.due_date)), responsible),
         from_actions(literal("escalated"), manager, col(Action.due_date) < escalate_before),
-        from_sips(klass(Sip.next_follow_up), responsible),
+        from_sips(klass(col(Sip.next_follow_up)), responsible),
         from_sips(literal("escalated"), manager, col(Sip.next_follow_up) < escalate_before),
     ]
     return sources, DueTerms(responsible, open_action, live_sip)
@@ -214,13 +218,13 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
     for the responsible member's manager; recorded once per item and due date, and only while
     a consent covers the responsible member's organisation. Returns how many were new, and the
     first case numbers among them whose responsible member has no manager."""
-    actions = (select(literal("action"), Action.id, Action.due_date, CareCase.number, responsible.id,
-                      responsible.manager_id, literal(now, Deviation.detected_at.type))
-               .join(CareCase, col(CareCase.id) == Action.case_id).join(responsible, responsible.id == Action.responsible_id)
+    actions = (select(literal("action"), col(Action.id), col(Action.due_date), col(CareCase.number), responsible.id,
+                      responsible.manager_id, literal(now, UTCDateTime()))
+               .join(CareCase, col(CareCase.id) == col(Action.case_id)).join(responsible, responsible.id == col(Action.responsible_id))
                .where(open_action, col(Action.due_date) < escalate_before, in_consent))
-    follow_ups = (select(literal("sip_follow_up"), Sip.id, Sip.next_follow_up, CareCase.number, responsible.id,
-                         responsible.manager_id, literal(now, Deviation.detected_at.type))
-                  .join(CareCase, col(CareCase.id) == Sip.case_id).join(responsible, responsible.id == Sip.coordinator_id)
+    follow_ups = (select(literal("sip_follow_up"), col(Sip.id), col(Sip.next_follow_up), col(CareCase.number), responsible.id,
+                         responsible.manager_id, literal(now, UTCDateTime()))
+                  .join(CareCase, col(CareCase.id) == col(Sip.case_id)).join(responsible, responsible.id == col(Sip.coordinator_id))
                   .where(live_sip, col(Sip.next_follow_up) < escalate_before, in_consent))
     found = union_all(actions, follow_ups).subquery()
     c = list(found.c)
@@ -228,23 +232,23 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
     stmt = (insert(Deviation).from_select(
         ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
         select(*c).where(~recorded))
-        .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(Deviation.id))
+        .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(col(Deviation.id)))
     new = sum(1 for _ in session.connection().execute(stmt))  # counted as they pass: rowcount is -1 on SQLite
     if not new:
         return 0, []
     # an escalation promises the responsible member's manager: without one nobody would hear of it,
     # so each such deviation is kept as an unroutable message, shown to operators
     orphan = and_(col(Deviation.detected_at) == now, col(Deviation.manager_id) == None)  # noqa: E711
-    stamp = literal(now, Outbox.created_at.type)
+    stamp = literal(now, UTCDateTime())
     session.connection().execute(insert(Outbox).from_select(
         ["key", "kind", "member_id", "case_number", "subject", "body", "status", "attempts", "cancel_reason",
          "created_at", "next_attempt_at"],
         # keyed by what the deviation is about (its unique item and due date), as the sweep's notices are
-        select(literal("deviation:") + Deviation.item_kind + literal(":") + cast(Deviation.item_id, String)
-               + literal(":") + cast(Deviation.due_date, String) + literal(":no_manager"), literal("deviation"),
-               Deviation.responsible_id, Deviation.case_number, literal("deviation"), literal(""),
+        select(literal("deviation:") + col(Deviation.item_kind) + literal(":") + cast(col(Deviation.item_id), String)
+               + literal(":") + cast(col(Deviation.due_date), String) + literal(":no_manager"), literal("deviation"),
+               col(Deviation.responsible_id), col(Deviation.case_number), literal("deviation"), literal(""),
                literal(str(OutboxStatus.UNROUTABLE)), literal(0), literal(NO_MANAGER), stamp, stamp).where(orphan))
         .on_conflict_do_nothing(index_elements=["key"]))
-    without_manager = session.execute(select(Deviation.case_number).distinct().where(orphan)
+    without_manager = session.execute(select(col(Deviation.case_number)).distinct().where(orphan)
                                       .order_by(col(Deviation.case_number)).limit(MAX_LISTED)).scalars().all()
     return new, list(without_manager)

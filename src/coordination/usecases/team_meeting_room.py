@@ -30,7 +30,7 @@ from coordination.persistence.models import (
 )
 from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
-from coordination.usecases.common import Actor, audit, case_by_number
+from coordination.usecases.common import referenced, Actor, audit, case_by_number
 from coordination.usecases.team_meeting_agenda import agenda_facts
 from coordination.usecases.teams import (  # noqa: F401  (the pages and tests use them from here)
     get_meeting, meeting_for, require_in_team, team_members,
@@ -169,8 +169,8 @@ def _sbar(session: Session, case: CareCase, reader: str | None, *, now: dt.datet
                               .order_by(col(Assessment.id).desc())).first()
     if assessment is None:
         return None
-    author = session.get(Member, assessment.author_id)
-    source = session.get(Organisation, author.organisation_id).code
+    author = referenced(session, Member, assessment.author_id)
+    source = referenced(session, Organisation, author.organisation_id).code
     facts = case_facts(session, case, now=now)
     if reader is not None and source != reader and policy.blocked(facts.blocks, source, at=now):
         return {"withheld": True}
@@ -199,7 +199,7 @@ def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple
         if row.action_id:
             action = session.get(Action, row.action_id)
             view.action = {"id": action.id, "description": action.description,
-                           "responsible": _who(session.get(Member, action.responsible_id)),
+                           "responsible": _who(referenced(session, Member, action.responsible_id)),
                            "handling_time": str(action.handling_time), "due_date": action.due_date,
                            "follow_up_date": action.follow_up_date, "status": str(action.status)}
             view.state = str(action.status)

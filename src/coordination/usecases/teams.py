@@ -14,7 +14,7 @@ from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose
 from coordination.errors import AccessDenied
 from coordination.persistence.models import Meeting, Member
-from coordination.usecases.common import Actor, row_by_id
+from coordination.usecases.common import referenced, Actor, row_by_id
 
 
 def team_members(session: Session, team: Team) -> dict[str, Member]:
@@ -33,7 +33,7 @@ def require_in_team(session: Session, actor: Actor, team: Team) -> dict[str, Mem
 def require_member_of(session: Session, actor: Actor, team_name: str, member_ids: set[int]) -> None:
     if actor.member_id is None:
         return
-    viewer = session.get(Member, actor.member_id)
+    viewer = referenced(session, Member, actor.member_id)
     refusal = ("commission", f"{actor.label} is not active", "another team member opens the meeting") \
         if not viewer.active else ("care_relationship", f"{actor.label} is not a member of {team_name}",
                                    "an administrator adds the member to the team in deployments/teams.yaml") \

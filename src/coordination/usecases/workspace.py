@@ -19,7 +19,7 @@ from coordination.persistence.models import (
     Action, CareCase, Deviation, Member, ReturnReport, Sip,
 )
 from coordination.usecases.access import decision, require
-from coordination.usecases.common import Actor, audit
+from coordination.usecases.common import referenced, Actor, audit
 from coordination.usecases.sweep import item_sources
 
 
@@ -105,7 +105,7 @@ def action_case(session: Session, actor: Actor, action_id: int, *, now: dt.datet
     if action is None:
         raise NotFound(f"unknown action {action_id}", record=f"action {action_id}", field="action",
                        hint="open the case from your items")
-    case = session.get(CareCase, action.case_id)
+    case = referenced(session, CareCase, action.case_id)
     require(session, actor, Purpose.READ, case, now=now)
     return case.number
 

@@ -8,6 +8,12 @@ from sqlmodel import Field
 from coordination.persistence.types import UTCDateTime
 
 
+def key():
+    # The database assigns the id when the row is flushed. It is typed `int`, not `int | None`,
+    # because every reader works on flushed rows: an Optional id only made each of them check
+    # for a None that cannot happen. The column is NOT NULL either way (a primary key).
+    return Field(default=None, primary_key=True)
+
 
 def utc(**kw):
     return Field(sa_type=UTCDateTime, **kw)

@@ -6,13 +6,13 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
-from coordination.persistence.tables._columns import utc
+from coordination.persistence.tables._columns import key, utc
 
 
 class AuditEvent(SQLModel, table=True):
     """Append-only: who did what to which record, and when."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     at: dt.datetime = utc(index=True)
     actor_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     actor: str  # member code, or 'system:<entry point>'

@@ -8,12 +8,12 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import CaseStatus, HandlingTime, Initiator, SignalKind
-from coordination.persistence.tables._columns import enum, utc
+from coordination.persistence.tables._columns import key, enum, utc
 
 
 class SignalRecord(SQLModel, table=True):
     __tablename__ = "signal"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     person_id: int = Field(foreign_key="person.id", index=True)
     kind: SignalKind = enum(SignalKind)
     occurred_on: dt.date
@@ -31,7 +31,7 @@ class CaseSequence(SQLModel, table=True):
 class CareCase(SQLModel, table=True):
     __tablename__ = "care_case"
     __table_args__ = (Index("ix_care_case_person_status", "person_id", "status"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     number: str = Field(index=True, unique=True)
     person_id: int = Field(foreign_key="person.id")
     status: CaseStatus = enum(CaseStatus, default=CaseStatus.IDENTIFIED)
@@ -52,7 +52,7 @@ class Assessment(SQLModel, table=True):
     It also carries the proposal the SIP is drawn up from (actions, plan B, other plans,
     follow-up interval), so flows need nothing but the case number."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     author_id: int = Field(foreign_key="member.id")
     submitted_at: dt.datetime = utc()
@@ -81,7 +81,7 @@ class Assessment(SQLModel, table=True):
 class Share(SQLModel, table=True):
     """Information about a person handed from one organisation to another, under a consent."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     from_organisation_id: int = Field(foreign_key="organisation.id")
     to_organisation_id: int = Field(foreign_key="organisation.id")
@@ -93,7 +93,7 @@ class Share(SQLModel, table=True):
 class ReturnReport(SQLModel, table=True):
     """Återrapportering (SBAR, Bilaga 2): who reported back on the handover, when, and what."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     reported_on: dt.date
     reporter_name: str

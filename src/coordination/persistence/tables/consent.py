@@ -8,11 +8,11 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import ConsentForm, ConsentGiver
-from coordination.persistence.tables._columns import enum, utc
+from coordination.persistence.tables._columns import key, enum, utc
 
 
 class Consent(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     person_id: int = Field(foreign_key="person.id", index=True)
     scopes: list[str] = Field(default_factory=list, sa_type=JSON)
     given_by: ConsentGiver = enum(ConsentGiver)
@@ -52,7 +52,7 @@ class ConsentCoverage(SQLModel, table=True):
 class Block(SQLModel, table=True):
     """Spärr: the person has closed one organisation's information to the other organisations."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     person_id: int = Field(foreign_key="person.id", index=True)
     organisation_id: int = Field(foreign_key="organisation.id")
     placed_by_id: int | None = Field(default=None, foreign_key="member.id")

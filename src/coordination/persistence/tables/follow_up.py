@@ -8,7 +8,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import EscalationLevel
-from coordination.persistence.tables._columns import enum, utc
+from coordination.persistence.tables._columns import key, enum, utc
 
 
 class SweepNotice(SQLModel, table=True):
@@ -18,7 +18,7 @@ class SweepNotice(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("item_kind", "item_id", "due_date", "klass", "recipient_id",
                                        name="uq_sweepnotice_event"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     item_kind: str  # action | sip_follow_up
     item_id: int
     due_date: dt.date
@@ -39,7 +39,7 @@ class Deviation(SQLModel, table=True):
     item: the description says what). The manager closes it with a note."""
 
     __table_args__ = (UniqueConstraint("item_kind", "item_id", "due_date", name="uq_deviation_item"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     item_kind: str
     item_id: int | None = None  # None for a report: NULLs never collide in the unique constraint
     due_date: dt.date
@@ -58,7 +58,7 @@ class Escalation(SQLModel, table=True):
     """A dispute or an unresolved professional question taken to MAS, MAR, MLA or the managers,
     with its reason and, once given, the answer."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     level: EscalationLevel = enum(EscalationLevel)
     reason: str

@@ -8,12 +8,12 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import OutboxStatus
-from coordination.persistence.tables._columns import enum, utc
+from coordination.persistence.tables._columns import key, enum, utc
 
 
 class Outbox(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     key: str = Field(unique=True)  # derived from the business event: makes enqueue idempotent
     kind: str
     member_id: int | None = Field(default=None, foreign_key="member.id")

@@ -8,7 +8,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import ContactKind, Organiser, Placement, PlacementLaw, Role, UnitType
-from coordination.persistence.tables._columns import enum
+from coordination.persistence.tables._columns import key, enum
 
 
 class OrganisationBase(SQLModel):
@@ -19,7 +19,7 @@ class OrganisationBase(SQLModel):
 
 
 class Organisation(OrganisationBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
 
 
 class MemberBase(SQLModel):
@@ -37,13 +37,13 @@ class MemberBase(SQLModel):
 
 
 class Member(MemberBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     manager_id: int | None = Field(default=None, foreign_key="member.id")
 
 
 class Person(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     personnummer: str = Field(index=True, unique=True)  # canonical YYYYMMDD-NNNN
     is_coordination_number: bool = False
     birth_date: dt.date
@@ -60,7 +60,7 @@ class Person(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """Guardians, relatives, the social secretary and carers of a person."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     person_id: int = Field(foreign_key="person.id", index=True)
     kind: ContactKind = enum(ContactKind)
     name: str

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import ActionStatus, ConsentGiver, HandlingTime, PersonVerdict, SipAnswer
-from coordination.persistence.tables._columns import enum, utc
+from coordination.persistence.tables._columns import key, enum, utc
 
 
 class Sip(SQLModel, table=True):
@@ -17,7 +17,7 @@ class Sip(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("case_id", "version"),
                       Index("ix_sip_current_follow_up", "current", "next_follow_up"))
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id")
     version: int
     current: bool = True
@@ -38,7 +38,7 @@ class SipMeeting(SQLModel, table=True):
     answer to the plan and, when they agree, the patient contract's four parts."""
 
     __tablename__ = "sip_meeting"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     sip_id: int = Field(foreign_key="sip.id", index=True)  # the version discussed (current when recorded)
     scheduled_for: dt.datetime = utc()
@@ -69,7 +69,7 @@ class SipParticipant(SQLModel, table=True):
 class Action(SQLModel, table=True):
     __table_args__ = (Index("ix_action_status_due", "status", "due_date"),
                       Index("ix_action_status_follow_up", "status", "follow_up_date"))
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     # the SIP version that introduced it; none for an action the coordination meeting decided
     # for an identified person before any SIP
@@ -89,7 +89,7 @@ class Action(SQLModel, table=True):
 class FollowUp(SQLModel, table=True):
     """An outcome recorded by staff; applying it revises the SIP or closes the case."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     sip_id: int = Field(foreign_key="sip.id")
     recorded_by_id: int = Field(foreign_key="member.id")

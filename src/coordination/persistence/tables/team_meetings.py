@@ -8,7 +8,7 @@ from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from coordination.domain.vocabulary import MeetingStatus
-from coordination.persistence.tables._columns import utc
+from coordination.persistence.tables._columns import key, utc
 
 
 class Meeting(SQLModel, table=True):
@@ -16,7 +16,7 @@ class Meeting(SQLModel, table=True):
     its state, and the summary. Made when the meeting is prepared or first opened."""
 
     __table_args__ = (UniqueConstraint("series_id", "regular_date", name="uq_meeting_occurrence"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     team_id: str
     series_id: str = Field(index=True)
     regular_date: dt.date  # its place in the cadence
@@ -39,7 +39,7 @@ class MeetingDecision(SQLModel, table=True):
     """What the meeting decided about a case: an action (made by the same use case as the CLI's),
     a coordinator who calls the SIP meeting, or a discharge item."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     case_number: str = Field(index=True)
     kind: str  # action | needs_sip | discharge
@@ -55,7 +55,7 @@ class MeetingMinutes(SQLModel, table=True):
     Read through the access policy: a case's lines are shown only to whom it may be told."""
 
     __table_args__ = (UniqueConstraint("meeting_id", "version", name="uq_minutes_version"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     version: int
     content: dict = Field(default_factory=dict, sa_type=JSON)

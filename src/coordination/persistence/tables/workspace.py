@@ -6,13 +6,13 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
-from coordination.persistence.tables._columns import utc
+from coordination.persistence.tables._columns import key, utc
 
 
 class SignInLink(SQLModel, table=True):
     """A one-time sign-in link; only the SHA-256 of its secret part is kept."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = key()
     token_hash: str = Field(unique=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     next_path: str = "/"
