@@ -1,6 +1,6 @@
 """mypy over the package (settings in pyproject.toml), held to a ratchet:
 
-- the domain, the domain events' handlers and the web app must have no error at all;
+- the domain, the use cases, the domain events' handlers and the web app must have no error at all;
 - every other file may have at most the errors the checked-in baseline (`mypy-baseline.txt`)
   grants it, so the count can only shrink. A file that improved is reported: run with
   `--update` to lower its allowance.
@@ -18,7 +18,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "mypy-baseline.txt"
-CLEAN = ("src/coordination/domain/", "src/coordination/entrypoints/web/", "src/coordination/notifications/handlers.py")
+CLEAN = ("src/coordination/domain/", "src/coordination/usecases/", "src/coordination/entrypoints/web/",
+         "src/coordination/notifications/handlers.py")
 ERROR = re.compile(r"^(?P<path>[^:\s]+\.py):\d+: error:")
 
 

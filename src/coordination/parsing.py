@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
+from typing import TypeVar
 
 import yaml
 
 from coordination.errors import InvalidInput
 
 
-def parse_enum(enum_cls, value, *, record: str, field: str):
+E = TypeVar("E", bound=Enum)
+
+
+def parse_enum(enum_cls: type[E], value: object, *, record: str, field: str) -> E:
     try:
         return enum_cls(value)
     except ValueError:

@@ -23,7 +23,7 @@ class ActionAssigned:
     responsible_id: int
     responsible_role: Role
     handling_time: HandlingTime
-    due_date: dt.date
+    due_date: dt.date | None  # None: "vid behov", handled when the need arises
     follow_up_date: dt.date
 
 

@@ -26,18 +26,19 @@ class SipDraft:
 
 
 def check_sip(draft: SipDraft, *, today: dt.date, child: bool, seriously_ill: bool,
-              fixed_care_contact_named: bool, fixed_doctor_named: bool, record: str) -> None:
+              fixed_care_contact_named: bool, fixed_doctor_named: bool, record: str) -> dt.date:
     """What every SIP must name (Jönköping, Socialstyrelsen): a coordinator, participants from
     more than one organisation, and a follow-up date. A seriously ill child's plan also has a
     plan B, a fixed doctor (a named member who takes part, not any doctor) and a fixed care
-    contact, named for the child before the plan is drawn up rather than defaulted by it."""
+    contact, named for the child before the plan is drawn up rather than defaulted by it.
+    Returns the plan's follow-up date, now known to be set."""
     if draft.coordinator_role is None:
         raise RuleViolation("a SIP names a coordinator (samordningsansvarig)", record=record,
                             field="coordinator", hint="give --coordinator MEMBER")
     if len(draft.participant_organisations) < 2:
         raise RuleViolation("a SIP coordinates at least two organisations", record=record,
                             field="participants", hint="add participants from each organisation involved")
-    check_follow_up_date(draft.next_follow_up, today=today, record=record, field="next_follow_up")
+    next_follow_up = check_follow_up_date(draft.next_follow_up, today=today, record=record, field="next_follow_up")
     if child and seriously_ill:
         if not (draft.plan_b or "").strip():
             raise RuleViolation("a seriously ill child's SIP contains a plan B", record=record,
@@ -51,15 +52,18 @@ def check_sip(draft: SipDraft, *, today: dt.date, child: bool, seriously_ill: bo
             raise RuleViolation("a seriously ill child has a named fixed care contact", record=record,
                                 field="fixed_care_contact",
                                 hint="name it (`coordination case contacts CASE --fixed-care-contact MEMBER`)")
+    return next_follow_up
 
 
-def check_follow_up_date(when: dt.date | None, *, today: dt.date, record: str, field: str) -> None:
+def check_follow_up_date(when: dt.date | None, *, today: dt.date, record: str, field: str) -> dt.date:
+    """The follow-up date, refused when missing or not after today."""
     if when is None:
         raise RuleViolation("a follow-up date is required", record=record, field=field,
                             hint="plan when the SIP is followed up (YYYY-MM-DD)")
     if when <= today:
         raise InvalidInput(f"{when} is not after today ({today})", record=record, field=field,
                            hint="give a follow-up date in the future")
+    return when
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,8 @@ def decide_follow_up(*, needs_remain: bool, next_follow_up: dt.date | None, toda
     """Needs remain -> a new SIP version with a new follow-up date; needs met -> close."""
     if not needs_remain:
         return FollowUpDecision(close_case=True, next_follow_up=None)
-    check_follow_up_date(next_follow_up, today=today, record=record, field="next_follow_up")
-    return FollowUpDecision(close_case=False, next_follow_up=next_follow_up)
+    return FollowUpDecision(close_case=False, next_follow_up=check_follow_up_date(
+        next_follow_up, today=today, record=record, field="next_follow_up"))
 
 
 def choose_participants(professions: Iterable[Role], candidates: Iterable[tuple[int, Role, str]]

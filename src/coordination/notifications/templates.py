@@ -261,7 +261,7 @@ class AgendaCounts(NamedTuple):
     consent_needed: int
 
 
-def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.time, end: dt.time, timezone: str,
+def meeting_message(step: str, *, team_name: str, day: dt.date, start: dt.datetime, end: dt.datetime, timezone: str,
                     moved_from: dt.date | None, join_url: str, leader: tuple[str, str] | None,
                     counts: AgendaCounts | None, invitation: Callable[[Texts], str] | None = None,
                     meeting_id: int | None = None) -> Draft:

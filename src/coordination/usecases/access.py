@@ -7,9 +7,9 @@ where a refusal filters rather than stops, as on the agenda and in notifications
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select as select_rows
 from sqlmodel import Session, col, select
 
 from coordination.domain import access
@@ -23,7 +23,7 @@ from coordination.persistence.models import (
     Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, Escalation,
     EscalationRecipient, Member, Organisation, Person, SignalRecord, Sip, SipParticipant,
 )
-from coordination.usecases.common import Actor, is_child
+from coordination.usecases.common import Actor, is_child, referenced
 
 
 def consent_facts(session: Session, person_id: int) -> list[ConsentFacts]:
@@ -34,13 +34,13 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     """The consents of many persons in three queries (an agenda lists thousands of cases)."""
     person_ids = list(person_ids)
     # plain columns, not entities: loading entities costs more than the queries themselves
-    consents = session.execute(select(Consent.id, Consent.person_id, Consent.scopes, Consent.given_by,
-                                      Consent.valid_from, Consent.valid_until, Consent.withdrawn_at,
-                                      Consent.guardian_id)
+    consents = session.execute(select_rows(col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
+                                      col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at),
+                                      col(Consent.guardian_id))
                                .where(col(Consent.person_id).in_(person_ids)).order_by(col(Consent.id))).all()
     parties: dict[int, list] = {}
-    for consent_id, documented_at, code in session.execute(
-            select(ConsentParty.consent_id, ConsentParty.documented_at, Organisation.code)
+    for consent_id, documented_at, code in session.exec(
+            select(col(ConsentParty.consent_id), col(ConsentParty.documented_at), col(Organisation.code))
             .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
             .where(col(ConsentParty.consent_id).in_(select(Consent.id).where(col(Consent.person_id).in_(person_ids))))):
         parties.setdefault(consent_id, []).append((documented_at, code))
@@ -84,7 +84,7 @@ def relationships(session: Session, case: CareCase) -> dict[int, frozenset[Relat
     return relationships_for(session, [case])[case.id]
 
 
-def relationships_for(session: Session, cases: list[CareCase]) -> dict[int, dict[int, frozenset[Relationship]]]:
+def relationships_for(session: Session, cases: Sequence[CareCase]) -> dict[int, dict[int, frozenset[Relationship]]]:
     """The care relationships of many cases (case id -> member id -> kinds), a query per kind."""
     found: dict[int, dict[int, set[Relationship]]] = {case.id: {} for case in cases}
     ids = list(found)
@@ -132,7 +132,7 @@ def case_facts(session: Session, case: CareCase, *, now: dt.datetime,
     return case_facts_for(session, [case], now=now, team_member_ids=team_member_ids)[case.id]
 
 
-def case_facts_for(session: Session, cases: list[CareCase], *, now: dt.datetime,
+def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime,
                    team_member_ids: Iterable[int] = ()) -> dict[int, access.CaseFacts]:
     """The policy's facts for many cases in a few queries, not a few per case: an agenda or a
     meeting lists thousands. Keyed by case id."""
@@ -198,7 +198,7 @@ def denied(actor: Actor, purpose: str, verdict: access.Decision, *, case_number:
 def refresh_coverage(session: Session, person_id: int, *, now: dt.datetime) -> None:
     """Rewrite the person's consent coverage rows from the consent rules, in the same
     transaction as the consent change: the set-based sweep joins on them."""
-    person = session.get(Person, person_id)
+    person = referenced(session, Person, person_id)
     rows = access.coverage(consent_facts(session, person_id), at=now, person_is_child=is_child(person, local_date(now)),
                            adult_on=adult_on(person.birth_date))
     org_ids = dict(session.exec(select(Organisation.code, Organisation.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -15,7 +16,7 @@ from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, Member, Sip
 from coordination.domain.access import Purpose, Relationship
 from coordination.usecases.access import case_facts, require, require_member
-from coordination.usecases.common import referenced, Actor, audit, current_sip, today_of  # noqa: F401  (current_sip: used from here too)
+from coordination.usecases.common import Actor, audit, current_sip, referenced, today_of  # noqa: F401  (current_sip: used from here too)
 from coordination.usecases.sip_meeting import require_not_refused
 
 
@@ -38,10 +39,11 @@ def add_action(session: Session, actor: Actor, *, case: CareCase, responsible: M
     sip = session.exec(select(Sip).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712
     if sip is not None:  # refused before anything is written, not rolled back after
         require_not_refused(session, case)
-    if sip is None and follow_up_date is None:
-        raise RuleViolation("an action decided before the SIP needs its own follow-up date", record=record,
-                            field="follow_up_date", hint="give the date the action is followed up")
-    follow_up_date = follow_up_date or sip.next_follow_up
+    if follow_up_date is None:
+        if sip is None:
+            raise RuleViolation("an action decided before the SIP needs its own follow-up date", record=record,
+                                field="follow_up_date", hint="give the date the action is followed up")
+        follow_up_date = sip.next_follow_up
     check_follow_up_date(follow_up_date, today=today_of(now), record=record, field="follow_up_date")
     action = Action(case_id=case.id, sip_id=sip.id if sip else None, description=description.strip(),
                     responsible_id=responsible.id, handling_time=handling_time, follow_up_date=follow_up_date,
@@ -71,20 +73,20 @@ def dispatch_actions(session: Session, actor: Actor, *, case: CareCase, now: dt.
     return len(planned)
 
 
-def _assign(session: Session, actor: Actor, case: CareCase, actions: list[Action], *, now: dt.datetime,
+def _assign(session: Session, actor: Actor, case: CareCase, actions: Sequence[Action], *, now: dt.datetime,
             facts=None) -> None:
     """Give each action its due date from the handling time and tell the responsible member."""
     facts = facts or (case_facts(session, case, now=now) if actions else None)
     for action in actions:
         # the responsible member is told about the case: their organisation must be covered
         require_member(session, action.responsible_id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts)
-        action.due_date = due_date(action.handling_time, now)
+        action.due_date = due = due_date(action.handling_time, now)
         action.status = ActionStatus.ASSIGNED
         action.assigned_at = now
         session.add(action)
         responsible = referenced(session, Member, action.responsible_id)
         publish(session, ActionAssigned(case.number, action.id, responsible.id, responsible.role, action.handling_time,
-                                        action.due_date, action.follow_up_date), now=now)
+                                        due, action.follow_up_date), now=now)
         audit(session, actor, "dispatch", "action", action.id, now=now, person_id=case.person_id)
 
 

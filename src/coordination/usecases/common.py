@@ -30,6 +30,15 @@ class Actor:
 SYSTEM = Actor("system")
 
 
+def acting_member(actor: Actor, *, record: str) -> int:
+    """The member behind an act that records who did it (an escalation, a report): a system
+    entry point has no name to put there."""
+    if actor.member_id is None:
+        raise RuleViolation(f"{actor.label} is not a member", record=record, field="by",
+                            hint="a member does this: give their member code")
+    return actor.member_id
+
+
 def actor_for(session: Session, member_code: str | None, *, system: str = "system") -> Actor:
     if member_code is None:
         return Actor(system)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -17,7 +17,7 @@ from coordination.persistence.models import (
 )
 from coordination.domain import access as policy
 from coordination.usecases.access import consent_facts, member_facts, refresh_coverage, require_verdict
-from coordination.usecases.common import referenced, Actor, audit, is_child, organisation_by_code, row_by_id, today_of
+from coordination.usecases.common import Actor, audit, is_child, organisation_by_code, referenced, row_by_id, today_of
 
 
 def record_consent(session: Session, actor: Actor, *, person: Person, scopes: Iterable[ConsentScope],
@@ -32,7 +32,7 @@ def record_consent(session: Session, actor: Actor, *, person: Person, scopes: It
         require_verdict(policy.may_record_consent(member_facts(session, actor.member_id), orgs), actor,
                         "record consent", record=record, person_id=person.id)
     guardian = second = None
-    guardians = []
+    guardians: Sequence[Contact] = []
     if given_by == ConsentGiver.GUARDIAN:
         guardians = session.exec(select(Contact).where(col(Contact.person_id) == person.id,
                                                        col(Contact.kind) == ContactKind.GUARDIAN)).all()

@@ -21,7 +21,7 @@ from coordination.domain.events import DeviationReported
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import Action, CareCase, Deviation, Member
 from coordination.usecases.access import decision, require
-from coordination.usecases.common import referenced, Actor, audit, case_by_number, row_by_id
+from coordination.usecases.common import Actor, audit, case_by_number, referenced, row_by_id
 
 REPORT = "report"
 

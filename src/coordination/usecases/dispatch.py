@@ -27,7 +27,7 @@ from coordination.usecases import (
 )
 from coordination.usecases import commands as c
 from coordination.usecases.access import require
-from coordination.usecases.common import referenced, Actor, case_by_number, member_by_code, person_by_personnummer, row_by_id
+from coordination.usecases.common import Actor, case_by_number, member_by_code, person_by_personnummer, referenced, row_by_id
 from coordination.usecases.teams import room_of_meeting
 
 

@@ -18,7 +18,7 @@ from coordination.persistence.models import (
     CareCase, Escalation, EscalationRecipient, Member, Sip, SipParticipant,
 )
 from coordination.usecases.access import case_facts, decision, require
-from coordination.usecases.common import referenced, Actor, audit, row_by_id
+from coordination.usecases.common import Actor, acting_member, audit, referenced, row_by_id
 
 
 def escalate(session: Session, actor: Actor, *, case: CareCase, level: EscalationLevel, reason: str,
@@ -39,7 +39,7 @@ def escalate(session: Session, actor: Actor, *, case: CareCase, level: Escalatio
     if not allowed:
         raise ConsentMissing(f"no valid consent covers the organisation of the {level}", record=record,
                              field="consent", hint="record a consent that names their organisation first")
-    escalation = Escalation(case_id=case.id, level=level, reason=reason.strip(), raised_by_id=actor.member_id,
+    escalation = Escalation(case_id=case.id, level=level, reason=reason.strip(), raised_by_id=acting_member(actor, record=record),
                             raised_at=now)
     session.add(escalation)
     session.flush()

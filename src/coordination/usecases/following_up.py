@@ -59,7 +59,7 @@ def apply_follow_ups(session: Session, actor: Actor, *, case: CareCase, now: dt.
                                     today=min(today_of(now), today_of(follow_up.recorded_at)),
                                     record=f"case {case.number}")
         sip = current_sip(session, case)
-        if decision.close_case:
+        if decision.next_follow_up is None:  # needs met: the case closes
             _close(session, case, sip, now)
             counts["closed"] += 1
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import cast
 from dataclasses import dataclass
 
 from sqlmodel import Session, col
@@ -68,14 +69,14 @@ def outbox_rows(session: Session, *, status: str | None = None, limit: int = 100
 def retry_outbox(session: Session, *, statuses: list[str], now: dt.datetime, member_id: int | None = None) -> int:
     """Make rows that ended without a working target (no_target, failed), or pending rows waiting
     out a backoff, due now: for an operator who fixed the configuration and will not wait."""
-    from sqlalchemy import update
+    from sqlalchemy import CursorResult, update
 
     from coordination.persistence.models import AuditEvent, Outbox
 
     stmt = update(Outbox).where(col(Outbox.status).in_(statuses)).values(status="pending", next_attempt_at=now)
     if member_id is not None:
         stmt = stmt.where(col(Outbox.member_id) == member_id)
-    count = session.execute(stmt).rowcount
+    count = cast(CursorResult, session.execute(stmt)).rowcount
     session.add(AuditEvent(at=now, actor="system:cli", action="retry", record_type="outbox",
                            record_id=f"{count} row(s) in {','.join(statuses)}"))
     return count

@@ -15,7 +15,7 @@ from coordination.domain.vocabulary import ActionStatus
 from coordination.persistence.models import Action, CareCase, Member, Organisation, Person
 from coordination.usecases.access import require
 from coordination.usecases.acting import current_sip
-from coordination.usecases.common import referenced, Actor, audit
+from coordination.usecases.common import Actor, audit, referenced
 from coordination.usecases.sip_meeting import agreement_of
 
 
@@ -61,11 +61,9 @@ def persons_plan(session: Session, actor: Actor, *, case: CareCase, now: dt.date
     organisations = dict(session.exec(select(Organisation.id, Organisation.name)).all())
     members: dict[int, Contact] = {}
 
-    def contact(member_id: int | None) -> Contact | None:
-        if member_id is None:
-            return None
+    def contact(member_id: int) -> Contact:
         if member_id not in members:
-            m = session.get(Member, member_id)
+            m = referenced(session, Member, member_id)
             members[member_id] = Contact(m.name, str(m.role), organisations[m.organisation_id], m.phone)
         return members[member_id]
 
@@ -77,8 +75,8 @@ def persons_plan(session: Session, actor: Actor, *, case: CareCase, now: dt.date
         person_name=f"{person.given_name} {person.family_name}", what_matters=sip.what_matters,
         steps=tuple(PlannedStep(a.description, contact(a.responsible_id), str(a.handling_time), a.due_date,
                                 a.follow_up_date) for a in actions),
-        coordinator=contact(sip.coordinator_id), fixed_care_contact=contact(case.fixed_care_contact_id),
-        fixed_doctor=contact(case.fixed_doctor_id), plan_b=sip.plan_b, other_plans=tuple(sip.other_plans),
+        coordinator=contact(sip.coordinator_id), fixed_care_contact=contact(case.fixed_care_contact_id) if case.fixed_care_contact_id else None,
+        fixed_doctor=contact(case.fixed_doctor_id) if case.fixed_doctor_id else None, plan_b=sip.plan_b, other_plans=tuple(sip.other_plans),
         next_follow_up=sip.next_follow_up, relatives_support=sip.relatives_support,
         agreement=agreement_of(session, sip.id))
     audit(session, actor, "print", "sip", f"{case.number} v{sip.version}", now=now, person_id=person.id)

@@ -62,7 +62,7 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
             raise InvalidInput("is empty", record=record, field=name, hint="fill in every SBAR field")
     needs = {str(parse_enum(Perspective, k, record=record, field="needs")): v for k, v in needs.items()}
     professions = [str(parse_enum(Role, p, record=record, field="professions")) for p in professions]
-    handling_time = parse_enum(HandlingTime, handling_time, record=record, field="handling_time")
+    handling = parse_enum(HandlingTime, handling_time, record=record, field="handling_time")
     actions = []
     for i, proposal in enumerate(proposed_actions or []):
         where = f"{record}.proposed_actions[{i}]"
@@ -77,7 +77,7 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
                                field="responsible", hint="give responsible: MEMBER or role: ROLE")
         actions.append({"description": proposal["description"], "responsible": proposal.get("responsible"),
                         "role": proposal.get("role"),
-                        "handling_time": str(parse_enum(HandlingTime, proposal.get("handling_time", handling_time),
+                        "handling_time": str(parse_enum(HandlingTime, proposal.get("handling_time", handling),
                                                    record=where, field="handling_time"))})
     if follow_up_in_days < 1 or follow_up_in_days > 366:
         raise InvalidInput(f"{follow_up_in_days} is out of range", record=record, field="follow_up_in_days",
@@ -88,7 +88,7 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
     assessment = Assessment(case_id=case.id, author_id=author.id, submitted_at=now,
                             what_matters=what_matters, situation=situation, background=background,
                             current_status=current_status, recommendation=recommendation, needs=needs,
-                            professions=professions, handling_time=handling_time, frequency=frequency,
+                            professions=professions, handling_time=handling, frequency=frequency,
                             proposed_actions=actions, plan_b=plan_b, other_plans=other_plans or [],
                             follow_up_in_days=follow_up_in_days, doctor_order=(doctor_order or "").strip() or None,
                             medication_list_current=medication_list_current, consent_obtained=consent_obtained,
@@ -176,7 +176,7 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
     today = today_of(now)
     parties = consented_organisations(session, person, now)
     author = referenced(session, Member, assessment.author_id)
-    coordinator = session.get(Member, case.coordinator_id) if case.coordinator_id else author
+    coordinator = referenced(session, Member, case.coordinator_id) if case.coordinator_id else author
     candidates = session.exec(select(Member).join(Organisation).where(
         col(Organisation.code).in_(parties), col(Member.active) == True)  # noqa: E712
         .order_by(col(Member.id))).all()
@@ -192,6 +192,7 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
     by_id[coordinator.id] = coordinator
     actions = []
     for proposal in assessment.proposed_actions:
+        responsible: Member | None
         if proposal.get("responsible"):
             responsible = member_by_code(session, proposal["responsible"], field="responsible")
         else:
@@ -219,7 +220,7 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     """SIP version 1. Refused unless a valid consent covers a SIP and sharing between every
     participating organisation: a SIP is never drawn up against the person's will."""
     record = f"case {case.number}"
-    named = [session.get(Member, i) for i in (case.fixed_doctor_id, case.fixed_care_contact_id) if i]
+    named = [referenced(session, Member, i) for i in (case.fixed_doctor_id, case.fixed_care_contact_id) if i]
     members = {m.id: m for m in [coordinator, *participants, *named]}  # the fixed contacts take part
     # drawing up the SIP is planning; a member named in it takes part by this very act
     require(session, actor, Purpose.PLAN, case, now=now,
@@ -229,7 +230,7 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     today = today_of(now)
     org_codes = organisation_codes(session, members.values())
     # checked before any default is assigned: a seriously ill child's contacts are named, not guessed
-    check_sip(SipDraft(coordinator.role, tuple(m.role for m in members.values()), frozenset(org_codes),
+    next_follow_up = check_sip(SipDraft(coordinator.role, tuple(m.role for m in members.values()), frozenset(org_codes),
                        plan_b, next_follow_up),
               today=today, child=is_child(person, today), seriously_ill=case.seriously_ill,
               fixed_care_contact_named=case.fixed_care_contact_id is not None,
@@ -269,7 +270,7 @@ def write_sip_version(session: Session, actor: Actor, *, case: CareCase, version
     participants = tuple(dict.fromkeys(participant_ids))
     for member_id in participants:
         session.add(SipParticipant(sip_id=sip.id, member_id=member_id))
-    publish(session, SipVersionWritten(case.number, sip.id, version, session.get(Member, coordinator_id).role,
+    publish(session, SipVersionWritten(case.number, sip.id, version, referenced(session, Member, coordinator_id).role,
                                        next_follow_up, participants, cause), now=now)
     audit(session, actor, "create", "sip", f"{case.number} v{version}", now=now, person_id=case.person_id)
     return sip

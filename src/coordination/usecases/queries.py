@@ -16,7 +16,7 @@ from coordination.domain import disclosure
 from coordination.domain.access import Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
-from coordination.usecases.common import referenced, Actor, audit, case_by_number
+from coordination.usecases.common import Actor, audit, case_by_number, referenced
 from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
 

@@ -12,7 +12,7 @@ from coordination.errors import RuleViolation
 from coordination.persistence.models import (
     Contact, Member, MemberBase, Organisation, OrganisationBase, Person,
 )
-from coordination.usecases.common import Actor, audit, member_by_code, organisation_by_code
+from coordination.usecases.common import Actor, audit, member_by_code, organisation_by_code, referenced
 
 
 def upsert_organisation(session: Session, data: OrganisationBase) -> int:
@@ -75,7 +75,7 @@ def set_locale(session: Session, member_id: int, locale: str) -> None:
     """The member's language for pages and messages; an unknown one leaves it as it was."""
     from coordination.i18n import LOCALES
 
-    member = session.get(Member, member_id)
+    member = referenced(session, Member, member_id)
     if locale in LOCALES:
         member.locale = locale
         session.add(member)

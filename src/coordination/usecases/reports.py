@@ -36,7 +36,7 @@ def area_case_ids(session: Session, organisations: tuple[str, ...]) -> set[int]:
 def meetings_held(session: Session, series_ids: list[str]) -> dict[str, list[dt.date]]:
     """The days of the meetings held (closed, with minutes), by series id."""
     held: dict[str, list[dt.date]] = {sid: [] for sid in series_ids}
-    for sid, day in session.exec(select(Meeting.series_id, Meeting.date).where(
+    for sid, day in session.exec(select(col(Meeting.series_id), col(Meeting.date)).where(
             col(Meeting.series_id).in_(series_ids), col(Meeting.status) == MeetingStatus.CLOSED).order_by(col(Meeting.date))).all():
         held[sid].append(day)
     return held
@@ -50,7 +50,7 @@ def annual_indicators(session: Session, year: int, *, area: set[int] | None = No
             if in_area(s.case_id)]
     created = [s for s in sips if s.version == 1]
     follow_ups = [(f, due) for f, due in session.exec(
-        select(FollowUp, Sip.next_follow_up).join(Sip, col(Sip.id) == FollowUp.sip_id)
+        select(FollowUp, col(Sip.next_follow_up)).join(Sip, col(Sip.id) == col(FollowUp.sip_id))
         .where(col(FollowUp.recorded_at) >= start, col(FollowUp.recorded_at) < end)).all() if in_area(f.case_id)]
     on_time = sum(local_date(f.recorded_at) <= due for f, due in follow_ups)
     opened = {c.id: c for c in session.exec(select(CareCase)) if in_area(c.id)}

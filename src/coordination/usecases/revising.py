@@ -5,6 +5,8 @@ ever edited, so what each said stays readable."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from collections.abc import Sequence
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -17,7 +19,7 @@ from coordination.errors import InvalidInput, NotFound, RuleViolation
 from coordination.persistence.models import Action, CareCase, Member, Organisation, Person, Sip, SipParticipant
 from coordination.usecases.access import decision, require
 from coordination.usecases.acting import current_sip
-from coordination.usecases.common import referenced, Actor, audit, is_child, member_by_code, today_of
+from coordination.usecases.common import Actor, audit, is_child, member_by_code, referenced, today_of
 from coordination.usecases.consent import gate
 from coordination.usecases.planning import consented_organisations, organisation_codes, write_sip_version
 
@@ -30,7 +32,7 @@ def content(session: Session, sip: Sip) -> SipContent:
 
 
 def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime, coordinator: str | None = None,
-               add: list[str] = (), remove: list[str] = (), what_matters: str | None = None,
+               add: Sequence[str] = (), remove: Sequence[str] = (), what_matters: str | None = None,
                plan_b: str | None = None, other_plans: list[str] | None = None,
                next_follow_up: dt.date | None = None, relatives_support: str | None = None) -> Sip:
     """A new version with what was given changed. The new plan is checked like a first one
@@ -78,11 +80,12 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
     person = referenced(session, Person, case.person_id)
     today = today_of(now)
     orgs = organisation_codes(session, members.values())
-    check_sip(SipDraft(members[new.coordinator].role, tuple(m.role for m in members.values()), frozenset(orgs),
-                       new.plan_b, new.next_follow_up),
-              today=today, child=is_child(person, today), seriously_ill=case.seriously_ill,
-              fixed_care_contact_named=case.fixed_care_contact_id is not None,
-              fixed_doctor_named=case.fixed_doctor_id in {m.id for m in members.values()}, record=record)
+    checked = check_sip(SipDraft(members[new.coordinator].role, tuple(m.role for m in members.values()),
+                                 frozenset(orgs), new.plan_b, new.next_follow_up),
+                        today=today, child=is_child(person, today), seriously_ill=case.seriously_ill,
+                        fixed_care_contact_named=case.fixed_care_contact_id is not None,
+                        fixed_doctor_named=case.fixed_doctor_id in {m.id for m in members.values()}, record=record)
+    new = replace(new, next_follow_up=checked)
     return new_version(session, actor, case=case, old=old_sip, plan=new, members=members, orgs=orgs,
                        cause="revision", now=now)
 
@@ -131,7 +134,7 @@ def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.dat
     """What the workspace's revision form offers the member, or None where the policy does not
     let them plan: the current plan, and the active members of the organisations the person has
     consented to (who may be added; the consent is checked again when the revision is saved)."""
-    if not decision(session, actor.member_id, Purpose.PLAN, case, now=now).allowed:
+    if actor.member_id is None or not decision(session, actor.member_id, Purpose.PLAN, case, now=now).allowed:
         return None
     plan = content(session, current_sip(session, case))
     orgs = consented_organisations(session, referenced(session, Person, case.person_id), now)

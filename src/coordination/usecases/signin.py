@@ -22,7 +22,7 @@ from coordination.notifications import templates
 from coordination.domain.events import SignInLinkRequested
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import AppSecret, Member, SignInLink, StaffSession
-from coordination.usecases.common import referenced, Actor, audit, member_by_code
+from coordination.usecases.common import Actor, audit, member_by_code, referenced
 
 LINK_LIFETIME = templates.SIGNIN_LINK_LIFETIME
 SEEN_GRANULARITY = dt.timedelta(seconds=30)  # how precisely the idle timeout is kept

@@ -18,7 +18,7 @@ from coordination.domain.events import SipMeetingBooked, SipRefused
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
-from coordination.usecases.common import referenced, Actor, audit, current_sip, is_child, row_by_id, today_of
+from coordination.usecases.common import Actor, audit, current_sip, is_child, referenced, row_by_id, today_of
 
 
 def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime) -> bool:
@@ -73,13 +73,13 @@ def record_outcome(session: Session, actor: Actor, *, meeting_id: int, answer: S
     meeting.sip_id, meeting.answer, meeting.answered_by = sip.id, answer, answered_by
     meeting.recorded_by_id, meeting.recorded_at = actor.member_id, now
     if answer == SipAnswer.REFUSED:
-        meeting.refusal_reason = reason.strip()
+        meeting.refusal_reason = (reason or "").strip()
         case.flagged_for_meeting = True
         session.add(case)
         publish(session, SipRefused(case.number, meeting.id, sip.version, _participants(session, case, sip, now=now)),
                 now=now)
     else:
-        meeting.agreement, meeting.agreed_time = agreement.strip(), agreed_time
+        meeting.agreement, meeting.agreed_time = (agreement or "").strip(), agreed_time
         meeting.fixed_care_contact_id = case.fixed_care_contact_id
     session.add(meeting)
     audit(session, actor, f"record_{answer}", "sip_meeting", meeting.id, now=now, person_id=case.person_id)

@@ -56,8 +56,8 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
     # the open actions and current SIPs of all the area's cases in two queries, not two per case
     listed = [c.id for c in cases]
     actions: dict[int, list] = {}
-    for case_id, action_id, due_date in session.execute(
-            select(Action.case_id, Action.id, Action.due_date).where(
+    for case_id, action_id, due_date in session.exec(
+            select(col(Action.case_id), col(Action.id), col(Action.due_date)).where(
                 col(Action.case_id).in_(listed), col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
                 col(Action.due_date) != None).order_by(col(Action.id))):  # noqa: E711
         actions.setdefault(case_id, []).append((action_id, due_date))

@@ -10,6 +10,7 @@ it at the meeting; what a reader is shown is an audited read."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 from coordination.config.teams import Team
 from coordination.domain import access as policy
 from coordination.domain import team_meetings as m
-from coordination.domain.access import Purpose, Relationship
+from coordination.domain.access import CaseFacts, Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import CaseStatus, DecisionKind, HandlingTime, MeetingStatus
 from coordination.errors import InvalidInput, NotFound, RuleViolation
@@ -30,7 +31,7 @@ from coordination.persistence.models import (
 )
 from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
-from coordination.usecases.common import referenced, Actor, audit, case_by_number
+from coordination.usecases.common import Actor, acting_member, audit, case_by_number, referenced
 from coordination.usecases.team_meeting_agenda import agenda_facts
 from coordination.usecases.teams import (  # noqa: F401  (the pages and tests use them from here)
     get_meeting, meeting_for, require_in_team, team_members,
@@ -154,14 +155,18 @@ def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSe
                             .order_by(col(MeetingMinutes.version))).all()
     return MeetingView(
         meeting, team, series, _who(leader), actor.member_id == meeting.leader_id and meeting.status != MeetingStatus.CLOSED,
-        [dict(_who(mm), id=mm.id, attendance=attendance.get(mm.id, "")) for mm in members.values() if mm.active],
+        [dict(_person(mm), id=mm.id, attendance=attendance.get(mm.id, "")) for mm in members.values() if mm.active],
         facts, cases, _decisions(session, actor, meeting, team_ids, now=now),
         _decisions(session, actor, previous, team_ids, now=now, with_state=True) if previous else [],
         previous.date if previous else None, list(versions), report)
 
 
 def _who(member: Member | None) -> dict | None:
-    return {"name": member.name, "role": str(member.role), "code": member.code} if member else None
+    return _person(member) if member else None
+
+
+def _person(member: Member) -> dict:
+    return {"name": member.name, "role": str(member.role), "code": member.code}
 
 
 def _sbar(session: Session, case: CareCase, reader: str | None, *, now: dt.datetime) -> dict | None:
@@ -197,7 +202,7 @@ def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple
             continue
         view = DecisionView(row.id, row.case_number, row.kind, True, row.text)
         if row.action_id:
-            action = session.get(Action, row.action_id)
+            action = referenced(session, Action, row.action_id)
             view.action = {"id": action.id, "description": action.description,
                            "responsible": _who(referenced(session, Member, action.responsible_id)),
                            "handling_time": str(action.handling_time), "due_date": action.due_date,
@@ -249,7 +254,7 @@ def record_attendance(session: Session, actor: Actor, team: Team, meeting_id: in
 
 
 def _case_in_meeting(session: Session, actor: Actor, team: Team, meeting: Meeting, number: str, *,
-                     now: dt.datetime) -> tuple[CareCase, object]:
+                     now: dt.datetime) -> tuple[CareCase, CaseFacts]:
     """The case a decision is about, with the team in its facts: deciding at the meeting is
     planning, and the team whose meeting has the case may plan under a valid consent."""
     members = require_in_team(session, actor, team)
@@ -277,7 +282,7 @@ def decide_action(session: Session, actor: Actor, team: Team, meeting_id: int, *
                                   handling_time=handling_time, follow_up_date=follow_up_date, now=now,
                                   purpose=Purpose.PLAN, facts=facts)
     session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.ACTION, action_id=action_id,
-                                recorded_by_id=actor.member_id, recorded_at=now))
+                                recorded_by_id=acting_member(actor, record=f"meeting {meeting.id}"), recorded_at=now))
     _start(session, meeting, now)
     return action_id, [event_key("action", action_id, "assigned", member.id)]
 
@@ -302,7 +307,7 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
     case.coordinator_id = member.id
     session.add(case)
     row = MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.NEEDS_SIP, coordinator_id=member.id,
-                          recorded_by_id=actor.member_id, recorded_at=now)
+                          recorded_by_id=acting_member(actor, record=f"meeting {meeting.id}"), recorded_at=now)
     session.add(row)
     session.flush()
     keys = publish(session, CoordinatorAppointed(case.number, meeting.id, meeting.date, member.id), now=now)
@@ -322,7 +327,7 @@ def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, 
         raise InvalidInput("is empty", record=f"case {case.number}", field="discharge",
                            hint="write what was agreed for the discharge")
     session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.DISCHARGE, text=text.strip(),
-                                recorded_by_id=actor.member_id, recorded_at=now))
+                                recorded_by_id=acting_member(actor, record=f"meeting {meeting.id}"), recorded_at=now))
     audit(session, actor, "discharge_note", "case", case.number, now=now, person_id=case.person_id)
     _start(session, meeting, now)
 
@@ -337,7 +342,7 @@ def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *
     if not text.strip():
         raise InvalidInput("is empty", record=f"meeting {meeting.id}", field="decision", hint="write the decision")
     session.add(MeetingDecision(meeting_id=meeting.id, case_number="", kind=DecisionKind.NOTE, text=text.strip(),
-                                recorded_by_id=actor.member_id, recorded_at=now))
+                                recorded_by_id=acting_member(actor, record=f"meeting {meeting.id}"), recorded_at=now))
     _start(session, meeting, now)
 
 
@@ -367,7 +372,7 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
     version = (session.exec(select(func.max(MeetingMinutes.version))
                             .where(col(MeetingMinutes.meeting_id) == meeting.id)).one() or 0) + 1
     session.add(MeetingMinutes(meeting_id=meeting.id, version=version, content=_snapshot(session, meeting, decisions),
-                               closed_by_id=actor.member_id, closed_at=now))
+                               closed_by_id=acting_member(actor, record=f"meeting {meeting.id}"), closed_at=now))
     numbers = sorted({d.case_number for d in decisions if d.case_number})
     for case in session.exec(select(CareCase).where(col(CareCase.number).in_(numbers))):
         case.flagged_for_meeting = False  # taken up: the next meeting follows it up instead
@@ -401,7 +406,7 @@ def reopen_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, 
     audit(session, actor, "reopen", "meeting", f"{meeting.series_id} {meeting.date}", now=now)
 
 
-def _snapshot(session: Session, meeting: Meeting, decisions: list[MeetingDecision]) -> dict:
+def _snapshot(session: Session, meeting: Meeting, decisions: Sequence[MeetingDecision]) -> dict:
     def code(member_id):
         member = session.get(Member, member_id) if member_id else None
         return {"code": member.code, "name": member.name, "role": str(member.role)} if member else None
@@ -411,7 +416,7 @@ def _snapshot(session: Session, meeting: Meeting, decisions: list[MeetingDecisio
     for d in decisions:
         item = {"case_number": d.case_number, "kind": d.kind, "text": d.text, "coordinator": code(d.coordinator_id)}
         if d.action_id:
-            a = session.get(Action, d.action_id)
+            a = referenced(session, Action, d.action_id)
             item["action"] = {"id": a.id, "description": a.description, "responsible": code(a.responsible_id),
                               "handling_time": str(a.handling_time),
                               "due_date": a.due_date.isoformat() if a.due_date else None,

@@ -5,6 +5,8 @@ held (`team_meeting_room`), which use them."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -14,7 +16,7 @@ from coordination.domain import team_meetings as m
 from coordination.domain.access import Purpose
 from coordination.errors import AccessDenied
 from coordination.persistence.models import Meeting, Member
-from coordination.usecases.common import referenced, Actor, row_by_id
+from coordination.usecases.common import Actor, referenced, row_by_id
 
 
 def team_members(session: Session, team: Team) -> dict[str, Member]:
@@ -54,7 +56,7 @@ def meeting_for(session: Session, team: Team, series: m.MeetingSeries, occ: m.Oc
     active = [code for code, mm in members.items() if mm.active]
     leader = m.leader(series, m.occurrence_index(series, occ), active)
     values = dict(team_id=team.id, series_id=series.id, regular_date=occ.regular, date=occ.date,
-                  starts_at=occ.start.in_timezone("UTC"), leader_id=members[leader].id if leader else None,
+                  starts_at=occ.start.astimezone(dt.timezone.utc), leader_id=members[leader].id if leader else None,
                   status=MeetingStatus.PLANNED, summary="")
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # two members opening the page at once make one row

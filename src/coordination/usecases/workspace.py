@@ -19,7 +19,7 @@ from coordination.persistence.models import (
     Action, CareCase, Deviation, Member, ReturnReport, Sip,
 )
 from coordination.usecases.access import decision, require
-from coordination.usecases.common import referenced, Actor, audit
+from coordination.usecases.common import Actor, acting_member, audit, referenced
 from coordination.usecases.sweep import item_sources
 
 
@@ -36,7 +36,7 @@ class Item:
     responsible: str | None = None  # the responsible member's name, for a manager's escalations
 
 
-CLASS_ORDER = {k: i for i, k in enumerate(reversed(NoticeClass))}  # the most due first
+CLASS_ORDER: dict[str, int] = {k: i for i, k in enumerate(reversed(NoticeClass))}  # the most due first
 
 
 def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: SweepPolicy) -> list[Item]:
@@ -46,7 +46,7 @@ def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: Swee
     sources, _ = item_sources(today, add_working_days(today, policy.due_soon_working_days),
                               add_working_days(today, -policy.escalation_grace_working_days), now,
                               recipient_id=member_id)
-    rows = session.execute(union_all(*sources)).all()
+    rows = session.execute(union_all(*sources)).tuples().all()
     actions = {a.id: a for a in session.exec(select(Action).where(
         col(Action.id).in_([r[1] for r in rows if r[0] == "action"])))}
     responsible = dict(session.exec(select(Member.id, Member.name).where(
@@ -81,18 +81,19 @@ def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list
     """The deviations (avvikelser) for which the signed-in manager is responsible, open ones
     first, by the name of the responsible member. Every one is listed, so none is lost between
     organisations; what was reported is shown only where the policy lets the manager read the case."""
+    manager_id = acting_member(actor, record="deviations")
     names = {m.id: f"{m.name} ({m.role})" for m in session.exec(select(Member))}
     rows = session.exec(select(Deviation, CareCase)
                         .join(CareCase, col(CareCase.number) == Deviation.case_number)
-                        .where(col(Deviation.manager_id) == actor.member_id)
+                        .where(col(Deviation.manager_id) == manager_id)
                         .order_by(col(Deviation.closed_at).is_not(None), col(Deviation.detected_at).desc(),
                                   col(Deviation.id).desc())).all()
     lines = []
     for deviation, case in rows:
-        readable = decision(session, actor.member_id, Purpose.READ, case, now=now).allowed
+        readable = decision(session, manager_id, Purpose.READ, case, now=now).allowed
         lines.append(DeviationLine(deviation.id, case.number, deviation.item_kind, deviation.item_id,
                                    deviation.due_date, names[deviation.responsible_id], deviation.detected_at,
-                                   deviation.description if readable else None, names.get(deviation.reported_by_id),
+                                   deviation.description if readable else None, names.get(deviation.reported_by_id) if deviation.reported_by_id else None,
                                    deviation.closed_at, deviation.closing_note, withheld=not readable))
     return lines
 
@@ -122,7 +123,7 @@ def record_return_report(session: Session, actor: Actor, *, case: CareCase, repo
         raise RuleViolation(f"{reported_on} is in the future", record=record, field="reported_on",
                             hint="give the day the report was made")
     report = ReturnReport(case_id=case.id, reported_on=reported_on, reporter_name=reporter_name.strip(),
-                          profession=profession.strip(), text=text.strip(), recorded_by_id=actor.member_id,
+                          profession=profession.strip(), text=text.strip(), recorded_by_id=acting_member(actor, record=record),
                           recorded_at=now)
     session.add(report)
     session.flush()
