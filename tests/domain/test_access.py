@@ -53,10 +53,14 @@ def test_without_a_care_relationship_nothing_is_reached():
 
 
 @pytest.mark.parametrize("purpose", [Purpose.ACT, Purpose.HANDOVER])
-def test_acting_needs_taking_part_not_only_reporting(purpose):
-    assert not ask(purpose, kinds=(R.REPORTER,)).allowed
-    assert ask(Purpose.READ, kinds=(R.REPORTER,)).allowed
+def test_acting_needs_taking_part_not_only_preparing(purpose):
+    assert not ask(purpose, kinds=(R.PREPARING,)).allowed
+    assert ask(Purpose.READ, kinds=(R.PREPARING,)).allowed and ask(Purpose.PLAN, kinds=(R.PREPARING,)).allowed
     assert ask(purpose, kinds=(R.RESPONSIBLE,)).allowed
+
+
+def test_no_relationship_comes_from_reporting_a_signal():
+    assert "reporter" not in set(R)
 
 
 def test_a_relationship_the_request_creates_counts():

@@ -56,7 +56,9 @@ COVERED = {"none": set(), "valid": {"hc", "hsv"}, "expired": set(), "not_yet_val
 # ... and the points each relationship opens (notify: the request itself makes the member responsible)
 OPENS = {
     "coordinator": set(POINTS), "participant": set(POINTS), "responsible": set(POINTS),
-    "reporter": {"read", "notify", "meeting"}, "manager": {"read", "notify", "meeting"},
+    # reporting a signal about the person gives no access to any record (design: relationships
+    # are earned, never claimed); the reporter is told at the meeting as a member of its team only
+    "reporter": {"notify", "meeting"}, "manager": {"read", "notify", "meeting"},
     "outsider": {"notify"}, "inactive": set(POINTS),
 }
 

@@ -107,7 +107,8 @@ def test_the_plan_is_refused_until_a_fixed_doctor_is_named_and_nothing_is_defaul
     with unit_of_work() as s:
         case = case_of(s, SIGGE)
         assert case.fixed_care_contact_id is None  # the check came before any default
-        planning.name_fixed_contacts(s, actor_for(s, "bkl-ssk"), case=case, fixed_doctor=member_by_code(s, "bkl-lak"),
+        # the district nurse who prepares the case for the team's meeting (no fixed contact is left)
+        planning.name_fixed_contacts(s, actor_for(s, "hc-dsk2"), case=case, fixed_doctor=member_by_code(s, "bkl-lak"),
                                      now=T0)
     with pytest.raises(RuleViolation, match="fixed care contact") as err:
         plan(SIGGE)

@@ -268,3 +268,28 @@ def test_the_access_policy_guards_every_route_of_the_app(workspace, sqlite_url, 
             continue
         page = outsider.get(path)
         assert page.status_code in (200, 403) and "Gustav" not in page.text and GUSTAV not in page.text, path
+
+
+def test_reporting_a_signal_opens_no_record_and_shows_the_reporter_only_its_outcome(workspace, sqlite_url,
+                                                                                   example_data):
+    from coordination.usecases import identify
+    from tests.conftest import ADMIN, T0
+
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        number = case_of(s, "19341106-7568").number
+    client = signed_in(workspace, "mar")  # region-level rehab lead, no part in the case
+    assert client.get(f"/cases/{number}").status_code == 403
+    form = client.get("/signals")
+    assert "Du har inte rapporterat några signaler." in form.text
+    sent = client.post("/signals", data={"personnummer": "19341106-7568", "kind": "concern_raised",
+                                          "csrf": csrf_of(form.text)})
+    assert sent.status_code == 200 and "Signalen är rapporterad." in sent.text
+    assert "Väntar på morgonens identifiering" in sent.text
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=T0.add(hours=1))
+    page = client.get("/signals")
+    assert f"Lades till ärende {number}" in page.text
+    assert "Maj" not in page.text and "19341106" not in page.text  # nothing about the person
+    refused = client.get(f"/cases/{number}")
+    assert refused.status_code == 403 and "Maj" not in refused.text

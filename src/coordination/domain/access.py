@@ -39,8 +39,10 @@ class Relationship(StrEnum):
     FIXED_CARE_CONTACT = "fixed_care_contact"
     SIP_PARTICIPANT = "sip_participant"
     RESPONSIBLE = "responsible"  # for an action of the case
-    REPORTER = "reporter"  # reported a signal about the person
-    ASSESSOR = "assessor"  # wrote an SBAR for the case
+    ASSESSOR = "assessor"  # wrote an SBAR for the case (with PLAN through another relationship)
+    # a member of the team of the case's area while the case is flagged for the team's coming
+    # meeting: describes the person in SBAR and shares it in the team before the meeting
+    PREPARING = "preparing"
     MEETING_TEAM = "meeting_team"  # member of the team whose meeting has the case on its agenda
     MANAGER = "manager"  # unit manager of a responsible member (escalations, deviations)
     ESCALATED_TO = "escalated_to"  # MAS, MAR, MLA or a manager a question about the case was taken to
@@ -51,7 +53,7 @@ TAKING_PART = frozenset({Relationship.COORDINATOR, Relationship.FIXED_CARE_CONTA
                          Relationship.SIP_PARTICIPANT, Relationship.RESPONSIBLE})
 NEEDED: Mapping[Purpose, frozenset[Relationship]] = {
     Purpose.READ: frozenset(Relationship),
-    Purpose.PLAN: TAKING_PART | {Relationship.REPORTER, Relationship.ASSESSOR, Relationship.MEETING_TEAM},
+    Purpose.PLAN: TAKING_PART | {Relationship.ASSESSOR, Relationship.PREPARING, Relationship.MEETING_TEAM},
     Purpose.ACT: TAKING_PART,
     Purpose.HANDOVER: TAKING_PART,
     # the plan is handed over by someone who takes part in it (seed 000: the person's plan)
@@ -102,6 +104,15 @@ class Decision:
 ALLOWED = Decision(True, "allowed")
 
 
+def commission(member: MemberFacts) -> Decision:
+    """The first rule alone: the member is active in an organisation. What needs no case (reporting
+    a signal) asks this, and nothing more is granted by passing it."""
+    if not member.active:
+        return Decision(False, "commission", f"{member.code} ({member.role}, {member.organisation}) is not active",
+                        "an administrator re-activates the member, or another member acts")
+    return ALLOWED
+
+
 def decide(member: MemberFacts, purpose: Purpose, case: CaseFacts, *, at: dt.datetime, on: dt.date,
            source_organisation: str | None = None, other_organisations: Iterable[str] = (),
            granted: Iterable[Relationship] = ()) -> Decision:
@@ -113,8 +124,7 @@ def decide(member: MemberFacts, purpose: Purpose, case: CaseFacts, *, at: dt.dat
     itself creates (the coordinator named in a new SIP)."""
     who = f"{member.code} ({member.role}, {member.organisation})"
     if not member.active:
-        return Decision(False, "commission", f"{who} is not active",
-                        "an administrator re-activates the member, or another member acts")
+        return commission(member)
     if purpose == Purpose.HANDOVER and source_organisation not in (None, member.organisation):
         return Decision(False, "commission", f"{who} does not work for {source_organisation}",
                         f"a member of {source_organisation} hands over its own information")

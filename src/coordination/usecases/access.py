@@ -21,8 +21,9 @@ from coordination.domain.vocabulary import ConsentScope
 from coordination.errors import AccessDenied
 from coordination.persistence.models import (
     Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, Escalation,
-    EscalationRecipient, Member, Organisation, Person, SignalRecord, Sip, SipParticipant,
+    EscalationRecipient, Member, Organisation, Person, Sip, SipParticipant,
 )
+from coordination.usecases.areas import preparing_members
 from coordination.usecases.common import Actor, is_child, referenced
 
 
@@ -104,12 +105,9 @@ def relationships_for(session: Session, cases: Sequence[CareCase]) -> dict[int, 
     add(Relationship.RESPONSIBLE, responsible)
     add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
                                             .where(col(Assessment.case_id).in_(ids))))
-    by_person: dict[int, list[int]] = {}
-    for case in cases:
-        by_person.setdefault(case.person_id, []).append(case.id)
-    add(Relationship.REPORTER, [(case_id, reporter) for person_id, reporter in session.exec(
-        select(SignalRecord.person_id, SignalRecord.reported_by_id).where(col(SignalRecord.person_id).in_(list(by_person))))
-        for case_id in by_person[person_id]])
+    # no relationship comes from reporting a signal: the reporter's own act gives no access
+    add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
+                                 for member_id in members])
     # the manager a deviation of the case went to reads it to close the deviation
     numbers = {c.number: c.id for c in cases}
     add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.exec(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from coordination.domain import access
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import SipAnswer
 from coordination.errors import InvalidInput
@@ -26,7 +27,7 @@ from coordination.usecases import (
     team_meeting_room, workspace,
 )
 from coordination.usecases import commands as c
-from coordination.usecases.access import require
+from coordination.usecases.access import member_facts, require, require_verdict
 from coordination.usecases.common import Actor, case_by_number, member_by_code, person_by_personnummer, referenced, row_by_id
 from coordination.usecases.teams import room_of_meeting
 
@@ -136,8 +137,11 @@ def _report_signal(session: Session, actor: Actor, cmd: c.ReportSignal, case: No
     today = local_date(now)
     occurred_on = cmd.occurred_on or today
     identify.check_signal(occurred_on, cmd.days, today=today)  # before the person is looked up
-    person = person_by_personnummer(session, cmd.personnummer, today=today)
     reporter = referenced(session, Member, actor.member_id) if actor.member_id else None
+    if reporter is not None:  # an inactive member reports nothing, and learns nothing of the person
+        require_verdict(access.commission(member_facts(session, reporter.id)), actor, "report signal",
+                        record="signal")
+    person = person_by_personnummer(session, cmd.personnummer, today=today)
     return identify.report_signal(session, actor, person=person, kind=cmd.kind, occurred_on=occurred_on,
                                   days=cmd.days, organisation_id=reporter.organisation_id if reporter else None,
                                   now=now)

@@ -46,6 +46,41 @@ def report_signal(session: Session, actor: Actor, *, person: Person, kind: Signa
     return signal.id
 
 
+@dataclass(frozen=True)
+class SignalOutcome:
+    """What became of a signal, as its reporter may see it: the case number and nothing more.
+    Reporting gives no access to the record, so nothing about the person is shown."""
+    id: int
+    kind: str
+    occurred_on: dt.date
+    outcome: str  # waiting | no_criterion | opened | added
+    case_number: str | None = None
+
+
+def my_signals(session: Session, actor: Actor, *, limit: int = 50) -> list[SignalOutcome]:
+    """The member's own signals, newest first, and what identification made of each: a new case,
+    reasons added to the person's open case, or no criterion met."""
+    if actor.member_id is None:
+        return []
+    signals = session.exec(select(SignalRecord).where(col(SignalRecord.reported_by_id) == actor.member_id)
+                           .order_by(col(SignalRecord.id).desc()).limit(limit)).all()
+    cases = session.exec(select(CareCase).where(col(CareCase.person_id).in_({s.person_id for s in signals}))
+                         .order_by(col(CareCase.opened_at))).all()
+    out = []
+    for signal in signals:
+        if signal.screened_at is None:
+            out.append(SignalOutcome(signal.id, str(signal.kind), signal.occurred_on, "waiting"))
+            continue
+        # the person's case that was open when the signal was screened, if any
+        case = next((c for c in reversed(cases) if c.person_id == signal.person_id
+                     and c.opened_at <= signal.screened_at
+                     and (c.closed_at is None or c.closed_at >= signal.screened_at)), None)
+        outcome = "no_criterion" if case is None else "opened" if case.opened_at == signal.screened_at else "added"
+        out.append(SignalOutcome(signal.id, str(signal.kind), signal.occurred_on, outcome,
+                                 case.number if case else None))
+    return out
+
+
 CHUNK = 5000  # persons whose cases open at once: bounds the IN lists and what is held in memory
 
 

@@ -25,7 +25,7 @@ from coordination.usecases.common import (
     referenced, 
     Actor, audit, case_by_number, is_child, member_by_code, organisation_by_code, today_of,
 )
-from coordination.domain.access import Purpose, Relationship
+from coordination.domain.access import Purpose
 from coordination.usecases.access import consent_facts, require
 from coordination.usecases.consent import gate
 
@@ -51,10 +51,10 @@ def submit_assessment(session: Session, actor: Actor, *, case: CareCase, author:
     """An SBAR handover for the case (Bilaga 2). Validated here; accepted by `accept_assessment`.
     `seriously_ill` is the assessor's finding that a child is seriously ill: it marks the case,
     and stays marked whatever a later import or assessment leaves out."""
-    # the member who assessed the person has the care relationship that writing it records; the
-    # consent must still name and be documented in their organisation
-    require(session, actor, Purpose.PLAN, case, now=now,
-            granted=[Relationship.ASSESSOR] if actor.member_id == author.id else [])
+    # writing an SBAR needs a relationship the case already gives (preparing it for the team's
+    # meeting, taking part): writing one is no source of its own, or anyone could claim a case by
+    # writing about it. The consent must still name and be documented in their organisation.
+    require(session, actor, Purpose.PLAN, case, now=now)
     require_step("assess", case.status, record=f"case {case.number}")
     for name, text in dict(what_matters=what_matters, situation=situation, background=background,
                            current_status=current_status, recommendation=recommendation).items():
@@ -222,9 +222,9 @@ def create_sip(session: Session, actor: Actor, *, case: CareCase, coordinator: M
     record = f"case {case.number}"
     named = [referenced(session, Member, i) for i in (case.fixed_doctor_id, case.fixed_care_contact_id) if i]
     members = {m.id: m for m in [coordinator, *participants, *named]}  # the fixed contacts take part
-    # drawing up the SIP is planning; a member named in it takes part by this very act
-    require(session, actor, Purpose.PLAN, case, now=now,
-            granted=[Relationship.SIP_PARTICIPANT] if actor.member_id in members else [])
+    # drawing up the SIP is planning, by a member the case already relates to: naming oneself
+    # in the plan is no source of a relationship
+    require(session, actor, Purpose.PLAN, case, now=now)
     require_step("plan", case.status, record=record)
     person = referenced(session, Person, case.person_id)
     today = today_of(now)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from coordination.domain import team_meetings as m
@@ -18,8 +17,9 @@ from coordination.domain.vocabulary import ActionStatus, CaseStatus, Identificat
 from coordination.notifications.outbox import enqueue_many
 from coordination.notifications import calendar_feed, templates
 from coordination.persistence.models import (
-    Action, CareCase, Member, Organisation, Person, SignalRecord, Sip,
+    Action, CareCase, Member, Person, Sip,
 )
+from coordination.usecases.areas import in_area, organisation_ids
 from coordination.usecases.access import case_facts_for, consent_facts_for, member_facts
 from coordination.usecases.common import Actor, audit, is_child
 from coordination.usecases.teams import meeting_for, require_member_of, team_members
@@ -39,20 +39,16 @@ class MeetingPrepared:
 def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.datetime,
                  viewer_id: int | None = None, team_member_ids: tuple[int, ...] = (),
                  shown: list[CareCase] | None = None) -> m.AgendaFacts:
-    """The area's cases: those reported by, or coordinated from, the team's organisations.
+    """The area's cases: those opened by signals of the team's organisations, or coordinated
+    from them (`areas.in_area`).
 
     With a `viewer`, each line is described only if the access policy lets that member be told
     about the case at the meeting; otherwise, and for the case-numbers-only artifact, a line is
     described when a documented consent to share exists. Cases described to the viewer are
     appended to `shown` (their reads are audited)."""
     today = local_date(now)
-    org_ids = session.exec(select(Organisation.id).where(col(Organisation.code).in_(organisations))).all()
-    reported = select(SignalRecord.person_id).where(col(SignalRecord.organisation_id).in_(org_ids))
-    coordinated = select(Member.id).where(col(Member.organisation_id).in_(org_ids))
-    cases = session.exec(select(CareCase).where(
-        col(CareCase.status) != CaseStatus.CLOSED,
-        or_(col(CareCase.person_id).in_(reported), col(CareCase.coordinator_id).in_(coordinated)))
-        .order_by(col(CareCase.number))).all()
+    cases = session.exec(select(CareCase).where(in_area(organisation_ids(session, organisations)))
+                         .order_by(col(CareCase.number))).all()
     # the open actions and current SIPs of all the area's cases in two queries, not two per case
     listed = [c.id for c in cases]
     actions: dict[int, list] = {}

@@ -13,7 +13,7 @@ from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
 from coordination.entrypoints.web.render import see_other
 from coordination.domain.vocabulary import NoticeClass, SignalKind
-from coordination.usecases import workspace
+from coordination.usecases import identify, workspace
 from coordination.usecases.commands import (
     AnswerEscalation, CloseDeviation, RaiseEscalation, ReportDeviation, ReportSignal,
 )
@@ -51,8 +51,10 @@ def escalation_answer(staff: FormStaffDep, cmd: Annotated[AnswerEscalation, form
 
 @router.get("/signals", response_class=HTMLResponse)
 def signal_page(request: Request, staff: StaffDep, saved: str = "") -> HTMLResponse:
+    with transaction(read_only=True) as session:
+        mine = identify.my_signals(session, staff.actor)
     return render.page(request, "signal.html", staff.texts, staff, saved=saved, kinds=[str(k) for k in SignalKind],
-                       today=local_date(staff.now).isoformat())
+                       today=local_date(staff.now).isoformat(), mine=mine)
 
 
 @router.post("/signals")

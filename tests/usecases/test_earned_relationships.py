@@ -1,0 +1,172 @@
+"""Care relationships are earned, never claimed: reporting a signal, writing an SBAR or naming
+oneself in a plan gives a member no access to a record. The team of the case's area prepares a
+flagged case for its meeting, and that ends when the case leaves the meeting's list.
+
+Each refusal checks that nothing was written but the refusal's own audit event; beside each is
+the positive control that the same act works for a member the case does relate to."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import func, select
+
+from coordination.domain.access import Purpose
+from coordination.domain.vocabulary import SignalKind
+from coordination.errors import AccessDenied
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import Assessment, AuditEvent, CareCase, Member, SignalRecord, Sip
+from coordination.usecases import identify, planning, queries
+from coordination.usecases import commands as c
+from coordination.usecases.access import decision, relationships
+from coordination.usecases.areas import in_area, organisation_ids
+from coordination.usecases.common import actor_for, member_by_code
+from coordination.usecases.dispatch import execute
+from tests.conftest import ADMIN, T0
+from tests.usecases.test_cycle import case_of, open_and_plan, plan
+
+MAJ = "19341106-7568"  # K-2026-0015 in the example; mar (rehab, region level) has no part in it
+GUSTAV = "19380214-2012"  # opened by the health centre's signals: Norrby's area
+LATER = T0.add(hours=1)
+
+
+def count(model) -> int:
+    with unit_of_work(read_only=True) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def refusals(code: str) -> list[str]:
+    with unit_of_work(read_only=True) as s:
+        return [a.action for a in s.exec(select(AuditEvent).where(AuditEvent.actor == code,
+                                                                  AuditEvent.action.startswith("refused:")))]
+
+
+def allowed(code: str, purpose: Purpose, pnr: str, now=LATER) -> bool:
+    with unit_of_work(read_only=True) as s:
+        return decision(s, member_by_code(s, code).id, purpose, case_of(s, pnr), now=now).allowed
+
+
+def report(code: str, pnr: str, kind=SignalKind.CONCERN_RAISED, now=LATER) -> int:
+    with unit_of_work() as s:
+        return execute(s, actor_for(s, code), c.build(c.ReportSignal, personnummer=pnr, kind=kind), now=now)
+
+
+def test_a_signal_gives_its_reporter_no_access_to_the_record(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    assert not allowed("mar", Purpose.READ, MAJ) and not allowed("mar", Purpose.PLAN, MAJ)
+    report("mar", MAJ)
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=LATER)  # the signal is screened: the open case is flagged again
+    for purpose in (Purpose.READ, Purpose.PLAN, Purpose.ACT):
+        assert not allowed("mar", purpose, MAJ), purpose
+    with unit_of_work(read_only=True) as s:
+        number = case_of(s, MAJ).number
+        assert member_by_code(s, "mar").id not in relationships(s, case_of(s, MAJ))
+    with pytest.raises(AccessDenied) as refused:
+        with unit_of_work() as s:
+            queries.case_record(s, actor_for(s, "mar"), number, now=LATER)
+    assert refused.value.rule == "care_relationship"
+    assert refusals("mar") == ["refused:read"]
+
+
+def test_the_reporter_sees_what_became_of_their_own_signals_and_nothing_more(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    report("mar", MAJ)
+    with unit_of_work(read_only=True) as s:
+        [waiting] = identify.my_signals(s, actor_for(s, "mar"))
+    assert (waiting.outcome, waiting.case_number) == ("waiting", None)
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=LATER)
+    with unit_of_work(read_only=True) as s:
+        [added] = identify.my_signals(s, actor_for(s, "mar"))
+        number = case_of(s, MAJ).number
+        # the health centre's own signals: the one that opened Gustav's case says so
+        opened = [o for o in identify.my_signals(s, actor_for(s, "hc-dsk1")) if o.outcome == "opened"]
+        assert not identify.my_signals(s, actor_for(s, "mas"))  # another member's signals are not theirs
+    assert (added.outcome, added.case_number, added.kind) == ("added", number, "concern_raised")
+    assert opened and all(o.case_number.startswith("K-2026-") for o in opened)
+    assert set(vars(added)) == {"id", "kind", "occurred_on", "outcome", "case_number"}  # nothing about the person
+
+
+def test_a_later_signal_does_not_move_a_case_into_the_reporters_area(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    report("bkl-ssk", GUSTAV, kind=SignalKind.HOSPITAL_DISCHARGE)
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=LATER)
+    with unit_of_work(read_only=True) as s:
+        def area_of(*codes):
+            return {n for n in s.exec(select(CareCase.number).where(in_area(organisation_ids(s, codes))))}
+        number = case_of(s, GUSTAV).number
+        assert number in area_of("hc-norrby")  # the signals that opened it
+        assert number not in area_of("bkl-region")  # reported after it was opened
+        assert case_of(s, "20150622-8673").number in area_of("bkl-region")  # Sigge's discharge opened his
+
+
+def test_the_areas_team_prepares_a_flagged_case_until_its_plan_is_drawn_up(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    # rehab-at is on the Norrby team and the consent names rehab: she may prepare Gustav's case
+    assert allowed("rehab-at", Purpose.READ, GUSTAV) and allowed("rehab-at", Purpose.PLAN, GUSTAV)
+    assert not allowed("rehab-at", Purpose.ACT, GUSTAV)  # preparing is not taking part
+    assert not allowed("mar", Purpose.READ, GUSTAV)  # on no team: nothing to prepare
+    plan(GUSTAV)
+    with unit_of_work(read_only=True) as s:
+        case = case_of(s, GUSTAV)
+        assert not case.flagged_for_meeting
+        taking_part = set(relationships(s, case))
+    # the plan named the physiotherapist, not her: her preparation ended with the flag
+    assert member_id("rehab-ft") in taking_part and member_id("rehab-at") not in taking_part
+    assert allowed("rehab-ft", Purpose.ACT, GUSTAV) and not allowed("rehab-at", Purpose.READ, GUSTAV)
+
+
+def member_id(code: str) -> int:
+    with unit_of_work(read_only=True) as s:
+        return member_by_code(s, code).id
+
+
+def test_writing_an_sbar_about_a_case_gives_its_author_nothing(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    before = count(Assessment)
+
+    def write(code: str) -> None:
+        with unit_of_work() as s:
+            author = member_by_code(s, code)
+            planning.submit_assessment(s, actor_for(s, code), case=case_of(s, MAJ), author=author,
+                                       what_matters="x", situation="x", background="x", current_status="x",
+                                       recommendation="x", needs={}, professions=[], handling_time="next_day",
+                                       now=LATER)
+
+    with pytest.raises(AccessDenied) as refused:
+        write("mla")
+    assert refused.value.rule == "care_relationship" and count(Assessment) == before
+    assert refusals("mla") == ["refused:plan"]
+    write("hsv-ssk2")  # the control: a member of the area's team, the case flagged for its meeting
+    assert count(Assessment) == before + 1
+
+
+def test_naming_oneself_in_a_new_plan_grants_nothing(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    before = count(Sip)
+    with pytest.raises(AccessDenied) as refused:
+        with unit_of_work() as s:
+            mla, nurse = member_by_code(s, "mla"), member_by_code(s, "hsv-ssk2")
+            planning.create_sip(s, actor_for(s, "mla"), case=case_of(s, MAJ), coordinator=mla,
+                                participants=[mla, nurse], plan_b=None, other_plans=[], what_matters="x",
+                                next_follow_up=dt.date(2026, 12, 16), actions=[], assessment_id=None, now=LATER)
+    assert refused.value.rule == "care_relationship" and count(Sip) == before
+    assert refusals("mla") == ["refused:plan"]
+
+
+def test_an_inactive_member_reports_nothing_and_learns_nothing_of_the_person(db_url, example_data):
+    open_and_plan(db_url, example_data)
+    with unit_of_work() as s:
+        s.get(Member, member_by_code(s, "hsv-ssk2").id).active = False
+    before = count(SignalRecord)
+    for pnr in (MAJ, "19121212-1212"):  # known, and a valid number nobody has
+        with pytest.raises(AccessDenied) as refused:
+            report("hsv-ssk2", pnr)
+        assert refused.value.rule == "commission"
+    assert count(SignalRecord) == before
+    assert refusals("hsv-ssk2") == ["refused:report signal"] * 2
+    report("hsv-ssk1", MAJ)  # the control: an active member's signal is recorded
+    assert count(SignalRecord) == before + 1
