@@ -75,6 +75,10 @@ class Clock:
     def __call__(self) -> dt.datetime:
         return self.start + dt.timedelta(seconds=time.monotonic() - self._began)
 
+    def move_to(self, moment: dt.datetime) -> None:
+        """Go on from `moment`: a test that follows its story to a later day (a meeting's own)."""
+        self.start, self._began = moment, time.monotonic()
+
 
 # The day the tests' workspace and command line live on: the day after the example area's
 # identification and planning (2026-11-16), a Tuesday, the Norrby team's meeting day.

@@ -18,12 +18,14 @@ from coordination.persistence.models import (
 )
 from coordination.usecases import team_meeting_room
 from coordination.usecases.common import actor_for
-from tests.conftest import ROOT
+from tests.conftest import ADMIN, ROOT
 from tests.notifications.test_delivery import personal_strings
 from tests.usecases.test_cycle import open_and_plan
 
-# Friday 27 November 2026: the next norrby-weekly meeting is Tuesday 1 December, led by hc-dsk2
-NOW = pendulum.datetime(2026, 11, 27, 10, tz="Europe/Stockholm").in_timezone("UTC")
+# Tuesday 1 December 2026, 13:05: the norrby-weekly meeting is being held, led by hc-dsk2. Its
+# decisions are recorded at the meeting, on its day (before it, see test_a_meeting_decides_...)
+NOW = pendulum.datetime(2026, 12, 1, 13, 5, tz="Europe/Stockholm").in_timezone("UTC")
+BEFORE = pendulum.datetime(2026, 11, 27, 10, tz="Europe/Stockholm").in_timezone("UTC")
 LEADER = "hc-dsk2"
 
 
@@ -97,7 +99,7 @@ def test_an_action_decided_at_the_meeting_is_dispatched_and_told_at_once(room):
     team, meeting = room
     action_id, keys = record(team, meeting)
     [action] = rows(Action, Action.id == action_id)
-    assert action.status == ActionStatus.ASSIGNED and action.due_date == dt.date(2026, 11, 30)
+    assert action.status == ActionStatus.ASSIGNED and action.due_date == dt.date(2026, 12, 2)  # next working day
     assert action.sip_id is None and action.follow_up_date == dt.date(2026, 12, 15)  # before any SIP
     [message] = rows(Outbox, Outbox.key == keys[0])
     assert message.kind == "action_assigned" and "K-2026-0002" in message.subject
@@ -113,9 +115,45 @@ def test_only_the_leader_records_and_a_member_can_take_over(room):
     team, meeting = room
     with pytest.raises(RuleViolation, match="only the meeting leader"):
         act("hc-dsk1", lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
-    act("hc-dsk1", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, now=NOW))
+    act("hc-dsk1", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, reason="hc-dsk2 är sjuk",
+                                                          now=NOW))
     act("hc-dsk1", lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "x", now=NOW))
     assert rows(AuditEvent, AuditEvent.action == "take_over")
+
+
+def test_taking_over_needs_a_reason_and_the_appointed_leader_is_told(room):
+    team, meeting = room
+    with pytest.raises(InvalidInput) as missing:
+        act("hc-dsk1", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, reason="  ", now=NOW))
+    assert missing.value.field == "reason"
+    with pytest.raises(AccessDenied):  # not on the team: an audited refusal, not a 400
+        act("bkl-lak", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, reason="x", now=NOW))
+    assert refusals() == ["refused:meeting"]
+    [before] = rows(Meeting, Meeting.id == meeting.id)
+    assert before.leader_id == member_id(LEADER) and before.taken_over_from_id is None
+    assert not rows(AuditEvent, AuditEvent.action == "take_over") and not rows(Outbox, Outbox.kind == "leadership_taken_over")
+    keys = act("hc-dsk1", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, reason="Ledaren är sjuk",
+                                                                 now=NOW))
+    [after] = rows(Meeting, Meeting.id == meeting.id)
+    assert (after.leader_id, after.taken_over_from_id, after.take_over_reason) == (
+        member_id("hc-dsk1"), member_id(LEADER), "Ledaren är sjuk")
+    [told] = rows(Outbox, Outbox.key == keys[0])
+    assert told.member_id == member_id(LEADER) and told.kind == "leadership_taken_over"
+    assert "sjuk" not in told.subject + told.body  # the reason stays on the page, out of the message
+    assert "distriktssköterska" in told.body and "/meetings/m/" in told.body
+    view = act("hsv-ssk1", lambda s, a: team_meeting_room.meeting_view(s, a, team, team.meetings[0], after, now=NOW))
+    assert view.leader["code"] == "hc-dsk1" and view.taken_over_from["code"] == LEADER
+    with pytest.raises(RuleViolation):  # leading already
+        act("hc-dsk1", lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, reason="x", now=NOW))
+    assert act(LEADER, lambda s, a: team_meeting_room.take_over(s, a, team, meeting.id, reason="Tillbaka",
+                                                                now=NOW)) == []  # back: nobody to tell
+    [back] = rows(Meeting, Meeting.id == meeting.id)
+    assert (back.leader_id, back.taken_over_from_id, back.take_over_reason) == (member_id(LEADER), None, None)
+
+
+def member_id(code: str) -> int:
+    [row] = rows(Member, Member.code == code)
+    return row.id
 
 
 def test_a_decision_the_policy_refuses_writes_nothing(room):
@@ -245,6 +283,7 @@ def test_held_leadership_meetings_count_for_the_half_year_rule_and_the_report(db
         with unit_of_work() as s:
             meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-chef"), room, series, now=day)
             chair = s.get(Member, meeting.leader_id).code
+        day = pendulum.instance(meeting.starts_at).add(minutes=5)  # held on its day
         act(chair, lambda s, a: team_meeting_room.note_decision(s, a, room, meeting.id, text="Rutin för utskrivning ses "
                                                                                         "över av MAS", now=day))
         act(chair, lambda s, a: team_meeting_room.save_summary(s, a, room, meeting.id, "Indikatorerna gicks igenom.",
@@ -261,3 +300,83 @@ def test_held_leadership_meetings_count_for_the_half_year_rule_and_the_report(db
     assert minutes_mail and all("ledningsgrupp" in m.subject for m in minutes_mail)
     latest = act("mas", lambda s, a: team_meeting_room.minutes(s, a, room, meeting.id, version=None, now=NOW))
     assert latest.content["decisions"][0]["text"].startswith("Rutin för utskrivning")
+
+
+# --- a meeting decides only about its own agenda, at the meeting ----------------------------
+
+def off_the_agenda() -> str:
+    """A case opened by the children's clinic alone: another area's, on no Norrby agenda."""
+    from coordination.entrypoints.importer import import_data
+    from coordination.usecases import identify
+
+    with unit_of_work() as s:
+        import_data(s, ADMIN, {"persons": [{"personnummer": "19121212-1212", "given_name": "Elsa",
+                                            "family_name": "Berg"}],
+                               "signals": [{"person": "19121212-1212", "kind": "palliative",
+                                            "occurred_on": "2026-11-20", "reported_by": "bkl-ssk"}]}, now=NOW)
+    with unit_of_work() as s:
+        [number] = identify.identify(s, ADMIN, now=NOW).opened
+    return number
+
+
+def refusals() -> list[str]:
+    return [e.action for e in rows(AuditEvent, AuditEvent.action.startswith("refused:"))]
+
+
+def test_a_meeting_decides_only_about_the_cases_on_its_agenda(room):
+    team, meeting = room
+    number = off_the_agenda()
+    with unit_of_work() as s:
+        s.get(CareCase, s.exec(select(CareCase.id).where(CareCase.number == "K-2026-0004")).one()).status = "closed"
+    attempts = [
+        lambda s, a: team_meeting_room.decide_action(
+            s, a, team, meeting.id, case_number=number, responsible="hsv-ssk1", description="Hembesök",
+            handling_time=HandlingTime.URGENT, follow_up_date=dt.date(2026, 12, 15), now=NOW),
+        lambda s, a: team_meeting_room.decide_needs_sip(s, a, team, meeting.id, case_number=number,
+                                                        coordinator="hc-dsk1", now=NOW),
+        lambda s, a: team_meeting_room.note_discharge(s, a, team, meeting.id, case_number="K-2026-0004",  # closed
+                                                      text="Hemgång fredag", now=NOW),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AccessDenied) as refused:
+            act(LEADER, attempt)
+        assert (refused.value.rule, refused.value.field) == ("care_relationship", "case")
+        assert "agenda" in str(refused.value)
+    assert rows(Action) == [] and rows(MeetingDecision) == []
+    assert refusals() == ["refused:meeting"] * 3  # each attempt is in the log for review
+    with unit_of_work() as s:
+        assert s.exec(select(CareCase).where(CareCase.number == number)).one().coordinator_id is None
+    record(team, meeting)  # the control: the agenda's own cases are decided as before
+    assert {d.case_number for d in rows(MeetingDecision)} >= {"K-2026-0002", "K-2026-0003"}
+
+
+def test_decisions_are_recorded_on_the_meetings_day_and_it_is_closed_only_once_held(room):
+    team, meeting = room
+    for when in (BEFORE, NOW.add(days=1)):
+        with pytest.raises(RuleViolation) as refused:
+            act(LEADER, lambda s, a: team_meeting_room.decide_action(
+                s, a, team, meeting.id, case_number="K-2026-0002", responsible="hsv-ssk1", description="Hembesök",
+                handling_time=HandlingTime.URGENT, follow_up_date=dt.date(2026, 12, 15), now=when))
+        assert refused.value.field == "date" and "2026-12-01" in str(refused.value)
+    act(LEADER, lambda s, a: team_meeting_room.save_summary(s, a, team, meeting.id, "Förberett.", now=BEFORE))
+    with pytest.raises(RuleViolation) as early:
+        act(LEADER, lambda s, a: team_meeting_room.close_meeting(s, a, team, meeting.id, now=BEFORE))
+    assert early.value.field == "date" and rows(MeetingMinutes) == [] and rows(Action) == []
+    record(team, meeting)  # the control: on the day
+    act(LEADER, lambda s, a: team_meeting_room.close_meeting(s, a, team, meeting.id, now=NOW.add(hours=1)))
+    assert len(rows(MeetingMinutes)) == 1
+
+
+def test_the_leader_cannot_appoint_themselves_coordinator_of_a_case_they_take_no_part_in(room):
+    team, meeting = room
+    with pytest.raises(AccessDenied) as refused:
+        act(LEADER, lambda s, a: team_meeting_room.decide_needs_sip(s, a, team, meeting.id, case_number="K-2026-0002",
+                                                                    coordinator=LEADER, now=NOW))
+    assert (refused.value.rule, refused.value.field) == ("care_relationship", "coordinator")
+    assert rows(MeetingDecision) == [] and refusals() == ["refused:meeting"]
+    with unit_of_work() as s:
+        assert s.exec(select(CareCase).where(CareCase.number == "K-2026-0002")).one().coordinator_id is None
+    act(LEADER, lambda s, a: team_meeting_room.decide_needs_sip(s, a, team, meeting.id, case_number="K-2026-0002",
+                                                                coordinator="hc-dsk1", now=NOW))  # another member
+    [appointed] = rows(MeetingDecision)
+    assert appointed.kind == "needs_sip"

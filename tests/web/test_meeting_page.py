@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pendulum
 import pytest
 from sqlmodel import select
 
@@ -33,11 +34,13 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
     with unit_of_work() as s:
         meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=workspace.now())
         leader = s.get(Member, meeting.leader_id).code
+    # the leader appoints another member: appointing oneself is no source of a relationship
+    coordinator = "hc-dsk2" if leader == "hc-dsk1" else "hc-dsk1"
     follow_up = (local_date(workspace.now()) + dt.timedelta(days=14)).isoformat()
     with SmtpReceiver() as smtp:
         # the rotation may make the nurse or the coordinator the leader: they keep their own address
         set_targets({leader: [smtp.url("leader@example.org")], "hsv-ssk1": [smtp.url("ssk1@example.org")],
-                     "hc-dsk1": [smtp.url("dsk1@example.org")]})
+                     coordinator: [smtp.url("coordinator@example.org")]})
         page.goto(workspace.link_for(leader, "/meetings"))
         page.get_by_role("heading", name="Möten").wait_for()
         axe_clean(page)
@@ -66,7 +69,7 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
             page.get_by_role("status").get_by_text("Åtgärden är registrerad och den ansvariga har fått besked.").wait_for()
 
         needs = page.locator("#sip-K-2026-0003")
-        needs.get_by_label("Samordningsansvarig som kallar till SIP").select_option("hc-dsk1")
+        needs.get_by_label("Samordningsansvarig som kallar till SIP").select_option(coordinator)
         needs.get_by_role("button", name="Behöver SIP").click()
         page.get_by_role("status").get_by_text("Samordningsansvarig är utsedd och har fått besked.").wait_for()
         axe_clean(page)
@@ -80,7 +83,7 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
         # told at once, in Swedish, with case numbers and links only
         to_nurse = mails_to(smtp, "ssk1@example.org")
         assert sum("Åtgärd" in texts(m) and "/actions/" in texts(m) for m in to_nurse) == 2, [texts(m) for m in to_nurse]
-        to_coordinator = mails_to(smtp, "dsk1@example.org")
+        to_coordinator = mails_to(smtp, "coordinator@example.org")
         assert any("utsåg dig till samordningsansvarig" in texts(m) and "K-2026-0003" in texts(m)
                    for m in to_coordinator)
         [minutes_mail] = [m for m in to_coordinator if "Läs protokollet" in texts(m)]
@@ -91,7 +94,7 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
         # the minutes link, opened by another member from the message
         [minutes_link] = sorted({u for u in links(minutes_mail) if "/minutes" in u})
         other = browser.new_context(locale="sv-SE").new_page()
-        sign_in_from(other, smtp, workspace, minutes_link, "hc-dsk1")
+        sign_in_from(other, smtp, workspace, minutes_link, coordinator)
         other.get_by_role("heading", name="Protokoll: Samordningsteam Norrby").wait_for()
         assert other.get_by_text("Läkemedelsgenomgång med distriktssköterska").is_visible()
         axe_clean(other)
@@ -110,6 +113,7 @@ def test_the_leadership_group_meets_over_the_areas_figures(workspace, page, sqli
     with unit_of_work() as s:
         meeting = team_meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=workspace.now())
         chair = s.get(Member, meeting.leader_id).code
+    workspace.now.move_to(pendulum.instance(meeting.starts_at).add(minutes=5))  # decided at the meeting, on its day
     page.goto(workspace.link_for(chair, "/meetings"))
     page.get_by_role("link", name="Samordningsteam Norrby: lokal ledningsgrupp").click()
     page.get_by_role("heading", name="1. Områdets indikatorer och den lokala handlingsplanen").wait_for()
@@ -124,3 +128,29 @@ def test_the_leadership_group_meets_over_the_areas_figures(workspace, page, sqli
     page.get_by_role("heading", name="Protokoll: Samordningsteam Norrby, lokal ledningsgrupp").wait_for()
     assert page.get_by_text("MAS ser över rutinen").is_visible()
     axe_clean(page)
+
+
+def test_taking_over_in_the_workspace_asks_why_tells_the_leader_and_shows_it(workspace, sqlite_url, example_data):
+    from coordination.persistence.models import Meeting, Outbox
+    from tests.web.test_security import csrf_of, signed_in
+
+    open_and_plan(sqlite_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    with unit_of_work() as s:
+        meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0], now=workspace.now())
+        leader = s.get(Member, meeting.leader_id)
+    other = "hsv-ssk2" if leader.code != "hsv-ssk2" else "hsv-ssk1"
+    client = signed_in(workspace, other)
+    page = client.get(f"/meetings/m/{meeting.id}")
+    assert "Varför tar du över?" in page.text
+    refused = client.post(f"/meetings/m/{meeting.id}/take-over", data={"csrf": csrf_of(page.text), "reason": " "})
+    assert refused.status_code == 400
+    with unit_of_work() as s:
+        assert s.get(Meeting, meeting.id).leader_id == leader.id
+    taken = client.post(f"/meetings/m/{meeting.id}/take-over", data={"csrf": csrf_of(page.text),
+                                                                     "reason": "Ledaren är på kurs"})
+    assert taken.status_code == 200 and "Du leder mötet nu." in taken.text
+    assert f"tog över från {leader.name}: Ledaren är på kurs" in taken.text
+    with unit_of_work() as s:
+        [told] = s.exec(select(Outbox).where(Outbox.kind == "leadership_taken_over")).all()
+        assert told.member_id == leader.id and "kurs" not in told.body

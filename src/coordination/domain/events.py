@@ -115,6 +115,15 @@ class CoordinatorAppointed:
 
 
 @dataclass(frozen=True)
+class LeadershipTakenOver:
+    meeting_id: int
+    meeting_date: dt.date
+    team_name: str
+    scheduled_leader_id: int  # told, so a take-over is never a surprise
+    new_leader_role: Role
+
+
+@dataclass(frozen=True)
 class MinutesClosed:
     """Each member of the team is told which of the decided cases the policy lets them hear of."""
     meeting_id: int
@@ -136,4 +145,4 @@ class SignInLinkRequested:
 
 Event = (ActionAssigned | CaseFlagged | CaseClosed | SipVersionWritten | SipMeetingBooked | SipRefused
          | ConsentWithdrawn | DeviationReported | EscalationRaised | EscalationAnswered | CoordinatorAppointed
-         | MinutesClosed | SignInLinkRequested)
+         | LeadershipTakenOver | MinutesClosed | SignInLinkRequested)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pendulum
 
 from coordination.domain.calendar import TIMEZONE, add_working_days, is_working_day
+from coordination.errors import RuleViolation
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SKIP, NEXT_WORKING_DAY = "skip", "next_working_day"
@@ -151,6 +152,22 @@ def leader(series: MeetingSeries, occurrence_index: int, active: Iterable[str]) 
     slot = slots[occurrence_index % len(slots)]
     turn = occurrence_index // len(slots)
     return slot.eligible[turn % len(slot.eligible)]
+
+
+def check_in_session(held_on: dt.date, today: dt.date, *, record: str) -> None:
+    """Decisions about cases are made at the meeting, on its day: not days before it (an agenda
+    read early is no meeting) and not after it (the minutes say what the meeting decided)."""
+    if today != held_on:
+        raise RuleViolation(f"is held on {held_on}, not today ({today})", record=record, field="date",
+                            hint="record the meeting's decisions at the meeting, on its day")
+
+
+def check_may_close(held_on: dt.date, today: dt.date, *, record: str) -> None:
+    """Minutes are kept of a meeting that has been held: closing one before its day would send
+    minutes of a meeting that never took place."""
+    if today < held_on:
+        raise RuleViolation(f"is not held until {held_on}", record=record, field="date",
+                            hint="close the meeting when it has been held")
 
 
 def occurrence_index(series: MeetingSeries, occurrence: Occurrence) -> int:

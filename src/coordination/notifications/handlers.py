@@ -129,6 +129,12 @@ def _coordinator_appointed(session: Session, e: ev.CoordinatorAppointed, now: dt
                 templates.sip_meeting_to_call(e.case_number, e.meeting_date), e.coordinator_id, e.case_number, now)
 
 
+def _leadership_taken_over(session: Session, e: ev.LeadershipTakenOver, now: dt.datetime) -> list[str]:
+    return _one(session, f"meeting:{e.meeting_id}:taken_over:{e.scheduled_leader_id}",
+                templates.leadership_taken_over(e.team_name, e.meeting_date, e.meeting_id, e.new_leader_role),
+                e.scheduled_leader_id, None, now)
+
+
 def _minutes_closed(session: Session, e: ev.MinutesClosed, now: dt.datetime) -> list[str]:
     # case numbers only, and to each member only those the policy lets them be told about
     rows = [(f"minutes:{e.meeting_id}:{e.version}:{member_id}",
@@ -158,6 +164,7 @@ _HANDLERS: dict[type, Callable[..., list[str]]] = {
     ev.EscalationRaised: _escalation_raised,
     ev.EscalationAnswered: _escalation_answered,
     ev.CoordinatorAppointed: _coordinator_appointed,
+    ev.LeadershipTakenOver: _leadership_taken_over,
     ev.MinutesClosed: _minutes_closed,
     ev.SignInLinkRequested: _signin_link_requested,
 }

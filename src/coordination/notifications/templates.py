@@ -232,6 +232,16 @@ def sip_meeting_to_call(case: str, meeting_day: dt.date) -> Draft:
     return Draft("sip_meeting_to_call", render)
 
 
+def leadership_taken_over(team_name: str, day: dt.date, meeting_id: int, new_leader_role: Role) -> Draft:
+    """To the leader the rotation appointed: another member leads the meeting in their place."""
+    def render(t: Texts):
+        return (t.gettext("You no longer lead the meeting %(date)s", date=t.iso_date(day)),
+                t.gettext("A %(role)s of %(team)s has taken over as leader of the coordination meeting on %(date)s. "
+                          "Who, and why, is on the meeting page: %(url)s", role=role_name(t, new_leader_role),
+                          team=team_name, date=t.iso_date(day), url=link(f"/meetings/m/{meeting_id}")))
+    return Draft("leadership_taken_over", render)
+
+
 def minutes_ready(team_name: str, day: dt.date, version: int, meeting_id: int, cases: list[str], *,
                   leadership: bool = False) -> Draft:
     """The minutes of a closed meeting: the link, and the case numbers decided on, nothing more."""

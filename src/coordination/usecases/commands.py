@@ -260,7 +260,9 @@ class NoteDecision(MeetingCommand):
 
 
 class TakeOverLeadership(MeetingCommand):
-    """A team member takes over as leader when the appointed one is away (recorded and audited)."""
+    """A team member takes over as leader when the appointed one is away: with a reason, audited,
+    and the appointed leader is told."""
+    reason: Text = Field(description="say why you take over (the appointed leader is away, ...)")
 
 
 class SaveSummary(MeetingCommand):

@@ -198,9 +198,9 @@ def _note_decision(session: Session, actor: Actor, cmd: c.NoteDecision, case: No
     team_meeting_room.note_decision(session, actor, team, cmd.meeting, text=cmd.text, now=now)
 
 
-def _take_over(session: Session, actor: Actor, cmd: c.TakeOverLeadership, case: None, now: dt.datetime) -> None:
+def _take_over(session: Session, actor: Actor, cmd: c.TakeOverLeadership, case: None, now: dt.datetime) -> list[str]:
     team, _, _ = room_of_meeting(session, cmd.meeting)
-    team_meeting_room.take_over(session, actor, team, cmd.meeting, now=now)
+    return team_meeting_room.take_over(session, actor, team, cmd.meeting, reason=cmd.reason, now=now)
 
 
 def _save_summary(session: Session, actor: Actor, cmd: c.SaveSummary, case: None, now: dt.datetime) -> int | None:

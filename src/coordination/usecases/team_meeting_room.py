@@ -22,8 +22,8 @@ from coordination.domain import team_meetings as m
 from coordination.domain.access import CaseFacts, Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import CaseStatus, DecisionKind, HandlingTime, MeetingStatus
-from coordination.errors import InvalidInput, NotFound, RuleViolation
-from coordination.domain.events import CoordinatorAppointed, MinutesClosed
+from coordination.errors import AccessDenied, InvalidInput, NotFound, RuleViolation
+from coordination.domain.events import CoordinatorAppointed, LeadershipTakenOver, MinutesClosed
 from coordination.notifications.handlers import publish
 from coordination.notifications.outbox import event_key
 from coordination.persistence.models import (
@@ -32,6 +32,7 @@ from coordination.persistence.models import (
 from coordination.usecases import acting
 from coordination.usecases.access import case_facts, decision, member_facts, require, require_member
 from coordination.usecases.common import Actor, acting_member, audit, case_by_number, referenced
+from coordination.usecases.areas import case_in_area
 from coordination.usecases.team_meeting_agenda import agenda_facts
 from coordination.usecases.teams import (  # noqa: F401  (the pages and tests use them from here)
     get_meeting, meeting_for, require_in_team, team_members,
@@ -121,6 +122,7 @@ class MeetingView:
     previous_date: dt.date | None
     minutes_versions: list[int] = field(default_factory=list)
     report: dict | None = None  # the leadership group's: the area's indicators and the action plan
+    taken_over_from: dict | None = None  # the leader the rotation appointed, when another took over
 
 
 def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, meeting: Meeting, *,
@@ -158,7 +160,8 @@ def meeting_view(session: Session, actor: Actor, team: Team, series: m.MeetingSe
         [dict(_person(mm), id=mm.id, attendance=attendance.get(mm.id, "")) for mm in members.values() if mm.active],
         facts, cases, _decisions(session, actor, meeting, team_ids, now=now),
         _decisions(session, actor, previous, team_ids, now=now, with_state=True) if previous else [],
-        previous.date if previous else None, list(versions), report)
+        previous.date if previous else None, list(versions), report,
+        taken_over_from=_who(session.get(Member, meeting.taken_over_from_id)) if meeting.taken_over_from_id else None)
 
 
 def _who(member: Member | None) -> dict | None:
@@ -218,16 +221,35 @@ def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple
 
 # --- recording the meeting ----------------------------------------------------------------
 
-def take_over(session: Session, actor: Actor, team: Team, meeting_id: int, *, now: dt.datetime) -> None:
-    """A team member takes over as leader (the appointed one is away): recorded and audited."""
-    require_in_team(session, actor, team)
+def take_over(session: Session, actor: Actor, team: Team, meeting_id: int, *, reason: str,
+              now: dt.datetime) -> list[str]:
+    """A team member takes over as leader when the appointed one is away. Leading is the power to
+    record the meeting's decisions, so it is never taken silently: the reason is kept on the
+    meeting, the take-over is audited, and the leader the rotation appointed is told. Returns
+    the outbox keys of the message."""
+    members = require_in_team(session, actor, team)
     meeting = get_meeting(session, meeting_id)
+    record = f"meeting {meeting.id}"
     if meeting.status == MeetingStatus.CLOSED:
-        raise RuleViolation("is closed", record=f"meeting {meeting.id}", field="status",
+        raise RuleViolation("is closed", record=record, field="status",
                             hint="the leader reopens it to amend the minutes")
+    if meeting.leader_id == actor.member_id:
+        raise RuleViolation(f"{actor.label} already leads it", record=record, field="leader", hint="nothing to take over")
+    if not reason.strip():
+        raise InvalidInput("is empty", record=record, field="reason",
+                           hint="say why you take over, for the appointed leader and the log review")
+    scheduled = meeting.taken_over_from_id or meeting.leader_id  # the rotation's, however often it changed
+    new_leader = members[actor.label] if actor.label in members else referenced(session, Member, actor.member_id)
+    meeting.taken_over_from_id = scheduled if scheduled != actor.member_id else None
+    meeting.take_over_reason = reason.strip() if meeting.taken_over_from_id else None
     meeting.leader_id = actor.member_id
     session.add(meeting)
+    session.flush()
     audit(session, actor, "take_over", "meeting", f"{meeting.series_id} {meeting.date}", now=now)
+    if meeting.taken_over_from_id is None:  # the appointed leader took their meeting back
+        return []
+    return publish(session, LeadershipTakenOver(meeting.id, meeting.date, team.name, meeting.taken_over_from_id,
+                                                new_leader.role), now=now)
 
 
 def record_attendance(session: Session, actor: Actor, team: Team, meeting_id: int, attendance: dict[str, str], *,
@@ -258,7 +280,14 @@ def _case_in_meeting(session: Session, actor: Actor, team: Team, meeting: Meetin
     """The case a decision is about, with the team in its facts: deciding at the meeting is
     planning, and the team whose meeting has the case may plan under a valid consent."""
     members = require_in_team(session, actor, team)
+    m.check_in_session(meeting.date, local_date(now), record=f"meeting {meeting.id}")
     case = case_by_number(session, number)
+    if not case_in_area(session, case, team):
+        # a meeting decides only about its own agenda: the team has no say over another area's case
+        raise AccessDenied(f"{case.number} is not on the agenda of {team.name}'s meeting", rule="care_relationship",
+                           purpose=str(Purpose.MEETING), record=f"case {case.number}", field="case",
+                           hint="a meeting decides about its own area's open cases: take it to the case's own "
+                                "team", actor_label=actor.label, actor_id=actor.member_id, person_id=case.person_id)
     facts = case_facts(session, case, now=now, team_member_ids=[mm.id for mm in members.values()])
     require(session, actor, Purpose.PLAN, case, now=now, facts=facts)
     return case, facts
@@ -302,6 +331,13 @@ def decide_needs_sip(session: Session, actor: Actor, team: Team, meeting_id: int
     if member is None:
         raise InvalidInput(f"'{coordinator}' is not a member of {team.name}", record=f"case {case.number}",
                            field="coordinator", hint="choose a member of the team")
+    if member.id == actor.member_id and not facts.relationships.get(member.id, frozenset()) & policy.TAKING_PART:
+        # the leader's own act would be the only source of their relationship with the case
+        raise AccessDenied(f"{actor.label} cannot appoint themselves coordinator of {case.number}, in which they "
+                           "take no part", rule="care_relationship", purpose=str(Purpose.MEETING),
+                           record=f"case {case.number}", field="coordinator",
+                           hint="the meeting appoints another member, or another member records this decision",
+                           actor_label=actor.label, actor_id=actor.member_id, person_id=case.person_id)
     require_member(session, member.id, Purpose.NOTIFY, case, now=now, actor=actor, facts=facts,
                    granted=[Relationship.COORDINATOR])
     case.coordinator_id = member.id
@@ -339,6 +375,7 @@ def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *
     require_in_team(session, actor, team)
     meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
+    m.check_in_session(meeting.date, local_date(now), record=f"meeting {meeting.id}")
     if not text.strip():
         raise InvalidInput("is empty", record=f"meeting {meeting.id}", field="decision", hint="write the decision")
     session.add(MeetingDecision(meeting_id=meeting.id, case_number="", kind=DecisionKind.NOTE, text=text.strip(),
@@ -364,6 +401,7 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
     members = require_in_team(session, actor, team)
     meeting = get_meeting(session, meeting_id)
     _require_leader(session, actor, meeting)
+    m.check_may_close(meeting.date, local_date(now), record=f"meeting {meeting.id}")
     if not meeting.summary.strip():
         raise InvalidInput("the summary is missing", record=f"meeting {meeting.id}", field="summary",
                            hint="write the meeting's summary before closing it")

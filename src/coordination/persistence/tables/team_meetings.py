@@ -23,6 +23,9 @@ class Meeting(SQLModel, table=True):
     date: dt.date  # the day it is held (moved for a holiday)
     starts_at: dt.datetime = utc()
     leader_id: int | None = Field(default=None, foreign_key="member.id")
+    # set when a member took over: the leader the rotation had appointed, and the stated reason
+    taken_over_from_id: int | None = Field(default=None, foreign_key="member.id")
+    take_over_reason: str | None = None
     status: str = MeetingStatus.PLANNED  # vocabulary.MeetingStatus: planned | open | closed
     summary: str = ""
     opened_at: dt.datetime | None = utc(default=None)
