@@ -111,10 +111,11 @@ def test_annual_report_writes_indicators(sqlite_url, example_data, tmp_path, mon
     run_whole_cycle(sqlite_url, example_data)
     [report] = annual_report(2026)  # one per leadership group, for its area
     figures = report["indicators"]
-    # the area is Norrby's: the child reported by the regional children's clinic alone is not in it
-    assert figures["sips_created"] == 14 and figures["sips_revised"] == 9
-    assert figures["cases_opened"] == 18 and figures["cases_closed"] == 4
-    assert figures["follow_ups"] == 13 and figures["follow_ups_on_time_percent"] is not None
+    # every case of the example is Norrby's, Sigge's too (the health centre reported him as well as
+    # the children's clinic); a case another area's signals opened is left out (test_earned_relationships)
+    assert figures["sips_created"] == 15 and figures["sips_revised"] == 10
+    assert figures["cases_opened"] == 19 and figures["cases_closed"] == 4
+    assert figures["follow_ups"] == 14 and figures["follow_ups_on_time_percent"] is not None
     from coordination.persistence.engine import unit_of_work
     from coordination.usecases.reports import annual_indicators
     with unit_of_work(read_only=True) as s:
@@ -125,4 +126,4 @@ def test_annual_report_writes_indicators(sqlite_url, example_data, tmp_path, mon
     assert report["warnings"] == ["team norrby: the leadership group met fewer than 2 times in 2026 H1",
                                   "team norrby: the leadership group met fewer than 2 times in 2026 H2"]
     written = json.loads((tmp_path / "annual-report-norrby-2026.json").read_text())
-    assert written["indicators"]["sips_created"] == 14 and written["action_plan"] == report["action_plan"]
+    assert written["indicators"]["sips_created"] == 15 and written["action_plan"] == report["action_plan"]

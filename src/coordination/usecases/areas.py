@@ -19,14 +19,20 @@ from coordination.domain.vocabulary import CaseStatus
 from coordination.persistence.models import CareCase, Member, Organisation, SignalRecord
 
 
-def in_area(organisation_ids: Sequence[int]) -> ColumnElement[bool]:
-    """SQL: the open case belongs to the area of these organisations."""
+def of_area(organisation_ids: Sequence[int]) -> ColumnElement[bool]:
+    """SQL: the case, open or closed, belongs to the area of these organisations (the annual
+    report counts the closed ones too)."""
     opened_by = exists().where(col(SignalRecord.person_id) == CareCase.person_id,
                                col(SignalRecord.organisation_id).in_(organisation_ids),
                                col(SignalRecord.screened_at) <= CareCase.opened_at)
     coordinated = col(CareCase.coordinator_id).in_(
         select(Member.id).where(col(Member.organisation_id).in_(organisation_ids)))
-    return and_(col(CareCase.status) != CaseStatus.CLOSED, or_(opened_by, coordinated))
+    return or_(opened_by, coordinated)
+
+
+def in_area(organisation_ids: Sequence[int]) -> ColumnElement[bool]:
+    """SQL: the open case belongs to the area of these organisations: on its meetings' agenda."""
+    return and_(col(CareCase.status) != CaseStatus.CLOSED, of_area(organisation_ids))
 
 
 def organisation_ids(session: Session, codes: Iterable[str]) -> list[int]:

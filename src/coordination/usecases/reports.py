@@ -8,14 +8,14 @@ import datetime as dt
 import statistics
 
 import pendulum
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from coordination.domain.calendar import TIMEZONE, local_date
 from coordination.domain.vocabulary import EscalationLevel, MeetingStatus, PersonVerdict
 from coordination.persistence.models import (
-    CareCase, Deviation, Escalation, FollowUp, Meeting, Member, Organisation, SignalRecord, Sip,
+    CareCase, Deviation, Escalation, FollowUp, Meeting, Sip,
 )
+from coordination.usecases.areas import of_area, organisation_ids
 
 
 def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
@@ -24,13 +24,8 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def area_case_ids(session: Session, organisations: tuple[str, ...]) -> set[int]:
-    """The area's cases, as the coordination meeting sees them: reported by, or coordinated
-    from, the team's organisations."""
-    org_ids = session.exec(select(Organisation.id).where(col(Organisation.code).in_(organisations))).all()
-    reported = select(SignalRecord.person_id).where(col(SignalRecord.organisation_id).in_(org_ids))
-    coordinated = select(Member.id).where(col(Member.organisation_id).in_(org_ids))
-    return set(session.exec(select(CareCase.id).where(or_(col(CareCase.person_id).in_(reported),
-                                                          col(CareCase.coordinator_id).in_(coordinated)))).all())
+    """The area's cases, open or closed, as its coordination meetings see them (`areas`)."""
+    return set(session.exec(select(CareCase.id).where(of_area(organisation_ids(session, organisations)))).all())
 
 
 def meetings_held(session: Session, series_ids: list[str]) -> dict[str, list[dt.date]]:
