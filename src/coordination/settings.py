@@ -31,6 +31,13 @@ def session_idle():
     return dt.timedelta(minutes=int(os.environ.get("COORDINATION_SESSION_IDLE_MINUTES") or 30))
 
 
+def session_lifetime():
+    """However active, a session ends this long after sign-in (COORDINATION_SESSION_HOURS, 12)."""
+    import datetime as dt
+
+    return dt.timedelta(hours=int(os.environ.get("COORDINATION_SESSION_HOURS") or 12))
+
+
 def oidc() -> dict | None:
     """OpenID Connect sign-in (production): the issuer, the client, and the claim naming the member."""
     issuer = os.environ.get("COORDINATION_OIDC_ISSUER")

@@ -28,6 +28,17 @@ class Workspace:
         with unit_of_work() as s:
             return create_link(s, member_by_code(s, code), now=self.now(), next_path=next_path)
 
+    def open_as(self, page, code: str, next_path: str = "/") -> None:
+        """Sign `code` in in the browser as a member does: the link's page, then its button."""
+        follow(page, self.link_for(code, next_path))
+
+
+def follow(page, link: str) -> None:
+    """Open a sign-in link and press its one button (the link itself signs nobody in)."""
+    page.goto(link)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(lambda url: "/signin/" not in url)
+
 
 @pytest.fixture
 def workspace(sqlite_url, monkeypatch):

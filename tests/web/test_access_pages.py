@@ -59,7 +59,9 @@ def served(world, tmp_path_factory):  # noqa: F811  (the fixture)
         if who != "inactive":
             with unit_of_work(world.url) as s:
                 link = create_link(s, member_by_code(s, code), now=clock())
-            assert client.get(link).status_code == 303
+            page = client.get(link)  # the link's page, and its button that signs in
+            assert client.post(link, data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)}
+                               ).status_code == 303
             csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
         else:
             csrf = ""  # an inactive member cannot sign in at all (tested in the signin tests)

@@ -68,6 +68,10 @@ def sign_in_from(page, smtp, workspace, link, code):
     [signin_mail] = smtp.messages[before:]
     [signin_link] = sorted({u for u in links(signin_mail) if "/signin/" in u})
     page.goto(signin_link)
+    page.get_by_role("heading", name=re.compile("Logga in som")).wait_for()  # whose link it is, then the click
+    axe_clean(page)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(lambda url: "/signin/" not in url)
     return signin_link
 
 
@@ -136,7 +140,7 @@ def test_a_follow_up_recorded_in_the_browser_revises_the_sip(workspace, page, sq
         set_targets({"hc-dsk1": [smtp.url("dsk@example.org")]})
         with unit_of_work() as s:
             number = case_of(s, GUSTAV).number
-        page.goto(workspace.link_for("hc-dsk1", f"/cases/{number}"))
+        workspace.open_as(page, "hc-dsk1", f"/cases/{number}")
         page.wait_for_url(re.compile(f"/cases/{number}"))
         page.get_by_label("Vad visade uppföljningen?").fill("Bättre, men behöver fortsatt stöd")
         page.get_by_label("Behov kvarstår: revidera SIP:en").check()

@@ -41,7 +41,7 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
         # the rotation may make the nurse or the coordinator the leader: they keep their own address
         set_targets({leader: [smtp.url("leader@example.org")], "hsv-ssk1": [smtp.url("ssk1@example.org")],
                      coordinator: [smtp.url("coordinator@example.org")]})
-        page.goto(workspace.link_for(leader, "/meetings"))
+        workspace.open_as(page, leader, "/meetings")
         page.get_by_role("heading", name="Möten").wait_for()
         axe_clean(page)
         page.get_by_role("link", name="Samordningsteam Norrby: samordningsmöte").click()
@@ -114,7 +114,7 @@ def test_the_leadership_group_meets_over_the_areas_figures(workspace, page, sqli
         meeting = team_meeting_room.current_meeting(s, actor_for(s, "mas"), team.room(series), series, now=workspace.now())
         chair = s.get(Member, meeting.leader_id).code
     workspace.now.move_to(pendulum.instance(meeting.starts_at).add(minutes=5))  # decided at the meeting, on its day
-    page.goto(workspace.link_for(chair, "/meetings"))
+    workspace.open_as(page, chair, "/meetings")
     page.get_by_role("link", name="Samordningsteam Norrby: lokal ledningsgrupp").click()
     page.get_by_role("heading", name="1. Områdets indikatorer och den lokala handlingsplanen").wait_for()
     assert page.get_by_role("row", name="SIP inom 14 dagar från identifiering (median)").is_visible()

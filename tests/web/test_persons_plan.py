@@ -87,7 +87,7 @@ def test_book_a_sip_meeting_record_the_agreement_and_print_the_plan_in_the_brows
     from coordination.persistence.models import SipMeeting
 
     number = planned(sqlite_url, example_data)
-    page.goto(workspace.link_for("hc-dsk1", f"/cases/{number}"))
+    workspace.open_as(page, "hc-dsk1", f"/cases/{number}")
     page.wait_for_url(re.compile(f"/cases/{number}"))
     page.get_by_text("Boka ett SIP-möte").click()
     axe_clean(page)

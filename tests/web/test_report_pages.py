@@ -72,7 +72,7 @@ def test_a_deviation_reported_in_the_browser_is_closed_by_the_manager(workspace,
     plan(GUSTAV)
     with unit_of_work() as s:
         number = case_of(s, GUSTAV).number
-    page.goto(workspace.link_for("hsv-ssk1", f"/cases/{number}"))
+    workspace.open_as(page, "hsv-ssk1", f"/cases/{number}")
     page.wait_for_url(re.compile(f"/cases/{number}"))
     page.get_by_text("Rapportera en avvikelse").click()
     page.get_by_label("Vad var överenskommet, och vad blev inte av?").fill("Ingen återrapport efter hembesöket")
@@ -87,7 +87,7 @@ def test_a_deviation_reported_in_the_browser_is_closed_by_the_manager(workspace,
     page.get_by_role("status").get_by_text("Frågan är lyft vidare").wait_for()
 
     manager = page.context.browser.new_context(locale="sv-SE").new_page()
-    manager.goto(workspace.link_for("hc-chef", "/manager"))
+    workspace.open_as(manager, "hc-chef", "/manager")
     manager.wait_for_url(re.compile("/manager"))
     assert manager.get_by_text("Ingen återrapport efter hembesöket").is_visible()
     axe_clean(manager)
@@ -97,7 +97,7 @@ def test_a_deviation_reported_in_the_browser_is_closed_by_the_manager(workspace,
     assert manager.get_by_text("Rutinen är genomgången med teamet").is_visible()
 
     mas = page.context.browser.new_context(locale="sv-SE").new_page()
-    mas.goto(workspace.link_for("mas", f"/cases/{number}"))
+    workspace.open_as(mas, "mas", f"/cases/{number}")
     mas.wait_for_url(re.compile(f"/cases/{number}"))
     mas.get_by_label("Ditt svar").fill("Kommunens sjuksköterska ansvarar")
     mas.get_by_role("button", name="Skicka svaret").click()

@@ -10,7 +10,7 @@ import re
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, AuditEvent, SignInLink
@@ -21,9 +21,16 @@ from tests.web.test_journey import GUSTAV, case_of, planned
 
 def signed_in(workspace, code: str) -> httpx.Client:
     client = httpx.Client(base_url=workspace.url, follow_redirects=True, timeout=20)
-    response = client.get(workspace.link_for(code))
+    response = confirm(client, workspace.link_for(code))
     assert response.status_code == 200, response.text[:300]
     return client
+
+
+def confirm(client: httpx.Client, link: str, **kw) -> httpx.Response:
+    """What a member does with a link: open its page, and press the button that signs in."""
+    page = client.get(link)
+    assert page.status_code == 200 and "Logga in som" in page.text, page.text[:300]
+    return client.post(link, data={"csrf": csrf_of(page.text)}, **kw)
 
 
 def csrf_of(html: str) -> str:
@@ -52,24 +59,81 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(workspace,
     assert done.status_code == 200 and "Åtgärden är markerad som utförd." in done.text  # positive control
 
 
+def fresh() -> httpx.Client:
+    return httpx.Client(follow_redirects=False, timeout=20)
+
+
 def test_a_used_or_expired_sign_in_link_is_refused(workspace, sqlite_url, example_data):
     planned(sqlite_url, example_data)
     link = workspace.link_for("hsv-ssk1")
-    first = httpx.get(link, follow_redirects=False)
+    first = confirm(fresh(), link)
     assert first.status_code == 303 and "coord_session" in first.headers["set-cookie"]
     assert "HttpOnly" in first.headers["set-cookie"] and "samesite=lax" in first.headers["set-cookie"].lower()
-    again = httpx.get(link, follow_redirects=False)
+    again = fresh().get(link)
     assert again.status_code == 403 and "coord_session" not in again.headers.get("set-cookie", "")
+    assert "redan använd, har gått ut" in again.text  # says what is wrong with the link
     expired = workspace.link_for("hsv-ssk1")
     with unit_of_work() as s:
         row = s.get(SignInLink, int(expired.rsplit("/", 1)[1].split(".")[0]))
         row.expires_at = workspace.now() - dt.timedelta(seconds=1)
         s.add(row)
-    assert httpx.get(expired, follow_redirects=False).status_code == 403
+    assert fresh().get(expired).status_code == 403
     forged = workspace.link_for("hsv-ssk1")
     tampered = forged[:-4] + ("0000" if not forged.endswith("0000") else "1111")
-    assert httpx.get(tampered, follow_redirects=False).status_code == 403
-    assert httpx.get(forged, follow_redirects=False).status_code == 303  # the untampered one works
+    assert fresh().get(tampered).status_code == 403
+    for malformed in ("x", "1.a", "99999999999999999999999.a.b", "1.å.ø", "%C3%A5.%C3%A5.%C3%A5"):
+        assert fresh().get(f"{workspace.url}/signin/{malformed}").status_code == 403, malformed
+    assert confirm(fresh(), forged).status_code == 303  # the untampered one works
+
+
+def test_a_link_signs_in_only_on_its_pages_button(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    link = workspace.link_for("hsv-ssk1")
+    for _ in range(3):  # a mail scanner opening the link, however often, signs nobody in
+        scanned = fresh().get(link)
+        assert scanned.status_code == 200 and "coord_session" not in scanned.headers.get("set-cookie", "")
+        assert "Logga in som Maria Sund?" in scanned.text and scanned.headers["cache-control"] == "no-store"
+    with unit_of_work() as s:
+        assert s.get(SignInLink, int(link.rsplit("/", 1)[1].split(".")[0])).used_at is None
+    # posted from elsewhere (no pre-sign-in cookie and token): refused, the link unspent
+    assert fresh().post(link, data={"csrf": "forged"}).status_code == 403
+    assert confirm(fresh(), link).status_code == 303
+
+
+def test_a_new_link_replaces_the_older_ones_and_a_flood_gets_nothing(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    older = workspace.link_for("hsv-ssk1")
+    newer = workspace.link_for("hsv-ssk1")
+    assert fresh().get(older).status_code == 403 and fresh().get(newer).status_code == 200
+    with unit_of_work() as s:
+        s.exec(delete(SignInLink))
+    client = httpx.Client(base_url=workspace.url, follow_redirects=True, timeout=20)
+    form = client.get("/signin")
+    for _ in range(12):  # the same code, again and again
+        sent = client.post("/signin", data={"code": "hsv-ssk1", "csrf": csrf_of(form.text)})
+        assert sent.status_code == 200 and "Titta i dina meddelanden" in sent.text  # the same answer each time
+    with unit_of_work() as s:
+        links = s.exec(select(SignInLink)).all()
+        throttled = s.exec(select(AuditEvent).where(AuditEvent.action == "sign_in:throttled")).all()
+    assert len(links) == 3 and len([x for x in links if x.expires_at > workspace.now()]) == 1
+    assert len(throttled) == 7  # the address was cut off after ten requests; three got links
+    other = client.post("/signin", data={"code": "hc-dsk1", "csrf": csrf_of(form.text)})
+    assert other.status_code == 200  # the same answer, and nothing for this address for a while
+    with unit_of_work() as s:
+        assert not s.exec(select(SignInLink).where(SignInLink.member_id != links[0].member_id)).all()
+
+
+def test_a_session_ends_after_a_working_day_however_busy_and_a_member_keeps_a_few(workspace, sqlite_url,
+                                                                                  example_data, monkeypatch):
+    planned(sqlite_url, example_data)
+    client = signed_in(workspace, "hsv-ssk1")
+    assert client.get("/").url.path == "/"
+    monkeypatch.setenv("COORDINATION_SESSION_HOURS", "0")  # every session is now older than its lifetime
+    assert client.get("/").url.path == "/signin"
+    monkeypatch.delenv("COORDINATION_SESSION_HOURS")
+    clients = [signed_in(workspace, "hsv-ssk1") for _ in range(signin.SESSIONS_PER_MEMBER + 1)]
+    assert clients[0].get("/").url.path == "/signin"  # the sixth device ended the first's session
+    assert all(c.get("/").url.path == "/" for c in clients[1:])
 
 
 def test_an_idle_session_expires_and_sign_out_revokes(workspace, sqlite_url, example_data, monkeypatch):
@@ -180,7 +244,8 @@ CASE_BOUND = {"number", "action_id", "meeting_id", "deviation_id", "escalation_i
 # Routes without a case in their path, each with why an outsider may reach it (reviewed).
 OPEN = {
     ("GET", "/signin"): "the sign-in page", ("POST", "/signin"): "asks for a link",
-    ("GET", "/signin/{token}"): "a link, checked by itself", ("GET", "/oidc/login"): "sign-in",
+    ("GET", "/signin/{token}"): "a link, checked by itself", ("POST", "/signin/{token}"): "the link, spent",
+    ("GET", "/oidc/login"): "sign-in",
     ("GET", "/oidc/callback"): "sign-in, checked by itself", ("POST", "/signout"): "the member's own session",
     ("POST", "/language"): "the member's own language", ("GET", "/"): "the member's own items",
     ("GET", "/signals"): "the signal form", ("POST", "/signals"): "reporting a signal",
@@ -190,6 +255,7 @@ OPEN = {
 
 
 FORMS = {  # valid input for each form whose fields are checked
+    "/meetings/m/{meeting_id}/take-over": {"reason": "the leader is away"},
     "/cases/{number}/sip/revise": {"coordinator": "hc-dsk1", "keep": ["hc-dsk1", "hsv-ssk1", "rehab-ft"],
                                    "what_matters": "x", "next_follow_up": "2026-12-16"},
     "/cases/{number}/sip-meetings": {"at": "2026-11-20T10:00", "place": "x"},

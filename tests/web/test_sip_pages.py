@@ -28,7 +28,7 @@ def test_a_participant_revises_the_plan_in_the_browser_and_sees_what_changed(wor
                                                                             example_data):
     planned(sqlite_url, example_data)
     number = number_of_gustav()
-    page.goto(workspace.link_for("hc-dsk1", f"/cases/{number}"))
+    workspace.open_as(page, "hc-dsk1", f"/cases/{number}")
     page.wait_for_url(re.compile(f"/cases/{number}"))
     page.get_by_text("Revidera SIP:en", exact=True).click()
     axe_clean(page)

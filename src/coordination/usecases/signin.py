@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from coordination import settings
 from coordination.domain.vocabulary import OutboxStatus
@@ -26,6 +26,10 @@ from coordination.usecases.common import Actor, audit, member_by_code, reference
 
 LINK_LIFETIME = templates.SIGNIN_LINK_LIFETIME
 SEEN_GRANULARITY = dt.timedelta(seconds=30)  # how precisely the idle timeout is kept
+# a member gets at most this many links in a window: a flood of requests cannot fill their
+# mailbox nor hand out a stock of live links
+LINKS_PER_WINDOW, LINK_WINDOW = 3, dt.timedelta(minutes=15)
+SESSIONS_PER_MEMBER = 5  # signing in on a sixth device ends the longest-unused session
 
 
 def _digest(token: str) -> str:
@@ -54,6 +58,12 @@ def create_link(session: Session, member: Member, *, now: dt.datetime, next_path
         raise AccessDenied(f"{member.code} is not active", rule="commission", purpose="sign in",
                            record=f"member {member.code}", hint="an administrator re-activates the member",
                            actor_label=member.code, actor_id=member.id, person_id=None)
+    # a new link replaces the member's older unused ones: only the latest can be spent
+    for older in session.exec(select(SignInLink).where(col(SignInLink.member_id) == member.id,
+                                                       col(SignInLink.used_at) == None,  # noqa: E711
+                                                       col(SignInLink.expires_at) > now)):
+        older.expires_at = now
+        session.add(older)
     nonce = secrets.token_urlsafe(24)
     link = SignInLink(token_hash=_digest(nonce), member_id=member.id, created_at=now,
                       expires_at=now + LINK_LIFETIME, next_path=safe_next(next_path))
@@ -72,6 +82,11 @@ def send_link(session: Session, code: str, *, now: dt.datetime, next_path: str =
         return None
     if not member.active:
         return None
+    recent = session.exec(select(func.count()).select_from(SignInLink).where(
+        col(SignInLink.member_id) == member.id, col(SignInLink.created_at) > now - LINK_WINDOW)).one()
+    if recent >= LINKS_PER_WINDOW:  # the links already sent still work; the page says the same
+        audit(session, Actor(member.code, member.id), "sign_in:throttled", "member", member.code, now=now)
+        return None
     url = create_link(session, member, now=now, next_path=next_path)
     link_id = url.rsplit("/", 1)[1].split(".", 1)[0]
     return publish(session, SignInLinkRequested(link_id, member.id, url), now=now)[0]
@@ -84,23 +99,35 @@ class Opened:
     next_path: str
 
 
-def redeem_link(session: Session, token: str, *, now: dt.datetime) -> Opened:
-    """Exchange a valid, unused, unexpired link for a new session; the link is spent."""
-    refused = AccessDenied("the sign-in link is not valid, already used or expired", rule="commission",
+def link_holder(session: Session, token: str, *, now: dt.datetime) -> Member:
+    """Whom a valid link would sign in, without spending it: the page a link opens names them
+    and asks for the click that signs in (a link scanner's GET spends nothing)."""
+    return _valid_link(session, token, now=now)[1]
+
+
+def _valid_link(session: Session, token: str, *, now: dt.datetime) -> tuple[SignInLink, Member]:
+    refused = AccessDenied("the sign-in link is not valid, already used or expired", rule="sign_in_link",
                            purpose="sign in", record="sign-in link", hint="ask for a new link on the sign-in page",
                            actor_label="anonymous", actor_id=None, person_id=None)
     try:
         link_id, nonce, signature = token.split(".")
-        link = session.get(SignInLink, int(link_id))
-    except ValueError:
+        link = session.get(SignInLink, int(link_id)) if 0 < int(link_id) < 2**63 else None
+    except (ValueError, UnicodeError):
         raise refused from None
-    if link is None or not hmac.compare_digest(signature, _sign(workspace_secret(session), f"{link_id}.{nonce}")) \
+    if link is None or not hmac.compare_digest(signature.encode(), _sign(workspace_secret(session),
+                                                                         f"{link_id}.{nonce}").encode()) \
             or not hmac.compare_digest(link.token_hash, _digest(nonce)) or link.used_at is not None \
             or link.expires_at <= now:
         raise refused
     member = referenced(session, Member, link.member_id)
     if not member.active:
         raise refused
+    return link, member
+
+
+def redeem_link(session: Session, token: str, *, now: dt.datetime) -> Opened:
+    """Exchange a valid, unused, unexpired link for a new session; the link is spent."""
+    link, member = _valid_link(session, token, now=now)
     link.used_at = now
     session.add(link)
     opened = open_session(session, member, now=now, how="link")
@@ -108,6 +135,12 @@ def redeem_link(session: Session, token: str, *, now: dt.datetime) -> Opened:
 
 
 def open_session(session: Session, member: Member, *, now: dt.datetime, how: str) -> str:
+    live = session.exec(select(StaffSession).where(col(StaffSession.member_id) == member.id,
+                                                   col(StaffSession.revoked_at) == None)  # noqa: E711
+                        .order_by(col(StaffSession.last_seen_at))).all()
+    for stale in live[:max(0, len(live) - SESSIONS_PER_MEMBER + 1)]:
+        stale.revoked_at = now
+        session.add(stale)
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(id=_digest(token), member_id=member.id, csrf=secrets.token_urlsafe(24),
                              created_at=now, last_seen_at=now))
@@ -136,7 +169,9 @@ def current(session: Session, token: str | None, *, now: dt.datetime, write: boo
     row = session.get(StaffSession, _digest(token))
     if row is None or row.revoked_at is not None:
         return None
-    idle, stale = now - row.last_seen_at > settings.session_idle(), now - row.last_seen_at > SEEN_GRANULARITY
+    # idle too long, or older than a working day however busy: a stolen cookie does not live on
+    idle = now - row.last_seen_at > settings.session_idle() or now - row.created_at > settings.session_lifetime()
+    stale = now - row.last_seen_at > SEEN_GRANULARITY
     if not write and (idle or stale):
         return NEEDS_WRITE
     if idle:

@@ -28,12 +28,15 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         case_pages, oidc, render, report_pages, signin_pages, team_meeting_pages,
     )
     from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
+    from coordination.entrypoints.web.throttle import SlidingWindow
     from coordination.i18n import Texts
 
     from coordination.domain.calendar import now_utc
 
     app = FastAPI(title="Samordning", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.clock = clock or now_utc
+    # sign-in requests per client address: 10 in 15 minutes (a member gets at most 3 links anyway)
+    app.state.signin_limiter = SlidingWindow(limit=10, seconds=15 * 60)
     app.mount("/static", StaticFiles(directory=str(resources.files("coordination.entrypoints.web") / "static")),
               name="static")
     # one router a feature; every route is thin: its session and member from `deps`, one use case

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Form, Request
+from fastapi import BackgroundTasks, Depends, Form, Request
 from sqlmodel import Session
 
 from coordination.i18n import Texts
@@ -37,7 +38,7 @@ class CsrfRefused(Exception):
 
 
 @contextmanager
-def transaction(*, read_only: bool = False) -> Iterator[Session]:
+def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None) -> Iterator[Session]:
     """The route's unit of work, opened inside the route's own thread: `with transaction() as
     session:`. (A generator dependency would hold the transaction, and on SQLite the write lock,
     while its exit waits for a free worker thread; under load every thread then waits.)
@@ -45,13 +46,18 @@ def transaction(*, read_only: bool = False) -> Iterator[Session]:
     The one place the workspace starts delivery: once the work is committed, the messages its
     events queued are sent at once, since the people they name are waiting for them (a sign-in
     link, an assigned action, a deviation the page says was reported). What fails stays pending
-    for the scheduled delivery, with its backoff."""
+    for the scheduled delivery, with its backoff. With `later` (the route's background tasks)
+    they are sent once the answer has gone, where its timing must tell nothing (sign-in)."""
     with unit_of_work(read_only=read_only) as session:
         notes = session.info  # kept past the session's close, which comes after the commit
         yield session
     keys, moment = queued(notes)
     if keys and moment is not None:
-        deliver_pending(now=moment, keys=keys, tags=load_notifications().tags)
+        send = partial(deliver_pending, now=moment, keys=keys, tags=load_notifications().tags)
+        if later is None:
+            send()
+        else:
+            later.add_task(send)
 
 
 Clock = Callable[[], dt.datetime]

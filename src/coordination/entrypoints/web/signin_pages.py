@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coordination import settings
@@ -34,23 +34,49 @@ def signin_page(request: Request, next: str = "/") -> HTMLResponse:
     return response
 
 
-@router.post("/signin", response_class=HTMLResponse)
-def signin_request(request: Request, now: NowDep, code: Annotated[str, Form()] = "",
-                   csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> HTMLResponse:
-    """Send a one-time link to the member's own channel. The answer is the same whether or not
-    the code exists, so nobody can probe for members."""
+def _pre_signin_checked(request: Request, csrf: str) -> None:
+    """The sign-in forms carry the pre-sign-in cookie's token: another site cannot post them."""
     import hmac
 
     expected = request.cookies.get(PRE_SIGNIN_COOKIE) or ""
-    if not csrf or not hmac.compare_digest(csrf, expected):
+    if not csrf or not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
         raise CsrfRefused()
-    with transaction() as session:
-        signin.send_link(session, code, now=now, next_path=signin.safe_next(next))
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def signin_request(request: Request, now: NowDep, later: BackgroundTasks, code: Annotated[str, Form()] = "",
+                   csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> HTMLResponse:
+    """Send a one-time link to the member's own channel. The answer is the same, and comes as
+    fast, whether or not the code exists: the link is delivered after the answer has gone, and
+    a flood from one address or for one member is cut off without saying so."""
+    _pre_signin_checked(request, csrf)
+    if request.app.state.signin_limiter.allow(request.client.host if request.client else "-"):
+        with transaction(later=later) as session:
+            signin.send_link(session, code, now=now, next_path=signin.safe_next(next))
     return render.page(request, "signin_sent.html", Texts(None), None)
 
 
-@router.get("/signin/{token}")
-def signin_link(token: str, now: NowDep) -> RedirectResponse:
+@router.get("/signin/{token}", response_class=HTMLResponse)
+def signin_link(request: Request, token: str, now: NowDep) -> HTMLResponse:
+    """The link opens a page that names the member and signs in on a click: a GET never signs in,
+    so a mail scanner that follows links spends nothing, and a link planted on someone shows
+    whose it is before anything happens."""
+    import secrets
+
+    with transaction(read_only=True) as session:
+        member = signin.link_holder(session, token, now=now)
+    csrf = request.cookies.get(PRE_SIGNIN_COOKIE) or secrets.token_urlsafe(24)
+    response = render.page(request, "signin_confirm.html", Texts(member.locale), None, holder=member.name,
+                           token=token, csrf=csrf)
+    response.set_cookie(PRE_SIGNIN_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/signin/{token}")
+def signin_link_confirmed(request: Request, token: str, now: NowDep,
+                          csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    _pre_signin_checked(request, csrf)
     with transaction() as session:
         opened = signin.redeem_link(session, token, now=now)
         response = see_other(opened.next_path)
