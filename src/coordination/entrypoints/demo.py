@@ -75,7 +75,7 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
 
     area, handovers, outcomes = (load_file(examples / name)
                                  for name in ("area.yaml", "handovers.yaml", "follow-ups.yaml"))
-    database.parent.mkdir(parents=True, exist_ok=True)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data and the mailboxes: owner only
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     os.environ["COORDINATION_DATABASE_URL"] = f"sqlite:///{database}"

@@ -6,6 +6,7 @@ error, so a rejected command leaves the database as it was.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -35,6 +36,7 @@ def _engine(url: str) -> Engine:
     # hide_parameters: bound values hold personal data, and a database error raised inside a
     # flow would otherwise carry them into Prefect's state message and logs.
     if make_url(url).get_backend_name() == "sqlite":
+        _owner_only(make_url(url).database)
         # The CLI and served flows write the same file at once: WAL lets readers go on while
         # one writes, and the busy timeout makes writers wait instead of failing "locked".
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
@@ -59,6 +61,15 @@ def _engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _owner_only(path: str | None) -> None:
+    """The embedded database holds every person's data and the workspace's signing secret: it is
+    created readable by its owner only, and SQLite gives its WAL and shared-memory files the
+    same mode as the database file."""
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 @contextmanager
