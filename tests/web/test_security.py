@@ -359,3 +359,27 @@ def test_reporting_a_signal_opens_no_record_and_shows_the_reporter_only_its_outc
     assert "Maj" not in page.text and "19341106" not in page.text  # nothing about the person
     refused = client.get(f"/cases/{number}")
     assert refused.status_code == 403 and "Maj" not in refused.text
+
+
+MALFORMED = ["0", "-1", "99999999999999999999", "1e3", "%C3%A5%C3%B8", "K-2026-", "%00", "a" * 300]
+
+
+def test_a_malformed_id_version_or_token_is_a_4xx_page_never_a_500(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    client = signed_in(workspace, "hc-dsk1")
+    csrf = csrf_of(client.get("/").text)
+    answers = {}
+    for method, path in app_routes():
+        if "{" not in path or path.startswith("/signin/"):
+            continue
+        for bad in MALFORMED:
+            url = re.sub(r"\{[^}]+\}", bad, path)
+            response = client.request(method, url, data={"csrf": csrf} if method == "POST" else None)
+            answers[(method, url)] = response.status_code
+            if response.status_code >= 400:
+                assert "<html" in response.text and 'lang="sv"' in response.text, (method, url)
+    for version in ("abc", "-1", "0", "99999999999999999999"):
+        answers[("GET", f"minutes?version={version}")] = client.get(
+            f"/meetings/m/1/minutes?version={version}").status_code
+    broken = {k: v for k, v in answers.items() if v >= 500}
+    assert not broken and len(answers) > 100

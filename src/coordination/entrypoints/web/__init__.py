@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from importlib import resources
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -63,6 +64,13 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     def csrf_refused(request: Request, exc: CsrfRefused):
         log.warning("form refused: missing or wrong CSRF token on %s", request.url.path)
         return _error(request, 403, "csrf")
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError):
+        # an id, version or field FastAPI could not read: the Swedish error page, never JSON
+        where = next((str(e["loc"][-1]) for e in exc.errors() if e.get("loc")), "")
+        log.info("bad request on %s: field=%s", request.url.path, where)
+        return _error(request, 400, f"field:{where}")
 
     @app.exception_handler(CoordinationError)
     def domain_error(request: Request, exc: CoordinationError):

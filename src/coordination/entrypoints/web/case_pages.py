@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
+from coordination.entrypoints.web.deps import (
+    FormStaffDep, RowId, StaffDep, Version, carry_out, form_command, transaction,
+)
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
@@ -33,7 +35,7 @@ def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
 
 
 @router.get("/actions/{action_id}")
-def action_page(action_id: int, staff: StaffDep) -> RedirectResponse:
+def action_page(action_id: RowId, staff: StaffDep) -> RedirectResponse:
     with transaction() as session:
         number = workspace.action_case(session, staff.actor, action_id, now=staff.now)
         return see_other(f"/cases/{number}#action-{action_id}")
@@ -99,7 +101,7 @@ def sip_meeting_outcome(staff: FormStaffDep, cmd: Annotated[RecordSipAnswer, for
 
 
 @router.get("/cases/{number}/sip/compare", response_class=HTMLResponse)
-def sip_compare(request: Request, number: str, staff: StaffDep, first: int = 1, second: int = 1) -> HTMLResponse:
+def sip_compare(request: Request, number: str, staff: StaffDep, first: Version = 1, second: Version = 1) -> HTMLResponse:
     with transaction() as session:
         found = revising.compare_versions(session, staff.actor, case=case_by_number(session, number),
                                           first=first, second=second, now=staff.now)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
-from fastapi import BackgroundTasks, Depends, Form, Request
+from fastapi import BackgroundTasks, Depends, Form, Path, Query, Request
 from sqlmodel import Session
 
 from coordination.i18n import Texts
@@ -61,6 +61,13 @@ def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None
 
 
 Clock = Callable[[], dt.datetime]
+
+
+# An id or version in a path or query: out of range it is refused like any bad field (the error
+# page, 400), before it reaches a database that would overflow on it
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Version = Annotated[int, Query(ge=1, le=2**31 - 1)]
+LatestOrVersion = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 def now_of(request: Request) -> dt.datetime:

@@ -14,7 +14,9 @@ from coordination.domain.calendar import local_date
 from coordination.domain.team_meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
+from coordination.entrypoints.web.deps import (
+    FormStaffDep, LatestOrVersion, RowId, StaffDep, carry_out, form_command, transaction,
+)
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import NotFound
 from coordination.persistence.models import Meeting
@@ -66,7 +68,7 @@ def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
 
 
 @router.get("/m/{meeting_id}", response_class=HTMLResponse)
-def meeting_page(request: Request, meeting_id: int, staff: StaffDep, saved: str = "") -> HTMLResponse:
+def meeting_page(request: Request, meeting_id: RowId, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
         team, series, meeting = _of_meeting(session, meeting_id)
         view = team_meeting_room.meeting_view(session, staff.actor, team, series, meeting, now=staff.now)
@@ -81,7 +83,7 @@ def take_over(staff: FormStaffDep, cmd: Annotated[TakeOverLeadership, form_comma
 
 
 @router.post("/m/{meeting_id}/attendance")
-async def attendance(request: Request, meeting_id: int, staff: FormStaffDep) -> RedirectResponse:
+async def attendance(request: Request, meeting_id: RowId, staff: FormStaffDep) -> RedirectResponse:
     form = await request.form()
     marks = {key[len("attendance-"):]: str(value) for key, value in form.items()
              if key.startswith("attendance-") and value}
@@ -122,7 +124,7 @@ def note_decision(staff: FormStaffDep, cmd: Annotated[NoteDecision, form_command
 
 
 @router.post("/m/{meeting_id}/summary")
-def summary(meeting_id: int, staff: FormStaffDep, text: Annotated[str, Form()] = "",
+def summary(meeting_id: RowId, staff: FormStaffDep, text: Annotated[str, Form()] = "",
             close: Annotated[str, Form()] = "") -> RedirectResponse:
     """Save the summary; with `close` (the second button), also close the meeting and send the minutes."""
     cmd = build(SaveSummary, meeting=meeting_id, text=text, close=bool(close))
@@ -139,7 +141,7 @@ def reopen(staff: FormStaffDep, cmd: Annotated[ReopenMeeting, form_command(Reope
 
 
 @router.get("/m/{meeting_id}/minutes", response_class=HTMLResponse)
-def minutes_page(request: Request, meeting_id: int, staff: StaffDep, version: int | None = None,
+def minutes_page(request: Request, meeting_id: RowId, staff: StaffDep, version: LatestOrVersion = None,
                  saved: str = "") -> HTMLResponse:
     with transaction() as session:
         team, _, _ = _of_meeting(session, meeting_id)
