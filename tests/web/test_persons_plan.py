@@ -117,7 +117,7 @@ def test_book_a_sip_meeting_record_the_agreement_and_print_the_plan_in_the_brows
 
 
 def test_every_answer_carries_a_policy_that_lets_nothing_run_and_nothing_be_sniffed_or_framed(
-        workspace, sqlite_url, example_data):
+        workspace, sqlite_url, example_data, monkeypatch):
     """Pages, the PDF, a redirect and the stylesheet: `nosniff`, no referrer, and a Content
     Security Policy with no script, no inline style but the page's own nonce, and no framing."""
     import httpx
@@ -143,3 +143,7 @@ def test_every_answer_carries_a_policy_that_lets_nothing_run_and_nothing_be_snif
     nonce = re.search(r"'nonce-([^']+)'", plan_page.headers["content-security-policy"]).group(1)
     assert f'<style nonce="{nonce}">' in plan_page.text  # its print styles, and only they, may apply
     assert answers["its PDF"].headers["content-type"] == "application/pdf"
+    assert not any("strict-transport-security" in a.headers for a in answers.values())  # plain http here
+    monkeypatch.setenv("COORDINATION_WEB_URL", "https://samordning.example.se")  # behind a TLS proxy
+    for answer in (httpx.get(f"{workspace.url}/signin"), nurse.get(f"/cases/{number}/sip/person?format=pdf")):
+        assert answer.headers["strict-transport-security"].startswith("max-age=31536000")

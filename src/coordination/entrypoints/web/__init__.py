@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from coordination import settings
 from coordination.errors import AccessDenied, CoordinationError, NotFound
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("Content-Security-Policy", render.CSP.format(nonce=""))
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if settings.web_url().startswith("https://"):  # served over TLS: browsers never fall back to http
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
 
     @app.exception_handler(SignInRequired)
