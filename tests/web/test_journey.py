@@ -98,6 +98,7 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
         used = sign_in_from(page, smtp, workspace, item, "hsv-ssk1")
         page.wait_for_url(re.compile(r"/cases/K-2026-\d+"))
         assert "#action-" in page.url
+        case_number = re.search(r"K-2026-\d+", page.url).group(0)
         axe_clean(page)
         with unit_of_work() as s:
             description = s.get(Action, action_id).description
@@ -113,6 +114,10 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
         # the start page and the manager's page, also checked for accessibility
         page.goto(workspace.url + "/")
         page.get_by_role("heading", name="Mina ärenden").wait_for()
+        # the cases the nurse takes part in, with their next step, under what is due
+        mine = page.get_by_role("table", name="De öppna ärenden du deltar i, det närmaste nästa steget först")
+        assert mine.get_by_role("link", name=case_number).is_visible()
+        assert "deltar i SIP:en" in mine.inner_text() or "ansvarig för en åtgärd" in mine.inner_text()
         axe_clean(page)
         page.goto(workspace.url + "/manager")
         axe_clean(page)

@@ -71,6 +71,9 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                   "what_matters": N_("What is important to you?"), "plan_b": N_("Plan B"),
                   "other_plans": N_("Other plans"), "relatives_support": N_("Support and relief for the relatives"),
                   "next_follow_up": N_("Next follow-up")},
+    "relationship": {"coordinator": N_("coordinator"), "fixed_care_contact": N_("fixed care contact"),
+                     "sip_participant": N_("takes part in the SIP"), "responsible": N_("responsible for an action"),
+                     "escalated_to": N_("a question was raised to you"), "manager": N_("manager")},
     "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
                 "5": N_("Saturday"), "6": N_("Sunday")},
 }

@@ -18,7 +18,7 @@ from coordination.errors import InvalidInput
 from coordination.i18n import Texts
 from coordination.domain.vocabulary import PersonVerdict
 from coordination.i18n.terms import N_
-from coordination.usecases import persons_plan, queries, revising, workspace
+from coordination.usecases import persons_plan, queries, revising, worklist, workspace
 from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
@@ -31,7 +31,8 @@ router = APIRouter()
 def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
     with transaction(read_only=True) as session:
         items = workspace.my_items(session, staff.who.member_id, now=staff.now, policy=load_notifications().sweep)
-        return render.page(request, "items.html", staff.texts, staff, items=items)
+        cases = worklist.my_cases(session, staff.who.member_id, now=staff.now)
+        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases)
 
 
 @router.get("/actions/{action_id}")
