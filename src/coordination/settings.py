@@ -31,6 +31,13 @@ def session_idle():
     return dt.timedelta(minutes=int(os.environ.get("COORDINATION_SESSION_IDLE_MINUTES") or 30))
 
 
+def emergency_access():
+    """How long an emergency access lasts (COORDINATION_EMERGENCY_ACCESS_MINUTES, 120)."""
+    import datetime as dt
+
+    return dt.timedelta(minutes=int(os.environ.get("COORDINATION_EMERGENCY_ACCESS_MINUTES") or 120))
+
+
 def session_lifetime():
     """However active, a session ends this long after sign-in (COORDINATION_SESSION_HOURS, 12)."""
     import datetime as dt

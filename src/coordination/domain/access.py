@@ -46,6 +46,9 @@ class Relationship(StrEnum):
     MEETING_TEAM = "meeting_team"  # member of the team whose meeting has the case on its agenda
     MANAGER = "manager"  # unit manager of a responsible member (escalations, deviations)
     ESCALATED_TO = "escalated_to"  # MAS, MAR, MLA or a manager a question about the case was taken to
+    # nödåtkomst: opened by the member with a stated reason, for a limited time, reviewed in the
+    # log; it lets them read, nothing more, and the consent and any block still apply
+    EMERGENCY = "emergency"
 
 
 # Those who take part in the case: they act, follow up and hand over.
@@ -59,8 +62,8 @@ NEEDED: Mapping[Purpose, frozenset[Relationship]] = {
     # the plan is handed over by someone who takes part in it (seed 000: the person's plan)
     Purpose.PERSONS_PLAN: frozenset({Relationship.COORDINATOR, Relationship.FIXED_CARE_CONTACT,
                                      Relationship.SIP_PARTICIPANT}),
-    Purpose.NOTIFY: frozenset(Relationship),
-    Purpose.MEETING: frozenset(Relationship),
+    Purpose.NOTIFY: frozenset(Relationship) - {Relationship.EMERGENCY},
+    Purpose.MEETING: frozenset(Relationship) - {Relationship.EMERGENCY},
 }
 
 

@@ -20,8 +20,8 @@ from coordination.domain.personnummer import adult_on
 from coordination.domain.vocabulary import ConsentScope
 from coordination.errors import AccessDenied
 from coordination.persistence.models import (
-    Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, Escalation,
-    EscalationRecipient, Member, Organisation, Person, Sip, SipParticipant,
+    Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, EmergencyAccess,
+    Escalation, EscalationRecipient, Member, Organisation, Person, Sip, SipParticipant,
 )
 from coordination.usecases.areas import preparing_members
 from coordination.usecases.common import Actor, is_child, referenced
@@ -140,6 +140,10 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
     related = relationships_for(session, cases)
+    for case_id, member_id in session.exec(select(EmergencyAccess.case_id, EmergencyAccess.member_id).where(
+            col(EmergencyAccess.case_id).in_([c.id for c in cases]), col(EmergencyAccess.started_at) <= now,
+            col(EmergencyAccess.ends_at) > now)):
+        related[case_id][member_id] = related[case_id].get(member_id, frozenset()) | {Relationship.EMERGENCY}
     today = local_date(now)
     facts = {}
     for case in cases:

@@ -16,8 +16,9 @@ from coordination.usecases.common import Actor, audit
 
 def list_events(session: Session, actor: Actor, *, person: Person | None, member_id: int | None,
                 since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime,
-                limit: int = 10_000) -> list[tuple]:
-    """Open to a log reviewer, or to a unit manager for their own organisation's members."""
+                limit: int = 10_000, to_review: bool = False) -> list[tuple]:
+    """Open to a log reviewer, or to a unit manager for their own organisation's members.
+    `to_review`: only what a reviewer looks at first, the emergency accesses and the refusals."""
     scope = None
     if actor.member_id is not None:
         verdict, scope = may_review_log(member_facts(session, actor.member_id))
@@ -31,6 +32,8 @@ def list_events(session: Session, actor: Actor, *, person: Person | None, member
         query = query.where(col(AuditEvent.person_id) == person.id)
     if member_id is not None:
         query = query.where(col(AuditEvent.actor_id) == member_id)
+    if to_review:
+        query = query.where((col(AuditEvent.action) == "emergency_access") | col(AuditEvent.action).startswith("refused:"))
     if since is not None:
         query = query.where(col(AuditEvent.at) >= since)
     if until is not None:

@@ -259,6 +259,14 @@ class NoteDecision(MeetingCommand):
     text: Text = Field(description="write the decision")
 
 
+class OpenEmergencyAccess(CaseCommand):
+    """Nödåtkomst: read a case outside one's relationships, for a limited time, with a reason.
+    No case purpose: the point is that the member has none; the use case checks the commission,
+    the reason, the consent and any block, and the log review lists every opening."""
+    purpose = None
+    reason: Text = Field(description="say why the person's care needs you to read the case now")
+
+
 class TakeOverLeadership(MeetingCommand):
     """A team member takes over as leader when the appointed one is away: with a reason, audited,
     and the appointed leader is told."""

@@ -23,7 +23,7 @@ from coordination.domain.vocabulary import SipAnswer
 from coordination.errors import InvalidInput
 from coordination.persistence.models import Action, CareCase, Deviation, Escalation, Member, SipMeeting
 from coordination.usecases import (
-    acting, blocks, consent, deviations, escalations, following_up, identify, revising, sip_meeting,
+    acting, blocks, consent, deviations, emergency, escalations, following_up, identify, revising, sip_meeting,
     team_meeting_room, workspace,
 )
 from coordination.usecases import commands as c
@@ -65,6 +65,11 @@ def _report_deviation(session: Session, actor: Actor, cmd: c.ReportDeviation, ca
 
 def _close_deviation(session: Session, actor: Actor, cmd: c.CloseDeviation, case: CareCase, now: dt.datetime) -> str:
     return deviations.close_deviation(session, actor, deviation_id=cmd.deviation, note=cmd.note, now=now)
+
+
+def _open_emergency_access(session: Session, actor: Actor, cmd: c.OpenEmergencyAccess, case: CareCase,
+                           now: dt.datetime) -> dt.datetime:
+    return emergency.open_emergency_access(session, actor, case=case, reason=cmd.reason, now=now)
 
 
 def _raise_escalation(session: Session, actor: Actor, cmd: c.RaiseEscalation, case: CareCase,
@@ -225,6 +230,7 @@ _HANDLERS: dict[type, tuple[Callable[..., CareCase] | None, Callable[..., Any]]]
     c.ReportDeviation: (_by_number, _report_deviation),
     c.CloseDeviation: (_case_of(Deviation, "deviation", "your unit's page lists its deviations"), _close_deviation),
     c.RaiseEscalation: (_by_number, _raise_escalation),
+    c.OpenEmergencyAccess: (_by_number, _open_emergency_access),
     c.AnswerEscalation: (_case_of(Escalation, "escalation", "the case page lists its escalations"),
                          _answer_escalation),
     c.AddAction: (_by_number, _add_action),

@@ -6,6 +6,7 @@ cases; errors become pages in the member's language, and refusals are audited.""
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 from importlib import resources
 
@@ -95,7 +96,10 @@ def create_app(clock: Clock | None = None) -> FastAPI:
             who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now)
         from coordination.entrypoints.web.deps import Staff
         staff = Staff(who, now) if who else None
+        # a refused case page offers emergency access (its own form, with the warning)
+        case_page = re.fullmatch(r"/cases/(K-\d{4}-\d{4,})", request.url.path) if request.method == "GET" else None
         return render.page(request, "error.html", staff.texts if staff else Texts(None), staff,
-                           status_code=status, kind=kind)
+                           status_code=status, kind=kind,
+                           emergency_case=case_page.group(1) if case_page and staff else None)
 
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from coordination import settings
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
@@ -18,9 +19,9 @@ from coordination.errors import InvalidInput
 from coordination.i18n import Texts
 from coordination.domain.vocabulary import PersonVerdict
 from coordination.i18n.terms import N_
-from coordination.usecases import persons_plan, queries, revising, worklist, workspace
+from coordination.usecases import emergency, persons_plan, queries, revising, worklist, workspace
 from coordination.usecases.commands import (
-    BookSipMeeting, CompleteAction, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
+    BookSipMeeting, CompleteAction, OpenEmergencyAccess, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
 from coordination.usecases.common import case_by_number
 
@@ -51,11 +52,27 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
     with transaction() as session:
         now = staff.now
         record = queries.case_record(session, staff.actor, number, now=now)
-        revision = revising.revision_form(session, staff.actor, case=case_by_number(session, number), now=now) \
+        case = case_by_number(session, number)
+        revision = revising.revision_form(session, staff.actor, case=case, now=now) \
             if record["sip"] and record["status"] != "closed" else None
+        emergency_until = emergency.active_until(session, staff.who.member_id, case, now=now)
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
-                           today=local_date(now).isoformat(),
+                           today=local_date(now).isoformat(), emergency_until=emergency_until,
                            verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
+
+
+@router.get("/cases/{number}/emergency-access", response_class=HTMLResponse)
+def emergency_access_page(request: Request, number: str, staff: StaffDep) -> HTMLResponse:
+    """Nödåtkomst's form: the warning and the reason, and nothing of the case but its number."""
+    return render.page(request, "emergency_access.html", staff.texts, staff, number=number,
+                       minutes=int(settings.emergency_access().total_seconds() // 60))
+
+
+@router.post("/cases/{number}/emergency-access")
+def emergency_access(staff: FormStaffDep, cmd: Annotated[OpenEmergencyAccess, form_command(
+        OpenEmergencyAccess, case="number")]) -> RedirectResponse:
+    carry_out(staff, cmd)
+    return see_other(f"/cases/{cmd.case}?saved=emergency")
 
 
 @router.post("/cases/{number}/sip/revise")

@@ -1,9 +1,10 @@
-"""The audit log."""
+"""The audit log, and the emergency accesses it reviews."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from coordination.persistence.tables._columns import key, utc
@@ -21,3 +22,17 @@ class AuditEvent(SQLModel, table=True):
     record_id: str
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     recipient_id: int | None = None  # for 'notify': the member who was told
+
+
+class EmergencyAccess(SQLModel, table=True):
+    """Nödåtkomst: a member opened a case outside their relationships, with a stated reason,
+    until `ends_at`. Only reading is opened; every opening is listed for the log review."""
+
+    __tablename__ = "emergencyaccess"
+    __table_args__ = (Index("ix_emergencyaccess_case_ends", "case_id", "ends_at"),)
+    id: int = key()
+    member_id: int = Field(foreign_key="member.id")
+    case_id: int = Field(foreign_key="care_case.id")
+    reason: str
+    started_at: dt.datetime = utc()
+    ends_at: dt.datetime = utc()
