@@ -52,4 +52,4 @@ def test_mailbox_folders_and_messages_are_owner_only(tmp_path):
     assert sender.add(f"mailbox://{box}")
     assert sender.notify(body="Logga in: http://127.0.0.1/signin/1.x.y", title="Inloggningslänk")
     [message] = list(box.iterdir())
-    assert (mode(box), mode(message)) == (0o700, 0o600)
+    assert (mode(box.parent), mode(box), mode(message)) == (0o700, 0o700, 0o600)

@@ -59,7 +59,9 @@ def write_durably(path: Path, data: bytes) -> None:
 @notify(on="mailbox", name="Local mailbox", body_format="text")  # plain text files
 def _write(body: str, title: str, notify_type: str, meta: dict, attach=None, *args, **kwargs) -> bool:
     folder = folder_of(meta)
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    # every folder made here is the owner's alone, the mailbox root included, not only the last
+    for missing in reversed([f for f in (folder, *folder.parents) if not f.exists()]):
+        missing.mkdir(mode=FOLDER_MODE, exist_ok=True)
     name = message_name()
     # attachments first: once the message's own file is there, everything it refers to is too
     for item in attach or []:
