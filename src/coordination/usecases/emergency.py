@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import Session, col, select
+
 from coordination import settings
 from coordination.domain import access as policy
 from coordination.domain.access import Purpose
@@ -16,7 +18,7 @@ from coordination.usecases.access import case_facts, decision, member_facts, req
 from coordination.usecases.common import Actor, acting_member, audit
 
 
-def open_emergency_access(session, actor: Actor, *, case: CareCase, reason: str, now: dt.datetime) -> dt.datetime:
+def open_emergency_access(session: Session, actor: Actor, *, case: CareCase, reason: str, now: dt.datetime) -> dt.datetime:
     """Returns when the access ends."""
     record = f"case {case.number}"
     member_id = acting_member(actor, record=record)
@@ -39,10 +41,8 @@ def open_emergency_access(session, actor: Actor, *, case: CareCase, reason: str,
     return ends
 
 
-def active_until(session, member_id: int, case: CareCase, *, now: dt.datetime) -> dt.datetime | None:
+def active_until(session: Session, member_id: int, case: CareCase, *, now: dt.datetime) -> dt.datetime | None:
     """When the member's emergency access to the case ends, if they read it by one now."""
-    from sqlmodel import col, select
-
     return session.exec(select(EmergencyAccess.ends_at).where(
         col(EmergencyAccess.member_id) == member_id, col(EmergencyAccess.case_id) == case.id,
         col(EmergencyAccess.started_at) <= now, col(EmergencyAccess.ends_at) > now)
