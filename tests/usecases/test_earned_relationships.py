@@ -170,3 +170,12 @@ def test_an_inactive_member_reports_nothing_and_learns_nothing_of_the_person(db_
     assert refusals("hsv-ssk2") == ["refused:report signal"] * 2
     report("hsv-ssk1", MAJ)  # the control: an active member's signal is recorded
     assert count(SignalRecord) == before + 1
+
+
+def test_without_a_readable_teams_file_nobody_prepares_and_nothing_breaks(db_url, example_data, monkeypatch,
+                                                                          tmp_path):
+    open_and_plan(db_url, example_data)
+    assert allowed("rehab-at", Purpose.READ, GUSTAV)
+    monkeypatch.setenv("COORDINATION_TEAMS_CONFIG", str(tmp_path / "missing.yaml"))
+    assert not allowed("rehab-at", Purpose.READ, GUSTAV)  # fails closed
+    assert allowed("hc-dsk1", Purpose.READ, GUSTAV)  # the SBAR's author: the other relationships still count

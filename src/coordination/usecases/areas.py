@@ -9,14 +9,19 @@ policy's `PREPARING` relationship all ask this module, so they cannot disagree."
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import Session, col, select
 
 from coordination.config.teams import Team, load_teams
+from coordination.errors import InvalidInput
 from coordination.domain.vocabulary import CaseStatus
 from coordination.persistence.models import CareCase, Member, Organisation, SignalRecord
+
+
+log = logging.getLogger(__name__)
 
 
 def of_area(organisation_ids: Sequence[int]) -> ColumnElement[bool]:
@@ -52,7 +57,11 @@ def preparing_members(session: Session, cases: Sequence[CareCase]) -> dict[int, 
     flagged = [c for c in cases if c.flagged_for_meeting and c.status != CaseStatus.CLOSED]
     if not flagged:
         return {}
-    teams = load_teams()
+    try:
+        teams = load_teams()
+    except InvalidInput as exc:  # no readable teams file: nobody prepares (the policy fails closed)
+        log.warning("the teams file cannot be read (field %s): no team prepares flagged cases", exc.field)
+        return {}
     codes = {t.code for team in teams for t in team.members}
     member_ids = dict(session.exec(select(Member.code, Member.id).where(col(Member.code).in_(codes))).all())
     found: dict[int, set[int]] = {}
