@@ -100,6 +100,12 @@ def test_a_link_signs_in_only_on_its_pages_button(workspace, sqlite_url, example
     assert confirm(fresh(), link).status_code == 303
 
 
+def test_the_header_says_whose_session_it_is(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    page = signed_in(workspace, "hsv-ssk1").get("/")
+    assert "Inloggad som Maria Sund" in page.text
+
+
 def test_a_new_link_replaces_the_older_ones_and_a_flood_gets_nothing(workspace, sqlite_url, example_data):
     planned(sqlite_url, example_data)
     older = workspace.link_for("hsv-ssk1")

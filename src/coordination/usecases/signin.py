@@ -155,6 +155,7 @@ class SignedIn:
     locale: str
     csrf: str
     session_id: str
+    name: str = ""  # shown in the page's header: whose session this is
 
 
 NEEDS_WRITE = object()  # `current(write=False)` found something to write: ask again with write=True
@@ -184,7 +185,7 @@ def current(session: Session, token: str | None, *, now: dt.datetime, write: boo
     if stale:  # most requests then write nothing for the session
         row.last_seen_at = now
         session.add(row)
-    return SignedIn(member.id, member.code, member.locale, row.csrf, row.id)
+    return SignedIn(member.id, member.code, member.locale, row.csrf, row.id, member.name)
 
 
 def sign_out(session: Session, token: str | None, *, now: dt.datetime) -> None:
