@@ -42,7 +42,17 @@ def follow(page, link: str) -> None:
 
 @pytest.fixture
 def workspace(sqlite_url, monkeypatch):
-    """The workspace on its own port, for the test's database."""
+    """The workspace on its own port, for the test's SQLite database."""
+    yield from _serve(monkeypatch)
+
+
+@pytest.fixture
+def workspace_on(db_url, monkeypatch):
+    """The workspace over each database (`db_url`: SQLite, then PostgreSQL)."""
+    yield from _serve(monkeypatch)
+
+
+def _serve(monkeypatch):
     from coordination.entrypoints.web import create_app
 
     port = free_port()

@@ -65,6 +65,11 @@ def local_date(moment: dt.datetime) -> dt.date:
     return pendulum.instance(moment).in_timezone(TIMEZONE).date()
 
 
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight in Stockholm that begins the day, as an aware moment (a period's bound)."""
+    return pendulum.datetime(day.year, day.month, day.day, tz=TIMEZONE)
+
+
 def now_utc() -> dt.datetime:
     return pendulum.now("UTC")
 

@@ -74,6 +74,31 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
     "relationship": {"coordinator": N_("coordinator"), "fixed_care_contact": N_("fixed care contact"),
                      "sip_participant": N_("takes part in the SIP"), "responsible": N_("responsible for an action"),
                      "escalated_to": N_("a question was raised to you"), "manager": N_("manager")},
+    # the log review: what a member did (the audit event's action, its detail cut off) and to what
+    "audit_action": {"read": N_("read"), "print": N_("printed"), "compare": N_("compared versions of"),
+                     "review": N_("searched the log for"), "extract": N_("made a log extract for"),
+                     "mark_reviewed": N_("marked reviewed"), "accept": N_("accepted"), "add": N_("added"),
+                     "answer": N_("answered"), "apply": N_("applied"), "appoint_coordinator": N_("appointed a coordinator to"),
+                     "attendance": N_("recorded attendance at"), "close": N_("closed"), "create": N_("created"),
+                     "discharge_note": N_("noted a discharge in"), "dispatch": N_("sent"), "document": N_("documented"),
+                     "emergency_access": N_("opened with emergency access"), "escalate": N_("raised a question about"),
+                     "lift": N_("lifted"), "name_contacts": N_("named the contacts of"), "place": N_("placed"),
+                     "record": N_("recorded"), "register": N_("registered"), "reopen": N_("reopened"),
+                     "report": N_("reported"), "schedule": N_("booked"), "share": N_("shared"), "submit": N_("submitted"),
+                     "take_over": N_("took over the leadership of"), "withdraw": N_("withdrew"),
+                     "refused": N_("was refused"), "notify": N_("was told about"), "sign_in": N_("asked to sign in"),
+                     "other": N_("acted on")},
+    "audit_record": {"case": N_("case"), "sip": N_("SIP"), "assessment": N_("SBAR"), "action": N_("action"),
+                     "escalation": N_("question"), "follow_up": N_("follow-up"), "deviation": N_("deviation"),
+                     "meeting": N_("meeting"), "agenda": N_("agenda"), "minutes": N_("minutes"),
+                     "consent": N_("consent"), "block": N_("block"), "person": N_("person"), "signal": N_("signal"),
+                     "sip_meeting": N_("SIP meeting"), "return_report": N_("return report"),
+                     "audit_log": N_("log"), "audit_event": N_("log entry"), "member": N_("member"),
+                     "other": N_("record")},
+    "review_why": {"emergency": N_("emergency access"), "protected": N_("protected identity read"),
+                   "closed_case": N_("read after the case was closed"), "refusals": N_("refusals in a row")},
+    "log_kind": {"read": N_("reads"), "change": N_("changes"), "refused": N_("refusals"),
+                 "emergency": N_("emergency accesses")},
     "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
                 "5": N_("Saturday"), "6": N_("Sunday")},
 }
@@ -85,3 +110,11 @@ def term(t: Texts, kind: str, value: str) -> str:
 
 def role_name(t: Texts, role: Role | str) -> str:
     return t.gettext(ROLE_NAMES.get(str(role), str(role).replace("_", " ")))
+
+
+def audit_words(t: Texts, action: str, record_type: str) -> tuple[str, str]:
+    """An audit event's act and record in the reader's words: ('läste', 'ärende')."""
+    verb = action.split(":")[0]
+    verb = "record" if verb.startswith("record_") else verb
+    acts, records = TERMS["audit_action"], TERMS["audit_record"]
+    return (t.gettext(acts.get(verb) or acts["other"]), t.gettext(records.get(record_type) or records["other"]))

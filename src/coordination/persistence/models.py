@@ -30,7 +30,7 @@ from coordination.persistence.tables.notifications import (  # noqa: F401
     Outbox, OutboxSend,
 )
 from coordination.persistence.tables.audit import (  # noqa: F401
-    AuditEvent, EmergencyAccess,
+    AuditEvent, AuditReview, EmergencyAccess,
 )
 from coordination.persistence.tables.workspace import (  # noqa: F401
     SignInLink, StaffSession, AppSecret,

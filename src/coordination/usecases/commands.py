@@ -282,6 +282,14 @@ class ReopenMeeting(MeetingCommand):
     """The leader reopens a closed meeting to amend it; closing again stores the next version."""
 
 
+class MarkReviewed(Command):
+    """A log reviewer's mark on an audit event, with what they found."""
+    record_as = "log entry {event}"
+    purpose = None  # no case: the log review's own rule (may_review_log) decides
+    event: Id = Field(description="pick the entry from the log review's list")
+    note: Text = Field(description="say what you found, e.g. 'checked with the unit manager: in the care'")
+
+
 C = TypeVar("C", bound=Command)
 
 
@@ -338,3 +346,4 @@ def _what(err: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "is not a field of this form"
     return str(err["msg"])
+

@@ -23,7 +23,7 @@ from coordination.domain.vocabulary import SipAnswer
 from coordination.errors import InvalidInput
 from coordination.persistence.models import Action, CareCase, Deviation, Escalation, Member, SipMeeting
 from coordination.usecases import (
-    acting, blocks, consent, deviations, emergency, escalations, following_up, identify, revising, sip_meeting,
+    acting, audit_log, blocks, consent, deviations, emergency, escalations, following_up, identify, revising, sip_meeting,
     team_meeting_room, workspace,
 )
 from coordination.usecases import commands as c
@@ -223,6 +223,10 @@ def _reopen(session: Session, actor: Actor, cmd: c.ReopenMeeting, case: None, no
     team_meeting_room.reopen_meeting(session, actor, team, cmd.meeting, now=now)
 
 
+def _mark_reviewed(session: Session, actor: Actor, cmd: c.MarkReviewed, case: None, now: dt.datetime) -> None:
+    audit_log.mark_reviewed(session, actor, event_id=cmd.event, note=cmd.note, now=now)
+
+
 # command -> (how its case is found, the use case that carries it out)
 # A command about a person, not a case, has no case to find: its use case asks the policy for
 # the member's commission (taking the person's request, recording a consent).
@@ -254,4 +258,5 @@ _HANDLERS: dict[type, tuple[Callable[..., CareCase] | None, Callable[..., Any]]]
     c.TakeOverLeadership: (None, _take_over),
     c.SaveSummary: (None, _save_summary),
     c.ReopenMeeting: (None, _reopen),
+    c.MarkReviewed: (None, _mark_reviewed),
 }

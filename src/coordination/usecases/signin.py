@@ -156,6 +156,7 @@ class SignedIn:
     csrf: str
     session_id: str
     name: str = ""  # shown in the page's header: whose session this is
+    role: str = ""  # which menu entries the page offers (the use cases decide what is allowed)
 
 
 NEEDS_WRITE = object()  # `current(write=False)` found something to write: ask again with write=True
@@ -185,7 +186,7 @@ def current(session: Session, token: str | None, *, now: dt.datetime, write: boo
     if stale:  # most requests then write nothing for the session
         row.last_seen_at = now
         session.add(row)
-    return SignedIn(member.id, member.code, member.locale, row.csrf, row.id, member.name)
+    return SignedIn(member.id, member.code, member.locale, row.csrf, row.id, member.name, str(member.role))
 
 
 def sign_out(session: Session, token: str | None, *, now: dt.datetime) -> None:

@@ -253,7 +253,7 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
            member: Annotated[Optional[str], typer.Option(help="Code of the member who acted.")] = None,
            since: Annotated[Optional[str], typer.Option("--from", help="YYYY-MM-DD (Stockholm).")] = None,
            until: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD, exclusive.")] = None,
-           to_review: Annotated[bool, typer.Option("--to-review", help="Only emergency accesses and refusals.")] = False,
+           to_review: Annotated[bool, typer.Option("--to-review", help="Only what the review looks at first: emergency accesses, protected identities, closed cases, refusals in a row.")] = False,
            as_json: Json = False) -> None:
     """Review the audit log by person, member or period."""
     import pendulum

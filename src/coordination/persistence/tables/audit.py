@@ -36,3 +36,15 @@ class EmergencyAccess(SQLModel, table=True):
     reason: str
     started_at: dt.datetime = utc()
     ends_at: dt.datetime = utc()
+
+
+class AuditReview(SQLModel, table=True):
+    """A log reviewer's mark on an audit event: looked at, with what they found. Kept beside the
+    log, since the log itself is append-only; one mark an event."""
+
+    __tablename__ = "auditreview"
+    id: int = key()
+    event_id: int = Field(foreign_key="auditevent.id", unique=True)
+    reviewer_id: int = Field(foreign_key="member.id")
+    at: dt.datetime = utc()
+    note: str
