@@ -257,6 +257,11 @@ OPEN = {
     ("GET", "/signals"): "the signal form", ("POST", "/signals"): "reporting a signal",
     ("GET", "/manager"): "the member's own unit", ("GET", "/meetings"): "the member's own teams",
     ("GET", "/meetings/{series_id}"): "a team's series: its members only",
+    # no case: the log review's own rule (a log reviewer, or a unit manager for their own
+    # organisation's members), asked by every use case behind them and audited when refused
+    ("GET", "/log"): "the log review's list: may_review_log", ("POST", "/log"): "the log's search: may_review_log",
+    ("POST", "/log/entries/{event}/reviewed"): "a reviewer's mark: may_review_log, the entry in its scope",
+    ("POST", "/log/extract"): "the person's log extract: may_review_log",
     # the reviewed exception: nödåtkomst is for a member with no part in the case
     ("GET", "/cases/{number}/emergency-access"): "emergency access's form: the warning, the case number only",
     ("POST", "/cases/{number}/emergency-access"): "emergency access: a reason, the consent and any block checked, "

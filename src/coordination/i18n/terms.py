@@ -76,7 +76,8 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                      "escalated_to": N_("a question was raised to you"), "manager": N_("manager")},
     # the log review: what a member did (the audit event's action, its detail cut off) and to what
     "audit_action": {"read": N_("read"), "print": N_("printed"), "compare": N_("compared versions of"),
-                     "review": N_("searched the log for"), "extract": N_("made a log extract for"),
+                     "review": N_("searched"), "extract": N_("made an extract of"), "open": N_("opened"),
+                     "complete": N_("completed"), "retry": N_("sent again"),
                      "mark_reviewed": N_("marked reviewed"), "accept": N_("accepted"), "add": N_("added"),
                      "answer": N_("answered"), "apply": N_("applied"), "appoint_coordinator": N_("appointed a coordinator to"),
                      "attendance": N_("recorded attendance at"), "close": N_("closed"), "create": N_("created"),
@@ -93,7 +94,7 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                      "meeting": N_("meeting"), "agenda": N_("agenda"), "minutes": N_("minutes"),
                      "consent": N_("consent"), "block": N_("block"), "person": N_("person"), "signal": N_("signal"),
                      "sip_meeting": N_("SIP meeting"), "return_report": N_("return report"),
-                     "audit_log": N_("log"), "audit_event": N_("log entry"), "member": N_("member"),
+                     "audit_log": N_("the log"), "outbox": N_("message"), "audit_event": N_("log entry"), "member": N_("member"),
                      "other": N_("record")},
     "review_why": {"emergency": N_("emergency access"), "protected": N_("protected identity read"),
                    "closed_case": N_("read after the case was closed"), "refusals": N_("refusals in a row")},

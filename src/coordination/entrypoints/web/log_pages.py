@@ -73,7 +73,7 @@ def log_extract(request: Request, staff: FormStaffDep, personnummer: Field = "")
         person = person_by_personnummer(session, personnummer, today=local_date(staff.now))
         lines = audit_log.extract(session, staff.actor, person=person, now=staff.now)
         name = f"{person.given_name} {person.family_name}"
-    page = render.page(request, "log_extract.html", staff.texts, staff, lines=lines, name=name,
+    page = render.page(request, "log_extract.html", staff.texts, staff, lines=lines, person_name=name,
                        personnummer=person.personnummer, made=staff.now,
                        words=lambda line: audit_words(staff.texts, line.action, line.record_type))
     return Response(render.pdf(bytes(page.body).decode("utf-8")), media_type="application/pdf", headers={
