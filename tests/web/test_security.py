@@ -376,6 +376,48 @@ def test_reporting_a_signal_opens_no_record_and_shows_the_reporter_only_its_outc
     assert refused.status_code == 403 and "Maj" not in refused.text
 
 
+def test_the_answer_to_a_signal_never_tells_whether_the_person_is_registered(workspace, sqlite_url, example_data):
+    """A registered personnummer and an unregistered one (a valid check digit, nobody has it) get
+    the same answers, for a good signal and a bad one; the unregistered signal is kept, and
+    becomes the person's once they are registered."""
+    from sqlmodel import func
+
+    from coordination.entrypoints.importer import import_data
+    from coordination.persistence.models import Person, SignalRecord, UnregisteredSignal
+    from coordination.usecases import identify
+    from tests.conftest import ADMIN, T0, load_area
+
+    known, unknown = "19551028-7195", "19121212-1212"
+    load_area(sqlite_url, example_data)
+    answers = {}
+    for pnr in (known, unknown):
+        client = signed_in(workspace, "mar")
+        csrf = csrf_of(client.get("/signals").text)
+        bad = client.post("/signals", data={"personnummer": pnr, "kind": "emergency_visit", "occurred_on": "2099-01-01",
+                                            "csrf": csrf})
+        good = client.post("/signals", data={"personnummer": pnr, "kind": "concern_raised", "csrf": csrf},
+                           follow_redirects=False)
+        answers[pnr] = (bad.status_code, bad.text.replace(csrf, ""), good.status_code, good.headers["location"])
+        client.post("/signout", data={"csrf": csrf})
+    assert answers[known] == answers[unknown]
+    assert answers[known][0] == 400 and answers[known][2:] == (303, "/signals?saved=1")
+    with unit_of_work() as s:
+        assert s.exec(select(func.count()).select_from(UnregisteredSignal)).one() == 1
+        assert s.exec(select(Person).where(Person.personnummer == unknown)).first() is None  # nobody invented
+    mine = signed_in(workspace, "mar").get("/signals").text
+    assert mine.count("Väntar på morgonens identifiering") == 2  # the same for both
+    assert unknown not in mine and known not in mine
+    with unit_of_work() as s:  # the person is registered later: the kept signal becomes theirs
+        import_data(s, ADMIN, {"persons": [{"personnummer": unknown, "given_name": "Tolvan", "family_name": "Tolvansson"}]},
+                    now=T0, sections=("persons",))
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=T0.add(hours=1))
+        tolvan = s.exec(select(Person).where(Person.personnummer == unknown)).one()
+        [adopted] = s.exec(select(SignalRecord).where(SignalRecord.person_id == tolvan.id)).all()
+        assert str(adopted.kind) == "concern_raised" and adopted.screened_at is not None
+        assert s.exec(select(func.count()).select_from(UnregisteredSignal)).one() == 0
+
+
 MALFORMED = ["0", "-1", "99999999999999999999", "1e3", "%C3%A5%C3%B8", "K-2026-", "%00", "a" * 300]
 
 

@@ -18,7 +18,7 @@ from coordination.persistence.tables.consent import (  # noqa: F401
     Consent, ConsentParty, ConsentCoverage, Block,
 )
 from coordination.persistence.tables.cases import (  # noqa: F401
-    SignalRecord, CaseSequence, CareCase, Assessment, Share, ReturnReport,
+    SignalRecord, UnregisteredSignal, CaseSequence, CareCase, Assessment, Share, ReturnReport,
 )
 from coordination.persistence.tables.planning import (  # noqa: F401
     Sip, SipMeeting, SipParticipant, Action, FollowUp,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coordination.domain import access
+from coordination.domain import access, personnummer
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import SipAnswer
 from coordination.errors import InvalidInput
@@ -142,14 +142,18 @@ def _report_signal(session: Session, actor: Actor, cmd: c.ReportSignal, case: No
     today = local_date(now)
     occurred_on = cmd.occurred_on or today
     identify.check_signal(occurred_on, cmd.days, today=today)  # before the person is looked up
+    number = personnummer.parse(cmd.personnummer, today=today)  # a wrong check digit, whoever it is
     reporter = referenced(session, Member, actor.member_id) if actor.member_id else None
-    if reporter is not None:  # an inactive member reports nothing, and learns nothing of the person
-        require_verdict(access.commission(member_facts(session, reporter.id)), actor, "report signal",
-                        record="signal")
-    person = person_by_personnummer(session, cmd.personnummer, today=today)
-    return identify.report_signal(session, actor, person=person, kind=cmd.kind, occurred_on=occurred_on,
-                                  days=cmd.days, organisation_id=reporter.organisation_id if reporter else None,
-                                  now=now)
+    if reporter is None:  # an administrator's import or command: told plainly when nobody has the number
+        return identify.report_signal(session, actor, person=person_by_personnummer(session, cmd.personnummer, today=today),
+                                      kind=cmd.kind, occurred_on=occurred_on, days=cmd.days, organisation_id=None,
+                                      now=now)
+    # an inactive member reports nothing, and learns nothing of the person
+    require_verdict(access.commission(member_facts(session, reporter.id)), actor, "report signal", record="signal")
+    # a member's report is taken the same way whether or not the person is registered: the answer
+    # must not tell anyone who is in coordination
+    return identify.report_signal_as_member(session, actor, personnummer=number.canonical, kind=cmd.kind,
+                                            occurred_on=occurred_on, days=cmd.days, reporter=reporter, now=now)
 
 
 def _record_consent(session: Session, actor: Actor, cmd: c.RecordConsent, case: None, now: dt.datetime) -> int:

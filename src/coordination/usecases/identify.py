@@ -16,7 +16,9 @@ from coordination.domain.vocabulary import CaseStatus, IdentificationReason, Ini
 from coordination.errors import InvalidInput
 from coordination.domain.events import CaseFlagged
 from coordination.notifications.handlers import publish
-from coordination.persistence.models import AuditEvent, CareCase, CaseSequence, Person, SignalRecord, table_of
+from coordination.persistence.models import (
+    AuditEvent, CareCase, CaseSequence, Member, Person, SignalRecord, UnregisteredSignal, table_of,
+)
 from coordination.usecases.common import Actor, audit, is_child, referenced, today_of
 from coordination.domain.access import Purpose, shared_consent
 from coordination.usecases.access import consent_facts, consent_facts_for, decision
@@ -46,6 +48,38 @@ def report_signal(session: Session, actor: Actor, *, person: Person, kind: Signa
     return signal.id
 
 
+def report_signal_as_member(session: Session, actor: Actor, *, personnummer: str, kind: SignalKind,
+                            occurred_on: dt.date, days: int | None, reporter: Member, now: dt.datetime) -> int:
+    """A member's signal, taken alike whether or not anyone has the personnummer: a signal for a
+    registered person, or one kept until the person is registered. Either way the member is told
+    the same, and learns what became of it only on their own list (`my_signals`)."""
+    person = session.exec(select(Person).where(col(Person.personnummer) == personnummer)).first()
+    if person is not None:
+        return report_signal(session, actor, person=person, kind=kind, occurred_on=occurred_on, days=days,
+                             organisation_id=reporter.organisation_id, now=now)
+    kept = UnregisteredSignal(personnummer=personnummer, kind=kind, occurred_on=occurred_on, days=days,
+                              reported_by_id=reporter.id, organisation_id=reporter.organisation_id, reported_at=now)
+    session.add(kept)
+    session.flush()
+    audit(session, actor, "report", "signal", f"unregistered {kept.id}", now=now)
+    return kept.id
+
+
+def adopt_registered(session: Session, *, now: dt.datetime) -> int:
+    """Kept signals whose person has since been registered become the person's signals, to be
+    screened now like any new one. Those still without a person are marked looked at."""
+    kept = session.exec(select(UnregisteredSignal, Person.id)
+                        .join(Person, col(Person.personnummer) == UnregisteredSignal.personnummer)).all()
+    for signal, person_id in kept:
+        session.add(SignalRecord(person_id=person_id, kind=signal.kind, occurred_on=signal.occurred_on, days=signal.days,
+                                 reported_by_id=signal.reported_by_id, organisation_id=signal.organisation_id))
+        session.delete(signal)
+    session.execute(update(UnregisteredSignal).where(col(UnregisteredSignal.screened_at) == None)  # noqa: E711
+                    .values(screened_at=now))
+    session.flush()
+    return len(kept)
+
+
 @dataclass(frozen=True)
 class SignalOutcome:
     """What became of a signal, as its reporter may see it: the case number and nothing more.
@@ -67,6 +101,11 @@ def my_signals(session: Session, actor: Actor, *, limit: int = 50) -> list[Signa
     cases = session.exec(select(CareCase).where(col(CareCase.person_id).in_({s.person_id for s in signals}))
                          .order_by(col(CareCase.opened_at))).all()
     out = []
+    # kept until the person is registered: shown as any other, without saying why
+    for kept in session.exec(select(UnregisteredSignal).where(col(UnregisteredSignal.reported_by_id) == actor.member_id)
+                             .order_by(col(UnregisteredSignal.id).desc()).limit(limit)):
+        out.append(SignalOutcome(kept.id, str(kept.kind), kept.occurred_on,
+                                 "waiting" if kept.screened_at is None else "no_criterion"))
     for signal in signals:
         if signal.screened_at is None:
             out.append(SignalOutcome(signal.id, str(signal.kind), signal.occurred_on, "waiting"))
@@ -78,7 +117,7 @@ def my_signals(session: Session, actor: Actor, *, limit: int = 50) -> list[Signa
         outcome = "no_criterion" if case is None else "opened" if case.opened_at == signal.screened_at else "added"
         out.append(SignalOutcome(signal.id, str(signal.kind), signal.occurred_on, outcome,
                                  case.number if case else None))
-    return out
+    return sorted(out, key=lambda o: o.occurred_on, reverse=True)[:limit]
 
 
 CHUNK = 5000  # persons whose cases open at once: bounds the IN lists and what is held in memory
@@ -97,6 +136,7 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
     their open case gets the new reasons) and is flagged for the next coordination meeting."""
     today = today_of(now)
     result = IdentifyResult()
+    adopt_registered(session, now=now)
     # Three set-based reads for everyone with new signals (a region screens many thousands of
     # persons a morning), then statements only for those who meet a criterion.
     unscreened = select(SignalRecord.person_id).where(col(SignalRecord.screened_at) == None).distinct()  # noqa: E711

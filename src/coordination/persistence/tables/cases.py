@@ -23,6 +23,23 @@ class SignalRecord(SQLModel, table=True):
     screened_at: dt.datetime | None = utc(default=None, index=True)
 
 
+class UnregisteredSignal(SQLModel, table=True):
+    """A member's signal about a personnummer that no registered person has. Kept, not refused,
+    so that the answer to a report never tells whether a person is in coordination; adopted as a
+    signal once the person is registered (`identify` does it first thing)."""
+
+    __tablename__ = "unregistered_signal"
+    id: int = key()
+    personnummer: str = Field(index=True)  # canonical YYYYMMDD-NNNN
+    kind: SignalKind = enum(SignalKind)
+    occurred_on: dt.date
+    days: int | None = None
+    reported_by_id: int = Field(foreign_key="member.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    reported_at: dt.datetime = utc()
+    screened_at: dt.datetime | None = utc(default=None)  # looked at by identify: no one to screen
+
+
 class CaseSequence(SQLModel, table=True):
     year: int = Field(primary_key=True)
     last: int = 0
