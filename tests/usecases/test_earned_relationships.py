@@ -179,3 +179,49 @@ def test_without_a_readable_teams_file_nobody_prepares_and_nothing_breaks(db_url
     monkeypatch.setenv("COORDINATION_TEAMS_CONFIG", str(tmp_path / "missing.yaml"))
     assert not allowed("rehab-at", Purpose.READ, GUSTAV)  # fails closed
     assert allowed("hc-dsk1", Purpose.READ, GUSTAV)  # the SBAR's author: the other relationships still count
+
+
+def test_only_a_member_taking_part_adds_someone_to_the_plan_and_the_log_says_who_added_whom(db_url, example_data):
+    """An SBAR's author may revise the plan's text, but naming a member in it, themselves
+    included, is for those who take part (and whose organisation the consent covers)."""
+    from coordination.persistence.models import SipParticipant
+    from coordination.usecases import revising
+
+    from coordination.entrypoints.importer import import_data
+    from tests.conftest import load_area
+
+    load_area(db_url, example_data)
+    with unit_of_work() as s:
+        identify.identify(s, ADMIN, now=T0)
+    with unit_of_work() as s:  # hsv-ssk2 prepares the flagged case and writes an SBAR about it
+        author = member_by_code(s, "hsv-ssk2")
+        planning.submit_assessment(s, actor_for(s, "hsv-ssk2"), case=case_of(s, GUSTAV), author=author,
+                                   what_matters="x", situation="x", background="x", current_status="x",
+                                   recommendation="x", needs={}, professions=[], handling_time="next_day", now=T0)
+    with unit_of_work() as s:  # the health centre's SBAR, newer, is the one the plan is drawn from
+        import_data(s, ADMIN, example_data, now=T0.add(minutes=1), sections=("assessments",))
+    plan(GUSTAV)
+    with unit_of_work(read_only=True) as s:
+        case = case_of(s, GUSTAV)
+        sip = s.exec(select(Sip).where(Sip.case_id == case.id, Sip.current == True)).one()  # noqa: E712
+        taking_part = {s.get(Member, m).code for m in s.exec(select(SipParticipant.member_id)
+                                                              .where(SipParticipant.sip_id == sip.id))}
+        coordinator = s.get(Member, case.coordinator_id).code
+    assert "hsv-ssk2" not in taking_part and allowed("hsv-ssk2", Purpose.PLAN, GUSTAV)  # an assessor still
+
+    def revise(code: str, **change) -> None:
+        with unit_of_work() as s:
+            revising.revise_sip(s, actor_for(s, code), case=case_of(s, GUSTAV), now=LATER.add(hours=1), **change)
+
+    before = count(Sip)
+    with pytest.raises(AccessDenied) as refused:
+        revise("hsv-ssk2", add=["hsv-ssk2"])
+    assert refused.value.rule == "care_relationship" and count(Sip) == before
+    assert refusals("hsv-ssk2") == ["refused:act"]
+    assert not allowed("hsv-ssk2", Purpose.ACT, GUSTAV)
+    revise("hsv-ssk2", what_matters="Att få bo kvar hemma med stöd")  # the text: an assessor may
+    revise(coordinator, add=["hsv-ssk2"])  # the control: the coordinator adds her
+    assert allowed("hsv-ssk2", Purpose.ACT, GUSTAV)
+    with unit_of_work(read_only=True) as s:
+        [added] = s.exec(select(AuditEvent).where(AuditEvent.action == "add_participant")).all()
+        assert added.actor == coordinator and added.record_id.endswith(" hsv-ssk2")

@@ -78,6 +78,7 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
     "audit_action": {"read": N_("read"), "print": N_("printed"), "compare": N_("compared versions of"),
                      "review": N_("searched"), "extract": N_("made an extract of"), "open": N_("opened"),
                      "complete": N_("completed"), "retry": N_("sent again"),
+                     "add_participant": N_("added a participant to"),
                      "mark_reviewed": N_("marked reviewed"), "accept": N_("accepted"), "add": N_("added"),
                      "answer": N_("answered"), "apply": N_("applied"), "appoint_coordinator": N_("appointed a coordinator to"),
                      "attendance": N_("recorded attendance at"), "close": N_("closed"), "create": N_("created"),

@@ -58,6 +58,11 @@ def revise_sip(session: Session, actor: Actor, *, case: CareCase, now: dt.dateti
     if not changes(old, new):
         raise InvalidInput("changes nothing", record=record, field="revision",
                            hint="change at least one part of the plan")
+    if new.participants - old.participants or new.coordinator != old.coordinator:
+        # who takes part is decided by those who take part (ACT's relationships), in an organisation
+        # the consent covers: an assessor or a preparing colleague may revise the text, but adding
+        # a member, oneself included, would be a relationship of their own making
+        require(session, actor, Purpose.ACT, case, now=now)
     members = {m.code: m for m in session.exec(select(Member).where(col(Member.code).in_(new.participants)))}
     for field, member_id in (("fixed_care_contact", case.fixed_care_contact_id),
                              ("fixed_doctor", case.fixed_doctor_id)):
@@ -103,12 +108,17 @@ def new_version(session: Session, actor: Actor, *, case: CareCase, old: Sip, pla
     if case.coordinator_id != coordinator.id:
         case.coordinator_id = coordinator.id
         session.add(case)
+    before = set(session.exec(select(SipParticipant.member_id).where(col(SipParticipant.sip_id) == old.id)).all())
     sip = write_sip_version(session, actor, case=case, version=old.version + 1, coordinator_id=coordinator.id,
                             participant_ids=[members[c].id for c in sorted(plan.participants)],
                             what_matters=plan.what_matters, plan_b=plan.plan_b, other_plans=list(plan.other_plans),
                             next_follow_up=plan.next_follow_up, assessment_id=old.assessment_id, now=now,
                             relatives_support=plan.relatives_support,
                             cause=cause)
+    for code in sorted(plan.participants):  # who added whom, line by line for the log review
+        if members[code].id not in before:
+            audit(session, actor, "add_participant", "sip", f"{case.number} v{sip.version} {code}", now=now,
+                  person_id=case.person_id)
     session.execute(update(Action).where(col(Action.case_id) == case.id,
                                          col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]))
                     .values(follow_up_date=plan.next_follow_up))
