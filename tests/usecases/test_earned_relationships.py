@@ -62,7 +62,7 @@ def test_a_signal_gives_its_reporter_no_access_to_the_record(db_url, example_dat
         assert not allowed("mar", purpose, MAJ), purpose
     with unit_of_work(read_only=True) as s:
         number = case_of(s, MAJ).number
-        assert member_by_code(s, "mar").id not in relationships(s, case_of(s, MAJ))
+        assert member_by_code(s, "mar").id not in relationships(s, case_of(s, MAJ), now=LATER)
     with pytest.raises(AccessDenied) as refused:
         with unit_of_work() as s:
             queries.case_record(s, actor_for(s, "mar"), number, now=LATER)
@@ -113,7 +113,7 @@ def test_the_areas_team_prepares_a_flagged_case_until_its_plan_is_drawn_up(db_ur
     with unit_of_work(read_only=True) as s:
         case = case_of(s, GUSTAV)
         assert not case.flagged_for_meeting
-        taking_part = set(relationships(s, case))
+        taking_part = set(relationships(s, case, now=LATER))
     # the plan named the physiotherapist, not her: her preparation ended with the flag
     assert member_id("rehab-ft") in taking_part and member_id("rehab-at") not in taking_part
     assert allowed("rehab-ft", Purpose.ACT, GUSTAV) and not allowed("rehab-at", Purpose.READ, GUSTAV)

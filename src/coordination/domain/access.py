@@ -51,6 +51,11 @@ class Relationship(StrEnum):
     EMERGENCY = "emergency"
 
 
+# A relationship whose source has finished (an action done, a question answered, a deviation
+# closed, an SBAR planned from) ends this long after: the member sees what came of their own
+# part, and nothing after. The SIP's roles end when the plan no longer names the member.
+RELATIONSHIP_GRACE = dt.timedelta(days=1)
+
 # Those who take part in the case: they act, follow up and hand over.
 TAKING_PART = frozenset({Relationship.COORDINATOR, Relationship.FIXED_CARE_CONTACT,
                          Relationship.SIP_PARTICIPANT, Relationship.RESPONSIBLE})

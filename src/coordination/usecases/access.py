@@ -17,7 +17,7 @@ from coordination.domain.access import Purpose, Relationship
 from coordination.domain.calendar import local_date
 from coordination.domain.consent import ConsentFacts
 from coordination.domain.personnummer import adult_on
-from coordination.domain.vocabulary import ConsentScope
+from coordination.domain.vocabulary import ActionStatus, ConsentScope
 from coordination.errors import AccessDenied
 from coordination.persistence.models import (
     Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, EmergencyAccess,
@@ -80,15 +80,20 @@ def blocks_for(session: Session, person_ids) -> dict[int, tuple[access.BlockFact
     return {pid: tuple(blocks) for pid, blocks in found.items()}
 
 
-def relationships(session: Session, case: CareCase) -> dict[int, frozenset[Relationship]]:
-    """Who has which care relationship with the case, from the coordination record."""
-    return relationships_for(session, [case])[case.id]
+def relationships(session: Session, case: CareCase, *, now: dt.datetime) -> dict[int, frozenset[Relationship]]:
+    """Who has which care relationship with the case at `now`, from the coordination record."""
+    return relationships_for(session, [case], now=now)[case.id]
 
 
-def relationships_for(session: Session, cases: Sequence[CareCase]) -> dict[int, dict[int, frozenset[Relationship]]]:
-    """The care relationships of many cases (case id -> member id -> kinds), a query per kind."""
+def relationships_for(session: Session, cases: Sequence[CareCase], *,
+                      now: dt.datetime) -> dict[int, dict[int, frozenset[Relationship]]]:
+    """The care relationships of many cases at `now` (case id -> member id -> kinds), a query per
+    kind. Each comes from a source and ends with it (`RELATIONSHIP_GRACE` after it finished): the
+    SIP's roles while the current plan names the member, an action while open, a question while
+    unanswered, a deviation while open, an SBAR until a plan is drawn up after it."""
     found: dict[int, dict[int, set[Relationship]]] = {case.id: {} for case in cases}
     ids = list(found)
+    ended_before = now - access.RELATIONSHIP_GRACE  # a source finished before this gives nothing
 
     def add(kind: Relationship, pairs) -> None:
         for case_id, member_id in pairs:
@@ -100,23 +105,32 @@ def relationships_for(session: Session, cases: Sequence[CareCase]) -> dict[int, 
     add(Relationship.SIP_PARTICIPANT, session.exec(
         select(Sip.case_id, SipParticipant.member_id).join(Sip, col(Sip.id) == SipParticipant.sip_id)
         .where(col(Sip.case_id).in_(ids), col(Sip.current) == True)))  # noqa: E712
-    responsible = session.exec(select(Action.case_id, Action.responsible_id).where(col(Action.case_id).in_(ids))
-                               .distinct()).all()
+    responsible = session.exec(select(Action.case_id, Action.responsible_id).where(
+        col(Action.case_id).in_(ids),
+        col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED])
+        | ((col(Action.status) == ActionStatus.DONE) & (col(Action.completed_at) > ended_before))).distinct()).all()
     add(Relationship.RESPONSIBLE, responsible)
+    # an SBAR's author helps plan until a plan is drawn up (or revised) after it
+    planned_after = select(Sip.id).where(col(Sip.case_id) == Assessment.case_id,
+                                         col(Sip.created_at) > Assessment.submitted_at,
+                                         col(Sip.created_at) <= ended_before)
     add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
-                                            .where(col(Assessment.case_id).in_(ids))))
+                                            .where(col(Assessment.case_id).in_(ids), ~planned_after.exists())))
     # no relationship comes from reporting a signal: the reporter's own act gives no access
     add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
                                  for member_id in members])
     # the manager a deviation of the case went to reads it to close the deviation
     numbers = {c.number: c.id for c in cases}
     add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.exec(
-        select(Deviation.case_number, Deviation.manager_id).where(col(Deviation.case_number).in_(list(numbers)))
-        .distinct())])
+        select(Deviation.case_number, Deviation.manager_id).where(
+            col(Deviation.case_number).in_(list(numbers)),
+            col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > ended_before)).distinct())])
     add(Relationship.ESCALATED_TO, session.exec(
         select(Escalation.case_id, EscalationRecipient.member_id)
-        .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(col(Escalation.case_id).in_(ids))))
-    if responsible:
+        .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
+            col(Escalation.case_id).in_(ids),
+            col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > ended_before))))
+    if responsible:  # the manager of a member responsible for an action, while that lasts
         managers = dict(session.exec(select(Member.id, Member.manager_id)
                                      .where(col(Member.id).in_({m for _, m in responsible}))).all())
         add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
@@ -139,7 +153,7 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     persons = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
-    related = relationships_for(session, cases)
+    related = relationships_for(session, cases, now=now)
     for case_id, member_id in session.exec(select(EmergencyAccess.case_id, EmergencyAccess.member_id).where(
             col(EmergencyAccess.case_id).in_([c.id for c in cases]), col(EmergencyAccess.started_at) <= now,
             col(EmergencyAccess.ends_at) > now)):
