@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
-from coordination.domain.access import Purpose
+from coordination.domain.access import Purpose, Relationship
 from coordination.domain.vocabulary import SignalKind
 from coordination.errors import AccessDenied
 from coordination.persistence.engine import unit_of_work
@@ -225,3 +225,33 @@ def test_only_a_member_taking_part_adds_someone_to_the_plan_and_the_log_says_who
     with unit_of_work(read_only=True) as s:
         [added] = s.exec(select(AuditEvent).where(AuditEvent.action == "add_participant")).all()
         assert added.actor == coordinator and added.record_id.endswith(" hsv-ssk2")
+
+
+def test_a_relationship_ends_a_day_after_its_source_does(db_url, example_data):
+    """MAS reads the case while the question raised to her is open, and a day after she answered
+    it; then no more. An SBAR's author helps plan until a plan is drawn up after the SBAR."""
+    from coordination.domain.access import RELATIONSHIP_GRACE
+    from coordination.domain.vocabulary import EscalationLevel
+    from coordination.usecases import escalations
+
+    open_and_plan(db_url, example_data)
+    plan(GUSTAV, now=T0.add(minutes=1))
+    with unit_of_work(read_only=True) as s:
+        coordinator = s.get(Member, case_of(s, GUSTAV).coordinator_id).code
+    assert not allowed("mas", Purpose.READ, GUSTAV)
+    with unit_of_work() as s:
+        question = escalations.escalate(s, actor_for(s, coordinator), case=case_of(s, GUSTAV), level=EscalationLevel.MAS,
+                                        reason="Ödem trots ordination, behöver MAS bedömning", now=LATER)
+    assert allowed("mas", Purpose.READ, GUSTAV, now=LATER.add(days=10))  # open: however long it takes
+    answered = LATER.add(days=2)
+    with unit_of_work() as s:
+        escalations.answer_escalation(s, actor_for(s, "mas"), escalation_id=question, answer="Kontakta läkaren i dag",
+                                      now=answered)
+    assert allowed("mas", Purpose.READ, GUSTAV, now=answered.add(hours=23))
+    assert not allowed("mas", Purpose.READ, GUSTAV, now=answered + RELATIONSHIP_GRACE + dt.timedelta(minutes=1))
+    # the SBAR's author helps plan until a plan is drawn up after it (a day's grace)
+    with unit_of_work(read_only=True) as s:
+        case = case_of(s, GUSTAV)
+        author = s.exec(select(Assessment.author_id).where(Assessment.case_id == case.id)).first()
+        assert Relationship.ASSESSOR in relationships(s, case, now=T0.add(hours=2)).get(author, frozenset())
+        assert Relationship.ASSESSOR not in relationships(s, case, now=T0.add(days=3)).get(author, frozenset())
