@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import delete, select
 
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Action, AuditEvent, SignInLink
+from coordination.persistence.models import Action, AuditEvent, Member, SignInLink
 from coordination.usecases import signin
 from tests.notifications.test_delivery import personal_strings
 from tests.web.test_journey import GUSTAV, case_of, planned
@@ -457,3 +457,24 @@ def test_a_refused_case_page_offers_emergency_access_with_its_warning(workspace,
                          data={"reason": "Larm från hemmet, samordnaren nås inte", "csrf": csrf_of(form.text)})
     assert opened.status_code == 200 and "Du läser ärendet genom nödåtkomst" in opened.text
     assert "Maj" in opened.text  # the record, for the access's two hours
+    why = re.search(r'<details class="why".*?</details>', opened.text, re.S).group(0)
+    assert "du öppnade ärendet med nödåtkomst (till" in why, why
+
+
+def test_the_case_page_says_why_the_member_can_see_it(workspace, sqlite_url, example_data):
+    """Each relationship with its source: the SIP for its coordinator, the action for a member
+    responsible for one (and not in the plan), the team's meeting for a preparing member."""
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        case = case_of(s, GUSTAV)
+        number, sip_version = case.number, 1
+        coordinator = s.get(Member, case.coordinator_id).code
+        flagged = case_of(s, "19341106-7568").number  # Maj's: flagged, the consent names rehab
+    page = signed_in(workspace, coordinator).get(f"/cases/{number}").text
+    assert "Varför kan jag se ärendet?" in page
+    why = re.search(r"<details class=\"why\".*?</details>", page, re.S).group(0)
+    assert f"samordningsansvarig: SIP:en, version {sip_version}, anger dig" in why, why
+    assert "skrev en SBAR" not in why  # the plan was drawn up from it more than a day ago
+    assert "förbereder ärendet" not in page  # planned: the case has left the team's list
+    prepared = signed_in(workspace, "rehab-ft").get(f"/cases/{flagged}").text
+    assert "förbereder ärendet inför teamets möte: ärendet står på ditt teams kommande samordningsmöte" in prepared

@@ -73,7 +73,9 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                   "next_follow_up": N_("Next follow-up")},
     "relationship": {"coordinator": N_("coordinator"), "fixed_care_contact": N_("fixed care contact"),
                      "sip_participant": N_("takes part in the SIP"), "responsible": N_("responsible for an action"),
-                     "escalated_to": N_("a question was raised to you"), "manager": N_("manager")},
+                     "escalated_to": N_("a question was raised to you"), "manager": N_("manager"),
+                     "assessor": N_("wrote an SBAR"), "preparing": N_("prepares the case for the team's meeting"),
+                     "meeting_team": N_("the meeting's team"), "emergency": N_("emergency access")},
     # the log review: what a member did (the audit event's action, its detail cut off) and to what
     "audit_action": {"read": N_("read"), "print": N_("printed"), "compare": N_("compared versions of"),
                      "review": N_("searched"), "extract": N_("made an extract of"), "open": N_("opened"),

@@ -112,7 +112,7 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
     add(Relationship.RESPONSIBLE, responsible)
     # an SBAR's author helps plan until a plan is drawn up (or revised) after it
     planned_after = select(Sip.id).where(col(Sip.case_id) == Assessment.case_id,
-                                         col(Sip.created_at) > Assessment.submitted_at,
+                                         col(Sip.created_at) >= Assessment.submitted_at,
                                          col(Sip.created_at) <= ended_before)
     add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
                                             .where(col(Assessment.case_id).in_(ids), ~planned_after.exists())))

@@ -19,7 +19,7 @@ from coordination.errors import InvalidInput
 from coordination.i18n import Texts
 from coordination.domain.vocabulary import PersonVerdict
 from coordination.i18n.terms import N_
-from coordination.usecases import emergency, persons_plan, queries, revising, worklist, workspace
+from coordination.usecases import emergency, persons_plan, provenance, queries, revising, worklist, workspace
 from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, OpenEmergencyAccess, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
@@ -56,8 +56,9 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
         revision = revising.revision_form(session, staff.actor, case=case, now=now) \
             if record["sip"] and record["status"] != "closed" else None
         emergency_until = emergency.active_until(session, staff.who.member_id, case, now=now)
+        why = provenance.bases(session, staff.who.member_id, case, now=now)
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
-                           today=local_date(now).isoformat(), emergency_until=emergency_until,
+                           today=local_date(now).isoformat(), emergency_until=emergency_until, why=why,
                            verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
 
 
