@@ -255,3 +255,21 @@ def test_a_relationship_ends_a_day_after_its_source_does(db_url, example_data):
         author = s.exec(select(Assessment.author_id).where(Assessment.case_id == case.id)).first()
         assert Relationship.ASSESSOR in relationships(s, case, now=T0.add(hours=2)).get(author, frozenset())
         assert Relationship.ASSESSOR not in relationships(s, case, now=T0.add(days=3)).get(author, frozenset())
+
+
+def test_naming_oneself_the_fixed_care_contact_is_for_one_who_takes_part(db_url, example_data):
+    open_and_plan(db_url, example_data)
+
+    def name(code: str, contact: str) -> None:
+        with unit_of_work() as s:
+            planning.name_fixed_contacts(s, actor_for(s, code), case=case_of(s, MAJ),
+                                         fixed_care_contact=member_by_code(s, contact), now=LATER)
+
+    assert allowed("hsv-ssk2", Purpose.PLAN, MAJ) and not allowed("hsv-ssk2", Purpose.ACT, MAJ)  # prepares it
+    with pytest.raises(AccessDenied) as refused:
+        name("hsv-ssk2", "hsv-ssk2")
+    assert refused.value.rule == "care_relationship" and refusals("hsv-ssk2") == ["refused:act"]
+    with unit_of_work(read_only=True) as s:
+        assert case_of(s, MAJ).fixed_care_contact_id is None
+    name("hsv-ssk2", "hsv-ssk1")  # the control: she names the colleague who will be the contact
+    assert allowed("hsv-ssk1", Purpose.ACT, MAJ)

@@ -179,7 +179,7 @@ class PersonCommand(Command):
     form's body or a command's argument). Its rule is the member's commission, which the use case
     asks of the policy (`may_take_request`, `may_record_consent`): there is no case to ask about."""
     record_as = "person"
-    purpose = None
+    purpose = None  # the commission, asked by each use case (see above)
     personnummer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
         description="write the personnummer as YYYYMMDD-NNNN")
 
@@ -233,7 +233,7 @@ class MeetingCommand(Command):
     only the team's active members, only the leader records, and each line about a case asks the
     policy whether the team may plan it, with the team's facts: no single case purpose fits."""
     record_as = "meeting {meeting}"
-    purpose = None
+    purpose = None  # the meeting's rule, asked by team_meeting_room (see above)
     meeting: Id = Field(description="open the decision from the meeting's page")
 
 
@@ -263,7 +263,7 @@ class OpenEmergencyAccess(CaseCommand):
     """Nödåtkomst: read a case outside one's relationships, for a limited time, with a reason.
     No case purpose: the point is that the member has none; the use case checks the commission,
     the reason, the consent and any block, and the log review lists every opening."""
-    purpose = None
+    purpose = None  # the member has none: the use case's own checks (see above)
     reason: Text = Field(description="say why the person's care needs you to read the case now")
 
 

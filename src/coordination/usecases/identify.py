@@ -20,8 +20,8 @@ from coordination.persistence.models import (
     AuditEvent, CareCase, CaseSequence, Member, Person, SignalRecord, UnregisteredSignal, table_of,
 )
 from coordination.usecases.common import Actor, audit, is_child, referenced, today_of
-from coordination.domain.access import Purpose, shared_consent
-from coordination.usecases.access import consent_facts, consent_facts_for, decision
+from coordination.domain.access import Purpose, commission, shared_consent
+from coordination.usecases.access import consent_facts, consent_facts_for, decision, member_facts, require_verdict
 
 
 def check_signal(occurred_on: dt.date, days: int | None, *, today: dt.date, record: str = "signal") -> None:
@@ -174,7 +174,10 @@ def identify(session: Session, actor: Actor, *, now: dt.datetime,
 def open_case(session: Session, actor: Actor, *, person: Person, reasons: list[IdentificationReason],
               now: dt.datetime, initiated_by: Initiator = Initiator.STAFF) -> str:
     """Anyone — staff, the person, a relative — may initiate coordination (Socialstyrelsen); a
-    member records who did. An open case is flagged again and keeps its first initiator."""
+    member records who did. An open case is flagged again and keeps its first initiator. Opening
+    gives the member no relationship with the case; an inactive member opens nothing."""
+    if actor.member_id is not None:
+        require_verdict(commission(member_facts(session, actor.member_id)), actor, "open case", record="case")
     case, _ = _open_or_flag(session, actor, person, reasons or [IdentificationReason.MANUAL], now=now,
                             initiated_by=initiated_by)
     return case.number

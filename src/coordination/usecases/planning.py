@@ -113,6 +113,9 @@ def name_fixed_contacts(session: Session, actor: Actor, *, case: CareCase, fixed
     add them first, so the plan and the case never disagree."""
     record = record or f"case {case.number}"
     require(session, actor, Purpose.PLAN, case, now=now)
+    if actor.member_id in {m.id for m in (fixed_doctor, fixed_care_contact) if m is not None}:
+        # naming oneself is a relationship of one's own making: only for a member who already takes part
+        require(session, actor, Purpose.ACT, case, now=now)
     for field, member in (("fixed_doctor", fixed_doctor), ("fixed_care_contact", fixed_care_contact)):
         if member is None:
             continue
@@ -150,6 +153,7 @@ def sbar(assessment: Assessment) -> dict:
 def accept_assessment(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> int | None:
     """Take the newest submitted SBAR as the case's assessment. Consent to share it between the
     author's organisation and the others is checked by the caller's plan step."""
+    require(session, actor, Purpose.PLAN, case, now=now)  # before anything about the case is told
     require_step("assess", case.status, record=f"case {case.number}")
     assessment = _latest_assessment(session, case.id, accepted=False)
     if assessment is None:
@@ -167,6 +171,7 @@ def plan_from_assessment(session: Session, actor: Actor, *, case: CareCase, now:
     """Draw up the first SIP from the accepted assessment: participants by the professions
     needed, from the organisations the person consented to; returns the SIP id."""
     record = f"case {case.number}"
+    require(session, actor, Purpose.PLAN, case, now=now)  # before anything about the case is told
     require_step("plan", case.status, record=record)
     assessment = _latest_assessment(session, case.id, accepted=True)
     if assessment is None:
