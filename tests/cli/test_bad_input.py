@@ -186,6 +186,10 @@ def test_audit_log_review_by_person_member_and_period(area):
     assert "review" in review.stdout  # reviewing the log is itself logged
     bad = run(area, "audit", "--from", "yesterday", "--by", "hc-logg")
     assert bad.returncode != 0 and "field 'from'" in bad.stderr
+    by_case = run(area, "audit", "--case", "K-2026-0001", "--kind", "read", "--by", "hc-logg")
+    assert by_case.returncode == 0 and "hc-dsk1" in by_case.stdout and "register" not in by_case.stdout
+    odd = run(area, "audit", "--kind", "gossip", "--by", "hc-logg")
+    assert odd.returncode != 0 and "field 'kind'" in odd.stderr and "read, change, refused or emergency" in odd.stderr
 
 
 def test_the_log_review_is_for_reviewers_and_a_managers_own_organisation(area):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from coordination.domain.access import LogScope, may_review_log
-from coordination.errors import NotFound, RuleViolation
+from coordination.errors import InvalidInput, NotFound, RuleViolation
 from coordination.persistence.models import AuditEvent, AuditReview, CareCase, Member, Organisation, Person
 from coordination.usecases.access import member_facts, require_verdict
 from coordination.usecases.common import Actor, audit
@@ -99,6 +99,9 @@ def search(session: Session, actor: Actor, *, now: dt.datetime, person: Person |
            until: dt.datetime | None = None, kind: str | None = None, limit: int = LIMIT) -> list[Entry]:
     """The log by person, member, case, period and kind (read, change, refused, emergency),
     oldest first. Open to a log reviewer, or a unit manager for their own organisation's members."""
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"'{kind}' is not a kind of log entry", record="log search", field="kind",
+                           hint="use read, change, refused or emergency")
     scope = _scope(session, actor, person_id=person.id if person else None)
     conditions = []
     if person is not None:
@@ -137,7 +140,8 @@ def search(session: Session, actor: Actor, *, now: dt.datetime, person: Person |
 
 def list_events(session: Session, actor: Actor, *, person: Person | None, member_id: int | None,
                 since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime,
-                limit: int = 10_000, to_review: bool = False) -> list[tuple]:
+                limit: int = 10_000, to_review: bool = False, case_number: str | None = None,
+                kind: str | None = None) -> list[tuple]:
     """The command line's rows: (at, actor, action, record type, record id, personnummer)."""
     if to_review:
         entries = [e for e in to_be_reviewed(session, actor, now=now, limit=limit)
@@ -146,7 +150,7 @@ def list_events(session: Session, actor: Actor, *, person: Person | None, member
         entries.sort(key=lambda e: (e.at, e.id))
     else:
         entries = search(session, actor, now=now, person=person, member_id=member_id, since=since, until=until,
-                         limit=limit)
+                         limit=limit, case_number=case_number, kind=kind)
     return [(e.at, e.actor, e.action, e.record_type, e.record_id, e.personnummer) for e in entries]
 
 

@@ -253,6 +253,8 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
            member: Annotated[Optional[str], typer.Option(help="Code of the member who acted.")] = None,
            since: Annotated[Optional[str], typer.Option("--from", help="YYYY-MM-DD (Stockholm).")] = None,
            until: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD, exclusive.")] = None,
+           case: Annotated[Optional[str], typer.Option(help="Case number: its events and its person's.")] = None,
+           kind: Annotated[Optional[str], typer.Option(help="read, change, refused or emergency.")] = None,
            to_review: Annotated[bool, typer.Option("--to-review", help="Only what the review looks at first: emergency accesses, protected identities, closed cases, refusals in a row.")] = False,
            as_json: Json = False) -> None:
     """Review the audit log by person, member or period."""
@@ -271,7 +273,8 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
         who = common.person_by_personnummer(session, person, today=clock.local_date(now)) if person else None
         acting = common.member_by_code(session, member, field="member").id if member else None
         rows = list_events(session, actor, person=who, member_id=acting, since=moment(since, "from"),
-                           until=moment(until, "to"), now=now, to_review=to_review)
+                           until=moment(until, "to"), now=now, to_review=to_review, case_number=case,
+                           kind=kind)
     if as_json:
         say(json.dumps([{"at": at.isoformat(), "actor": a, "action": act, "record_type": rt, "record_id": rid,
                           "person": pnr} for at, a, act, rt, rid, pnr in rows], ensure_ascii=False))
