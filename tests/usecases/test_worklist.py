@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlmodel import select
 
 from coordination.domain.vocabulary import CaseStatus
 from coordination.persistence.engine import unit_of_work
-from coordination.persistence.models import Action, CareCase, Consent, Sip, SipParticipant
-from coordination.usecases import acting, consent, worklist
-from coordination.usecases.common import member_by_code
+from coordination.persistence.models import (
+    Action, CareCase, Consent, Deviation, Escalation, EscalationRecipient, Member, Sip, SipParticipant,
+)
+from coordination.domain.vocabulary import EscalationLevel
+from coordination.usecases import acting, consent, escalations, worklist
+from coordination.usecases.common import actor_for, member_by_code
 from tests.conftest import ADMIN, T0
 from tests.usecases.test_cycle import case_of, open_and_plan, plan
 
 GUSTAV, KARL = "19380214-2012", "19410605-2386"
-MEMBERS = ("hc-dsk1", "hc-dsk2", "hc-lak", "hsv-ssk1", "rehab-ft", "rehab-at", "soc-bih", "bkl-lak", "mar")
+MEMBERS = ("hc-dsk1", "hc-dsk2", "hc-lak", "hsv-ssk1", "rehab-ft", "rehab-at", "soc-bih", "bkl-lak", "mar", "hc-chef",
+           "hsv-chef", "rehab-chef", "mas", "hc-logg")
 
 
 def expected(code: str) -> set[str]:
@@ -31,6 +36,16 @@ def expected(code: str) -> set[str]:
             SipParticipant.sip_id == Sip.id, Sip.current == True, SipParticipant.member_id == me))}  # noqa: E712
         mine |= {a.case_id for a in s.exec(select(Action).where(Action.responsible_id == me,
                                                                  Action.status.in_(["planned", "assigned"])))}
+        # a manager: a member of the unit responsible for an open action, or an open deviation
+        mine |= {a.case_id for a, m in s.exec(select(Action, Member).where(
+            Action.responsible_id == Member.id, Member.manager_id == me, Action.status.in_(["planned", "assigned"])))}
+        numbers = {c.number: i for i, c in open_cases.items()}
+        mine |= {numbers[d.case_number] for d in s.exec(select(Deviation).where(
+            Deviation.manager_id == me, Deviation.closed_at == None)) if d.case_number in numbers}  # noqa: E711
+        # MAS, MAR, MLA or a manager: an unanswered question raised to them
+        mine |= {e.case_id for e, r in s.exec(select(Escalation, EscalationRecipient).where(
+            EscalationRecipient.escalation_id == Escalation.id, EscalationRecipient.member_id == me,
+            Escalation.answered_at == None))}  # noqa: E711
         return {open_cases[i].number for i in mine if i in open_cases}
 
 
@@ -40,11 +55,16 @@ def cases_of(code: str, now=T0):
 
 
 def planned_area(db_url, example_data):
+    """Two planned cases with their actions dispatched; a question raised to MAS about Gustav's."""
     open_and_plan(db_url, example_data)
     for pnr in (GUSTAV, KARL):
         plan(pnr)
         with unit_of_work() as s:
             acting.dispatch_actions(s, ADMIN, case=case_of(s, pnr), now=T0)
+    with unit_of_work() as s:
+        case = case_of(s, GUSTAV)
+        escalations.escalate(s, actor_for(s, s.get(Member, case.coordinator_id).code), case=case,
+                             level=EscalationLevel.MAS, reason="Ödem trots ordination", now=T0)
 
 
 def test_each_member_sees_the_open_cases_they_take_part_in(db_url, example_data):
@@ -54,6 +74,7 @@ def test_each_member_sees_the_open_cases_they_take_part_in(db_url, example_data)
         seen[code] = {e.number for e in cases_of(code)}
         assert seen[code] == expected(code), code
     assert seen["hc-dsk1"] and not seen["bkl-lak"] and not seen["mar"]  # positive and negative controls
+    assert seen["mas"] and seen["hsv-chef"] and not seen["hc-logg"]  # a question raised; a unit's actions
     with unit_of_work(read_only=True) as s:
         gustav = case_of(s, GUSTAV).number
     [entry] = [e for e in cases_of("hc-dsk1") if e.number == gustav]
@@ -86,3 +107,44 @@ def test_a_case_the_consent_no_longer_covers_leaves_the_list(db_url, example_dat
             consent.withdraw_consent(s, ADMIN, consent_id=row.id, now=T0.add(hours=1))
     assert number not in {e.number for e in cases_of("hc-dsk1", now=T0.add(hours=2))}
     assert number in expected("hc-dsk1")  # still coordinator: the policy, not the list, decides
+
+
+def test_questions_raised_to_a_member_open_first_and_the_case_leaves_once_answered(db_url, example_data):
+    planned_area(db_url, example_data)
+    with unit_of_work(read_only=True) as s:
+        number = case_of(s, GUSTAV).number
+        mas = member_by_code(s, "mas").id
+        [open_question] = worklist.questions_to_me(s, mas, now=T0.add(hours=1))
+    assert open_question.case_number == number and open_question.answered_at is None
+    assert open_question.reason == "Ödem trots ordination" and open_question.level == "mas"
+    with unit_of_work() as s:
+        escalations.answer_escalation(s, actor_for(s, "mas"), escalation_id=open_question.id, answer="Ring läkaren",
+                                      now=T0.add(hours=2))
+    with unit_of_work(read_only=True) as s:
+        [answered] = worklist.questions_to_me(s, mas, now=T0.add(hours=3))
+        assert answered.answered_at is not None
+        assert worklist.questions_to_me(s, member_by_code(s, "hc-logg").id, now=T0) == []  # the control
+    assert number not in {e.number for e in cases_of("mas", now=T0.add(hours=3))}
+
+
+def test_the_search_lists_only_readable_cases_and_says_the_same_for_the_unknown(db_url, example_data):
+    from coordination.errors import InvalidPersonnummer
+    from coordination.persistence.models import AuditEvent
+
+    planned_area(db_url, example_data)
+
+    def find(code: str, text: str) -> list[str]:
+        with unit_of_work() as s:
+            return [f.number for f in worklist.find_cases(s, actor_for(s, code), text, now=T0.add(hours=1))]
+
+    with unit_of_work(read_only=True) as s:
+        number = case_of(s, GUSTAV).number
+    assert find("hc-dsk1", GUSTAV) == [number] == find("hc-dsk1", number.lower())
+    assert find("mar", GUSTAV) == [] == find("mar", number)  # takes no part: nothing shown
+    assert find("mar", "19121212-1212") == [] == find("mar", "K-2026-9999")  # nobody: the same answer
+    with pytest.raises(InvalidPersonnummer):
+        find("hc-dsk1", "19380214-2013")
+    with unit_of_work(read_only=True) as s:
+        searches = s.exec(select(AuditEvent).where(AuditEvent.action == "search")).all()
+        assert len(searches) == 6 and {e.actor for e in searches} == {"hc-dsk1", "mar"}
+        assert sum(1 for e in searches if e.person_id == case_of(s, GUSTAV).person_id) == 4

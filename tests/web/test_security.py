@@ -259,6 +259,7 @@ OPEN = {
     ("GET", "/meetings/{series_id}"): "a team's series: its members only",
     # no case: the log review's own rule (a log reviewer, or a unit manager for their own
     # organisation's members), asked by every use case behind them and audited when refused
+    ("POST", "/search"): "finds cases: only those the policy lets the member read, every search audited",
     ("GET", "/log"): "the log review's list: may_review_log", ("POST", "/log"): "the log's search: may_review_log",
     ("POST", "/log/entries/{event}/reviewed"): "a reviewer's mark: may_review_log, the entry in its scope",
     ("POST", "/log/extract"): "the person's log extract: may_review_log",

@@ -33,7 +33,16 @@ def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
     with transaction(read_only=True) as session:
         items = workspace.my_items(session, staff.who.member_id, now=staff.now, policy=load_notifications().sweep)
         cases = worklist.my_cases(session, staff.who.member_id, now=staff.now)
-        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases)
+        questions = worklist.questions_to_me(session, staff.who.member_id, now=staff.now)
+        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases, questions=questions)
+
+
+@router.post("/search", response_class=HTMLResponse)
+def case_search(request: Request, staff: FormStaffDep, q: Annotated[str, Form(max_length=64)] = "") -> HTMLResponse:
+    """Posted: a personnummer travels in the body, never in a URL. Answers in the page itself."""
+    with transaction() as session:  # the search is audited
+        found = worklist.find_cases(session, staff.actor, q, now=staff.now)
+    return render.page(request, "search.html", staff.texts, staff, found=found, q=q.strip())
 
 
 @router.get("/actions/{action_id}")
