@@ -69,13 +69,12 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: st
     suffix = suffix or f":{today.isoformat()}:{secrets.token_hex(4)}"
     due_items = union_all(*sources).subquery()
     c = list(due_items.c)
-    told_before = exists().where(col(SweepNotice.item_kind) == c[0], col(SweepNotice.item_id) == c[1],
-                                 col(SweepNotice.due_date) == c[2], col(SweepNotice.klass) == c[3],
-                                 col(SweepNotice.recipient_id) == c[4])
+    # "Told before?" is the unique index's own probe (ON CONFLICT DO NOTHING), one per due item,
+    # whatever the statistics say. A NOT EXISTS anti-join here let PostgreSQL plan a nested loop
+    # over a sequential scan of the very table this INSERT fills when the table was empty and
+    # vacuumed (a new region's first sweep, or after a purge): quadratic, 189 s at 100k due.
     rows = (select(*c, (literal("digest:") + cast(c[4], String) + literal(suffix)).label("digest_key"))
-            # what is still due from an earlier sweep costs an anti-join on the notices' unique
-            # index, not an attempted insert per row; ON CONFLICT stays for a concurrent sweep
-            .where(c[4] != None, ~told_before))  # noqa: E711
+            .where(c[4] != None))  # noqa: E711  (a WHERE also keeps SQLite's parser from reading ON CONFLICT as a join's)
     stmt = (insert(SweepNotice).from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date", "klass", "recipient_id"]))
     connection.execute(stmt)
@@ -228,10 +227,10 @@ def _record_deviations(session, insert, responsible, open_action, live_sip, esca
                   .where(live_sip, col(Sip.next_follow_up) < escalate_before, in_consent))
     found = union_all(actions, follow_ups).subquery()
     c = list(found.c)
-    recorded = exists().where(col(Deviation.item_kind) == c[0], col(Deviation.item_id) == c[1], col(Deviation.due_date) == c[2])
+    # recorded before? the unique index's probe, as for the notices (no anti-join to misplan)
     stmt = (insert(Deviation).from_select(
         ["item_kind", "item_id", "due_date", "case_number", "responsible_id", "manager_id", "detected_at"],
-        select(*c).where(~recorded))
+        select(*c).where(c[1] != None))  # noqa: E711  (always true: the WHERE is for SQLite's parser)
         .on_conflict_do_nothing(index_elements=["item_kind", "item_id", "due_date"]).returning(col(Deviation.id)))
     new = sum(1 for _ in session.connection().execute(stmt))  # counted as they pass: rowcount is -1 on SQLite
     if not new:
