@@ -12,6 +12,12 @@ from sqlmodel import select
 from coordination.i18n import translations
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Outbox
+from coordination.config.teams import load_teams
+from coordination.domain.vocabulary import (
+    ActionStatus, CaseStatus, HandlingTime, IdentificationReason, Role, SignalKind,
+)
+from coordination.usecases import team_meeting_room
+from coordination.usecases.common import actor_for
 from tests.conftest import ROOT
 from tests.web.test_journey import planned, run_sweep
 from tests.web.test_security import gustav, signed_in
@@ -54,13 +60,32 @@ def test_no_english_reaches_a_swedish_member(workspace, sqlite_url, example_data
     with unit_of_work() as s:
         number, action_id = gustav(s)
         messages = [f"{o.subject}\n{o.body}" for o in s.exec(select(Outbox).where(Outbox.member_id != None))]  # noqa: E711
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    with unit_of_work() as s:
+        team_meeting = team_meeting_room.current_meeting(s, actor_for(s, "hsv-ssk1"), team, team.meetings[0],
+                                                         now=workspace.now()).id
+        series = team.leadership_group.series
+        leadership = team_meeting_room.current_meeting(s, actor_for(s, "hc-chef"), team.room(series), series,
+                                                       now=workspace.now()).id
     client = signed_in(workspace, "hsv-ssk1")
-    pages = [client.get(p).text for p in ("/", "/manager", f"/cases/{number}", "/cases/K-2026-9999")]
+    pages = [client.get(p).text for p in ("/", "/manager", f"/cases/{number}", "/cases/K-2026-9999", "/signals",
+                                          "/meetings", f"/meetings/m/{team_meeting}")]
+    manager = signed_in(workspace, "hc-chef")
+    pages += [manager.get(p).text for p in ("/manager", f"/meetings/m/{leadership}", "/log")]
+    pages.append(signed_in(workspace, "hc-logg").get("/log").text)
     pages.append(httpx.get(f"{workspace.url}/signin").text)
     english = english_only()
     assert messages and english
     leaks = {(piece, where[:60]) for where in pages + messages for piece in english if piece in where}
     assert leaks == set()
+    # no stored code in what a member reads (a select's values are not read), and numbers and
+    # comparisons the Swedish way: 0,5 and ≤, never 0.5 and <=
+    visible = [re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", p, flags=re.S)) for p in pages]
+    codes = {str(v) for enum in (Role, SignalKind, HandlingTime, CaseStatus, ActionStatus, IdentificationReason)
+             for v in enum if "_" in str(v)}
+    raw = {(code, text[:60]) for text in visible for code in codes if re.search(rf"\b{code}\b", text)}
+    assert raw == set()
+    assert not [t for t in visible if re.search(r"\d\.\d|&lt;=|&gt;=", t)]
 
 
 def test_english_is_the_second_locale(workspace, sqlite_url, example_data):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pendulum
 
@@ -202,12 +203,22 @@ def half_years_short_of(meetings: Iterable[dt.date], *, minimum: int, first: dt.
 
 # --- the agenda ---------------------------------------------------------------------------
 
+class Due(NamedTuple):
+    """Something of the case due soon: an action, or the SIP's follow-up (id None)."""
+    kind: str  # action | sip_follow_up
+    id: int | None
+    date: dt.date
+
+    def __str__(self) -> str:  # the operators' artifact and log; the pages say it in the reader's words
+        return f"action {self.id} due {self.date}" if self.kind == "action" else f"SIP follow-up {self.date}"
+
+
 @dataclass(frozen=True)
 class CaseLine:
     case_number: str
     consented: bool  # documented consent: without it only "consent needed" is shown
     reasons: tuple[str, ...] = ()
-    due: tuple[str, ...] = ()  # e.g. "action 12 due 2026-11-20"
+    due: tuple[Due, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,7 +265,7 @@ def _line(case: CaseLine, *, details: bool, extra: str = "") -> str:
     if details and case.reasons:
         parts.append(", ".join(r.replace("_", " ") for r in case.reasons))
     if case.due:
-        parts.append("; ".join(case.due))
+        parts.append("; ".join(map(str, case.due)))
     return " — ".join(parts) + extra
 
 

@@ -14,6 +14,7 @@ from importlib import resources
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -59,6 +60,10 @@ class Texts:
 
     def iso_date(self, value: dt.date | None) -> str:  # 2026-11-27: the Swedish standard form
         return value.isoformat() if value else ""
+
+    def number(self, value: float | int | None) -> str:
+        """A figure as the reader writes it: 12,5 in Swedish, 12.5 in English; '–' for none."""
+        return "–" if value is None else format_decimal(value, format="#,##0.##", locale=self.locale)
 
     def moment(self, value: dt.datetime | None) -> str:
         if value is None:

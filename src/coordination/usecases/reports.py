@@ -96,6 +96,7 @@ def leadership_report(session: Session, team, year: int) -> dict[str, object]:
              "target": (f">= {p.at_least:g}" if p.at_least is not None else "")
              + (" and " if p.at_least is not None and p.at_most is not None else "")
              + (f"<= {p.at_most:g}" if p.at_most is not None else ""),
+             "at_least": p.at_least, "at_most": p.at_most,  # for a reader's own signs and numbers
              "met": p.met(figures.get(p.measure))} for p in group.action_plan]
     return {"team": team.id, "series": group.series.id, "indicators": figures,
             "leadership_meetings": [d.isoformat() for d in held], "action_plan": plan}

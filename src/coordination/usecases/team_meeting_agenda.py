@@ -81,10 +81,10 @@ def agenda_facts(session: Session, organisations: tuple[str, ...], *, now: dt.da
         for action_id, due_date in actions.get(case.id, ()):
             overdue += due_date < today
             if due_date <= today + LOOK_AHEAD:
-                due.append(f"action {action_id} due {due_date}")
+                due.append(m.Due("action", action_id, due_date))
         sip = sips.get(case.id)
         if sip and sip.next_follow_up <= today + LOOK_AHEAD:
-            due.append(f"SIP follow-up {sip.next_follow_up}")
+            due.append(m.Due("sip_follow_up", None, sip.next_follow_up))
         line = m.CaseLine(case.number, consented, tuple(case.reasons), tuple(due))
         if case.flagged_for_meeting and IdentificationReason.DISCHARGE_COORDINATION in case.reasons:
             discharge.append(line)

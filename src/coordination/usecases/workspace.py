@@ -68,13 +68,15 @@ class DeviationLine:
     item_kind: str  # action | sip_follow_up (found by the sweep) | report (by a member)
     item_id: int | None
     due_date: dt.date
-    responsible: str  # name and role: inside the workspace only, never in a message
+    responsible: str  # the member's name: inside the workspace only, never in a message
     detected_at: dt.datetime
     description: str | None = None
     reported_by: str | None = None
     closed_at: dt.datetime | None = None
     closing_note: str | None = None
     withheld: bool = False  # the consent does not cover the manager's organisation: the case number only
+    responsible_role: str = ""  # the role's code: each reader sees it in their own words
+    reported_by_role: str = ""
 
 
 def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list[DeviationLine]:
@@ -82,7 +84,7 @@ def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list
     first, by the name of the responsible member. Every one is listed, so none is lost between
     organisations; what was reported is shown only where the policy lets the manager read the case."""
     manager_id = acting_member(actor, record="deviations")
-    names = {m.id: f"{m.name} ({m.role})" for m in session.exec(select(Member))}
+    names = {m.id: (m.name, str(m.role)) for m in session.exec(select(Member))}
     rows = session.exec(select(Deviation, CareCase)
                         .join(CareCase, col(CareCase.number) == Deviation.case_number)
                         .where(col(Deviation.manager_id) == manager_id)
@@ -91,10 +93,13 @@ def unit_deviations(session: Session, actor: Actor, *, now: dt.datetime) -> list
     lines = []
     for deviation, case in rows:
         readable = decision(session, manager_id, Purpose.READ, case, now=now).allowed
+        reporter = names.get(deviation.reported_by_id) if deviation.reported_by_id else None
         lines.append(DeviationLine(deviation.id, case.number, deviation.item_kind, deviation.item_id,
-                                   deviation.due_date, names[deviation.responsible_id], deviation.detected_at,
-                                   deviation.description if readable else None, names.get(deviation.reported_by_id) if deviation.reported_by_id else None,
-                                   deviation.closed_at, deviation.closing_note, withheld=not readable))
+                                   deviation.due_date, names[deviation.responsible_id][0], deviation.detected_at,
+                                   deviation.description if readable else None, reporter[0] if reporter else None,
+                                   deviation.closed_at, deviation.closing_note, withheld=not readable,
+                                   responsible_role=names[deviation.responsible_id][1],
+                                   reported_by_role=reporter[1] if reporter else ""))
     return lines
 
 
