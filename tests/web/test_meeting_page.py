@@ -87,6 +87,8 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
         assert any("utsåg dig till samordningsansvarig" in texts(m) and "K-2026-0003" in texts(m)
                    for m in to_coordinator)
         [minutes_mail] = [m for m in to_coordinator if "Läs protokollet" in texts(m)]
+        assert "Samordningsmötet för Samordningsteam Norrby" in texts(minutes_mail)
+        assert "ledningsgrupp" not in texts(minutes_mail) + minutes_mail["data"]  # the team's, in body and subject
         assert "K-2026-0002" in texts(minutes_mail) and "K-2026-0004" in texts(minutes_mail)
         for secret in personal_strings(example_data) + ["Hembesök", "Läkemedelsgenomgång"]:
             assert not any(secret in m["data"] for m in smtp.messages), secret
@@ -95,7 +97,8 @@ def test_a_whole_meeting_from_the_agenda_to_the_minutes(workspace, page, browser
         [minutes_link] = sorted({u for u in links(minutes_mail) if "/minutes" in u})
         other = browser.new_context(locale="sv-SE").new_page()
         sign_in_from(other, smtp, workspace, minutes_link, coordinator)
-        other.get_by_role("heading", name="Protokoll: Samordningsteam Norrby").wait_for()
+        other.get_by_role("heading", name="Protokoll: Samordningsteam Norrby, samordningsmöte").wait_for()
+        assert other.get_by_text("ledningsgrupp").count() == 0  # the team's minutes, not the leadership group's
         assert other.get_by_text("Läkemedelsgenomgång med distriktssköterska").is_visible()
         axe_clean(other)
         other.context.close()

@@ -86,6 +86,10 @@ class Team:
     def all_series(self) -> tuple[MeetingSeries, ...]:
         return self.meetings + ((self.leadership_group.series,) if self.leadership_group else ())
 
+    def leads(self, series_id: str) -> bool:
+        """Whether the series is the team's local leadership group's (not one of its own meetings)."""
+        return self.leadership_group is not None and self.leadership_group.series.id == series_id
+
     def room(self, series: MeetingSeries) -> "Team":
         """Who meets in a series: the team, or for the leadership group its own members."""
         if series.kind != "leadership":

@@ -424,7 +424,7 @@ def close_meeting(session: Session, actor: Actor, team: Team, meeting_id: int, *
                                                               now=now, facts=facts[n]).allowed))
                  for mm in members.values() if mm.active)
     keys = publish(session, MinutesClosed(meeting.id, version, team.name, meeting.date,
-                                          team.leadership_group is not None, told), now=now)
+                                          team.leads(meeting.series_id), told), now=now)
     audit(session, actor, "close", "meeting", f"{meeting.series_id} {meeting.date} v{version}", now=now)
     return version, keys
 
@@ -475,6 +475,10 @@ class MinutesView:
     versions: list[int]
     closed_at: dt.datetime
     content: dict  # the snapshot, with the decisions about cases the reader may not be told about emptied
+
+    @property
+    def leadership(self) -> bool:  # the title says whose meeting it was
+        return self.team.leads(self.meeting.series_id)
 
 
 def minutes(session: Session, actor: Actor, team: Team, meeting_id: int, *, version: int | None,
