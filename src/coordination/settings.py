@@ -20,6 +20,14 @@ def web_url() -> str:
     return (os.environ.get("COORDINATION_WEB_URL") or DEFAULT_WEB_URL).rstrip("/")
 
 
+def serve_web_at(host: str, port: int) -> None:
+    """The workspace is served here: without a public address configured, the links in the
+    messages this process and its workers write lead to it, not to the default port."""
+    if not os.environ.get("COORDINATION_WEB_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["COORDINATION_WEB_URL"] = f"http://{shown}:{port}"
+
+
 def web_secret() -> str | None:
     """Signs sign-in links; unset in embedded mode, where one is made and kept in the database."""
     return os.environ.get("COORDINATION_WEB_SECRET") or None

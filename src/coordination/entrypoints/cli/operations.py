@@ -212,6 +212,7 @@ def serve(web: Annotated[bool, typer.Option("--web/--no-web", help="Also serve t
     if web:
         import threading
 
+        settings.serve_web_at("127.0.0.1", port)
         threading.Thread(target=_run_web, args=("127.0.0.1", port), daemon=True, name="workspace").start()
         say(f"workspace: {settings.web_url()} (sign in with your member code)")
     serve_all()
@@ -226,6 +227,7 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on (behind a T
     notifications_config.load_notifications()  # a bad configuration is refused before the workspace starts
     if not 1 <= workers <= 64:
         raise InvalidInput(f"{workers} is out of range", record="option", field="workers", hint="give 1 to 64")
+    settings.serve_web_at(host, port)
     say(f"workspace: {settings.web_url()} (listening on {host}:{port}, {workers} worker(s))")
     _run_web(host, port, workers)
 
