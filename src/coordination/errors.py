@@ -5,19 +5,28 @@ so the CLI can print one line and exit non-zero.
 """
 
 
+def N_(message: str) -> str:
+    """Marks a text for the catalog (an error's `why`); the workspace shows it translated."""
+    return message
+
+
 class CoordinationError(Exception):
     """Base class. `record` names the thing (e.g. 'person 19121212-1212' or 'case K-2026-0001'),
-    `field` the attribute, `hint` how to fix it."""
+    `field` the attribute, `hint` how to fix it. `why`, where given, says what is wrong and how to
+    fix it in words staff read: a catalog text (marked `N_`) with its `why_values`; the command
+    line prints the English message, the workspace the translated `why` beside the field."""
 
     exit_code = 2
 
     def __init__(self, message: str, *, record: str | None = None, field: str | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, why: str | None = None, why_values: dict | None = None):
         super().__init__(message)
         self.message = message
         self.record = record
         self.field = field
         self.hint = hint
+        self.why = why
+        self.why_values = why_values or {}
 
     def __str__(self) -> str:
         where = " ".join(p for p in (self.record, f"field '{self.field}'" if self.field else None) if p)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
-from coordination.errors import InvalidPersonnummer
+from coordination.errors import N_, InvalidPersonnummer
 
 _SHAPE = re.compile(r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$")
 CHILD_AGE_LIMIT = 18
@@ -50,7 +50,8 @@ def parse(text: str, *, today: dt.date | None = None, record: str | None = None)
     if not m:
         raise InvalidPersonnummer(
             f"'{text}' is not in the form YYYYMMDD-NNNN or YYMMDD-NNNN",
-            record=record, field="personnummer", hint="write 12 digits with a dash, e.g. 19121212-1212")
+            record=record, field="personnummer", hint="write 12 digits with a dash, e.g. 19121212-1212",
+            why=N_("Write the personal identity number as YYYYMMDD-NNNN."))
     yy, mm, dd = int(m["yy"]), int(m["mm"]), int(m["dd"])
     coordination = dd > 60
     day = dd - 60 if coordination else dd
@@ -58,7 +59,8 @@ def parse(text: str, *, today: dt.date | None = None, record: str | None = None)
         if m["sep"] == "+":
             raise InvalidPersonnummer(
                 f"'{text}' has a '+' with a four-digit year", record=record, field="personnummer",
-                hint="the '+' is only used in the 10-digit form for people aged 100 or more")
+                hint="the '+' is only used in the 10-digit form for people aged 100 or more",
+                why=N_("Use '+' only in the ten-digit form, for someone aged 100 or more."))
         year = int(m["century"]) * 100 + yy
     else:
         year = _resolve_century(yy, mm, day, plus=m["sep"] == "+", today=today)
@@ -67,18 +69,20 @@ def parse(text: str, *, today: dt.date | None = None, record: str | None = None)
     except ValueError:
         raise InvalidPersonnummer(
             f"'{text}' does not start with a real date", record=record, field="personnummer",
-            hint="check year, month and day (coordination numbers add 60 to the day)") from None
+            hint="check year, month and day (coordination numbers add 60 to the day)",
+            why=N_("The number does not begin with a real date: check the year, month and day.")) from None
     if birth > today:
         raise InvalidPersonnummer(
             f"'{text}' has a birth date in the future", record=record, field="personnummer",
-            hint="check the century")
+            hint="check the century", why=N_("The birth date is in the future: check the century."))
     ten = f"{yy:02d}{mm:02d}{dd:02d}{m['serial']}{m['check']}"
     try:
         luhn.validate(ten)
     except ValidationError:
         raise InvalidPersonnummer(
             f"'{text}' has a wrong check digit", record=record, field="personnummer",
-            hint="re-read the number from the source record") from None
+            hint="re-read the number from the source record",
+            why=N_("The last digit does not match: check the number against an ID document.")) from None
     canonical = f"{year:04d}{mm:02d}{dd:02d}-{m['serial']}{m['check']}"
     return IdentityNumber(canonical=canonical, birth_date=birth, is_coordination_number=coordination)
 

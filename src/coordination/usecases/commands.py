@@ -18,7 +18,7 @@ from coordination.domain.access import Purpose
 from coordination.domain.vocabulary import (
     ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, HandlingTime, PersonVerdict, SignalKind, SipAnswer,
 )
-from coordination.errors import InvalidInput
+from coordination.errors import N_, InvalidInput
 from coordination.parsing import parse_moment
 
 # Free text staff write: trimmed, and bounded, so that one field cannot make a case page megabytes.
@@ -307,8 +307,10 @@ def build(command: type[C], **raw: Any) -> C:
         field = ".".join(str(p) for p in err["loc"]) or "form"
         info = fields.get(field)
         record = _record_of(command, raw)
+        why, values = _why(err)
         raise InvalidInput(_what(err), record=record, field=field,
-                           hint=(info.description if info and info.description else "see the command's help")) from None
+                           hint=(info.description if info and info.description else "see the command's help"),
+                           why=why, why_values=values) from None
 
 
 def list_fields(command: type[Command]) -> set[str]:
@@ -347,3 +349,23 @@ def _what(err: Mapping[str, Any]) -> str:
         return "is not a field of this form"
     return str(err["msg"])
 
+
+
+def _why(err: Mapping[str, Any]) -> tuple[str, dict]:
+    """Pydantic's error in the words staff read beside the field (a catalog text and its values)."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return N_("Fill this in."), {}
+    if kind == "string_too_long":
+        return N_("Write at most %(count)s characters."), {"count": ctx.get("max_length")}
+    if kind in ("enum", "literal_error"):
+        return N_("Choose one of the options."), {}
+    if kind.startswith(("int_", "greater_than", "less_than")):
+        return N_("Write a whole number in the range the field allows."), {}
+    if kind.startswith("date"):
+        return N_("Write the date as YYYY-MM-DD."), {}
+    if kind == "value_error" and "error" in ctx:
+        return N_("Write the date and time as YYYY-MM-DD HH:MM."), {}
+    if kind.startswith("bool"):
+        return N_("Answer yes or no."), {}
+    return N_("Check this value."), {}

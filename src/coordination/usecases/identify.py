@@ -13,7 +13,7 @@ from coordination.domain.identification import ScreeningPolicy, Signal, screen
 from coordination.domain.personnummer import age_on
 from coordination.domain.planning import format_case_number
 from coordination.domain.vocabulary import CaseStatus, IdentificationReason, Initiator, SignalKind
-from coordination.errors import InvalidInput
+from coordination.errors import N_, InvalidInput
 from coordination.domain.events import CaseFlagged
 from coordination.notifications.handlers import publish
 from coordination.persistence.models import (
@@ -29,10 +29,12 @@ def check_signal(occurred_on: dt.date, days: int | None, *, today: dt.date, reco
     same whether or not the person is known."""
     if occurred_on > today:
         raise InvalidInput(f"{occurred_on} is in the future", record=record, field="occurred_on",
-                           hint="report what has happened: today or an earlier date")
+                           hint="report what has happened: today or an earlier date",
+                           why=N_("Report what has happened: today or an earlier date."))
     if days is not None and not 1 <= days <= 365:
         raise InvalidInput(f"{days} is not a number of days from 1 to 365", record=record, field="days",
-                           hint="give the length of the absence in days")
+                           hint="give the length of the absence in days",
+                           why=N_("Give the length of the absence in days, 1 to 365."))
 
 
 def report_signal(session: Session, actor: Actor, *, person: Person, kind: SignalKind,

@@ -84,9 +84,9 @@ def create_app(clock: Clock | None = None) -> FastAPI:
             return _error(request, 403, f"rule:{exc.rule}")
         if isinstance(exc, NotFound):
             return _error(request, 404, "not_found")
-        return _error(request, 400, f"field:{exc.field or ''}")
+        return _error(request, 400, f"field:{exc.field or ''}", refused=exc)
 
-    def _error(request: Request, status: int, kind: str) -> HTMLResponse:
+    def _error(request: Request, status: int, kind: str, refused: CoordinationError | None = None) -> HTMLResponse:
         from coordination.entrypoints.web.deps import SESSION_COOKIE, now_of
         from coordination.persistence.engine import unit_of_work
         from coordination.usecases import signin
@@ -96,6 +96,17 @@ def create_app(clock: Clock | None = None) -> FastAPI:
             who = signin.current(session, request.cookies.get(SESSION_COOKIE), now=now)
         from coordination.entrypoints.web.deps import Staff
         staff = Staff(who, now) if who else None
+        texts = staff.texts if staff else Texts(None)
+        given = getattr(request.state, "command_form", None)
+        if refused is not None and staff is not None and given is not None:  # the form back, with why
+            from coordination.entrypoints.web import form_errors
+
+            command, typed, from_path = given
+            back = request.headers.get("referer", "")
+            back = back if back.startswith(str(request.base_url)) else "/"
+            return render.page(request, "form_error.html", texts, staff, status_code=status, action=request.url.path,
+                               fields=form_errors.fields_of(texts, command, typed, from_path, refused),
+                               why=form_errors.reason(texts, refused), back=back)
         # a refused case page offers emergency access (its own form, with the warning)
         case_page = re.fullmatch(r"/cases/(K-\d{4}-\d{4,})", request.url.path) if request.method == "GET" else None
         return render.page(request, "error.html", staff.texts if staff else Texts(None), staff,

@@ -67,7 +67,7 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
         emergency_until = emergency.active_until(session, staff.who.member_id, case, now=now)
         why = provenance.bases(session, staff.who.member_id, case, now=now)
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
-                           today=local_date(now).isoformat(), emergency_until=emergency_until, why=why,
+                           today=local_date(now).isoformat(), now=now, emergency_until=emergency_until, why=why,
                            verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
 
 

@@ -123,6 +123,9 @@ def form_command(command: type[C], **from_path: str) -> Any:
     is not signed in, or a form without its CSRF token, is refused before any field is read."""
     async def build(request: Request) -> C:
         form = await request.form()
+        # what was typed, for the form given back if it is refused (`form_errors`)
+        request.state.command_form = (command, {k: [str(v) for v in form.getlist(k)] for k in form.keys()
+                                                if k != "csrf"}, set(from_path))
         several = commands.list_fields(command)
         # a list the form does not send is empty: no box of it was checked
         raw: dict[str, Any] = {key: [v for v in form.getlist(key) if v] for key in several}
