@@ -157,3 +157,40 @@ def test_taking_over_in_the_workspace_asks_why_tells_the_leader_and_shows_it(wor
     with unit_of_work() as s:
         [told] = s.exec(select(Outbox).where(Outbox.kind == "leadership_taken_over")).all()
         assert told.member_id == leader.id and "kurs" not in told.body
+
+
+@pytest.mark.browser
+def test_section_four_follows_up_an_ongoing_case_and_the_minutes_say_so(workspace, page, sqlite_url, example_data):
+    """The manual's section 4: the leader decides about an ongoing case (here: the coordinator
+    revises the SIP with the person), and adds an action; only on the meeting's day."""
+    from coordination.persistence.models import MeetingDecision
+    from tests.web.test_journey import GUSTAV, case_of, planned
+    from tests.web.test_security import csrf_of, signed_in
+
+    planned(sqlite_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+        meeting = team_meeting_room.current_meeting(s, actor_for(s, "hc-dsk1"), team, team.meetings[0],
+                                                    now=workspace.now())
+        leader, meeting_id, starts = s.get(Member, meeting.leader_id).code, meeting.id, meeting.starts_at
+    early = signed_in(workspace, leader)  # before the meeting's day: refused, nothing written
+    if local_date(workspace.now()) < meeting.date:
+        refused = early.post(f"/meetings/m/{meeting_id}/follow-up", data={
+            "csrf": csrf_of(early.get(f"/meetings/m/{meeting_id}").text), "case": number, "verdict": "revise"})
+        assert refused.status_code == 400
+    workspace.now.move_to(pendulum.instance(starts).add(minutes=5))
+    workspace.open_as(page, leader, f"/meetings/m/{meeting_id}")
+    section = page.locator(f"#ongoing-{number}")
+    section.get_by_label("Samordningsansvarig reviderar SIP:en med personen").check()
+    section.get_by_label("Vad mötet noterade (valfritt)").fill("Gångträningen behöver ändras")
+    section.get_by_role("button", name="Registrera uppföljningen").click()
+    page.get_by_role("status").get_by_text("Uppföljningen är registrerad.").wait_for()
+    axe_clean(page)
+    with unit_of_work(read_only=True) as s:
+        [decided] = s.exec(select(MeetingDecision).where(MeetingDecision.kind == "follow_up")).all()
+        assert (decided.case_number, decided.verdict, decided.text) == (number, "revise", "Gångträningen behöver ändras")
+    page.get_by_label("Sammanfattning av mötet").fill("Pågående ärenden följdes upp.")
+    page.get_by_role("button", name="Avsluta mötet och skicka protokollet").click()
+    page.get_by_role("heading", name="Protokoll: Samordningsteam Norrby, samordningsmöte").wait_for()
+    assert page.get_by_text("följdes upp: revidera SIP:en; Gångträningen behöver ändras").is_visible()

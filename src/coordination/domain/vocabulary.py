@@ -205,6 +205,15 @@ class DecisionKind(StrEnum):
     NEEDS_SIP = "needs_sip"
     DISCHARGE = "discharge"
     NOTE = "note"
+    FOLLOW_UP = "follow_up"  # section 4: an ongoing case followed up (`FollowUpVerdict`)
+
+
+class FollowUpVerdict(StrEnum):
+    """What the meeting's short follow-up decides about an ongoing case (manual, section 4)."""
+
+    CONTINUE = "continue"  # the plan goes on as agreed
+    REVISE = "revise"  # the coordinator revises the SIP with the person
+    CLOSE = "close"  # the needs look met: the coordinator follows up and closes with the person
 
 
 class ItemKind(StrEnum):

@@ -84,6 +84,7 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                      "review": N_("searched"), "extract": N_("made an extract of"), "open": N_("opened"),
                      "complete": N_("completed"), "retry": N_("sent again"),
                      "add_participant": N_("added a participant to"),
+                     "follow_up_decision": N_("followed up at a meeting"),
                      "mark_reviewed": N_("marked reviewed"), "accept": N_("accepted"), "add": N_("added"),
                      "answer": N_("answered"), "apply": N_("applied"), "appoint_coordinator": N_("appointed a coordinator to"),
                      "attendance": N_("recorded attendance at"), "close": N_("closed"), "create": N_("created"),

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from coordination.domain.access import Purpose
 from coordination.domain.vocabulary import (
-    ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, HandlingTime, PersonVerdict, SignalKind, SipAnswer,
+    ConsentForm, ConsentGiver, ConsentScope, EscalationLevel, FollowUpVerdict, HandlingTime, PersonVerdict, SignalKind, SipAnswer,
 )
 from coordination.errors import N_, InvalidInput
 from coordination.parsing import parse_moment
@@ -253,6 +253,13 @@ class DecideNeedsSip(MeetingCommand):
 class NoteDischarge(MeetingCommand):
     case: Code = Field(description="choose a case on the meeting's agenda")
     text: Text = Field(description="say what was decided about the discharge")
+
+
+class FollowUpCase(MeetingCommand):
+    """Section 4: the short follow-up of an ongoing case on the agenda."""
+    case: Code = Field(description="choose an ongoing case on the meeting's agenda")
+    verdict: FollowUpVerdict = Field(description="use continue, revise or close")
+    text: Note | None = Field(None, description="say what the meeting noted, if anything")
 
 
 class NoteDecision(MeetingCommand):

@@ -202,6 +202,12 @@ def _note_discharge(session: Session, actor: Actor, cmd: c.NoteDischarge, case: 
     team_meeting_room.note_discharge(session, actor, team, cmd.meeting, case_number=cmd.case, text=cmd.text, now=now)
 
 
+def _follow_up_case(session: Session, actor: Actor, cmd: c.FollowUpCase, case: None, now: dt.datetime) -> None:
+    team, _, _ = room_of_meeting(session, cmd.meeting)
+    team_meeting_room.note_follow_up(session, actor, team, cmd.meeting, case_number=cmd.case, verdict=cmd.verdict,
+                                     text=cmd.text, now=now)
+
+
 def _note_decision(session: Session, actor: Actor, cmd: c.NoteDecision, case: None, now: dt.datetime) -> None:
     team, _, _ = room_of_meeting(session, cmd.meeting)
     team_meeting_room.note_decision(session, actor, team, cmd.meeting, text=cmd.text, now=now)
@@ -258,6 +264,7 @@ _HANDLERS: dict[type, tuple[Callable[..., CareCase] | None, Callable[..., Any]]]
     c.DecideAction: (None, _decide_action),
     c.DecideNeedsSip: (None, _decide_needs_sip),
     c.NoteDischarge: (None, _note_discharge),
+    c.FollowUpCase: (None, _follow_up_case),
     c.NoteDecision: (None, _note_decision),
     c.TakeOverLeadership: (None, _take_over),
     c.SaveSummary: (None, _save_summary),

@@ -21,8 +21,8 @@ from coordination.domain import access as policy
 from coordination.domain import team_meetings as m
 from coordination.domain.access import CaseFacts, Purpose, Relationship
 from coordination.domain.calendar import local_date
-from coordination.domain.vocabulary import CaseStatus, DecisionKind, HandlingTime, MeetingStatus
-from coordination.errors import AccessDenied, InvalidInput, NotFound, RuleViolation
+from coordination.domain.vocabulary import CaseStatus, DecisionKind, FollowUpVerdict, HandlingTime, MeetingStatus
+from coordination.errors import N_, AccessDenied, InvalidInput, NotFound, RuleViolation
 from coordination.domain.events import CoordinatorAppointed, LeadershipTakenOver, MinutesClosed
 from coordination.notifications.handlers import publish
 from coordination.notifications.outbox import event_key
@@ -105,6 +105,7 @@ class DecisionView:
     action: dict | None = None  # description, responsible, handling time, due, follow-up, status
     coordinator: dict | None = None
     state: str = ""  # for the next meeting: where it stands now
+    verdict: str | None = None  # a follow-up's: continue | revise | close
 
 
 @dataclass
@@ -203,7 +204,7 @@ def _decisions(session: Session, actor: Actor, meeting: Meeting, team_ids: tuple
         if not allowed[row.case_number]:
             out.append(DecisionView(row.id, row.case_number, row.kind, False))
             continue
-        view = DecisionView(row.id, row.case_number, row.kind, True, row.text)
+        view = DecisionView(row.id, row.case_number, row.kind, True, row.text, verdict=row.verdict)
         if row.action_id:
             action = referenced(session, Action, row.action_id)
             view.action = {"id": action.id, "description": action.description,
@@ -368,6 +369,26 @@ def note_discharge(session: Session, actor: Actor, team: Team, meeting_id: int, 
     _start(session, meeting, now)
 
 
+def note_follow_up(session: Session, actor: Actor, team: Team, meeting_id: int, *, case_number: str,
+                   verdict: FollowUpVerdict, text: str | None, now: dt.datetime) -> None:
+    """Section 4, the short follow-up of an ongoing case: the plan continues, the coordinator
+    revises it with the person, or the needs look met and the coordinator closes it with the
+    person at the follow-up. The case's own follow-up stays the coordinator's act, with the person."""
+    meeting = get_meeting(session, meeting_id)
+    require_in_team(session, actor, team)  # an outsider's attempt is an audited refusal
+    _require_leader(session, actor, meeting)
+    case, _ = _case_in_meeting(session, actor, team, meeting, case_number, now=now)
+    if case.status not in (CaseStatus.PLANNED, CaseStatus.ACTIVE):
+        raise RuleViolation(f"is not an ongoing case ({case.status})", record=f"case {case.number}", field="case",
+                            hint="follow up a case with a SIP; decide an action or a SIP for the others",
+                            why=N_("Only a case with a SIP is followed up here."))
+    session.add(MeetingDecision(meeting_id=meeting.id, case_number=case.number, kind=DecisionKind.FOLLOW_UP,
+                                verdict=str(verdict), text=(text or "").strip(),
+                                recorded_by_id=acting_member(actor, record=f"meeting {meeting.id}"), recorded_at=now))
+    audit(session, actor, "follow_up_decision", "case", case.number, now=now, person_id=case.person_id)
+    _start(session, meeting, now)
+
+
 def note_decision(session: Session, actor: Actor, team: Team, meeting_id: int, *, text: str,
                   now: dt.datetime) -> None:
     """A decision about no case: the leadership group's (a change of routine, a question sent on
@@ -452,7 +473,8 @@ def _snapshot(session: Session, meeting: Meeting, decisions: Sequence[MeetingDec
     attendance = session.exec(select(MeetingAttendance).where(col(MeetingAttendance.meeting_id) == meeting.id)).all()
     items = []
     for d in decisions:
-        item = {"case_number": d.case_number, "kind": d.kind, "text": d.text, "coordinator": code(d.coordinator_id)}
+        item = {"case_number": d.case_number, "kind": d.kind, "text": d.text, "coordinator": code(d.coordinator_id),
+                "verdict": d.verdict}
         if d.action_id:
             a = referenced(session, Action, d.action_id)
             item["action"] = {"id": a.id, "description": a.description, "responsible": code(a.responsible_id),

@@ -22,7 +22,7 @@ from coordination.errors import NotFound
 from coordination.persistence.models import Meeting
 from coordination.usecases import team_meeting_room
 from coordination.usecases.commands import (
-    DecideAction, DecideNeedsSip, MeetingCommand, NoteDecision, NoteDischarge, ReopenMeeting, SaveSummary, TakeOverLeadership, build,
+    DecideAction, DecideNeedsSip, FollowUpCase, MeetingCommand, NoteDecision, NoteDischarge, ReopenMeeting, SaveSummary, TakeOverLeadership, build,
 )
 from coordination.usecases.teams import room_of_meeting
 
@@ -109,6 +109,12 @@ def decide_action(staff: FormStaffDep, cmd: Annotated[DecideAction, form_command
 def decide_needs_sip(staff: FormStaffDep, cmd: Annotated[DecideNeedsSip, form_command(
         DecideNeedsSip, meeting="meeting_id")]) -> RedirectResponse:
     return _decided(staff, cmd, "needs_sip", f"case-{cmd.case}")
+
+
+@router.post("/m/{meeting_id}/follow-up")
+def follow_up_case(staff: FormStaffDep, cmd: Annotated[FollowUpCase, form_command(FollowUpCase, meeting="meeting_id")]
+                   ) -> RedirectResponse:
+    return _decided(staff, cmd, "follow_up", f"ongoing-{cmd.case}")
 
 
 @router.post("/m/{meeting_id}/discharge")

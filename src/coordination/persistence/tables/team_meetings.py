@@ -45,8 +45,9 @@ class MeetingDecision(SQLModel, table=True):
     id: int = key()
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     case_number: str = Field(index=True)
-    kind: str  # action | needs_sip | discharge
+    kind: str  # action | needs_sip | discharge | note | follow_up
     action_id: int | None = Field(default=None, foreign_key="action.id")
+    verdict: str | None = None  # follow_up: continue | revise | close
     coordinator_id: int | None = Field(default=None, foreign_key="member.id")
     text: str = ""
     recorded_by_id: int = Field(foreign_key="member.id")
