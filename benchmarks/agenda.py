@@ -100,10 +100,10 @@ def floor_agenda(connection, *, now: dt.datetime):
         for action_id, due_date in actions.get(case.id, ()):
             overdue += due_date < today
             if due_date <= today + LOOK_AHEAD:
-                due.append(f"action {action_id} due {due_date}")
+                due.append(m.Due("action", action_id, due_date))
         follow_up = follow_ups.get(case.id)
         if follow_up and follow_up <= today + LOOK_AHEAD:
-            due.append(f"SIP follow-up {follow_up}")
+            due.append(m.Due("sip_follow_up", None, follow_up))
         reasons = tuple(_json(case.reasons))
         line = m.CaseLine(case.number, consented, reasons, tuple(due))
         flagged = case.flagged_for_meeting

@@ -186,3 +186,34 @@ def test_free_text_past_its_limit_is_refused_and_writes_nothing(workspace, sqlit
         "csrf": token, "description": "x" * TEXT_LIMIT, "responsible": "hc-dsk1"}).status_code == 200
     with unit_of_work() as s:
         assert len(s.exec(select(Deviation)).all()) == 1
+
+
+def test_the_page_says_told_only_when_the_message_was_delivered(workspace, sqlite_url, example_data):
+    """The manager's address answers: "told". It does not: the page says the message is on its
+    way, and the message stays pending for the scheduled delivery."""
+    from coordination.persistence.models import Outbox
+    from tests.notifications.test_delivery import set_targets
+    from tests.receivers import SmtpReceiver
+
+    open_and_plan(sqlite_url, example_data)
+    plan(GUSTAV)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    with SmtpReceiver() as smtp:
+        up = smtp.url("chef@example.org")
+        set_targets({"hc-chef": [up]})
+        client = signed_in(workspace, "hsv-ssk1")
+        told = client.post(f"/cases/{number}/deviations", data={
+            "csrf": csrf_of(client.get(f"/cases/{number}").text), "description": "Inget hembesök",
+            "responsible": "hc-dsk1"})
+        assert told.status_code == 200 and "told=0" not in str(told.url) and smtp.messages
+        assert "kunde inte levereras ännu" not in told.text
+    set_targets({"hc-chef": [up]})  # the same address, now closed
+    down = client.post(f"/cases/{number}/deviations", data={
+        "csrf": csrf_of(client.get(f"/cases/{number}").text), "description": "Inget nytt hembesök",
+        "responsible": "hc-dsk1"})
+    assert down.status_code == 200 and "told=0" in str(down.url)
+    assert "Ett meddelande om detta kunde inte levereras ännu" in down.text
+    with unit_of_work(read_only=True) as s:
+        kept = s.exec(select(Outbox).where(Outbox.kind == "deviation_reported").order_by(Outbox.id)).all()
+        assert [str(o.status) for o in kept] == ["sent", "pending"]  # the second waits for its retry

@@ -12,7 +12,7 @@ from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
-    FormStaffDep, RowId, StaffDep, Version, carry_out, form_command, transaction,
+    FormStaffDep, RowId, StaffDep, Version, carry_out, form_command, told_or_not, transaction,
 )
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import InvalidInput
@@ -118,7 +118,7 @@ def persons_plan_page(request: Request, number: str, staff: StaffDep, format: st
 def sip_meeting_book(staff: FormStaffDep, cmd: Annotated[BookSipMeeting, form_command(BookSipMeeting, case="number")]
                      ) -> RedirectResponse:
     carry_out(staff, cmd)
-    return see_other(f"/cases/{cmd.case}?saved=sip_meeting#sip-meeting")
+    return see_other(told_or_not(staff, f"/cases/{cmd.case}?saved=sip_meeting#sip-meeting"))
 
 
 @router.post("/sip-meetings/{meeting_id}/outcome")

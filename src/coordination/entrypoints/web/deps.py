@@ -38,7 +38,8 @@ class CsrfRefused(Exception):
 
 
 @contextmanager
-def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None) -> Iterator[Session]:
+def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None,
+                told: list[bool] | None = None) -> Iterator[Session]:
     """The route's unit of work, opened inside the route's own thread: `with transaction() as
     session:`. (A generator dependency would hold the transaction, and on SQLite the write lock,
     while its exit waits for a free worker thread; under load every thread then waits.)
@@ -47,7 +48,8 @@ def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None
     events queued are sent at once, since the people they name are waiting for them (a sign-in
     link, an assigned action, a deviation the page says was reported). What fails stays pending
     for the scheduled delivery, with its backoff. With `later` (the route's background tasks)
-    they are sent once the answer has gone, where its timing must tell nothing (sign-in)."""
+    they are sent once the answer has gone, where its timing must tell nothing (sign-in). `told`
+    gets whether every message was delivered, so a page never says "told" of one still on its way."""
     with unit_of_work(read_only=read_only) as session:
         notes = session.info  # kept past the session's close, which comes after the commit
         yield session
@@ -55,7 +57,9 @@ def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None
     if keys and moment is not None:
         send = partial(deliver_pending, now=moment, keys=keys, tags=load_notifications().tags)
         if later is None:
-            send()
+            report = send()
+            if told is not None:
+                told.append(report.sent >= len(keys))
         else:
             later.add_task(send)
 
@@ -87,6 +91,7 @@ class Staff:
         self.now = now
         self.actor = Actor(who.code, who.member_id)
         self.texts = Texts(who.locale)
+        self.told: list[bool] = []  # per act: were its messages delivered in the request?
 
 
 def get_staff(request: Request) -> Staff:
@@ -138,5 +143,14 @@ def form_command(command: type[C], **from_path: str) -> Any:
 def carry_out(staff: Staff, command: commands.Command) -> Any:
     """A route's one act: the command, carried out as the signed-in member in one unit of work
     (whose messages are delivered once it is committed). Returns what its use case returned."""
-    with transaction() as session:
+    with transaction(told=staff.told) as session:
         return execute(session, staff.actor, command, now=staff.now)
+
+
+def told_or_not(staff: Staff, path: str) -> str:
+    """The page to go back to, marked when a message the act queued is not delivered yet: the
+    page then says it is on its way instead of "told" (`told=0`)."""
+    if all(staff.told):
+        return path
+    where, _, anchor = path.partition("#")
+    return f"{where}{'&' if '?' in where else '?'}told=0" + (f"#{anchor}" if anchor else "")

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from coordination.config.notifications import load_notifications
 from coordination.domain.calendar import local_date
 from coordination.entrypoints.web import render
-from coordination.entrypoints.web.deps import FormStaffDep, StaffDep, carry_out, form_command, transaction
+from coordination.entrypoints.web.deps import (
+    FormStaffDep, StaffDep, carry_out, form_command, told_or_not, transaction,
+)
 from coordination.entrypoints.web.render import see_other
 from coordination.domain.vocabulary import NoticeClass, SignalKind
 from coordination.usecases import identify, workspace
@@ -25,7 +27,7 @@ router = APIRouter()
 def deviation_report(staff: FormStaffDep,
                      cmd: Annotated[ReportDeviation, form_command(ReportDeviation, case="number")]) -> RedirectResponse:
     carry_out(staff, cmd)
-    return see_other(f"/cases/{cmd.case}?saved=deviation#deviations")
+    return see_other(told_or_not(staff, f"/cases/{cmd.case}?saved=deviation#deviations"))
 
 
 @router.post("/deviations/{deviation_id}/close")
@@ -39,14 +41,14 @@ def deviation_close(staff: FormStaffDep, cmd: Annotated[CloseDeviation, form_com
 def escalation_raise(staff: FormStaffDep,
                      cmd: Annotated[RaiseEscalation, form_command(RaiseEscalation, case="number")]) -> RedirectResponse:
     carry_out(staff, cmd)
-    return see_other(f"/cases/{cmd.case}?saved=escalation#deviations")
+    return see_other(told_or_not(staff, f"/cases/{cmd.case}?saved=escalation#deviations"))
 
 
 @router.post("/escalations/{escalation_id}/answer")
 def escalation_answer(staff: FormStaffDep, cmd: Annotated[AnswerEscalation, form_command(
         AnswerEscalation, escalation="escalation_id")]) -> RedirectResponse:
     number = carry_out(staff, cmd)
-    return see_other(f"/cases/{number}?saved=answered#escalation-{cmd.escalation}")
+    return see_other(told_or_not(staff, f"/cases/{number}?saved=answered#escalation-{cmd.escalation}"))
 
 
 @router.get("/signals", response_class=HTMLResponse)

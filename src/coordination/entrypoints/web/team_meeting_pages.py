@@ -15,7 +15,7 @@ from coordination.domain.team_meetings import MeetingSeries
 from coordination.domain.vocabulary import HandlingTime
 from coordination.entrypoints.web import render
 from coordination.entrypoints.web.deps import (
-    FormStaffDep, LatestOrVersion, RowId, StaffDep, carry_out, form_command, transaction,
+    FormStaffDep, LatestOrVersion, RowId, StaffDep, carry_out, form_command, told_or_not, transaction,
 )
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import NotFound
@@ -96,7 +96,7 @@ async def attendance(request: Request, meeting_id: RowId, staff: FormStaffDep) -
 def _decided(staff, cmd: MeetingCommand, saved: str, anchor: str) -> RedirectResponse:
     """One decision of the meeting, as a command; then back to the meeting."""
     carry_out(staff, cmd)
-    return see_other(f"/meetings/m/{cmd.meeting}?saved={saved}#{anchor}")
+    return see_other(told_or_not(staff, f"/meetings/m/{cmd.meeting}?saved={saved}#{anchor}"))
 
 
 @router.post("/m/{meeting_id}/actions")
