@@ -233,3 +233,4 @@ def test_refusal_blocks_dispatch_before_any_write_on_the_command_line(sqlite_url
                  "--description", "Hembesök", "--handling-time", "next_day")
     assert result.returncode != 0 and "field 'agreement'" in result.stderr
     assert snapshot(sqlite_url) == before
+

@@ -37,7 +37,7 @@ def test_the_swedish_catalog_translates_every_text():
     sv = translations("sv")
     untranslated = sorted(i for i in ids if sv.gettext(i) == i and i not in ("SIP", "Plan B", "MAS", "MAR", "MLA",
                                                                              "Status", "Version", "Person",
-                                                                             "Situation", "version %(version)s", "Organisation", "Text",
+                                                                             "Situation", "version %(version)s", "Organisation", "Text", "LSS",
                                                                              "SBAR", "person", "signal"))
     assert untranslated == []
 

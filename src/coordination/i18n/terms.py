@@ -107,6 +107,12 @@ TERMS = {  # stored values -> the words staff read (translated through the catal
                    "closed_case": N_("read after the case was closed"), "refusals": N_("refusals in a row")},
     "log_kind": {"read": N_("reads"), "change": N_("changes"), "refused": N_("refusals"),
                  "emergency": N_("emergency accesses")},
+    "contact_kind": {"guardian": N_("guardian"), "relative": N_("relative"), "social_secretary": N_("social secretary"),
+                     "carer": N_("carer (foster home, residential home)")},
+    "placement": {"foster_home": N_("foster home"), "residential_home": N_("residential home (HVB)"),
+                  "sis": N_("special residential home (SiS)"), "lss_home": N_("LSS home")},
+    "placement_law": {"sol": N_("the Social Services Act (SoL)"), "lvu": N_("the Care of Young Persons Act (LVU)"),
+                      "lss": N_("LSS")},
     "weekday": {"0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"), "4": N_("Friday"),
                 "5": N_("Saturday"), "6": N_("Sunday")},
 }

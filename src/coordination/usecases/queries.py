@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from coordination.persistence.models import (
-    Action, Assessment, CareCase, Consent, Deviation, FollowUp, Member, Outbox, Person, ReturnReport, Sip,
+    Action, Assessment, CareCase, Consent, Contact, Deviation, FollowUp, Member, Outbox, Person, ReturnReport, Sip,
     SipParticipant,
 )
 from coordination.domain import access as policy
@@ -92,6 +92,15 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "contact": {"address": disclosure.shareable(view).address, "phone": disclosure.shareable(view).phone},
         "warnings": disclosure.warnings(view), "protected_identity": view.protected_identity,
         "residence_hidden_from_guardians": view.residence_hidden_from_guardians,
+        # the placed child's: where and under which law, and who is around the person (guardians
+        # with whether they may be involved, the social secretary, carers, relatives)
+        "placement": str(person.placement) if person.placement else None,
+        "placement_law": str(person.placement_law) if person.placement_law else None,
+        # a protected identity's contacts keep their numbers to themselves: a carer's would locate the person
+        "contacts": [{"kind": str(c.kind), "name": c.name, "phone": None if view.protected_identity else c.phone,
+                      "may_be_involved": c.may_be_involved}
+                     for c in session.exec(select(Contact).where(col(Contact.person_id) == person.id)
+                                           .order_by(col(Contact.kind), col(Contact.id)))],
         "coordinator": who(case.coordinator_id), "fixed_care_contact": who(case.fixed_care_contact_id),
         "blocks": [f"#{b.id} {b.organisation}'s information closed to the others since {b.placed_at:%Y-%m-%d}"
                    for b in facts.blocks if b.in_force(now)],

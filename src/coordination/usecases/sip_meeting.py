@@ -12,11 +12,11 @@ from sqlmodel import Session, col, select
 from coordination.domain import sip_meeting as rules
 from coordination.domain.access import Purpose
 from coordination.domain.consent import why_not_valid
-from coordination.domain.vocabulary import ConsentGiver, ConsentScope, SipAnswer
-from coordination.errors import RuleViolation
+from coordination.domain.vocabulary import ConsentGiver, ConsentScope, ContactKind, SipAnswer
+from coordination.errors import N_, RuleViolation
 from coordination.domain.events import SipMeetingBooked, SipRefused
 from coordination.notifications.handlers import publish
-from coordination.persistence.models import CareCase, Person, Sip, SipMeeting, SipParticipant
+from coordination.persistence.models import CareCase, Contact, Person, Sip, SipMeeting, SipParticipant
 from coordination.usecases.access import case_facts, consent_facts, decision, require
 from coordination.usecases.common import Actor, audit, current_sip, is_child, referenced, row_by_id, today_of
 
@@ -37,6 +37,12 @@ def schedule(session: Session, actor: Actor, *, case: CareCase, when: dt.datetim
     require(session, actor, Purpose.PLAN, case, now=now)
     sip = current_sip(session, case)
     child = is_child(referenced(session, Person, case.person_id), today_of(now))
+    if invite_guardians and not session.exec(select(Contact.id).where(
+            col(Contact.person_id) == case.person_id, col(Contact.kind) == ContactKind.GUARDIAN,
+            col(Contact.may_be_involved) == True)).first():  # noqa: E712
+        raise RuleViolation("no guardian may be involved", record=record, field="invite_guardians",
+                            hint="hold the meeting without the guardians",
+                            why=N_("No guardian may be involved: the meeting is held without them."))
     rules.check_schedule(when=when, now=now, child=child, invite_guardians=invite_guardians,
                          invite_relatives=invite_relatives,
                          relatives_consented=relatives_may_be_involved(session, case, now), place=place,
