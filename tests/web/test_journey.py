@@ -110,6 +110,9 @@ def test_from_the_digest_to_done_in_the_browser(workspace, page, sqlite_url, exa
         with unit_of_work() as s:
             action = s.get(Action, action_id)
             assert action.status == "done" and action.completion_note == "Vikt kontrollerad"
+            assert action.completed_by_id == action.responsible_id
+        # the page says who marked it done (any member taking part may)
+        assert page.locator(f"#action-{action_id}").get_by_text("Markerad som klar").is_visible()
 
         # the start page and the manager's page, also checked for accessibility
         page.goto(workspace.url + "/")

@@ -101,7 +101,7 @@ def complete_action(session: Session, actor: Actor, *, action_id: int, now: dt.d
     if action.status in (ActionStatus.DONE, ActionStatus.CANCELLED):
         raise RuleViolation(f"is already {action.status}", record=f"action {action_id}", field="status",
                             hint="nothing to do")
-    action.status, action.completed_at = ActionStatus.DONE, now
+    action.status, action.completed_at, action.completed_by_id = ActionStatus.DONE, now, actor.member_id
     action.completion_note = (note or "").strip() or None
     session.add(action)
     audit(session, actor, "complete", "action", action.id, now=now, person_id=case.person_id)

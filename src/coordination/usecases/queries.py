@@ -119,7 +119,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                      "responsible": who(a.responsible_id), "responsible_id": a.responsible_id,
                      "handling_time": str(a.handling_time),
                      "due_date": a.due_date.isoformat() if a.due_date else None,
-                     "follow_up_date": a.follow_up_date.isoformat(), "note": a.completion_note}
+                     "follow_up_date": a.follow_up_date.isoformat(), "note": a.completion_note,
+                     "completed_at": a.completed_at, "completed_by": who(a.completed_by_id)}
                     for a in session.exec(select(Action).where(col(Action.case_id) == case.id).order_by(col(Action.id)))],
         "follow_ups": [{"id": f.id, "recorded_at": f.recorded_at.isoformat(), "outcome": f.outcome,
                         "needs_remain": f.needs_remain,

@@ -83,6 +83,8 @@ class Action(SQLModel, table=True):
     created_at: dt.datetime = utc()
     assigned_at: dt.datetime | None = utc(default=None)
     completed_at: dt.datetime | None = utc(default=None)
+    # who marked it done: any member taking part may, so the case page says who it was
+    completed_by_id: int | None = Field(default=None, foreign_key="member.id")
     completion_note: str | None = None
 
 
