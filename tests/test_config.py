@@ -65,6 +65,9 @@ def test_config_check_command(sqlite_url, example_data, tmp_path, monkeypatch):
     monkeypatch.setenv("COORDINATION_OPS_URL", "json://127.0.0.1:9/ops")
     ok = run(sqlite_url, "config", "check")
     assert ok.returncode == 0, ok.stderr
+    # the children's clinic's doctor and nurse have no manager in the example: warned, not refused
+    [warning] = [line for line in ok.stderr.splitlines() if "have no manager" in line]
+    assert "bkl-lak" in warning and "hc-chef" not in warning and "mas" not in warning.split(":")[1].split()
     bad = write(tmp_path, "sweep: {due_soon_working_days: -3}\n")
     monkeypatch.setenv("COORDINATION_NOTIFICATIONS_CONFIG", str(bad))
     refused = run(sqlite_url, "config", "check")

@@ -49,6 +49,11 @@ def status() -> None:
         say(json.dumps(queries.totals(session), indent=2))
 
 
+# roles that answer to no unit manager in the agreements: the managers themselves, the medically
+# responsible (MAS, MAR, MLA) and the log reviewer
+MANAGES_ITSELF = frozenset({"unit_manager", "mas", "mar", "mla", "log_reviewer"})
+
+
 @config_app.command("check")
 def config_check() -> None:
     """Validate the administrators' files: notification routing and the sweep policy with every
@@ -62,6 +67,14 @@ def config_check() -> None:
             typer.echo(f"error: {problem}", err=True)
         raise problems[0]
     say(f"{notifications_config.notifications_path()}: ok ({len(config.tags)} tag(s), {len(members)} member(s) checked)")
+    with db.unit_of_work(read_only=True) as session:
+        unmanaged = sorted(m.code for m in session.exec(sqlmodel.select(models.Member).where(
+            models.Member.active == True, models.Member.manager_id == None)) if m.role not in MANAGES_ITSELF)  # noqa: E711,E712
+    if unmanaged:  # an overdue action of theirs escalates to no manager: only operations hear of it
+        typer.echo(f"warning: {len(unmanaged)} member(s) have no manager: {', '.join(unmanaged)} — an overdue action "
+                   f"of theirs escalates to no manager, and only the operations tag "
+                   f"({config.operations_tag or 'none configured'}) hears of it; set `manager` in the import file",
+                   err=True)
     screening = identification_config.load_screening()
     where = identification_config.identification_path()
     say(f"{where}: ok" if where.exists() else f"{where}: not there, the default thresholds apply")
