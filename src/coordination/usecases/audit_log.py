@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import cast
 
+from sqlalchemy import select as select_rows
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -74,8 +76,8 @@ def _entries(session: Session, scope: LogScope | None, *conditions, limit: int =
              newest_first: bool = False) -> list[Entry]:
     actor_org = aliased(Organisation)
     reviewer = aliased(Member)
-    query = (select(AuditEvent, Person.personnummer, Member.name, Member.role, actor_org.name, AuditReview,
-                    reviewer.code)
+    query = (select_rows(AuditEvent, col(Person.personnummer), col(Member.name), col(Member.role),
+                         col(actor_org.name), AuditReview, col(reviewer.code))
              .join(Person, col(Person.id) == AuditEvent.person_id, isouter=True)
              .join(Member, col(Member.id) == AuditEvent.actor_id, isouter=True)
              .join(actor_org, col(actor_org.id) == Member.organisation_id, isouter=True)
@@ -88,10 +90,13 @@ def _entries(session: Session, scope: LogScope | None, *conditions, limit: int =
         query = query.where(condition)
     order = (col(AuditEvent.at).desc(), col(AuditEvent.id).desc()) if newest_first \
         else (col(AuditEvent.at), col(AuditEvent.id))
-    rows = session.exec(query.order_by(*order).limit(limit)).all()
-    return [Entry(e.id, e.at, e.actor, name, org, str(role) if role else None, e.action, e.record_type,
-                  e.record_id, pnr, review=Review(mark.at, code, mark.note) if mark else None)
-            for e, pnr, name, role, org, mark, code in rows]
+    entries = []
+    for row in session.execute(query.order_by(*order).limit(limit)):
+        e, mark = cast(AuditEvent, row[0]), cast(AuditReview | None, row[5])
+        pnr, name, role, org, code = (cast("str | None", v) for v in (row[1], row[2], row[3], row[4], row[6]))
+        entries.append(Entry(e.id, e.at, e.actor, name, org, str(role) if role else None, e.action, e.record_type,
+                             e.record_id, pnr, review=Review(mark.at, code or "", mark.note) if mark else None))
+    return entries
 
 
 def search(session: Session, actor: Actor, *, now: dt.datetime, person: Person | None = None,
@@ -180,10 +185,10 @@ def to_be_reviewed(session: Session, actor: Actor, *, now: dt.datetime, reviewed
     refusals = _entries(session, scope, col(AuditEvent.action).startswith("refused:"), limit=10 * limit,
                         newest_first=True)
     flagged += [replace(e, why="refusals") for e in in_a_row(refusals) if (e.review is not None) == reviewed]
-    seen: set[int] = set()
-    unique = [e for e in sorted(flagged, key=lambda e: (e.at, e.id), reverse=True)
-              if not (e.id in seen or seen.add(e.id))]
-    return unique[:limit]
+    unique: dict[int, Entry] = {}  # an event flagged twice (a protected read of a closed case) once
+    for e in sorted(flagged, key=lambda e: (e.at, e.id), reverse=True):
+        unique.setdefault(e.id, e)
+    return list(unique.values())[:limit]
 
 
 def in_a_row(refusals: Iterable[Entry]) -> list[Entry]:

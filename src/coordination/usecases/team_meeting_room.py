@@ -90,7 +90,7 @@ class CaseView:
     number: str
     described: bool  # may the viewer be told about it at this meeting?
     reasons: tuple[str, ...] = ()
-    due: tuple[str, ...] = ()
+    due: tuple[m.Due, ...] = ()
     status: str = ""
     sbar: dict | None = None  # the shared SBAR; {"withheld": True} when the person blocked it
 
