@@ -148,3 +148,14 @@ def test_the_search_lists_only_readable_cases_and_says_the_same_for_the_unknown(
         searches = s.exec(select(AuditEvent).where(AuditEvent.action == "search")).all()
         assert len(searches) == 6 and {e.actor for e in searches} == {"hc-dsk1", "mar"}
         assert sum(1 for e in searches if e.person_id == case_of(s, GUSTAV).person_id) == 4
+
+
+def test_a_nurse_filters_by_her_part_and_orders_by_number():
+    e = worklist.CaseEntry
+    entries = [e("K-2026-0009", ("responsible",), "active", "action", dt.date(2026, 11, 17)),
+               e("K-2026-0002", ("coordinator", "sip_participant"), "active", "follow_up", dt.date(2026, 12, 1)),
+               e("K-2026-0005", ("coordinator",), "planned", None, None)]
+    assert [x.number for x in worklist.arranged(entries, part="coordinator")] == ["K-2026-0002", "K-2026-0005"]
+    assert [x.number for x in worklist.arranged(entries, order="number")] == ["K-2026-0002", "K-2026-0005",
+                                                                               "K-2026-0009"]
+    assert worklist.arranged(entries, part="nonsense", order="sideways") == entries  # unknown: unchanged

@@ -87,6 +87,14 @@ def my_cases(session: Session, member_id: int, *, now: dt.datetime) -> list[Case
     return sorted(entries, key=lambda e: (e.next_date is None, e.next_date or dt.date.max, e.number))
 
 
+def arranged(entries: list[CaseEntry], *, part: str = "", order: str = "next") -> list[CaseEntry]:
+    """The list as a nurse asks for it: only where I have one part (coordinator, responsible, …),
+    and by the nearest next step (the default) or by case number. Unknown values change nothing."""
+    if part in {str(r) for r in MINE}:
+        entries = [e for e in entries if part in e.roles]
+    return sorted(entries, key=lambda e: e.number) if order == "number" else entries
+
+
 @dataclass(frozen=True)
 class Question:
     """A question (escalation) raised to the member: what it was about only where the policy lets

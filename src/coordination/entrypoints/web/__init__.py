@@ -97,10 +97,10 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         from coordination.entrypoints.web.deps import Staff
         staff = Staff(who, now) if who else None
         texts = staff.texts if staff else Texts(None)
+        from coordination.entrypoints.web import form_errors
+
         given = getattr(request.state, "command_form", None)
         if refused is not None and staff is not None and given is not None:  # the form back, with why
-            from coordination.entrypoints.web import form_errors
-
             command, typed, from_path = given
             back = request.headers.get("referer", "")
             back = back if back.startswith(str(request.base_url)) else "/"
@@ -109,8 +109,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
                                why=form_errors.reason(texts, refused), back=back)
         # a refused case page offers emergency access (its own form, with the warning)
         case_page = re.fullmatch(r"/cases/(K-\d{4}-\d{4,})", request.url.path) if request.method == "GET" else None
-        return render.page(request, "error.html", staff.texts if staff else Texts(None), staff,
-                           status_code=status, kind=kind,
+        return render.page(request, "error.html", texts, staff, status_code=status, kind=kind,
+                           why=form_errors.reason(texts, refused) if refused is not None and refused.why else "",
                            emergency_case=case_page.group(1) if case_page and staff else None)
 
     return app

@@ -29,12 +29,15 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
-def my_items(request: Request, staff: StaffDep) -> HTMLResponse:
+def my_items(request: Request, staff: StaffDep, part: str = "", order: str = "next") -> HTMLResponse:
+    """`part`: only the cases where the member has that part; `order`: by the next step or the number."""
     with transaction(read_only=True) as session:
         items = workspace.my_items(session, staff.who.member_id, now=staff.now, policy=load_notifications().sweep)
-        cases = worklist.my_cases(session, staff.who.member_id, now=staff.now)
+        cases = worklist.arranged(worklist.my_cases(session, staff.who.member_id, now=staff.now), part=part,
+                                  order=order)
         questions = worklist.questions_to_me(session, staff.who.member_id, now=staff.now)
-        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases, questions=questions)
+        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases, questions=questions,
+                           parts=[str(r) for r in worklist.MINE], part=part, order=order)
 
 
 @router.post("/search", response_class=HTMLResponse)
