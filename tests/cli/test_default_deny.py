@@ -57,6 +57,7 @@ SYSTEM = {
     "meeting prepare": "the meeting's preparation: each agenda line asks the policy for each member",
     "config check": "reads the configuration files", "report annual": "aggregate figures, no personal data",
     "outbox retry": "requeues failed messages",
+    "fhir-client": "an administrator registers a system for one organisation: it reads nothing itself",
 }
 
 

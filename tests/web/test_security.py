@@ -245,6 +245,37 @@ def app_routes() -> list[tuple[str, str]]:
     return sorted(set(walk(create_app().routes)))
 
 
+def staff_routes() -> list[tuple[str, str]]:
+    """The workspace's own routes; the FHIR API's (systems, with a bearer token) are below."""
+    return [(m, p) for m, p in app_routes() if not p.startswith("/fhir/")]
+
+
+# The FHIR API: systems, not people. Each route but the two that issue and describe answers 401
+# without a bearer token; with one, `may_system_read` decides (tests/fhir/test_fhir_api.py).
+FHIR = {
+    ("GET", "/fhir/R4/metadata"): "the CapabilityStatement: public, no data",
+    ("POST", "/fhir/R4/auth/token"): "issues a token for a registered client's signed assertion",
+    ("POST", "/fhir/R4/Patient/_search"): "may_system_read, per case of the person; audited",
+    ("GET", "/fhir/R4/CarePlan/{number}"): "may_system_read; audited",
+    ("GET", "/fhir/R4/CarePlan/{number}/_history"): "may_system_read; audited",
+    ("GET", "/fhir/R4/CarePlan/{number}/_history/{version}"): "may_system_read; audited",
+    ("GET", "/fhir/R4/CarePlan/{number}/$everything"): "may_system_read; audited",
+}
+
+
+def test_every_fhir_route_is_classified_and_refuses_without_a_token(workspace, sqlite_url, example_data):
+    planned(sqlite_url, example_data)
+    fhir = [r for r in app_routes() if r[1].startswith("/fhir/")]
+    assert sorted(fhir) == sorted(FHIR), "classify the FHIR API's routes in FHIR"
+    for method, path in fhir:
+        if path.endswith(("/metadata", "/auth/token")):
+            continue
+        answer = httpx.request(method, workspace.url + path.format(number="K-2026-0001", version=1),
+                               data={"identifier": f"urn:oid:1.2.752.129.2.1.3.1|{GUSTAV.replace('-', '')}"})
+        assert answer.status_code == 401 and answer.json()["resourceType"] == "OperationOutcome", path
+        assert "Gustav" not in answer.text
+
+
 # Path parameters that name a case's records: an outsider is refused every route that has one.
 CASE_BOUND = {"number", "action_id", "meeting_id", "deviation_id", "escalation_id"}
 # Routes without a case in their path, each with why an outsider may reach it (reviewed).
@@ -272,6 +303,7 @@ OPEN = {
 
 FORMS = {  # valid input for each form whose fields are checked
     "/meetings/m/{meeting_id}/take-over": {"reason": "the leader is away"},
+    "/meetings/m/{meeting_id}/follow-up": {"verdict": "continue"},
     "/cases/{number}/sip/revise": {"coordinator": "hc-dsk1", "keep": ["hc-dsk1", "hsv-ssk1", "rehab-ft"],
                                    "what_matters": "x", "next_follow_up": "2026-12-16"},
     "/cases/{number}/sip-meetings": {"at": "2026-11-20T10:00", "place": "x"},
@@ -303,7 +335,7 @@ def test_the_access_policy_guards_every_route_of_the_app(workspace, sqlite_url, 
     from coordination.usecases.common import actor_for, member_by_code
     from tests.conftest import ROOT
 
-    routes = app_routes()
+    routes = staff_routes()
     unclassified = [(m, p) for m, p in routes if not (CASE_BOUND & set(re.findall(r"{(\w+)}", p))) and (m, p) not in OPEN]
     assert unclassified == [], "classify these routes in CASE_BOUND or OPEN"
     assert len(routes) >= 37
@@ -398,7 +430,9 @@ def test_the_answer_to_a_signal_never_tells_whether_the_person_is_registered(wor
                                             "csrf": csrf})
         good = client.post("/signals", data={"personnummer": pnr, "kind": "concern_raised", "csrf": csrf},
                            follow_redirects=False)
-        answers[pnr] = (bad.status_code, bad.text.replace(csrf, ""), good.status_code, good.headers["location"])
+        # the form given back holds what was typed: the number itself, and nothing about the person
+        answers[pnr] = (bad.status_code, bad.text.replace(csrf, "").replace(pnr, "PNR"), good.status_code,
+                        good.headers["location"])
         client.post("/signout", data={"csrf": csrf})
     assert answers[known] == answers[unknown]
     assert answers[known][0] == 400 and answers[known][2:] == (303, "/signals?saved=1")
@@ -427,7 +461,7 @@ def test_a_malformed_id_version_or_token_is_a_4xx_page_never_a_500(workspace, sq
     client = signed_in(workspace, "hc-dsk1")
     csrf = csrf_of(client.get("/").text)
     answers = {}
-    for method, path in app_routes():
+    for method, path in staff_routes():
         if "{" not in path or path.startswith("/signin/"):
             continue
         for bad in MALFORMED:

@@ -268,3 +268,24 @@ def may_review_log(member: MemberFacts) -> tuple[Decision, LogScope | None]:
         return ALLOWED, LogScope(member.organisation)
     return (Decision(False, "commission", f"{member.code} is a {member.role}, not a log reviewer or unit manager",
                      "ask the organisation's log reviewer or unit manager"), None)
+
+
+def may_system_read(organisation: str, case: CaseFacts, organisation_of: Mapping[int, str], *, at: dt.datetime,
+                    on: dt.date) -> Decision:
+    """A registered system of `organisation` (the FHIR API) reads a case only when a member of its
+    organisation takes part in it, a valid consent covers the organisation, and no block in force
+    closes another organisation's information to it (the plan holds every organisation's part).
+    `organisation_of`: member id -> organisation code, for the case's relationships."""
+    if not any(organisation_of.get(member_id) == organisation and kinds & TAKING_PART
+               for member_id, kinds in case.relationships.items()):
+        return Decision(False, "care_relationship", f"{organisation} takes no part in {case.number}",
+                        "a member of the organisation must take part in the plan")
+    reason = consent_reason(case.consents, [organisation], at=at, on=on, person_is_child=case.person_is_child)
+    if reason is not None:
+        return Decision(False, "consent", f"no valid consent covers {organisation} for {case.number} ({reason})",
+                        "the person's consent must name the organisation and be documented in its record")
+    closed = sorted({b.organisation for b in case.blocks if b.in_force(at) and b.organisation != organisation})
+    if closed:
+        return Decision(False, "block", f"the person has blocked {', '.join(closed)}'s information",
+                        "only the person can lift the block")
+    return ALLOWED

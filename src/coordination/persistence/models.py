@@ -35,6 +35,9 @@ from coordination.persistence.tables.audit import (  # noqa: F401
 from coordination.persistence.tables.workspace import (  # noqa: F401
     SignInLink, StaffSession, AppSecret,
 )
+from coordination.persistence.tables.fhir import (  # noqa: F401
+    FhirClient, FhirToken,
+)
 from coordination.persistence.tables.team_meetings import (  # noqa: F401
     Meeting, MeetingAttendance, MeetingDecision, MeetingMinutes,
 )

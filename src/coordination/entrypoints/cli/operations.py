@@ -253,6 +253,26 @@ def _run_web(host: str, port: int, workers: int = 1) -> None:
                 log_level="warning", access_log=False)
 
 
+@app.command("fhir-client")
+def fhir_client(client_id: Annotated[str, typer.Argument(help="The client id the system will use.")],
+                organisation: Annotated[str, typer.Option(help="Code of the organisation the system belongs to.")],
+                jwks: Annotated[Path, typer.Option(help="The system's public keys, a JWKS file.")]) -> None:
+    """Register a system for the FHIR API (SMART Backend Services): one organisation, its public keys."""
+    from coordination.usecases.fhir_clients import register_client
+
+    try:
+        keys = json.loads(jwks.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot be read as JSON ({type(exc).__name__})", record=str(jwks), field="jwks",
+                           hint="give a JWKS file: {\"keys\": [{...}]}") from None
+    existing_database()
+    with db.unit_of_work() as session:
+        register_client(session, common.actor_for(session, None, system="system:cli"), client_id=client_id,
+                        organisation=organisation,
+                        jwks=keys, now=clock.now_utc())
+    say(f"fhir client {client_id} registered for {organisation}: token endpoint {settings.web_url()}/fhir/R4/auth/token")
+
+
 @app.command("signin-link")
 def signin_link(member: Annotated[str, typer.Argument(help="Member code.")]) -> None:
     """Print a one-time sign-in link for a member (an administrator's help desk tool)."""

@@ -28,7 +28,7 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     """The workspace. `clock` gives each request its moment (aware UTC); the wall clock unless a
     test gives a fixed one."""
     from coordination.entrypoints.web import (
-        case_pages, log_pages, oidc, render, report_pages, signin_pages, team_meeting_pages,
+        case_pages, fhir_pages, log_pages, oidc, render, report_pages, signin_pages, team_meeting_pages,
     )
     from coordination.entrypoints.web.deps import CsrfRefused, SignInRequired
     from coordination.entrypoints.web.throttle import SlidingWindow
@@ -44,7 +44,7 @@ def create_app(clock: Clock | None = None) -> FastAPI:
               name="static")
     # one router a feature; every route is thin: its session and member from `deps`, one use case
     # (or one command through the dispatcher), one template
-    for feature in (signin_pages, case_pages, report_pages, team_meeting_pages, log_pages, oidc):
+    for feature in (signin_pages, case_pages, report_pages, team_meeting_pages, log_pages, fhir_pages, oidc):
         app.include_router(feature.router)
 
     @app.middleware("http")

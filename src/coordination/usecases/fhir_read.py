@@ -1,0 +1,154 @@
+"""What a registered system reads through the FHIR API: the person (searched by identifier), the
+SIP as a CarePlan with its CareTeam, Tasks and Consents, and all of it in one Bundle. Every
+answer asks the policy (`may_system_read`) and every read is audited as the organisation's
+system, so the log review shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, col, select
+
+from coordination.domain import fhir
+from coordination.domain.access import may_system_read
+from coordination.domain.calendar import local_date
+from coordination.domain.consent import why_not_valid
+from coordination.domain.personnummer import parse as parse_personnummer
+from coordination.domain.vocabulary import ConsentScope
+from coordination.errors import AccessDenied, InvalidInput, NotFound
+from coordination.persistence.models import (
+    Action, CareCase, Consent, ConsentParty, Contact, Member, Organisation, Person, Sip, SipMeeting, SipParticipant,
+)
+from coordination.usecases.access import case_facts, case_facts_for
+from coordination.usecases.common import audit, is_child
+from coordination.usecases.fhir_clients import Caller
+
+
+def _organisation_of(session: Session) -> dict[int, str]:
+    return dict(session.exec(select(Member.id, Organisation.code).join(Organisation)).all())
+
+
+def _require(session: Session, caller: Caller, case: CareCase, *, now: dt.datetime) -> None:
+    verdict = may_system_read(caller.organisation, case_facts(session, case, now=now), _organisation_of(session),
+                              at=now, on=local_date(now))
+    if not verdict.allowed:
+        raise AccessDenied(verdict.reason, rule=verdict.rule, purpose="read", record=f"case {case.number}",
+                           hint=verdict.hint, actor_label=caller.actor.label, actor_id=None, person_id=case.person_id)
+
+
+def search_patients(session: Session, caller: Caller, identifier: str, *, base: str, now: dt.datetime) -> dict:
+    """`identifier`: system|value, the personnummer or samordningsnummer under its OID. The
+    Bundle holds the person only when the caller may read one of their cases: an unknown person
+    and one the caller may not read get the same empty answer. Every search is audited."""
+    system, _, value = identifier.partition("|")
+    if system not in (fhir.PERSONNUMMER, fhir.SAMORDNINGSNUMMER) or not value:
+        raise InvalidInput(f"'{system}' is not a Swedish personal identity system", record="Patient search",
+                           field="identifier", hint=f"search as {fhir.PERSONNUMMER}|YYYYMMDDNNNN")
+    digits = value.replace("-", "")
+    number = parse_personnummer(f"{digits[:8]}-{digits[8:]}" if len(digits) == 12 else value,
+                                today=local_date(now), record="Patient search")
+    person = session.exec(select(Person).where(col(Person.personnummer) == number.canonical)).first()
+    readable = []
+    if person is not None:
+        cases = session.exec(select(CareCase).where(col(CareCase.person_id) == person.id)).all()
+        facts = case_facts_for(session, cases, now=now)
+        members = _organisation_of(session)
+        readable = [c for c in cases if may_system_read(caller.organisation, facts[c.id], members, at=now,
+                                                        on=local_date(now)).allowed]
+    audit(session, caller.actor, "search", "person", "identifier", now=now, person_id=person.id if person else None)
+    if not readable or person is None:
+        return fhir.bundle([], base)
+    return fhir.bundle([fhir.patient(person)], base)
+
+
+def care_plan(session: Session, caller: Caller, number: str, *, now: dt.datetime,
+              version: int | None = None) -> dict:
+    case = _case(session, number)
+    _require(session, caller, case, now=now)
+    sips = session.exec(select(Sip).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))).all()
+    sip = next((s for s in sips if (s.version == version if version else s.current)), None)
+    if sip is None:
+        raise NotFound("has no such SIP version" if version else "has no SIP yet", record=f"CarePlan {number}",
+                       field="version", hint="read the CarePlan's _history for its versions")
+    audit(session, caller.actor, "read", "careplan", f"{number} v{sip.version}", now=now, person_id=case.person_id)
+    return _care_plan(session, case, sip)
+
+
+def history(session: Session, caller: Caller, number: str, *, base: str, now: dt.datetime) -> dict:
+    """Every version of the SIP, newest first (a history Bundle)."""
+    case = _case(session, number)
+    _require(session, caller, case, now=now)
+    sips = session.exec(select(Sip).where(col(Sip.case_id) == case.id).order_by(col(Sip.version).desc())).all()
+    audit(session, caller.actor, "read", "careplan", f"{number} history", now=now, person_id=case.person_id)
+    return fhir.bundle([_care_plan(session, case, s) for s in sips], base, kind="history")
+
+
+def everything(session: Session, caller: Caller, number: str, *, base: str, now: dt.datetime) -> dict:
+    """The case's current CarePlan with everything it refers to: the Patient, the CareTeam, the
+    Tasks, the Practitioners and Organizations, and the Consents."""
+    case = _case(session, number)
+    _require(session, caller, case, now=now)
+    sip = session.exec(select(Sip).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712
+    if sip is None:
+        raise NotFound("has no SIP yet", record=f"CarePlan {number}", field="id",
+                       hint="a case's CarePlan exists once its SIP is drawn up")
+    person = session.get(Person, case.person_id)
+    assert person is not None  # the case's foreign key
+    actions = session.exec(select(Action).where(col(Action.case_id) == case.id).order_by(col(Action.id))).all()
+    team = _team(session, case, sip)
+    member_ids = {m.id for _, m, _ in team} | {a.responsible_id for a in actions}
+    members = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(member_ids)))}
+    orgs = {o.id: o for o in session.exec(select(Organisation))}
+    resources = [_care_plan(session, case, sip), fhir.patient(person),
+                 fhir.care_team(case, person.id, [(role, m, org) for role, m, org in team])]
+    coordinator = members.get(case.coordinator_id) if case.coordinator_id else None
+    resources += [fhir.task(a, case.number, person.id, members[a.responsible_id].code,
+                            coordinator.code if coordinator else None) for a in actions]
+    resources += [fhir.practitioner(m) for m in members.values()]
+    resources += [fhir.organization(orgs[i]) for i in sorted({m.organisation_id for m in members.values()})]
+    resources += _consents(session, person, orgs, now=now)
+    audit(session, caller.actor, "read", "careplan", f"{number} everything", now=now, person_id=person.id)
+    return fhir.bundle(resources, base, matches=1)
+
+
+def _case(session: Session, number: str) -> CareCase:
+    case = session.exec(select(CareCase).where(col(CareCase.number) == number)).first()
+    if case is None:
+        raise NotFound("no such CarePlan", record=f"CarePlan {number}", field="id",
+                       hint="find the person with POST Patient/_search, then their CarePlan")
+    return case
+
+
+def _care_plan(session: Session, case: CareCase, sip: Sip) -> dict:
+    actions = session.exec(select(Action.id).where(col(Action.case_id) == case.id).order_by(col(Action.id))).all()
+    answer = session.exec(select(SipMeeting.answer).where(col(SipMeeting.sip_id) == sip.id,
+                                                          col(SipMeeting.answer).is_not(None))
+                          .order_by(col(SipMeeting.id).desc())).first()
+    return fhir.care_plan(case, sip, case.person_id, actions, agreed=str(answer) if answer else None)
+
+
+def _team(session: Session, case: CareCase, sip: Sip) -> list[tuple[str, Member, str]]:
+    codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
+    taking_part = session.exec(select(Member).join(SipParticipant, col(SipParticipant.member_id) == Member.id)
+                               .where(col(SipParticipant.sip_id) == sip.id).order_by(col(Member.id))).all()
+    roles = {case.coordinator_id: "coordinator", case.fixed_care_contact_id: "fixed_care_contact",
+             case.fixed_doctor_id: "fixed_doctor"}
+    return [(roles.get(m.id, "participant"), m, codes[m.organisation_id]) for m in taking_part]
+
+
+def _consents(session: Session, person: Person, orgs: dict[int, Organisation], *, now: dt.datetime) -> list[dict]:
+    from coordination.usecases.access import block_facts, consent_facts
+
+    facts = {f.id: f for f in consent_facts(session, person.id)}
+    blocked = [b.organisation for b in block_facts(session, person.id) if b.in_force(now)]
+    child = is_child(person, local_date(now))
+    out = []
+    for row in session.exec(select(Consent).where(col(Consent.person_id) == person.id).order_by(col(Consent.id))):
+        named = [orgs[i].code for i in session.exec(select(ConsentParty.organisation_id)
+                                                    .where(col(ConsentParty.consent_id) == row.id))]
+        valid = why_not_valid(facts[row.id], scope=ConsentScope.SHARE_INFORMATION, organisations=(), on=local_date(now),
+                              at=now, person_is_child=child) is None
+        contact = session.get(Contact, row.guardian_id) if row.guardian_id else None
+        guardian = contact.name if contact else None
+        out.append(fhir.consent(row, person.id, named, active=valid, guardian=guardian, blocked=blocked))
+    return out

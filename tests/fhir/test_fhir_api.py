@@ -1,0 +1,176 @@
+"""The FHIR R4 API as a region's journal system uses it: registered for its organisation, it signs
+in as SMART Backend Services (a private_key_jwt assertion), finds the person with POST _search,
+and reads the SIP as a CarePlan with everything it refers to. Every resource validates against
+the R4 definitions (@medplum/core, offline). A system whose organisation takes no part, a bad or
+replayed assertion, and no token are refused; every read is audited as the organisation's system."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from coordination.entrypoints.cli import app
+from coordination.persistence.engine import unit_of_work
+from coordination.persistence.models import AuditEvent
+from tests.web.test_journey import GUSTAV, case_of, planned
+
+HERE = Path(__file__).parent
+SEARCH = "urn:oid:1.2.752.129.2.1.3.1|" + GUSTAV.replace("-", "")
+
+
+def validator_installed() -> bool:
+    """@medplum/core and its R4 definitions, from the npm registry as package-lock.json pins them:
+    installed here on first use, so the README's test command needs nothing done by hand."""
+    if (HERE / "node_modules" / "@medplum" / "core").exists():
+        return True
+    if not (shutil.which("node") and shutil.which("npm")):
+        return False
+    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True,
+                          timeout=600)
+    return done.returncode == 0
+
+
+def validate(resources: list[dict], tmp_path) -> dict[str, list[str]]:
+    """Each resource's issues by the R4 definitions (none when valid)."""
+    if not validator_installed():
+        reason = "the FHIR validator could not be installed (Node.js and npm, then npm ci in tests/fhir)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    path = tmp_path / "resources.json"
+    path.write_text(json.dumps(resources), encoding="utf-8")
+    done = subprocess.run(["node", "validate.mjs", str(path)], cwd=HERE, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return {f"{i}:{r['type']}/{r.get('id')}": r["issues"] for i, r in enumerate(lines)}
+
+
+def register(tmp_path, client_id: str, organisation: str) -> ECKey:
+    key = ECKey.generate_key("P-384", parameters={"kid": client_id, "alg": "ES384"}, private=True)
+    jwks = tmp_path / f"{client_id}.json"
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    result = CliRunner().invoke(app, ["fhir-client", client_id, "--organisation", organisation, "--jwks", str(jwks)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return key
+
+
+def assertion(workspace, client_id: str, key: ECKey, **claims) -> str:
+    now = int(workspace.now().timestamp())
+    body = {"iss": client_id, "sub": client_id, "aud": f"{workspace.url}/fhir/R4/auth/token", "exp": now + 240,
+            "jti": str(uuid.uuid4())} | claims
+    return jwt.encode({"alg": "ES384", "kid": key.kid}, body, key, algorithms=["ES384"])
+
+
+def sign_in(workspace, signed: str) -> httpx.Response:
+    return httpx.post(f"{workspace.url}/fhir/R4/auth/token", data={
+        "grant_type": "client_credentials", "scope": "system/*.read",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": signed})
+
+
+def client(workspace, token: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{workspace.url}/fhir/R4", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_validates(workspace_on, db_url,
+                                                                                     example_data, tmp_path):
+    workspace = workspace_on
+    planned(db_url, example_data)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    key = register(tmp_path, "hc-journal", "hc-norrby")  # the health centre takes part in Gustav's plan
+    signed = assertion(workspace, "hc-journal", key)
+    issued = sign_in(workspace, signed)
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["token_type"] == "bearer" and issued.json()["expires_in"] == 300
+    api = client(workspace, issued.json()["access_token"])
+
+    found = api.post("/Patient/_search", data={"identifier": SEARCH})
+    assert found.status_code == 200 and found.headers["content-type"].startswith("application/fhir+json")
+    [patient] = [e["resource"] for e in found.json()["entry"]]
+    assert patient["identifier"] == [{"system": "urn:oid:1.2.752.129.2.1.3.1", "value": GUSTAV.replace("-", "")}]
+    assert "address" not in patient and "telecom" not in patient
+
+    everything = api.get(f"/CarePlan/{number}/$everything")
+    assert everything.status_code == 200, everything.text
+    resources = [e["resource"] for e in everything.json()["entry"]]
+    kinds = {r["resourceType"] for r in resources}
+    assert {"CarePlan", "Patient", "CareTeam", "Task", "Practitioner", "Organization", "Consent"} <= kinds
+    [plan] = [r for r in resources if r["resourceType"] == "CarePlan"]
+    assert plan["category"][0]["coding"][0]["code"] == "SIP" and plan["status"] == "active"
+    tasks = [r for r in resources if r["resourceType"] == "Task"]
+    assert tasks and all(t["basedOn"] == [{"reference": f"CarePlan/{number}"}] for t in tasks)
+    assert any("restriction" in t for t in tasks)  # the due date from the handling time
+    history = api.get(f"/CarePlan/{number}/_history").json()
+    metadata = httpx.get(f"{workspace.url}/fhir/R4/metadata").json()
+    issues = validate(resources + [found.json(), everything.json(), history, metadata], tmp_path)
+    assert issues and all(v == [] for v in issues.values()), {k: v for k, v in issues.items() if v}
+
+    with unit_of_work(read_only=True) as s:
+        reads = [e.record_id for e in s.exec(select(AuditEvent).where(AuditEvent.actor == "system:fhir:hc-journal"))]
+    assert f"{number} everything" in reads and "identifier" in reads  # every read, as the organisation's system
+    for url in [str(r.url) for r in (found, everything)]:
+        assert GUSTAV not in url and GUSTAV.replace("-", "") not in url  # never an identity number in a URL
+
+
+def test_a_system_that_takes_no_part_a_bad_assertion_and_no_token_are_refused(workspace, sqlite_url, example_data,
+                                                                           tmp_path):
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        number = case_of(s, GUSTAV).number
+    key = register(tmp_path, "bkl-journal", "bkl-region")  # the children's clinic: no part in Gustav's plan
+    stranger = client(workspace, sign_in(workspace, assertion(workspace, "bkl-journal", key)).json()["access_token"])
+    refused = stranger.get(f"/CarePlan/{number}/$everything")
+    assert refused.status_code == 403 and refused.json()["resourceType"] == "OperationOutcome"
+    assert "Gustav" not in refused.text
+    nothing = stranger.post("/Patient/_search", data={"identifier": SEARCH}).json()
+    assert nothing["total"] == 0 and nothing["entry"] == []  # the same answer as for an unknown person
+    assert stranger.post("/Patient/_search", data={"identifier": "urn:oid:1.2.752.129.2.1.3.1|191212121212"}
+                         ).json()["total"] == 0
+    bad = stranger.post("/Patient/_search", data={"identifier": "urn:x|1"})
+    assert bad.status_code == 400 and bad.json()["issue"][0]["expression"] == ["identifier"]
+
+    other = ECKey.generate_key("P-384", parameters={"kid": "bkl-journal", "alg": "ES384"}, private=True)
+    signed = assertion(workspace, "bkl-journal", key)
+    assert sign_in(workspace, signed).status_code == 200
+    assert sign_in(workspace, signed).json() == {"error": "invalid_client"}  # an assertion is used once
+    assert sign_in(workspace, assertion(workspace, "bkl-journal", other)).status_code == 401  # not its key
+    assert sign_in(workspace, assertion(workspace, "bkl-journal", key, exp=int(workspace.now().timestamp()) - 5)
+                   ).status_code == 401  # expired
+    assert sign_in(workspace, assertion(workspace, "bkl-journal", key, aud="https://elsewhere/token")
+                   ).status_code == 401
+    assert sign_in(workspace, assertion(workspace, "nobody", key)).status_code == 401  # not registered
+    anonymous = httpx.get(f"{workspace.url}/fhir/R4/CarePlan/{number}")
+    assert anonymous.status_code == 401 and "Bearer" in anonymous.headers["www-authenticate"]
+    with unit_of_work(read_only=True) as s:
+        refusals = s.exec(select(AuditEvent).where(AuditEvent.actor == "system:fhir:bkl-journal",
+                                                   AuditEvent.action.startswith("refused:"))).all()
+    assert len(refusals) == 1  # the refused read, for the log review
+
+
+def test_registering_a_client_names_what_is_wrong_and_writes_nothing(sqlite_url, example_data, tmp_path):
+    from coordination.errors import InvalidInput
+    from coordination.persistence.models import FhirClient
+    from tests.conftest import load_area
+
+    load_area(sqlite_url, example_data)
+    private = ECKey.generate_key("P-384", private=True)
+    cases = {"nowhere": ({"keys": [private.as_dict(private=False)]}, "organisation"),
+             "hc-norrby": ({"keys": [private.as_dict(private=True)]}, "jwks")}
+    for organisation, (keys, field) in cases.items():
+        path = tmp_path / "k.json"
+        path.write_text(json.dumps(keys))
+        result = CliRunner().invoke(app, ["fhir-client", "x", "--organisation", organisation, "--jwks", str(path)])
+        assert isinstance(result.exception, InvalidInput) and result.exception.field == field
+    with unit_of_work(read_only=True) as s:
+        assert s.exec(select(FhirClient)).all() == []
