@@ -174,3 +174,44 @@ def test_registering_a_client_names_what_is_wrong_and_writes_nothing(sqlite_url,
         assert isinstance(result.exception, InvalidInput) and result.exception.field == field
     with unit_of_work(read_only=True) as s:
         assert s.exec(select(FhirClient)).all() == []
+
+
+def test_the_owners_system_reports_a_task_under_way_and_done_and_nothing_else(workspace, sqlite_url, example_data,
+                                                                            tmp_path):
+    """The nurse's municipality reports her action in progress, then completed with a note: the
+    action is done as `action done` makes it. Another organisation, another field or another
+    status is refused with the element named, and nothing is written."""
+    from coordination.persistence.models import Action, Member, Organisation
+
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        case = case_of(s, GUSTAV)
+        action, owner_org = next((a, o.code) for a, m, o in s.exec(
+            select(Action, Member, Organisation).where(Action.case_id == case.id, Action.responsible_id == Member.id,
+                                                       Member.organisation_id == Organisation.id)))
+        action_id = action.id
+    owner = register(tmp_path, "owner-system", owner_org)
+    api = client(workspace, sign_in(workspace, assertion(workspace, "owner-system", owner)).json()["access_token"])
+    read = api.get(f"/Task/{action_id}").json()
+    assert read["status"] in ("requested", "accepted")
+
+    def put(resource: dict) -> httpx.Response:
+        return api.put(f"/Task/{action_id}", json=resource)
+
+    assert put(read | {"status": "in-progress"}).json()["status"] == "accepted"
+    for change, element in ((read | {"status": "on-hold"}, "Task.status"),
+                            (read | {"status": "completed", "description": "Något annat"}, "Task.description")):
+        refused = put(change)
+        assert refused.status_code == 400 and refused.json()["issue"][0]["expression"] == [element]
+    done = put(read | {"status": "completed", "note": [{"text": "Vikt kontrollerad, 71 kg"}]})
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    with unit_of_work(read_only=True) as s:
+        stored = s.get(Action, action_id)
+        assert str(stored.status) == "done" and stored.completion_note == "Vikt kontrollerad, 71 kg"
+        assert stored.completed_by_id is None  # the organisation's system, audited as such
+        assert s.exec(select(AuditEvent).where(AuditEvent.actor == "system:fhir:owner-system",
+                                               AuditEvent.action == "complete")).one()
+    other_org = "rehab-norrby" if owner_org != "rehab-norrby" else "hsv-norrby"
+    key = register(tmp_path, "other-system", other_org)
+    other = client(workspace, sign_in(workspace, assertion(workspace, "other-system", key)).json()["access_token"])
+    assert other.put(f"/Task/{action_id}", json=read | {"status": "in-progress"}).status_code == 403

@@ -260,6 +260,8 @@ FHIR = {
     ("GET", "/fhir/R4/CarePlan/{number}/_history"): "may_system_read; audited",
     ("GET", "/fhir/R4/CarePlan/{number}/_history/{version}"): "may_system_read; audited",
     ("GET", "/fhir/R4/CarePlan/{number}/$everything"): "may_system_read; audited",
+    ("GET", "/fhir/R4/Task/{action_id}"): "may_system_read; audited",
+    ("PUT", "/fhir/R4/Task/{action_id}"): "may_system_read and the owner's organisation; audited",
 }
 
 
@@ -270,8 +272,10 @@ def test_every_fhir_route_is_classified_and_refuses_without_a_token(workspace, s
     for method, path in fhir:
         if path.endswith(("/metadata", "/auth/token")):
             continue
-        answer = httpx.request(method, workspace.url + path.format(number="K-2026-0001", version=1),
-                               data={"identifier": f"urn:oid:1.2.752.129.2.1.3.1|{GUSTAV.replace('-', '')}"})
+        url = workspace.url + path.format(number="K-2026-0001", version=1, action_id=1)
+        answer = httpx.request(method, url, json={"resourceType": "Task", "id": "1", "status": "completed"}) \
+            if method == "PUT" else httpx.request(method, url, data={
+                "identifier": f"urn:oid:1.2.752.129.2.1.3.1|{GUSTAV.replace('-', '')}"})
         assert answer.status_code == 401 and answer.json()["resourceType"] == "OperationOutcome", path
         assert "Gustav" not in answer.text
 

@@ -1,4 +1,4 @@
-"""What a registered system reads through the FHIR API: the person (searched by identifier), the
+"""What a registered system reads (and, narrowly, writes) through the FHIR API: the person (searched by identifier), the
 SIP as a CarePlan with its CareTeam, Tasks and Consents, and all of it in one Bundle. Every
 answer asks the policy (`may_system_read`) and every read is audited as the organisation's
 system, so the log review shows it."""
@@ -152,3 +152,70 @@ def _consents(session: Session, person: Person, orgs: dict[int, Organisation], *
         guardian = contact.name if contact else None
         out.append(fhir.consent(row, person.id, named, active=valid, guardian=guardian, blocked=blocked))
     return out
+
+
+def read_task(session: Session, caller: Caller, action_id: int, *, now: dt.datetime) -> dict:
+    action, case = _action(session, action_id)
+    _require(session, caller, case, now=now)
+    audit(session, caller.actor, "read", "task", action.id, now=now, person_id=case.person_id)
+    return _task(session, action, case)
+
+
+TASK_UPDATES = ("in-progress", "completed")
+
+
+def update_task(session: Session, caller: Caller, action_id: int, resource: dict, *, now: dt.datetime) -> dict:
+    """The owner's organisation reports an action under way (`in-progress`) or done (`completed`,
+    with a note): the same act as `action done`, under the same rules. Anything else is refused
+    with the element named."""
+    from coordination.domain.vocabulary import ActionStatus
+    from coordination.usecases.acting import complete_action
+
+    action, case = _action(session, action_id)
+    _require(session, caller, case, now=now)
+    if resource.get("resourceType") != "Task" or str(resource.get("id")) != str(action_id):
+        raise InvalidInput("is not this Task", record=f"Task {action_id}", field="Task.id",
+                           hint="send the Task read from this address, with its id")
+    owner = session.get(Member, action.responsible_id)
+    if owner is None or owner.organisation_id != caller.organisation_id:
+        raise AccessDenied(f"{caller.organisation} does not own Task {action_id}", rule="commission",
+                           purpose="act", record=f"Task {action_id}", hint="the owner's organisation reports it",
+                           actor_label=caller.actor.label, actor_id=None, person_id=case.person_id)
+    status = resource.get("status")
+    if status not in TASK_UPDATES:
+        raise InvalidInput(f"'{status}' cannot be set here", record=f"Task {action_id}", field="Task.status",
+                           hint="report in-progress or completed")
+    current = _task(session, action, case)
+    changed = sorted(k for k in resource if k not in ("status", "note", "meta") and resource[k] != current.get(k))
+    if changed:
+        raise InvalidInput(f"{', '.join(changed)} cannot be written", record=f"Task {action_id}",
+                           field=f"Task.{changed[0]}", hint="only the status and a note are written back")
+    if status == "completed":
+        notes = resource.get("note") or []
+        complete_action(session, caller.actor, action_id=action.id, now=now,
+                        note=str(notes[0].get("text", "")) if notes and isinstance(notes[0], dict) else None)
+    elif action.status == ActionStatus.PLANNED:
+        action.status, action.assigned_at = ActionStatus.ASSIGNED, action.assigned_at or now
+        session.add(action)
+    elif action.status not in (ActionStatus.ASSIGNED,):
+        raise InvalidInput(f"is {action.status}", record=f"Task {action_id}", field="Task.status",
+                           hint="a completed or cancelled task does not go back to in-progress")
+    audit(session, caller.actor, "update", "task", action.id, now=now, person_id=case.person_id)
+    session.flush()
+    return _task(session, action, case)
+
+
+def _action(session: Session, action_id: int) -> tuple[Action, CareCase]:
+    action = session.get(Action, action_id)
+    case = session.get(CareCase, action.case_id) if action else None
+    if action is None or case is None:
+        raise NotFound("no such Task", record=f"Task {action_id}", field="id",
+                       hint="read the CarePlan's $everything for its Tasks")
+    return action, case
+
+
+def _task(session: Session, action: Action, case: CareCase) -> dict:
+    responsible = session.get(Member, action.responsible_id)
+    coordinator = session.get(Member, case.coordinator_id) if case.coordinator_id else None
+    return fhir.task(action, case.number, case.person_id, responsible.code if responsible else "",
+                     coordinator.code if coordinator else None)

@@ -22,7 +22,6 @@ from coordination.usecases import fhir_clients, fhir_read
 
 router = APIRouter(prefix="/fhir/R4")
 FHIR_JSON = "application/fhir+json"
-RESOURCES = ("Patient", "CarePlan", "CareTeam", "Task", "Consent", "Practitioner", "Organization")
 
 
 def base() -> str:
@@ -77,7 +76,8 @@ def metadata(now: NowDep) -> JSONResponse:
                                                                     {"code": "history-instance"}],
                                 "operation": [{"name": "everything",
                                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]},
-                               *[{"type": t, "interaction": [{"code": "read"}]} for t in RESOURCES[2:]]]}]})
+                               # the rest come in CarePlan/$everything
+                               {"type": "Task", "interaction": [{"code": "read"}, {"code": "update"}]}]}]})
 
 
 @router.post("/auth/token")
@@ -122,3 +122,23 @@ def care_plan_version(request: Request, number: str, version: Annotated[int, Pat
 @router.get("/CarePlan/{number}/$everything")
 def care_plan_everything(request: Request, number: str, now: NowDep) -> JSONResponse:
     return as_caller(request, now, fhir_read.everything, number, base=base())
+
+
+@router.get("/Task/{action_id}")
+def task(request: Request, action_id: Annotated[int, Path(ge=1, le=2**31 - 1)], now: NowDep) -> JSONResponse:
+    return as_caller(request, now, fhir_read.read_task, action_id)
+
+
+@router.put("/Task/{action_id}")
+async def task_update(request: Request, action_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                      now: NowDep) -> JSONResponse:
+    """The owner's organisation reports the action under way or done (status and a note only)."""
+    try:
+        resource = await request.json()
+    except ValueError:
+        return answer(fhir.outcome("structure", "the body is not JSON", expression="Task"), 400)
+    if not isinstance(resource, dict):
+        return answer(fhir.outcome("structure", "the body is not a Task", expression="Task"), 400)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(as_caller, request, now, fhir_read.update_task, action_id, resource)
