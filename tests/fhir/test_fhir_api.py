@@ -84,10 +84,15 @@ def client(workspace, token: str) -> httpx.Client:
 
 def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_validates(workspace_on, db_url,
                                                                                      example_data, tmp_path):
+    from coordination.usecases import sip_meeting
+    from coordination.usecases.common import actor_for
+
     workspace = workspace_on
     planned(db_url, example_data)
     with unit_of_work() as s:
         number = case_of(s, GUSTAV).number
+        sip_meeting.schedule(s, actor_for(s, "hc-dsk1"), case=case_of(s, GUSTAV), place="Hemma hos Gustav, Granvägen",
+                             when=workspace.now().add(days=3), now=workspace.now())
     key = register(tmp_path, "hc-journal", "hc-norrby")  # the health centre takes part in Gustav's plan
     signed = assertion(workspace, "hc-journal", key)
     issued = sign_in(workspace, signed)
@@ -105,7 +110,9 @@ def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_vali
     assert everything.status_code == 200, everything.text
     resources = [e["resource"] for e in everything.json()["entry"]]
     kinds = {r["resourceType"] for r in resources}
-    assert {"CarePlan", "Patient", "CareTeam", "Task", "Practitioner", "Organization", "Consent"} <= kinds
+    assert {"CarePlan", "Patient", "CareTeam", "Task", "Practitioner", "Organization", "Consent", "Appointment",
+            "Provenance"} <= kinds
+    assert "Hemma" not in everything.text and "Granvägen" not in everything.text  # never the meeting's place
     [plan] = [r for r in resources if r["resourceType"] == "CarePlan"]
     assert plan["category"][0]["coding"][0]["code"] == "SIP" and plan["status"] == "active"
     tasks = [r for r in resources if r["resourceType"] == "Task"]

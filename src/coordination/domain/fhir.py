@@ -141,6 +141,27 @@ def consent(row: Any, person_id: int, organisations: Iterable[str], *, active: b
     return resource
 
 
+def appointment(meeting: Any, person_id: int, participants: Iterable[str], *, length: dt.timedelta) -> dict:
+    """A SIP meeting. Never its place: staff write it in their own words, and it may be the
+    person's home (or, for a protected identity or a hidden residence, locate them)."""
+    held = meeting.scheduled_for
+    return {"resourceType": "Appointment", "id": str(meeting.id),
+            "status": "fulfilled" if meeting.recorded_at else "booked",
+            "description": "SIP-möte", "start": instant(held), "end": instant(held + length),
+            "participant": [{"actor": ref("Patient", person_id), "status": "accepted"}]
+            + [{"actor": ref("Practitioner", code), "status": "needs-action"} for code in participants]}
+
+
+def provenance(case_number: str, version: int, recorded: dt.datetime, author: str) -> dict:
+    """Who made a version of the SIP: a member (a Practitioner) or the system (an import)."""
+    who = {"display": author} if author.startswith("system") else ref("Practitioner", author)
+    return {"resourceType": "Provenance", "id": f"{case_number}-v{version}",
+            "target": [ref("CarePlan", f"{case_number}/_history/{version}")], "recorded": instant(recorded),
+            "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                     "code": "CREATE" if version == 1 else "UPDATE"}]},
+            "agent": [{"who": who}]}
+
+
 def bundle(resources: Iterable[dict], base: str, *, kind: str = "searchset", matches: int | None = None) -> dict:
     entries: list[dict[str, Any]] = [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
                                      for r in resources]

@@ -107,8 +107,25 @@ def everything(session: Session, caller: Caller, number: str, *, base: str, now:
     resources += [fhir.practitioner(m) for m in members.values()]
     resources += [fhir.organization(orgs[i]) for i in sorted({m.organisation_id for m in members.values()})]
     resources += _consents(session, person, orgs, now=now)
+    participants = [m.code for _, m, _ in team]
+    resources += [fhir.appointment(m, person.id, participants, length=dt.timedelta(hours=1))
+                  for m in session.exec(select(SipMeeting).where(col(SipMeeting.case_id) == case.id)
+                                        .order_by(col(SipMeeting.id)))]
+    resources += _provenance(session, case)
     audit(session, caller.actor, "read", "careplan", f"{number} everything", now=now, person_id=person.id)
     return fhir.bundle(resources, base, matches=1)
+
+
+def _provenance(session: Session, case: CareCase) -> list[dict]:
+    """Who made each version of the SIP, from the audit log (its `create sip` events)."""
+    from coordination.persistence.models import AuditEvent
+
+    sips = session.exec(select(Sip).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))).all()
+    made = dict(session.exec(select(AuditEvent.record_id, AuditEvent.actor).where(
+        col(AuditEvent.action) == "create", col(AuditEvent.record_type) == "sip",
+        col(AuditEvent.record_id).in_([f"{case.number} v{s.version}" for s in sips]))).all())
+    return [fhir.provenance(case.number, s.version, s.created_at, made.get(f"{case.number} v{s.version}", "system"))
+            for s in sips]
 
 
 def _case(session: Session, number: str) -> CareCase:
