@@ -222,3 +222,59 @@ def test_the_owners_system_reports_a_task_under_way_and_done_and_nothing_else(wo
     key = register(tmp_path, "other-system", other_org)
     other = client(workspace, sign_in(workspace, assertion(workspace, "other-system", key)).json()["access_token"])
     assert other.put(f"/Task/{action_id}", json=read | {"status": "in-progress"}).status_code == 403
+
+
+def encounter(ident: str, pnr: str, klass: str, status: str = "finished", start: str = "2026-11-15",
+              end: str | None = "2026-11-16") -> dict:
+    resource = {"resourceType": "Encounter", "identifier": [{"system": "urn:oid:1.2.752.129.2.1.2.1", "value": ident}],
+                "status": status, "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": klass},
+                "subject": {"identifier": {"system": "urn:oid:1.2.752.129.2.1.3.1", "value": pnr.replace("-", "")}},
+                "period": {"start": start} | ({"end": end} if end else {})}
+    return {"resource": resource, "request": {"method": "POST", "url": "Encounter"}}
+
+
+def test_the_journal_systems_encounters_and_flags_become_signals_once(workspace, sqlite_url, example_data, tmp_path):
+    from coordination.persistence.models import SignalRecord, UnregisteredSignal
+    from coordination.usecases.fhir_signals import SIGNAL_KIND
+    from tests.conftest import load_area
+
+    load_area(sqlite_url, example_data)
+    kjell = "19551028-7195"  # one emergency visit in the example, no case
+    key = register(tmp_path, "hc-journal", "hc-norrby")
+    api = client(workspace, sign_in(workspace, assertion(workspace, "hc-journal", key)).json()["access_token"])
+    flag = {"resource": {"resourceType": "Flag", "identifier": [{"system": "urn:x-journal:flag", "value": "f-1"}],
+                         "status": "active", "code": {"coding": [{"system": SIGNAL_KIND, "code": "senior_alert_risk"}]},
+                         "subject": {"identifier": {"system": "urn:oid:1.2.752.129.2.1.3.1",
+                                                    "value": kjell.replace("-", "")}},
+                         "period": {"start": "2026-11-14"}},
+            "request": {"method": "POST", "url": "Flag"}}
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [encounter("e-1", kjell, "EMER"), encounter("e-2", kjell, "IMP"), flag,
+                        encounter("e-3", "19121212-1212", "EMER")]}  # the last: a person nobody registered
+
+    def count() -> tuple[int, int]:
+        with unit_of_work(read_only=True) as s:
+            return (len(s.exec(select(SignalRecord).where(SignalRecord.source != None)).all()),  # noqa: E711
+                    len(s.exec(select(UnregisteredSignal)).all()))
+
+    first = api.post(f"{workspace.url}/fhir/R4", json=bundle)
+    assert first.status_code == 200, first.text
+    assert [e["response"]["status"] for e in first.json()["entry"]] == ["201 Created"] * 4
+    assert count() == (3, 1)
+    with unit_of_work(read_only=True) as s:
+        kinds = sorted(str(r.kind) for r in s.exec(select(SignalRecord).where(SignalRecord.source != None)))  # noqa: E711
+    assert kinds == ["emergency_visit", "hospital_discharge", "senior_alert_risk"]
+    again = api.post(f"{workspace.url}/fhir/R4", json=bundle)  # sent again: the same signals, nothing new
+    assert [e["response"]["status"] for e in again.json()["entry"]] == ["200 OK"] * 4 and count() == (3, 1)
+    issues = validate([first.json(), again.json()], tmp_path)
+    assert all(v == [] for v in issues.values()), issues
+
+    bad = {"resourceType": "Bundle", "type": "transaction",
+           "entry": [encounter("e-9", kjell, "EMER"), encounter("e-10", kjell, "HH")]}
+    refused = api.post(f"{workspace.url}/fhir/R4", json=bad)  # one bad entry refuses the whole Bundle, naming it
+    assert refused.status_code == 400
+    assert refused.json()["issue"][0]["expression"] == ["Bundle.entry[1].resource.class"] and count() == (3, 1)
+    future = api.post(f"{workspace.url}/fhir/R4", json={"resourceType": "Bundle", "type": "transaction",
+                                "entry": [encounter("e-11", kjell, "EMER", start="2099-01-01", end=None)]})
+    assert future.status_code == 400 and future.json()["issue"][0]["expression"] == ["Bundle.entry[0].resource.period"]
+    assert httpx.post(f"{workspace.url}/fhir/R4", json=bundle).status_code == 401  # no token

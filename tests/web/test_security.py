@@ -262,6 +262,7 @@ FHIR = {
     ("GET", "/fhir/R4/CarePlan/{number}/$everything"): "may_system_read; audited",
     ("GET", "/fhir/R4/Task/{action_id}"): "may_system_read; audited",
     ("PUT", "/fhir/R4/Task/{action_id}"): "may_system_read and the owner's organisation; audited",
+    ("POST", "/fhir/R4"): "a transaction Bundle of Encounters and Flags: signals, from a registered system",
 }
 
 

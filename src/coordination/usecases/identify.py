@@ -74,7 +74,8 @@ def adopt_registered(session: Session, *, now: dt.datetime) -> int:
                         .join(Person, col(Person.personnummer) == UnregisteredSignal.personnummer)).all()
     for signal, person_id in kept:
         session.add(SignalRecord(person_id=person_id, kind=signal.kind, occurred_on=signal.occurred_on, days=signal.days,
-                                 reported_by_id=signal.reported_by_id, organisation_id=signal.organisation_id))
+                                 reported_by_id=signal.reported_by_id, organisation_id=signal.organisation_id,
+                                 source=signal.source))
         session.delete(signal)
     session.execute(update(UnregisteredSignal).where(col(UnregisteredSignal.screened_at) == None)  # noqa: E711
                     .values(screened_at=now))

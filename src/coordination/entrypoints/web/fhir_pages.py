@@ -18,7 +18,7 @@ from coordination import settings
 from coordination.domain import fhir
 from coordination.entrypoints.web.deps import NowDep, transaction
 from coordination.errors import AccessDenied, CoordinationError, NotFound
-from coordination.usecases import fhir_clients, fhir_read
+from coordination.usecases import fhir_clients, fhir_read, fhir_signals
 
 router = APIRouter(prefix="/fhir/R4")
 FHIR_JSON = "application/fhir+json"
@@ -41,16 +41,24 @@ def refusal(exc: CoordinationError) -> JSONResponse:
     return answer(fhir.outcome("invalid", str(exc), expression=exc.field), 400)
 
 
-def as_caller(request: Request, now: dt.datetime, read: Callable[..., dict], *args: Any, **kwargs: Any) -> JSONResponse:
-    """The bearer token's client, then the read in one unit of work (so a refusal is audited as it
-    leaves it), its answer or its OperationOutcome."""
+def caller_of(request: Request, now: dt.datetime) -> fhir_clients.Caller | None:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     with transaction(read_only=True) as session:
-        caller = fhir_clients.caller_for(session, token, now=now)
+        return fhir_clients.caller_for(session, token, now=now)
+
+
+def no_token() -> JSONResponse:  # noqa: N802  (a fixed answer)
+    return answer(fhir.outcome("login", "a valid bearer token is required: get one at auth/token"), 401,
+                  **{"WWW-Authenticate": 'Bearer realm="fhir"'})
+
+
+def as_caller(request: Request, now: dt.datetime, read: Callable[..., dict], *args: Any, **kwargs: Any) -> JSONResponse:
+    """The bearer token's client, then the read in one unit of work (so a refusal is audited as it
+    leaves it), its answer or its OperationOutcome."""
+    caller = caller_of(request, now)
     if caller is None:
-        return answer(fhir.outcome("login", "a valid bearer token is required: get one at auth/token"), 401,
-                      **{"WWW-Authenticate": 'Bearer realm="fhir"'})
+        return no_token()
     try:
         with transaction() as session:
             return answer(read(session, caller, *args, now=now, **kwargs))
@@ -65,7 +73,7 @@ def metadata(now: NowDep) -> JSONResponse:
         "kind": "instance", "fhirVersion": "4.0.1", "format": ["json"],
         "software": {"name": "coordination"},
         "implementation": {"description": "The coordination of care at home (SIP): read-only", "url": base()},
-        "rest": [{"mode": "server",
+        "rest": [{"mode": "server", "interaction": [{"code": "transaction"}],
                   "security": {"service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                                         "code": "SMART-on-FHIR"}]}],
                                "description": "SMART Backend Services: client credentials with private_key_jwt, "
@@ -133,12 +141,26 @@ def task(request: Request, action_id: Annotated[int, Path(ge=1, le=2**31 - 1)], 
 async def task_update(request: Request, action_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                       now: NowDep) -> JSONResponse:
     """The owner's organisation reports the action under way or done (status and a note only)."""
-    try:
-        resource = await request.json()
-    except ValueError:
-        return answer(fhir.outcome("structure", "the body is not JSON", expression="Task"), 400)
-    if not isinstance(resource, dict):
-        return answer(fhir.outcome("structure", "the body is not a Task", expression="Task"), 400)
+    return await with_body(request, now, "Task", fhir_read.update_task, action_id)
+
+
+@router.post("")
+async def transaction_bundle(request: Request, now: NowDep) -> JSONResponse:
+    """A transaction Bundle of Encounters and Flags from a journal system: signals."""
+    return await with_body(request, now, "Bundle", fhir_signals.receive)
+
+
+async def with_body(request: Request, now: dt.datetime, kind: str, write: Callable[..., dict], *args: Any
+                    ) -> JSONResponse:
+    """A write: the body read as a JSON object, then the caller's unit of work in a worker thread."""
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(as_caller, request, now, fhir_read.update_task, action_id, resource)
+    if await run_in_threadpool(caller_of, request, now) is None:  # no body is read for a stranger
+        return no_token()
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return answer(fhir.outcome("structure", f"the body is not a {kind} in JSON", expression=kind), 400)
+    return await run_in_threadpool(as_caller, request, now, write, *args, body)

@@ -21,6 +21,8 @@ class SignalRecord(SQLModel, table=True):
     reported_by_id: int | None = Field(default=None, foreign_key="member.id")
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     screened_at: dt.datetime | None = utc(default=None, index=True)
+    # a journal system's own identifier of what it sent (FHIR): the same one sent again is the same signal
+    source: str | None = Field(default=None, unique=True, max_length=400)
 
 
 class UnregisteredSignal(SQLModel, table=True):
@@ -34,10 +36,11 @@ class UnregisteredSignal(SQLModel, table=True):
     kind: SignalKind = enum(SignalKind)
     occurred_on: dt.date
     days: int | None = None
-    reported_by_id: int = Field(foreign_key="member.id", index=True)
+    reported_by_id: int | None = Field(default=None, foreign_key="member.id", index=True)  # None: a system
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     reported_at: dt.datetime = utc()
     screened_at: dt.datetime | None = utc(default=None)  # looked at by identify: no one to screen
+    source: str | None = Field(default=None, unique=True, max_length=400)  # as the signal's
 
 
 class CaseSequence(SQLModel, table=True):

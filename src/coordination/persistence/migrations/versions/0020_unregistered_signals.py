@@ -27,10 +27,11 @@ def upgrade() -> None:
                                   name='signalkind', native_enum=False, length=40), nullable=False),
         sa.Column('occurred_on', sa.Date(), nullable=False),
         sa.Column('days', sa.Integer(), nullable=True),
-        sa.Column('reported_by_id', sa.Integer(), sa.ForeignKey('member.id'), nullable=False),
+        sa.Column('reported_by_id', sa.Integer(), sa.ForeignKey('member.id'), nullable=True),
         sa.Column('organisation_id', sa.Integer(), sa.ForeignKey('organisation.id'), nullable=True),
         sa.Column('reported_at', UTCDateTime(timezone=True), nullable=False),
         sa.Column('screened_at', UTCDateTime(timezone=True), nullable=True),
+        sa.Column('source', sa.String(length=400), nullable=True, unique=True),
     )
     op.create_index('ix_unregistered_signal_personnummer', 'unregistered_signal', ['personnummer'])
     op.create_index('ix_unregistered_signal_reported_by_id', 'unregistered_signal', ['reported_by_id'])
