@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -83,7 +84,7 @@ def client(workspace, token: str) -> httpx.Client:
 
 
 def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_validates(workspace_on, db_url,
-                                                                                     example_data, tmp_path):
+                                                                                     example_data, tmp_path, caplog):
     from coordination.usecases import sip_meeting
     from coordination.usecases.common import actor_for
 
@@ -93,6 +94,12 @@ def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_vali
         number = case_of(s, GUSTAV).number
         sip_meeting.schedule(s, actor_for(s, "hc-dsk1"), case=case_of(s, GUSTAV), place="Hemma hos Gustav, Granvägen",
                              when=workspace.now().add(days=3), now=workspace.now())
+    from coordination.usecases import revising
+
+    with unit_of_work() as s:  # a second version, for the history
+        revising.revise_sip(s, actor_for(s, "hc-dsk1"), case=case_of(s, GUSTAV), now=workspace.now(),
+                            what_matters="Att klara mig hemma med min hund, och att orka gå ut")
+    caplog.set_level("DEBUG")
     key = register(tmp_path, "hc-journal", "hc-norrby")  # the health centre takes part in Gustav's plan
     signed = assertion(workspace, "hc-journal", key)
     issued = sign_in(workspace, signed)
@@ -119,6 +126,7 @@ def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_vali
     assert tasks and all(t["basedOn"] == [{"reference": f"CarePlan/{number}"}] for t in tasks)
     assert any("restriction" in t for t in tasks)  # the due date from the handling time
     history = api.get(f"/CarePlan/{number}/_history").json()
+    check_against_the_record(number, resources, history)
     metadata = httpx.get(f"{workspace.url}/fhir/R4/metadata").json()
     issues = validate(resources + [found.json(), everything.json(), history, metadata], tmp_path)
     assert issues and all(v == [] for v in issues.values()), {k: v for k, v in issues.items() if v}
@@ -128,6 +136,42 @@ def test_a_journal_system_reads_the_sip_it_takes_part_in_and_every_resource_vali
     assert f"{number} everything" in reads and "identifier" in reads  # every read, as the organisation's system
     for url in [str(r.url) for r in (found, everything)]:
         assert GUSTAV not in url and GUSTAV.replace("-", "") not in url  # never an identity number in a URL
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert GUSTAV not in logged and GUSTAV.replace("-", "") not in logged  # nor in the server's log
+
+
+def check_against_the_record(number: str, resources: list[dict], history: dict) -> None:
+    """The resources say what the database holds: the coordinator and participants, every
+    action with its due date, each consent's period, every SIP version."""
+    from coordination.persistence.models import Action, Consent, Member, Sip, SipParticipant
+
+    by_type: dict[str, list[dict]] = {}
+    for r in resources:
+        by_type.setdefault(r["resourceType"], []).append(r)
+    with unit_of_work(read_only=True) as s:
+        case = case_of(s, GUSTAV)
+        sips = s.exec(select(Sip).where(Sip.case_id == case.id).order_by(Sip.version)).all()
+        current = [x for x in sips if x.current][0]
+        taking_part = {m.code for m in s.exec(select(Member).join(SipParticipant, SipParticipant.member_id == Member.id)
+                                              .where(SipParticipant.sip_id == current.id))}
+        coordinator = s.get(Member, case.coordinator_id).code
+        actions = {str(a.id): a for a in s.exec(select(Action).where(Action.case_id == case.id))}
+        consents = {str(c.id): c for c in s.exec(select(Consent).where(Consent.person_id == case.person_id))}
+    [team] = by_type["CareTeam"]
+    members = {p["member"]["reference"].split("/")[1]: [r["text"] for r in p["role"]] for p in team["participant"]
+               if p["member"]["reference"].startswith("Practitioner/")}
+    assert set(members) == taking_part and "Samordningsansvarig" in members[coordinator]
+    assert {t["id"] for t in by_type["Task"]} == set(actions)
+    for t in by_type["Task"]:
+        due = actions[t["id"]].due_date
+        assert t.get("restriction", {}).get("period", {}).get("end") == (due.isoformat() if due else None)
+    assert {c["id"] for c in by_type["Consent"]} == set(consents)
+    for c in by_type["Consent"]:
+        assert c["provision"]["period"]["start"] == consents[c["id"]].valid_from.isoformat()
+    [plan] = by_type["CarePlan"]
+    assert plan["meta"]["versionId"] == str(current.version) and plan["description"] == current.what_matters
+    assert [e["resource"]["meta"]["versionId"] for e in history["entry"]] == [str(x.version) for x in reversed(sips)]
+    assert len(by_type["Provenance"]) == len(sips) >= 2
 
 
 def test_a_system_that_takes_no_part_a_bad_assertion_and_no_token_are_refused(workspace, sqlite_url, example_data,
@@ -218,6 +262,15 @@ def test_the_owners_system_reports_a_task_under_way_and_done_and_nothing_else(wo
         assert stored.completed_by_id is None  # the organisation's system, audited as such
         assert s.exec(select(AuditEvent).where(AuditEvent.actor == "system:fhir:owner-system",
                                                AuditEvent.action == "complete")).one()
+    from coordination.config.notifications import SweepPolicy
+    from coordination.persistence.models import SweepNotice
+    from coordination.usecases.sweep import sweep
+
+    with unit_of_work() as s:  # the next sweeps tell no one about it, as after `action done`
+        for days in (1, 10, 30):
+            sweep(s, now=workspace.now().add(days=days), policy=SweepPolicy())
+        assert not s.exec(select(SweepNotice).where(SweepNotice.item_kind == "action",
+                                                    SweepNotice.item_id == action_id)).all()
     other_org = "rehab-norrby" if owner_org != "rehab-norrby" else "hsv-norrby"
     key = register(tmp_path, "other-system", other_org)
     other = client(workspace, sign_in(workspace, assertion(workspace, "other-system", key)).json()["access_token"])
@@ -278,3 +331,49 @@ def test_the_journal_systems_encounters_and_flags_become_signals_once(workspace,
                                 "entry": [encounter("e-11", kjell, "EMER", start="2099-01-01", end=None)]})
     assert future.status_code == 400 and future.json()["issue"][0]["expression"] == ["Bundle.entry[0].resource.period"]
     assert httpx.post(f"{workspace.url}/fhir/R4", json=bundle).status_code == 401  # no token
+    from coordination.usecases import identify
+    from tests.conftest import ADMIN
+
+    with unit_of_work() as s:  # the morning's identification screens what the journal system sent
+        opened = identify.identify(s, ADMIN, now=workspace.now())
+        case = case_of(s, kjell)
+        assert case.number in opened.opened and "discharge_coordination" in case.reasons
+
+
+def test_a_block_or_a_withdrawn_consent_closes_the_plan_to_a_system(workspace, sqlite_url, example_data, tmp_path):
+    from coordination.persistence.models import Consent, Person
+    from coordination.usecases import blocks, consent
+    from coordination.usecases.common import actor_for
+
+    planned(sqlite_url, example_data)
+    with unit_of_work() as s:
+        number, person_id = case_of(s, GUSTAV).number, case_of(s, GUSTAV).person_id
+    key = register(tmp_path, "hc-journal", "hc-norrby")
+    api = client(workspace, sign_in(workspace, assertion(workspace, "hc-journal", key)).json()["access_token"])
+    assert api.get(f"/CarePlan/{number}").status_code == 200  # the control
+    with unit_of_work() as s:
+        block = blocks.place_block(s, actor_for(s, "hc-dsk1"), person=s.get(Person, person_id),
+                                   organisation="rehab-norrby", now=workspace.now())
+    blocked = api.get(f"/CarePlan/{number}")
+    assert blocked.status_code == 403 and "block" in blocked.json()["issue"][0]["diagnostics"]
+    with unit_of_work() as s:
+        blocks.lift_block(s, actor_for(s, "hc-dsk1"), block_id=block, now=workspace.now())
+    assert api.get(f"/CarePlan/{number}").status_code == 200
+    with unit_of_work() as s:
+        for row in s.exec(select(Consent).where(Consent.person_id == person_id)):
+            consent.withdraw_consent(s, actor_for(s, "hc-dsk1"), consent_id=row.id, now=workspace.now())
+    withdrawn = api.get(f"/CarePlan/{number}")
+    assert withdrawn.status_code == 403 and "consent" in withdrawn.json()["issue"][0]["diagnostics"]
+    with unit_of_work(read_only=True) as s:
+        refused = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.actor == "system:fhir:hc-journal"))
+                   if e.action.startswith("refused:")]
+    assert refused == ["refused:read", "refused:read"]  # each refusal audited, for the log review
+
+
+def test_every_fhir_example_in_the_readme_validates(tmp_path):
+    readme = (HERE.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The FHIR R4 API", 1)[1].split("\n## ", 1)[0]
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.S)]
+    assert len(examples) >= 2
+    issues = validate(examples, tmp_path)
+    assert all(v == [] for v in issues.values()), issues

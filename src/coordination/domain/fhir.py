@@ -87,12 +87,12 @@ def care_plan(case: Any, sip: Any, person_id: int, action_ids: Iterable[int], *,
     return resource
 
 
-def care_team(case: Any, person_id: int, members: Iterable[tuple[str, Any, str]]) -> dict:
-    """`members`: (role key, member, organisation code) for the coordinator, the fixed contacts
+def care_team(case: Any, person_id: int, members: Iterable[tuple[tuple[str, ...], Any, str]]) -> dict:
+    """`members`: (role keys, member, organisation code) for the coordinator, the fixed contacts
     and the participants; the person takes part too."""
     participants = [{"role": [{"text": ROLES["person"]}], "member": ref("Patient", person_id)}]
-    participants += [{"role": [{"text": ROLES[role]}], "member": ref("Practitioner", m.code, m.name),
-                      "onBehalfOf": ref("Organization", org)} for role, m, org in members]
+    participants += [{"role": [{"text": ROLES[role]} for role in roles], "member": ref("Practitioner", m.code, m.name),
+                      "onBehalfOf": ref("Organization", org)} for roles, m, org in members]
     return {"resourceType": "CareTeam", "id": case.number,
             "status": "inactive" if str(case.status) == "closed" else "active",
             "name": f"SIP {case.number}", "subject": ref("Patient", person_id), "participant": participants}

@@ -100,7 +100,7 @@ def everything(session: Session, caller: Caller, number: str, *, base: str, now:
     members = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(member_ids)))}
     orgs = {o.id: o for o in session.exec(select(Organisation))}
     resources = [_care_plan(session, case, sip), fhir.patient(person),
-                 fhir.care_team(case, person.id, [(role, m, org) for role, m, org in team])]
+                 fhir.care_team(case, person.id, team)]
     coordinator = members.get(case.coordinator_id) if case.coordinator_id else None
     resources += [fhir.task(a, case.number, person.id, members[a.responsible_id].code,
                             coordinator.code if coordinator else None) for a in actions]
@@ -144,13 +144,16 @@ def _care_plan(session: Session, case: CareCase, sip: Sip) -> dict:
     return fhir.care_plan(case, sip, case.person_id, actions, agreed=str(answer) if answer else None)
 
 
-def _team(session: Session, case: CareCase, sip: Sip) -> list[tuple[str, Member, str]]:
+def _team(session: Session, case: CareCase, sip: Sip) -> list[tuple[tuple[str, ...], Member, str]]:
     codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
     taking_part = session.exec(select(Member).join(SipParticipant, col(SipParticipant.member_id) == Member.id)
                                .where(col(SipParticipant.sip_id) == sip.id).order_by(col(Member.id))).all()
-    roles = {case.coordinator_id: "coordinator", case.fixed_care_contact_id: "fixed_care_contact",
-             case.fixed_doctor_id: "fixed_doctor"}
-    return [(roles.get(m.id, "participant"), m, codes[m.organisation_id]) for m in taking_part]
+    def roles(member_id: int) -> tuple[str, ...]:  # one member may be coordinator and fixed care contact both
+        named = tuple(role for role, holder in (("coordinator", case.coordinator_id),
+                                                ("fixed_care_contact", case.fixed_care_contact_id),
+                                                ("fixed_doctor", case.fixed_doctor_id)) if holder == member_id)
+        return named or ("participant",)
+    return [(roles(m.id), m, codes[m.organisation_id]) for m in taking_part]
 
 
 def _consents(session: Session, person: Person, orgs: dict[int, Organisation], *, now: dt.datetime) -> list[dict]:
