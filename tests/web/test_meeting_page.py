@@ -194,3 +194,25 @@ def test_section_four_follows_up_an_ongoing_case_and_the_minutes_say_so(workspac
     page.get_by_role("button", name="Avsluta mötet och skicka protokollet").click()
     page.get_by_role("heading", name="Protokoll: Samordningsteam Norrby, samordningsmöte").wait_for()
     assert page.get_by_text("följdes upp: revidera SIP:en; Gångträningen behöver ändras").is_visible()
+
+
+def test_opening_a_series_page_writes_nothing_and_the_meeting_is_opened_by_a_form(workspace, sqlite_url,
+                                                                                  example_data):
+    from coordination.persistence.models import Meeting
+    from tests.web.test_security import csrf_of, signed_in
+
+    open_and_plan(sqlite_url, example_data)
+    [team] = load_teams(ROOT / "deployments" / "teams.yaml")
+    series = team.meetings[0]
+    client = signed_in(workspace, "hc-dsk1")
+    page = client.get(f"/meetings/{series.id}")
+    assert page.status_code == 200 and "Nästa möte är" in page.text
+    with unit_of_work(read_only=True) as s:
+        assert s.exec(select(Meeting)).all() == []  # a page that reads never writes
+    opened = client.post(f"/meetings/{series.id}/open", data={"csrf": csrf_of(page.text)})
+    assert opened.status_code == 200 and "/meetings/m/" in str(opened.url)
+    with unit_of_work(read_only=True) as s:
+        [meeting] = s.exec(select(Meeting)).all()
+    assert client.get(f"/meetings/{series.id}", follow_redirects=False).headers["location"] == f"/meetings/m/{meeting.id}"
+    outsider = signed_in(workspace, "mar")
+    assert outsider.get(f"/meetings/{series.id}").status_code == 403

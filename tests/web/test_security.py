@@ -293,6 +293,7 @@ OPEN = {
     ("GET", "/signals"): "the signal form", ("POST", "/signals"): "reporting a signal",
     ("GET", "/manager"): "the member's own unit", ("GET", "/meetings"): "the member's own teams",
     ("GET", "/meetings/{series_id}"): "a team's series: its members only",
+    ("POST", "/meetings/{series_id}/open"): "opens the series' coming meeting: its members only",
     # no case: the log review's own rule (a log reviewer, or a unit manager for their own
     # organisation's members), asked by every use case behind them and audited when refused
     ("POST", "/search"): "finds cases: only those the policy lets the member read, every search audited",

@@ -51,7 +51,16 @@ NOT_YET_PLANNED = (CaseStatus.IDENTIFIED, CaseStatus.CONSENTED, CaseStatus.ASSES
 def current_meeting(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, *,
                     now: dt.datetime) -> Meeting:
     """The meeting the series' page is for: one that is open, else today's (until it is closed),
-    else the next one."""
+    else the next one; its row made (with its leader) if it has none yet."""
+    found = upcoming(session, actor, team, series, now=now, create=True)
+    assert isinstance(found, Meeting)  # made when missing
+    return found
+
+
+def upcoming(session: Session, actor: Actor, team: Team, series: m.MeetingSeries, *, now: dt.datetime,
+             create: bool = False) -> Meeting | m.Occurrence:
+    """As `current_meeting`, but without `create` nothing is written: an occurrence that has no
+    row yet (the preparation makes it, with the invitations) is answered as the occurrence."""
     require_in_team(session, actor, team)
     held_open = session.exec(select(Meeting).where(col(Meeting.series_id) == series.id, col(Meeting.status) == MeetingStatus.OPEN)
                              .order_by(col(Meeting.date))).first()
@@ -61,7 +70,10 @@ def current_meeting(session: Session, actor: Actor, team: Team, series: m.Meetin
     for occ in m.occurrences(series, today - dt.timedelta(days=7), today + dt.timedelta(weeks=series.interval_weeks + 8)):
         if occ.date < today:
             continue
-        row = meeting_for(session, team, series, occ)
+        row = meeting_for(session, team, series, occ) if create else session.exec(select(Meeting).where(
+            col(Meeting.series_id) == series.id, col(Meeting.regular_date) == occ.regular)).first()
+        if row is None:
+            return occ
         if row.status != MeetingStatus.CLOSED:
             return row
     raise NotFound(f"series {series.id} has no meeting in the coming weeks", record=f"series {series.id}",

@@ -59,8 +59,21 @@ def meetings_page(request: Request, staff: StaffDep) -> HTMLResponse:
         return render.page(request, "meetings.html", staff.texts, staff, series=mine)
 
 
-@router.get("/{series_id}")
-def series_page(series_id: str, staff: StaffDep) -> RedirectResponse:
+@router.get("/{series_id}", response_model=None)
+def series_page(request: Request, series_id: str, staff: StaffDep) -> RedirectResponse | HTMLResponse:
+    """The series' current meeting; one not prepared yet is shown by its time, and nothing is
+    written: a page that reads never writes (opening it early is a form)."""
+    team, series = _series_of(series_id)
+    with transaction(read_only=True) as session:
+        found = team_meeting_room.upcoming(session, staff.actor, team, series, now=staff.now)
+    if isinstance(found, Meeting):
+        return see_other(f"/meetings/m/{found.id}")
+    return render.page(request, "meeting_upcoming.html", staff.texts, staff, team=team, series=series, occurrence=found)
+
+
+@router.post("/{series_id}/open")
+def series_open(series_id: str, staff: FormStaffDep) -> RedirectResponse:
+    """The member opens the coming meeting's page before its preparation has (its row, its leader)."""
     team, series = _series_of(series_id)
     with transaction() as session:
         meeting = team_meeting_room.current_meeting(session, staff.actor, team, series, now=staff.now)
