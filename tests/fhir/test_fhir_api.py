@@ -256,6 +256,8 @@ def test_the_owners_system_reports_a_task_under_way_and_done_and_nothing_else(wo
         assert refused.status_code == 400 and refused.json()["issue"][0]["expression"] == [element]
     done = put(read | {"status": "completed", "note": [{"text": "Vikt kontrollerad, 71 kg"}]})
     assert done.status_code == 200 and done.json()["status"] == "completed"
+    issues = validate([read, done.json()], tmp_path)  # the Task as read and as written back
+    assert all(v == [] for v in issues.values()), issues
     with unit_of_work(read_only=True) as s:
         stored = s.get(Action, action_id)
         assert str(stored.status) == "done" and stored.completion_note == "Vikt kontrollerad, 71 kg"

@@ -128,9 +128,10 @@ def form_command(command: type[C], **from_path: str) -> Any:
     is not signed in, or a form without its CSRF token, is refused before any field is read."""
     async def build(request: Request) -> C:
         form = await request.form()
-        # what was typed, for the form given back if it is refused (`form_errors`)
-        request.state.command_form = (command, {k: [str(v) for v in form.getlist(k)] for k in form.keys()
-                                                if k != "csrf"}, set(from_path))
+        # what was typed, for the form given back if it is refused (`form_errors`): no more of a
+        # field than a field may hold, so an oversized one cannot make the page megabytes
+        request.state.command_form = (command, {k: [str(v)[:commands.TEXT_LIMIT] for v in form.getlist(k)][:50]
+                                                for k in list(form.keys())[:50] if k != "csrf"}, set(from_path))
         several = commands.list_fields(command)
         # a list the form does not send is empty: no box of it was checked
         raw: dict[str, Any] = {key: [v for v in form.getlist(key) if v] for key in several}
