@@ -111,10 +111,33 @@ def fields_of(t: Texts, command, form: dict[str, list[str]], from_path: set[str]
     return out
 
 
+# a refusal whose rule gave no `why`: what its field is about (the error page's words too)
+FIELD_WHY = {
+    "outcome": N_("Describe what the follow-up found."),
+    "next_date": N_("Give the next follow-up date, after today, when needs remain."),
+    "next_follow_up": N_("Give the next follow-up date, after today, when needs remain."),
+    "needs": N_("Choose whether needs remain or are met."),
+    "reported_on": N_("Give the day of the report, not in the future."),
+    "reporter_name": N_("Fill in every field of the report."), "profession": N_("Fill in every field of the report."),
+    "text": N_("Fill in every field of the report."),
+    "revision": N_("The revision changes nothing: change at least one part of the plan."),
+    "what_matters": N_("Write what is important to the person, in their own words."),
+    "remove": N_("That participant cannot leave the SIP yet: the coordinator, the fixed care contact, the fixed "
+                 "doctor and whoever is responsible for an open action stay until someone else takes over."),
+    "participants": N_("A SIP coordinates at least two organisations, with active members."),
+    "consent": N_("No valid consent covers every organisation in the plan. Record or document the consent first."),
+    "fixed_doctor": N_("A seriously ill child's plan has a plan B, a named fixed doctor and a named fixed care "
+                       "contact, all taking part."),
+    "status": N_("This is already done or no longer open."),
+}
+FIELD_WHY["fixed_care_contact"] = FIELD_WHY["plan_b"] = FIELD_WHY["fixed_doctor"]
+
+
 def reason(t: Texts, error: CoordinationError) -> str:
     """What is wrong and how to fix it, in the reader's words."""
     if not error.why:
-        return t.gettext("This value was not accepted. Check it and send the form again.")
+        return t.gettext(FIELD_WHY.get(error.field or "")
+                         or "This value was not accepted. Check it and send the form again.")
     values = {k: t.moment(v) if isinstance(v, dt.datetime) else t.iso_date(v) if isinstance(v, dt.date) else v
               for k, v in error.why_values.items()}
     return t.gettext(error.why, **values)
