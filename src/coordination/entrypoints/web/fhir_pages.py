@@ -1,4 +1,5 @@
-"""The FHIR R4 API (`/fhir/R4`): read-only, for registered systems, served by the workspace's app.
+"""The FHIR R4 API (`/fhir/R4`), for registered systems, served by the workspace's app: reads, and
+narrowly writes (a Task's status, signals from Encounters and Flags).
 
 Systems sign in as SMART Backend Services: POST `auth/token` with a `private_key_jwt` client
 assertion, then send the bearer token. A personnummer is searched for with POST
@@ -48,7 +49,7 @@ def caller_of(request: Request, now: dt.datetime) -> fhir_clients.Caller | None:
         return fhir_clients.caller_for(session, token, now=now)
 
 
-def no_token() -> JSONResponse:  # noqa: N802  (a fixed answer)
+def no_token() -> JSONResponse:
     return answer(fhir.outcome("login", "a valid bearer token is required: get one at auth/token"), 401,
                   **{"WWW-Authenticate": 'Bearer realm="fhir"'})
 
@@ -72,7 +73,7 @@ def metadata(now: NowDep) -> JSONResponse:
         "resourceType": "CapabilityStatement", "status": "active", "date": now.date().isoformat(),
         "kind": "instance", "fhirVersion": "4.0.1", "format": ["json"],
         "software": {"name": "coordination"},
-        "implementation": {"description": "The coordination of care at home (SIP): read-only", "url": base()},
+        "implementation": {"description": "The coordination of care at home (SIP)", "url": base()},
         "rest": [{"mode": "server", "interaction": [{"code": "transaction"}],
                   "security": {"service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                                         "code": "SMART-on-FHIR"}]}],
