@@ -3,14 +3,19 @@
     .venv/bin/python benchmarks/all.py [--quick]
 
 Runs each script of this folder in its own process (nothing else should run meanwhile), takes the
-JSON of its last line, and prints a Markdown table per job with the floor beside each figure.
+JSON of its last line, and prints a Markdown table per job with the floor beside each figure. A
+script that fails or hangs is recorded as failed and stopped with whatever it started; the
+others' figures are kept, and the run exits non-zero.
 `--quick` stops at 100k actions (a few minutes); the whole run reaches 3M actions on PostgreSQL
 and takes about half an hour on two cores. The last line is one JSON object with every run."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,13 +29,35 @@ SWEEPS = [("sqlite", 1_000, 100), ("postgresql", 1_000, 100),
           ("postgresql", 3_000_000, 30_000)]
 
 
+FAILED: list[str] = []
+TIMEOUT_S = 3600  # one script at the most; a stuck one is stopped with everything it started
+
+
 def run(script: str, *args: object) -> dict:
+    """One script in its own process group: its figures, or, when it fails or hangs, an `error`
+    entry, so one failure keeps every other figure; whatever it started is stopped with it."""
     command = [sys.executable, str(HERE / script), *map(str, args)]
     print("$", " ".join(command[1:]), flush=True)
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{script} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        out, err = "", f"stopped after {TIMEOUT_S} s"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)  # servers and workers it left behind
+    lines = out.strip().splitlines()
+    if process.returncode != 0 or not lines:
+        what = " ".join([script, *map(str, args)])
+        FAILED.append(f"{what}: {err.strip().splitlines()[-1] if err.strip() else 'no output'}")
+        print(f"  failed: {err[-2000:]}", flush=True)
+        return {"error": FAILED[-1]}
+    return json.loads(lines[-1])
+
+
+def ok(runs: list[dict]) -> list[dict]:
+    return [f for f in runs if "error" not in f]
 
 
 def table(title: str, header: list[str], rows: list[list]) -> None:
@@ -56,32 +83,39 @@ def main() -> None:
         "sweep": [run("sweep.py", "--actions", n, "--due", due, "--database", db) for db, n, due in sweeps],
         "persons_plan": [run("persons_plan.py", "--database", db) for db in ("sqlite", "postgresql")],
     }
-    table("The sweep (seconds; db and steady db beside their floors; MB for the sweep alone)",
+    table("The sweep (seconds; db and steady db beside their floors; the job alone, fresh, on emptied and "
+          "vacuumed tables, on full ones and the next day; MB for the sweep alone)",
           ["database", "actions", "due", "db", "floor", "flow", "Prefect overhead", "steady", "steady db",
-           "steady floor", "fresh", "job MB"],
+           "steady floor", "fresh", "job empty", "job full", "job next day", "job MB"],
           [[f["database"], f["actions"], f["due"], f["db_s"], f["floor_s"], f["flow_s"], f["overhead_s"],
-            f["steady_s"], f["steady_db_s"], f["steady_floor_s"], f["fresh_s"], f["job_peak_mb"]]
-           for f in figures["sweep"]])
+            f["steady_s"], f["steady_db_s"], f["steady_floor_s"], f["fresh_s"], f["job_s"], f["job_full_s"],
+            f["job_next_day_s"], f["job_peak_mb"]]
+           for f in ok(figures["sweep"])])
     table("Delivery of 500 digests to a receiver that answers in 20 ms (seconds)",
           ["database", "deliver", "floor", "fresh", "fresh MB"],
           [[f["database"], f["deliver_s"], f["floor_s"], f["fresh_s"], f["fresh_peak_mb"]]
-           for f in figures["delivery"]])
+           for f in ok(figures["delivery"])])
     table("Identify, 100k persons with a new signal each (seconds)",
           ["database", "met", "use case", "floor", "flow", "fresh"],
-          [[f["database"], f["met"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in figures["identify"]])
+          [[f["database"], f["met"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in ok(figures["identify"])])
     table("The agenda of 2,000 open cases (seconds)",
           ["database", "agenda", "floor", "flow", "fresh, as a member"],
-          [[f["database"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in figures["agenda"]])
+          [[f["database"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in ok(figures["agenda"])])
     table("The workspace at 100k actions (milliseconds; 50 signed-in users at once on this machine)",
           ["database", "my items", "floor", "case page", "p50", "p95"],
           [[f["database"], f["my_items_ms"], f["floor_ms"], f["case_page_ms"], f["p50_ms"], f["p95_ms"]]
-           for f in figures["workspace"]])
+           for f in ok(figures["workspace"])])
     table("The person's SIP as PDF (seconds)", ["database", "job", "floor", "first request", "then, p50"],
-          [[f["database"], f["job_s"], f["floor_s"], f["first_s"], f["http_p50_s"]] for f in figures["persons_plan"]])
+          [[f["database"], f["job_s"], f["floor_s"], f["first_s"], f["http_p50_s"]] for f in ok(figures["persons_plan"])])
     start = figures["startup"]
-    table("Start-up (median of 10 fresh processes)", ["command", "seconds", "MB"],
-          [[name, f["median_s"], f["peak_mb"]] for name, f in start.items()])
+    if "error" not in start:
+        table("Start-up (median of 10 fresh processes)", ["command", "seconds", "MB"],
+              [[name, f["median_s"], f["peak_mb"]] for name, f in start.items()])
+    for failure in FAILED:
+        print(f"failed: {failure}")
     print(json.dumps(figures))
+    if FAILED:  # every figure that was got is above; the run as a whole did not succeed
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
