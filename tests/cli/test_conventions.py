@@ -12,6 +12,7 @@ import sys
 import click
 import typer
 
+from coordination import __version__
 from coordination.entrypoints.cli import app
 from coordination.notifications.outbox import enqueue
 from coordination.notifications.templates import Message
@@ -25,8 +26,23 @@ COMMAND = [sys.executable, "-m", "coordination"]
 
 
 def test_version():
+    from importlib.metadata import version
+
     result = subprocess.run([*COMMAND, "--version"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert result.returncode == 0 and result.stdout.startswith("coordination ")
+    assert result.returncode == 0 and result.stdout == f"coordination {version('coordination')}\n"
+
+
+def test_version_is_answered_before_the_command_tree_loads():
+    """`--version` is the start-up floor's neighbour: it must not wait for Typer, SQLAlchemy or
+    the command modules (issue 22). The same answer comes with other options, through Typer."""
+    probe = ("import sys; sys.argv = ['coordination', '--version']\n"
+             "from coordination.entrypoints.cli import main; main()\n"
+             "print(sorted(m for m in ('typer', 'sqlalchemy', 'coordination.entrypoints.cli.base') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0 and result.stdout.splitlines() == [f"coordination {__version__}", "[]"], result.stderr
+    through_typer = subprocess.run([*COMMAND, "--version", "status"], capture_output=True, text=True, cwd=ROOT,
+                                   timeout=60)
+    assert through_typer.stdout == f"coordination {__version__}\n"
 
 
 def test_no_help_shows_a_bool_placeholder():

@@ -6,24 +6,37 @@ field, says how to fix it, exits non-zero and leaves the database as it was.
 The heavy modules (SQLAlchemy, the models, alembic, the use cases) load on first use, so help and
 the commands that need none of them start fast."""
 
-from __future__ import annotations
-
 import sys
 
-import typer
-
-from coordination import settings
+from coordination import __version__, settings
 from coordination.errors import CoordinationError
-# each module registers its commands on the root command; the order is the order of `--help`
-from coordination.entrypoints.cli import cases, consent, planning, acting, team_meetings, operations  # noqa: F401,E402
-from coordination.entrypoints.cli.base import app  # noqa: E402
 
 __all__ = ["app", "main"]
 
 
+def __getattr__(name: str):
+    """`app` is built on first use, so `--version` answers before Typer and the command modules load."""
+    if name == "app":
+        return _app()
+    raise AttributeError(name)
+
+
+def _app():
+    # each module registers its commands on the root command; the order is the order of `--help`
+    from coordination.entrypoints.cli import cases, consent, planning, acting, team_meetings, operations  # noqa: F401
+    from coordination.entrypoints.cli.base import app
+
+    return app
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # the commonest question, answered by the interpreter alone
+        print(f"coordination {__version__}")
+        return
+    import typer
+
     try:
-        app()
+        _app()()
     except CoordinationError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

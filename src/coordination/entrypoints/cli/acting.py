@@ -1,7 +1,5 @@
 """Act and follow up: actions, follow-ups, sharing, deviations and escalations."""
 
-from __future__ import annotations
-
 import dataclasses
 import json
 from typing import Annotated, Optional

@@ -1,7 +1,5 @@
 """What every command group shares: the root command, the common options and their parsing."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -59,9 +57,9 @@ def existing_database() -> None:
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from coordination import __version__
 
-        typer.echo(f"coordination {version('coordination')}")
+        typer.echo(f"coordination {__version__}")
         raise typer.Exit()
 
 

@@ -1,7 +1,5 @@
 """Identify and open cases: signals, the identify screen, imports, case records and the member list."""
 
-from __future__ import annotations
-
 import dataclasses
 import json
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Consent and blocks (spärr): recorded, documented, withdrawn, placed and lifted."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """Running the service: database, delivery and the outbox, configuration, deployments, reports, the web workspace, the audit log and the demo."""
 
-from __future__ import annotations
-
 import dataclasses
 import json
 from pathlib import Path

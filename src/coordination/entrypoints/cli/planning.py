@@ -1,7 +1,5 @@
 """Assess and plan: the SBAR assessment, the SIP and its meeting, and the person's answer."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """The recurring coordination meetings of a team: agenda, preparation and calendar files."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated
