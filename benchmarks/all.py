@@ -109,8 +109,10 @@ def main() -> None:
           [[f["database"], f["job_s"], f["floor_s"], f["first_s"], f["http_p50_s"]] for f in ok(figures["persons_plan"])])
     start = figures["startup"]
     if "error" not in start:
-        table("Start-up (median of 10 fresh processes)", ["command", "seconds", "MB"],
-              [[name, f["median_s"], f["peak_mb"]] for name, f in start.items()])
+        table("Start-up (median of 10 fresh processes; the floor of --version and --help is a bare interpreter, "
+              "goal 10x and under 0.3 s; status's floor prints the same counts by hand, goal 1.5x)",
+              ["command", "seconds", "x its floor", "MB"],
+              [[name, f["median_s"], f["ratio"], f["peak_mb"]] for name, f in start.items()])
     for failure in FAILED:
         print(f"failed: {failure}")
     print(json.dumps(figures))

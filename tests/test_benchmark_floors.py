@@ -126,3 +126,21 @@ def test_the_workspace_floor_finds_the_items_my_items_shows(db_url):
             items = my_items(session, member_id, now=sweep_bench.NOW, policy=SweepPolicy())
             by_hand = workspace_bench.floor_rows(session.connection(), member_id, sweep_bench.NOW)
             assert items and [dataclasses.astuple(i) for i in items] == by_hand
+
+
+def test_the_status_floor_prints_what_status_prints(db_url):
+    """`same_output` is the benchmark's own check; here it runs on a database with cases, actions,
+    follow-ups and messages, so every count of the floor's SQL is compared with the product's."""
+    import os
+
+    import startup as startup_bench
+
+    sweep_bench.seed(db_url, 600, 200)
+    with unit_of_work() as session:  # messages, in more than one status
+        sweep(session, now=sweep_bench.NOW, policy=SweepPolicy())
+    with get_engine(db_url).begin() as conn:
+        conn.execute(text("UPDATE outbox SET status = 'sent' WHERE id % 3 = 0"))
+    env = dict(os.environ, COORDINATION_DATABASE_URL=db_url)
+    printed = startup_bench.same_output([sys.executable, "-m", "coordination", "status"],
+                                        [sys.executable, "-c", startup_bench.STATUS_FLOOR], env)
+    assert '"sent": ' in printed and '"pending": ' in printed and '"active": 60' in printed

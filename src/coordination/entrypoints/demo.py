@@ -23,6 +23,7 @@ from coordination.persistence import schema
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Action, CareCase, Consent, Member, Person
 from coordination.usecases import acting, consent, queries
+from coordination.usecases.totals import totals as count_all
 from coordination.usecases.common import Actor
 
 EXAMPLES = resources.files("coordination") / "examples"  # packaged data: works from any install
@@ -122,7 +123,7 @@ def _run(*, examples: Path, database: Path, say: Callable[[str], None]) -> dict:
     follow_up_sweep(now=t1.add(days=1))
 
     with unit_of_work() as session:
-        totals = queries.totals(session)
+        totals = count_all(session)
     cases = totals["cases"]
     say("")
     say(f"cases:          {sum(cases.values())} ({', '.join(f'{v} {k}' for k, v in sorted(cases.items()))})")

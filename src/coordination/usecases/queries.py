@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from coordination.persistence.models import (
-    Action, Assessment, CareCase, Consent, Contact, Deviation, FollowUp, Member, Outbox, Person, ReturnReport, Sip,
+    Action, Assessment, CareCase, Consent, Contact, Deviation, FollowUp, Member, Person, ReturnReport, Sip,
     SipParticipant,
 )
 from coordination.domain import access as policy
@@ -19,23 +18,6 @@ from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number, referenced
 from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
-
-
-def _count_by(session: Session, column) -> dict[str, int]:
-    return {str(k): v for k, v in session.exec(select(column, func.count()).group_by(column)).all()}
-
-
-def totals(session: Session) -> dict[str, object]:
-    """Counts only: safe to print, log or hand to Prefect."""
-    return {
-        "persons": session.exec(select(func.count()).select_from(Person)).one(),
-        "cases": _count_by(session, CareCase.status),
-        "sips": session.exec(select(func.count(func.distinct(Sip.case_id)))).one(),
-        "sip_versions": session.exec(select(func.count()).select_from(Sip)).one(),
-        "actions": _count_by(session, Action.status),
-        "follow_ups": session.exec(select(func.count()).select_from(FollowUp)).one(),
-        "notifications": _count_by(session, Outbox.status),
-    }
 
 
 def list_cases(session: Session) -> list[tuple[str, str, bool]]:

@@ -22,7 +22,7 @@ schema = lazy("coordination.persistence.schema")
 db = lazy("coordination.persistence.engine")
 models = lazy("coordination.persistence.models")
 common = lazy("coordination.usecases.common")
-queries = lazy("coordination.usecases.queries")
+totals = lazy("coordination.usecases.totals")
 workspace = lazy("coordination.usecases.workspace")
 
 config_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -44,7 +44,7 @@ def status() -> None:
     """Counts of cases, SIPs, actions, follow-ups and notifications."""
     existing_database()
     with db.unit_of_work() as session:
-        say(json.dumps(queries.totals(session), indent=2))
+        say(json.dumps(totals.totals(session), indent=2))
 
 
 # roles that answer to no unit manager in the agreements: the managers themselves, the medically
