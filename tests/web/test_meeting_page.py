@@ -157,6 +157,13 @@ def test_taking_over_in_the_workspace_asks_why_tells_the_leader_and_shows_it(wor
     with unit_of_work() as s:
         [told] = s.exec(select(Outbox).where(Outbox.kind == "leadership_taken_over")).all()
         assert told.member_id == leader.id and "kurs" not in told.body
+    with unit_of_work() as s:  # once closed, a take-over is refused on the error page, saying why
+        team_meeting_room.save_summary(s, actor_for(s, other), team, meeting.id, "Inga nya ärenden.", now=workspace.now())
+        team_meeting_room.close_meeting(s, actor_for(s, other), team, meeting.id, now=workspace.now())
+    closed = client.post(f"/meetings/m/{meeting.id}/take-over", data={"csrf": csrf_of(page.text),
+                                                                      "reason": "Ledaren är sjuk"})
+    assert closed.status_code == 400
+    assert "Det här är redan gjort eller inte längre öppet. Inget sparades." in " ".join(closed.text.split())
 
 
 @pytest.mark.browser

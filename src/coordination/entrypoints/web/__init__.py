@@ -110,7 +110,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         # a refused case page offers emergency access (its own form, with the warning)
         case_page = re.fullmatch(r"/cases/(K-\d{4}-\d{4,})", request.url.path) if request.method == "GET" else None
         return render.page(request, "error.html", texts, staff, status_code=status, kind=kind,
-                           why=form_errors.reason(texts, refused) if refused is not None and refused.why else "",
+                           why=form_errors.page_reason(texts, kind.removeprefix("field:"), refused)
+                           if kind.startswith("field:") else "",
                            emergency_case=case_page.group(1) if case_page and staff else None)
 
     return app

@@ -133,6 +133,14 @@ FIELD_WHY = {
 FIELD_WHY["fixed_care_contact"] = FIELD_WHY["plan_b"] = FIELD_WHY["fixed_doctor"]
 
 
+def page_reason(t: Texts, field: str, error: CoordinationError | None) -> str:
+    """The error page's words for a refused field, or "" when there are none more telling than
+    "the request could not be carried out": the rule's own `why`, else what the field is about."""
+    if error is not None and error.why:
+        return reason(t, error)
+    return t.gettext(FIELD_WHY[field]) if field in FIELD_WHY else ""
+
+
 def reason(t: Texts, error: CoordinationError) -> str:
     """What is wrong and how to fix it, in the reader's words."""
     if not error.why:
