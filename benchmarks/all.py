@@ -83,13 +83,18 @@ def main() -> None:
         "sweep": [run("sweep.py", "--actions", n, "--due", due, "--database", db) for db, n, due in sweeps],
         "persons_plan": [run("persons_plan.py", "--database", db) for db in ("sqlite", "postgresql")],
     }
-    table("The sweep (seconds; db and steady db beside their floors; the job alone, fresh, on emptied and "
-          "vacuumed tables, on full ones and the next day; MB for the sweep alone)",
-          ["database", "actions", "due", "db", "floor", "flow", "Prefect overhead", "steady", "steady db",
-           "steady floor", "fresh", "job empty", "job full", "job next day", "job MB"],
-          [[f["database"], f["actions"], f["due"], f["db_s"], f["floor_s"], f["flow_s"], f["overhead_s"],
-            f["steady_s"], f["steady_db_s"], f["steady_floor_s"], f["fresh_s"], f["job_s"], f["job_full_s"],
-            f["job_next_day_s"], f["job_peak_mb"]]
+    table("The sweep (seconds): the database phase beside its floor; the flow against a standalone Prefect server "
+          "beside a bare flow there (as served, then with heartbeats off) and under the test harness; what the "
+          "project adds over a bare flow (goal < 0.1 s); a fresh `coordination sweep` beside a fresh process "
+          "writing the floor's rows and running a bare flow (goal 1.5x); the sweep alone, fresh, on emptied "
+          "and vacuumed tables, on full ones and the next day; peak MB of the fresh CLI (goal < 200)",
+          ["database", "actions", "due", "db", "floor", "flow served", "bare served", "flow quiet", "bare quiet",
+           "flow harness", "bare harness", "project overhead", "steady", "steady db", "steady floor", "fresh",
+           "fresh floor", "ratio", "fresh MB", "job empty", "job full", "job next day", "job MB"],
+          [[f["database"], f["actions"], f["due"], f["db_s"], f["floor_s"], f["flow_s"], f["bare_flow_s"],
+            f["flow_quiet_s"], f["bare_flow_quiet_s"], f["flow_harness_s"], f["bare_flow_harness_s"],
+            f["overhead_s"], f["steady_s"], f["steady_db_s"], f["steady_floor_s"], f["fresh_s"], f["fresh_floor_s"],
+            f["fresh_ratio"], f["fresh_peak_mb"], f["job_s"], f["job_full_s"], f["job_next_day_s"], f["job_peak_mb"]]
            for f in ok(figures["sweep"])])
     table("Delivery of 500 digests to a receiver that answers in 20 ms (seconds)",
           ["database", "deliver", "floor", "fresh", "fresh MB"],

@@ -10,13 +10,21 @@ items are their own parameter, so the costs of N and of what is due don't mix. P
                  rows (tests/test_benchmark_floors.py checks they are identical), committed, on
                  emptied and vacuumed tables, best of three;
   db_s           the sweep's database phase, measured inside the flow (best of three warm runs);
-  flow_s         the whole flow in this warm process, delivery excluded (best of three);
-  overhead_s     flow_s - db_s: what Prefect adds; compare it at --due 0 and --due 100000;
+  flow_s         the whole flow in this warm process, delivery excluded (best of three), against a
+                 standalone `prefect server` with Prefect's default settings, as operators run it;
+  bare_flow_s    a bare flow returning 1 on that server: what Prefect itself costs a flow run;
+  flow_quiet_s and bare_flow_quiet_s: the same with heartbeats off. A served flow run joins
+                 Prefect's heartbeat thread, which sleeps in whole seconds, so every short run
+                 takes about a second; without it the project's own round trips show:
+  overhead_s     flow_quiet_s - db_s - bare_flow_quiet_s (per run): what the project adds over a
+                 bare flow (tasks, logs, the artifact); compare it at --due 0 and --due 100000;
+  flow_harness_s and bare_flow_harness_s: the same under `prefect_test_harness`, where tests run;
   steady_s       the flow again with nothing new (a second sweep the same day), and steady_db_s
                  its database phase, beside steady_floor_s: the anti-joins over what is due (to
                  be told, and to be recorded as a deviation);
-  fresh_s        `coordination sweep --no-deliver` in a fresh process against the running Prefect
-                 server: what a user waits for (process start, imports, the first run's compiles);
+  fresh_s        `coordination sweep --no-deliver` in a fresh process against the standalone
+                 server, on emptied tables: what a user waits for, beside fresh_floor_s, a fresh
+                 process writing the floor's rows and running a bare flow on the same server;
   job_s          the sweep alone (no Prefect) in a fresh process on emptied, vacuumed tables: the
                  first sweep of a new region, where a misplanned anti-join went quadratic;
   job_full_s     the same again, the tables full (nothing new); job_next_day_s: the next day's;
@@ -49,6 +57,7 @@ from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.persistence.models import Outbox, SweepNotice  # noqa: E402
 from coordination.usecases.sweep import NO_MANAGER  # noqa: E402  (the reason text the rows carry)
 from tests.support import scratch_pg_database  # noqa: E402
+from served import bare_flow_warm, client_env, flush_to_api, served, standalone_server  # noqa: E402
 
 RECIPIENTS = 500
 ACTIONS_PER_CASE = 10
@@ -401,6 +410,26 @@ def clear(url: str) -> None:
             conn.execute(text("ANALYZE"))
 
 
+# what a fresh `coordination sweep` must at least do: start, write the floor's rows and commit,
+# and run one bare flow on the same server
+FRESH_FLOOR = """
+import sys
+sys.path.insert(0, "benchmarks")
+import pendulum
+from prefect import flow
+import sweep as bench
+from coordination.persistence.engine import get_engine
+
+@flow(name="bare")
+def bare():
+    return 1
+
+with get_engine(sys.argv[1]).begin() as conn:
+    bench.floor_sweep(conn, now=pendulum.parse(sys.argv[2]), suffix=":floor")
+bare()
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=1_000_000)
@@ -427,14 +456,11 @@ def main() -> None:
               f"({json.loads(out)['items']} new items)", flush=True)
         clear(url)
 
-        with prefect_harness() as api_url:
-            from coordination.flows.follow_up_sweep import follow_up_sweep
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-            env = dict(os.environ, PREFECT_API_URL=api_url)
-            now = NOW.in_timezone("Europe/Stockholm").strftime("%Y-%m-%dT%H:%M")
-            fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "sweep", "--no-deliver",
-                                               "--now", now], env)
-            print(f"fresh_s {fresh_s:.3f} (peak {fresh_peak_mb:.0f} MB)", flush=True)
+        from coordination.flows.follow_up_sweep import follow_up_sweep
+
+        def warm_flows() -> tuple[list[tuple[float, float]], dict]:
             runs = []
             for attempt in range(3):
                 clear(url)
@@ -442,19 +468,45 @@ def main() -> None:
                 result = follow_up_sweep(now=NOW, deliver=False)
                 runs.append((time.perf_counter() - started, result["db_seconds"]))
                 print(f"warm run {attempt + 1}: flow_s {runs[-1][0]:.3f} db_s {runs[-1][1]:.4f}", flush=True)
+            return runs, result
+
+        now = NOW.in_timezone("Europe/Stockholm").strftime("%Y-%m-%dT%H:%M")
+        with prefect_harness():  # the harness the tests use
+            bare_harness_s = bare_flow_warm()
+            flow_harness_s = min(r[0] for r in warm_flows()[0])
+        with standalone_server() as api_url, served(api_url):  # as operators run it
+            env = client_env(api_url)
+            fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "sweep", "--no-deliver",
+                                               "--now", now], env)
+            clear(url)
+            fresh_floor_s, _, _ = child([sys.executable, "-c", FRESH_FLOOR, url, NOW.isoformat()], env)
+            print(f"fresh_s {fresh_s:.3f} (peak {fresh_peak_mb:.0f} MB), its floor {fresh_floor_s:.3f}", flush=True)
+            bare_flow_s = bare_flow_warm()
+            runs, result = warm_flows()
             started = time.perf_counter()
             steady = follow_up_sweep(now=NOW, deliver=False)
             steady_s = time.perf_counter() - started
+            # Prefect's heartbeat thread sleeps in whole seconds and a flow run joins it, so served
+            # runs end on the next second's tick; without heartbeats the project's own round trips show
+            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                bare_quiet_s = bare_flow_warm()
+                quiet_runs = warm_flows()[0]
+            flush_to_api()
+        print(f"bare flow {bare_flow_s:.3f} s served, {bare_harness_s:.3f} s under the harness", flush=True)
         flow_s, flow_db_s = min(runs)
         db_s = min(r[1] for r in runs)
         figures = {
             "database": args.database, "actions": args.actions, "due": due, "items": items,
             "digests": result["digests"], "deviations": result["deviations"],
             "floor_s": round(floor_s, 4), "db_s": round(db_s, 4), "ratio_to_floor": round(db_s / floor_s, 2),
-            "flow_s": round(flow_s, 4), "overhead_s": round(flow_s - flow_db_s, 4),
+            "flow_s": round(flow_s, 4), "bare_flow_s": round(bare_flow_s, 4),
+            "flow_quiet_s": round(min(quiet_runs)[0], 4), "bare_flow_quiet_s": round(bare_quiet_s, 4),
+            "overhead_s": round(min(r[0] - r[1] for r in quiet_runs) - bare_quiet_s, 4),
+            "flow_harness_s": round(flow_harness_s, 4), "bare_flow_harness_s": round(bare_harness_s, 4),
             "steady_s": round(steady_s, 4), "steady_db_s": round(steady["db_seconds"], 4),
             "steady_floor_s": round(steady_floor_s, 4), "steady_items": steady["items"],
-            "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1),
+            "fresh_s": round(fresh_s, 3), "fresh_floor_s": round(fresh_floor_s, 3),
+            "fresh_ratio": round(fresh_s / fresh_floor_s, 2), "fresh_peak_mb": round(fresh_peak_mb, 1),
             "job_s": round(job_s, 3), "job_peak_mb": round(job_peak_mb, 1),
             "job_full_s": round(job_full_s, 3), "job_next_day_s": round(job_next_s, 3),
         }

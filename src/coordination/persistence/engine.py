@@ -57,7 +57,10 @@ def _engine(url: str) -> Engine:
             # Take the write lock at BEGIN so read-then-write use cases never fail with
             # "database is locked" halfway through. A read-only unit of work begins deferred:
             # in WAL mode it reads beside a writer instead of queueing for the lock.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                return  # each statement on its own, as VACUUM needs
+            conn.exec_driver_sql("BEGIN" if options.get("read_only") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
