@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 PORT = int(os.environ.get("COORDINATION_BENCH_PREFECT_PORT", "4299"))
@@ -33,15 +34,23 @@ bare()
 """
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str  # its API
+    home: Path  # its PREFECT_HOME, where its database is
+
+
 @contextlib.contextmanager
-def standalone_server(port: int = PORT):
-    """`prefect server start` in its own process group, on its own PREFECT_HOME; yields its API
-    URL once /api/health answers. Settings are Prefect's defaults, as served (heartbeats on)."""
+def standalone_server(port: int = PORT, **settings: str):
+    """`prefect server start` in its own process group, on its own PREFECT_HOME; yields it once
+    /api/health answers. Settings are Prefect's defaults, as served (heartbeats on), but for
+    `settings` (PREFECT_... names)."""
     import httpx
 
     home = tempfile.mkdtemp(prefix="prefect-served-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=home, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
+    env.update(PREFECT_HOME=home, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING",
+               **settings)
     prefect = str(Path(sys.executable).with_name("prefect"))
     log = open(Path(home) / "server.log", "w")
     process = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
@@ -59,7 +68,7 @@ def standalone_server(port: int = PORT):
             if time.monotonic() > deadline:
                 raise SystemExit(f"prefect server on port {port} did not answer within 120 s")
             time.sleep(0.5)
-        yield url
+        yield Server(url, Path(home))
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

@@ -474,8 +474,9 @@ def main() -> None:
         with prefect_harness():  # the harness the tests use
             bare_harness_s = bare_flow_warm()
             flow_harness_s = min(r[0] for r in warm_flows()[0])
-        with standalone_server() as api_url, served(api_url):  # as operators run it
-            env = client_env(api_url)
+        with standalone_server() as server, served(server.url):  # as operators run it
+            env = client_env(server.url)
+            clear(url)  # the harness's runs filled them
             fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "sweep", "--no-deliver",
                                                "--now", now], env)
             clear(url)

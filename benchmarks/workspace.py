@@ -1,12 +1,18 @@
 """Workspace speed at region scale: "my items" and the case page, and 50 signed-in users at once.
 
 Seeds open actions as `sweep.py` does (500 members, 10 actions a case), then prints:
-- the server time of "my items" and of the case page (the use cases, in this process), against
-  a hand-written SQL floor that returns the same item rows;
-- p50 and p95 of whole HTTP requests from 50 concurrent signed-in users on loopback, against
-  `coordination web` in its own process (what a user waits for, minus the network).
+- the server time of "my items" and of the case page (the use cases in this process, each read's
+  audit row committed as the workspace commits it), against a hand-written SQL floor that
+  returns the same item rows;
+- what one user waits for: each page as a whole HTTP request to an idle server (median of 10);
+- p50 and p95 of whole HTTP requests from 50 signed-in users on loopback, each thinking 1 to 3 s
+  between requests (seeded, so every run asks the same), against the workspace in its own
+  processes, one worker per core, as `coordination web --workers N` serves it.
+The server runs on the seeded region's fixed clock (benchmarks/fixed_clock_app.py), so the same
+items are due whatever day it runs.
 
 Usage: .venv/bin/python benchmarks/workspace.py --actions 1000000 --database sqlite|postgresql
+       [--port 8765] [--requests 20]
 Its last line is one JSON object."""
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -28,7 +35,6 @@ import httpx  # noqa: E402
 from sqlalchemy import Date, bindparam, text  # noqa: E402
 
 from coordination.config.notifications import SweepPolicy  # noqa: E402
-from coordination.domain.calendar import now_utc  # noqa: E402
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from coordination.persistence.models import Member, SweepNotice  # noqa: E402
 from coordination.usecases import queries, signin, workspace  # noqa: E402
@@ -36,7 +42,8 @@ from coordination.usecases.common import Actor  # noqa: E402
 
 USERS = 50
 WORKERS = os.cpu_count() or 1  # as an operator would run it: one worker per core
-REQUESTS_PER_USER = 20
+THINK_S = (1.0, 3.0)  # a member reads a page before the next click
+HERE = Path(__file__).resolve().parent
 
 
 def floor_rows(connection, member_id: int, now) -> list[tuple]:
@@ -69,11 +76,10 @@ def server_times(member_id: int, case_number: str, now) -> dict:
     def timed(work) -> float:
         best = float("inf")
         for _ in range(5):
-            with unit_of_work() as s:
-                started = time.perf_counter()
+            started = time.perf_counter()
+            with unit_of_work() as s:  # committed: a read's audit row is part of the read
                 result = work(s)
-                best = min(best, time.perf_counter() - started)
-                s.rollback()  # the reads' audit events are not the benchmark's business
+            best = min(best, time.perf_counter() - started)
         return best, result
 
     items_s, items = timed(lambda s: workspace.my_items(s, member_id, now=now, policy=SweepPolicy()))
@@ -82,11 +88,14 @@ def server_times(member_id: int, case_number: str, now) -> dict:
 
 
 def serve(port: int) -> subprocess.Popen:
-    """`coordination web` in its own process, as it runs in production: the load generator here
-    does not share its interpreter."""
-    process = subprocess.Popen([sys.executable, "-m", "coordination", "web", "--port", str(port),
-                                "--workers", str(WORKERS)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """The workspace in its own processes, as `coordination web --workers N` runs it (the same
+    app factory under uvicorn), on the benchmark's fixed clock: the load generator here does not
+    share its interpreter."""
+    env = dict(os.environ, COORDINATION_BENCH_NOW=seeding.NOW.isoformat())
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "fixed_clock_app:create_app", "--factory",
+                                "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
+                                "--workers", str(WORKERS), "--log-level", "warning"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -98,20 +107,45 @@ def serve(port: int) -> subprocess.Popen:
     raise RuntimeError("the workspace did not start")
 
 
-def concurrent_users(base: str, tokens: list[tuple[str, str]]) -> list[float]:
-    def user(token_and_case):
-        token, case_number = token_and_case
-        waits = []
+def page_waits(base: str, token: str, path: str, runs: int = 10) -> float:
+    """The median whole request for one page, one user, nothing else asking."""
+    waits = []
+    with httpx.Client(base_url=base, cookies={"coord_session": token}, timeout=60) as client:
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            response = client.get(path)
+            waits.append(time.perf_counter() - started)
+            assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(waits[1:])  # the first warms the worker's caches
+
+
+def thinking_users(base: str, tokens: list[tuple[str, str]], requests: int) -> dict[str, list[float]]:
+    """Each user opens my items and a case page in turn, thinking 1-3 s before each click."""
+    def user(index_token_case):
+        index, (token, case_number) = index_token_case
+        think = random.Random(index)  # the same pauses every run
+        waits = {"/": [], "case": []}
         with httpx.Client(base_url=base, cookies={"coord_session": token}, timeout=60) as client:
-            for i in range(REQUESTS_PER_USER):
+            for i in range(requests):
+                time.sleep(think.uniform(*THINK_S))
+                path = "/" if i % 2 == 0 else f"/cases/{case_number}"
                 started = time.perf_counter()
-                response = client.get("/" if i % 2 == 0 else f"/cases/{case_number}")
-                waits.append(time.perf_counter() - started)
+                response = client.get(path)
+                waits["/" if path == "/" else "case"].append(time.perf_counter() - started)
                 assert response.status_code == 200, response.status_code
         return waits
 
-    with ThreadPoolExecutor(USERS) as pool:
-        return [w for waits in pool.map(user, tokens) for w in waits]
+    out: dict[str, list[float]] = {"/": [], "case": []}
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        for waits in pool.map(user, enumerate(tokens)):
+            for page, figures in waits.items():
+                out[page].extend(figures)
+    return out
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def main() -> None:
@@ -120,6 +154,7 @@ def main() -> None:
     parser.add_argument("--overdue", type=int, default=10_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--requests", type=int, default=20, help="requests per user under load")
     args = parser.parse_args()
 
     os.environ["COORDINATION_WEB_URL"] = f"http://127.0.0.1:{args.port}"
@@ -149,22 +184,34 @@ def main() -> None:
                 number = s.connection().execute(text(
                     "SELECT c.number FROM action a JOIN care_case c ON c.id = a.case_id "
                     "WHERE a.responsible_id = :m ORDER BY a.id LIMIT 1"), {"m": member.id}).scalar_one()
-                tokens.append((signin.open_session(s, member, now=now_utc(), how="bench"), number))
+                tokens.append((signin.open_session(s, member, now=now, how="bench"), number))
+        base = os.environ["COORDINATION_WEB_URL"]
         server = serve(args.port)
-        started = time.perf_counter()
-        waits = sorted(concurrent_users(os.environ["COORDINATION_WEB_URL"], tokens))
-        wall = time.perf_counter() - started
-        server.terminate()
-        server.wait(timeout=30)
-        p50, p95 = waits[len(waits) // 2], waits[int(len(waits) * 0.95)]
-        print(f"{USERS} users x {REQUESTS_PER_USER} requests: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-              f"mean {statistics.mean(waits) * 1000:.0f} ms, {len(waits) / wall:.0f} requests/s")
+        try:
+            my_items_http = page_waits(base, tokens[0][0], "/")
+            case_http = page_waits(base, tokens[0][0], f"/cases/{case_number}")
+            print(f"one user, whole requests: my items {my_items_http * 1000:.1f} ms, case page "
+                  f"{case_http * 1000:.1f} ms", flush=True)
+            started = time.perf_counter()
+            by_page = thinking_users(base, tokens, args.requests)
+            wall = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        waits = by_page["/"] + by_page["case"]
+        p50, p95 = percentile(waits, 0.5), percentile(waits, 0.95)
+        print(f"{USERS} users thinking {THINK_S[0]:.0f}-{THINK_S[1]:.0f} s, {args.requests} requests each: "
+              f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (my items {percentile(by_page['/'], 0.95) * 1000:.0f}, "
+              f"case page {percentile(by_page['case'], 0.95) * 1000:.0f}), {len(waits) / wall:.1f} requests/s")
         print(json.dumps({
             "actions": args.actions, "database": args.database,
             "my_items_ms": round(inner["my_items_s"] * 1000, 2), "floor_ms": round(floor_s * 1000, 2),
             "ratio": round(inner["my_items_s"] / floor_s, 2) if floor_s else None,
             "case_page_ms": round(inner["case_page_s"] * 1000, 2), "items": inner["items"],
-            "users": USERS, "workers": WORKERS, "p50_ms": round(p50 * 1000, 1), "p95_ms": round(p95 * 1000, 1),
+            "my_items_http_ms": round(my_items_http * 1000, 1), "case_page_http_ms": round(case_http * 1000, 1),
+            "users": USERS, "workers": WORKERS, "think_s": list(THINK_S), "p50_ms": round(p50 * 1000, 1),
+            "p95_ms": round(p95 * 1000, 1), "p95_my_items_ms": round(percentile(by_page["/"], 0.95) * 1000, 1),
+            "p95_case_page_ms": round(percentile(by_page["case"], 0.95) * 1000, 1),
             "requests_per_s": round(len(waits) / wall, 1)}))
 
 
