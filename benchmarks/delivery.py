@@ -4,11 +4,13 @@ floor that sends the same messages and writes the same rows.
     .venv/bin/python benchmarks/delivery.py --messages 500 --delay-ms 20 --database postgresql
 
 Queues N digests for 500 members, each member's target a local JSON receiver. Prints:
-  floor_s      8 threads POSTing with one HTTP session each, then one UPDATE, one INSERT of the
-               send log and one of the audit events (tests/test_benchmark_floors.py checks the rows
-               are those delivery writes), best of three;
+  floor_s      8 threads POSTing the same payload (the message as HTML, as apprise's json channel
+               posts it) with one HTTP session each, then one UPDATE, one INSERT of the send log
+               and one of the audit events, committed (tests/test_benchmark_floors.py checks the
+               posts and the rows are those delivery makes), best of three;
   deliver_s    `deliver_pending` in this warm process, with the configured concurrency (best of three);
-  fresh_s      `coordination deliver` in a fresh process: what an operator waits for;
+  fresh_s      `coordination deliver` in a fresh process: what an operator waits for, beside
+  fresh_floor_s  a fresh process doing the floor's work;
   fresh_peak_mb  its peak memory.
 The last line is one JSON object."""
 
@@ -73,6 +75,8 @@ def deliver(url: str, *, concurrency: int = 8):
 
 def floor_deliver(connection, *, now: dt.datetime, threads: int = 8) -> int:
     """Send every pending row to its member's one target, then mark them all, by hand."""
+    from coordination.notifications.delivery import as_html  # the same text: escaped, links linked
+
     rows = connection.execute(text("SELECT o.id, o.key, o.subject, o.body, o.member_id, m.notify FROM outbox o "
                                    "JOIN member m ON m.id = o.member_id WHERE o.status = 'pending' "
                                    "ORDER BY o.id")).all()
@@ -82,8 +86,8 @@ def floor_deliver(connection, *, now: dt.datetime, threads: int = 8) -> int:
         target = (json.loads(row.notify) if isinstance(row.notify, str) else row.notify)[0]
         session = local.__dict__.setdefault("session", requests.Session())
         response = session.post("http://" + target.split("://", 1)[1],
-                                json={"version": "1.0", "title": row.subject, "message": row.body, "type": "info"},
-                                timeout=10)
+                                json={"version": "1.0", "title": row.subject, "message": as_html(row.body),
+                                      "attachments": [], "type": "info"}, timeout=10)
         response.raise_for_status()
         return target
 
@@ -101,6 +105,19 @@ def floor_deliver(connection, *, now: dt.datetime, threads: int = 8) -> int:
     return len(rows)
 
 
+# what a fresh `coordination deliver` must at least do: start, send the floor's way, commit
+FRESH_FLOOR = """
+import sys
+sys.path.insert(0, "benchmarks")
+import pendulum
+import delivery as bench
+from coordination.persistence.engine import get_engine
+
+with get_engine(sys.argv[1]).begin() as conn:
+    bench.floor_deliver(conn, now=pendulum.parse(sys.argv[2]))
+"""
+
+
 def main() -> None:
     from tests.receivers import HttpReceiver
 
@@ -114,28 +131,30 @@ def main() -> None:
         with HttpReceiver(delay=args.delay_ms / 1000) as http:
             seed(url, messages=args.messages, target=http.url())
             floor_s = deliver_s = float("inf")
-            for round_ in range(3):
+            for round_ in range(3):  # each round queues its own messages, for the floor and then the product
                 if round_:
-                    queue(url, messages=args.messages, round_=round_)
-                with get_engine(url).connect() as conn:
-                    trans = conn.begin()
+                    queue(url, messages=args.messages, round_=2 * round_)
+                with get_engine(url).begin() as conn:  # committed, as delivery commits
                     started = time.perf_counter()
                     floor_deliver(conn, now=NOW)
-                    floor_s = min(floor_s, time.perf_counter() - started)
-                    trans.rollback()
+                floor_s = min(floor_s, time.perf_counter() - started)
+                queue(url, messages=args.messages, round_=2 * round_ + 1)
                 started = time.perf_counter()
                 report = deliver(url, concurrency=args.concurrency)
                 deliver_s = min(deliver_s, time.perf_counter() - started)
                 assert report.sent == args.messages, report
-            queue(url, messages=args.messages, round_=3)
             print(f"floor_s {floor_s:.3f} deliver_s {deliver_s:.3f}", flush=True)
             env = dict(os.environ, COORDINATION_DATABASE_URL=url)
+            queue(url, messages=args.messages, round_=6)
+            fresh_floor_s, _, _ = child([sys.executable, "-c", FRESH_FLOOR, url, NOW.isoformat()], env)
+            queue(url, messages=args.messages, round_=7)
             fresh_s, fresh_peak_mb, out = child([sys.executable, "-m", "coordination", "deliver", "--json",
                                                  "--now", "2026-11-25T07:00"], env)
             assert json.loads(out.strip().splitlines()[-1])["sent"] == args.messages, out
         figures = {"database": args.database, "messages": args.messages, "delay_ms": args.delay_ms,
                    "concurrency": args.concurrency, "floor_s": round(floor_s, 3), "deliver_s": round(deliver_s, 3),
                    "ratio_to_floor": round(deliver_s / floor_s, 2), "fresh_s": round(fresh_s, 3),
+                   "fresh_floor_s": round(fresh_floor_s, 3), "fresh_ratio": round(fresh_s / fresh_floor_s, 2),
                    "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
 

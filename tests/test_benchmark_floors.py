@@ -4,6 +4,7 @@ writes, so a ratio to the floor measures the job's overhead and nothing else."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 
 import pytest
@@ -75,6 +76,8 @@ def test_the_delivery_floor_writes_the_rows_delivery_writes(db_url, concurrency)
             trans.rollback()
         report = delivery_bench.deliver(db_url, concurrency=concurrency)
         assert report.sent == 40 and len(http.received) == 80  # each message once by hand, once by delivery
+        posted = [json.dumps(body, sort_keys=True) for body in http.received]
+        assert sorted(posted[:40]) == sorted(posted[40:])  # the same text, as the same payload
     with get_engine(db_url).connect() as conn:
         by_delivery = written(conn, ["outbox", "outboxsend", "auditevent"])
     assert by_hand == by_delivery
