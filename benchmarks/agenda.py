@@ -10,9 +10,12 @@ organisation) and builds the agenda of all ten organisations: the artifact's fac
            and the same rules (tests/test_benchmark_floors.py checks the lines are identical);
   job_s    `agenda_facts` in this process;
   flow_s   the `coordination-meeting` flow preparing the meeting (agenda, leader, invitations) in
-           this warm process, best of three;
-  fresh_s  `coordination meeting agenda` in a fresh process, as the team's first member: the
-           agenda a member asks for, with the policy asked per case and every read audited;
+           this warm process, best of three, against a standalone Prefect server as served, beside
+           bare_flow_s, a bare flow there, and flow_harness_s, under the test harness;
+  fresh_s  `coordination meeting agenda --now` in a fresh process, as the team's first member: the
+           agenda a member asks for, with the policy asked per case and every read audited,
+           beside fresh_floor_s, a fresh process printing the same text from the floor's queries
+           and writing one audit row (the benchmark checks the two texts are the same);
   fresh_peak_mb  its peak memory.
 The last line is one JSON object."""
 
@@ -35,6 +38,7 @@ from sqlalchemy import Date, text  # noqa: E402
 
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from sweep import ACTIONS_PER_CASE, NOW, best_flow_run, child, migrated_database, prefect_harness, seed  # noqa: E402
+from served import bare_flow_warm, flush_to_api, served, standalone_server  # noqa: E402
 
 ORGANISATIONS = tuple(f"org-{i}" for i in range(10))
 
@@ -118,6 +122,32 @@ def floor_agenda(connection, *, now: dt.datetime):
     return m.AgendaFacts(counts, overdue, discharge, at_risk, ongoing, need_sip)
 
 
+# what a fresh `coordination meeting agenda` must at least do: start, read the floor's way,
+# audit the read, print the same agenda
+FRESH_FLOOR = """
+import sys
+sys.path.insert(0, "benchmarks")
+import pendulum
+from sqlalchemy import bindparam, text
+import agenda as bench
+from coordination.persistence.models import AuditEvent
+from coordination.config.teams import find_series, load_teams
+from coordination.domain import team_meetings as meetings
+from coordination.persistence.engine import get_engine
+
+now = pendulum.parse(sys.argv[2])
+team, series = find_series(load_teams(), "bench", "bench-weekly")
+occurrence = meetings.next_occurrence(series, now)
+with get_engine(sys.argv[1]).begin() as conn:
+    facts = bench.floor_agenda(conn, now=now)
+    conn.execute(text("INSERT INTO auditevent (at, actor, action, record_type, record_id) "
+                      "VALUES (:at, 'm-10', 'read', 'agenda', :record)").bindparams(
+                          bindparam("at", now, type_=AuditEvent.at.type)), {"record": f"{series.id} {occurrence.date}"})
+title = f"{team.name}: coordination meeting {occurrence.date}"
+print(meetings.agenda_markdown(title, meetings.build_agenda(facts, details=True)))
+"""
+
+
 def unprepare(url: str) -> None:
     """Undo a meeting's preparation, so the next flow run prepares it again."""
     with get_engine(url).begin() as conn:
@@ -157,19 +187,31 @@ def main() -> None:
         teams.write_text(TEAMS, encoding="utf-8")
         env = dict(os.environ, COORDINATION_DATABASE_URL=url, COORDINATION_TEAMS_CONFIG=str(teams))
         os.environ.update(COORDINATION_DATABASE_URL=url, COORDINATION_TEAMS_CONFIG=str(teams))
-        with prefect_harness():
-            from coordination.flows.meeting import coordination_meeting
+        from coordination.flows.meeting import coordination_meeting
 
-            flow_s = best_flow_run(lambda: coordination_meeting("bench", "bench-weekly", "prepare", now=NOW),
-                                   lambda: unprepare(url))
-        print(f"flow_s {flow_s:.3f}", flush=True)
-        fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "meeting", "agenda", "bench",
-                                           "bench-weekly", "--by", "m-10"], env)
+        def prepare():
+            return coordination_meeting("bench", "bench-weekly", "prepare", now=NOW)
+
+        with prefect_harness():
+            flow_harness_s = best_flow_run(prepare, lambda: unprepare(url))
+        with standalone_server() as server, served(server.url):
+            bare_flow_s = bare_flow_warm()
+            flow_s = best_flow_run(prepare, lambda: unprepare(url))
+            flush_to_api()
+        print(f"flow_s {flow_s:.3f} served (a bare flow {bare_flow_s:.3f}), {flow_harness_s:.3f} under the harness",
+              flush=True)
+        now = NOW.in_timezone("Europe/Stockholm").strftime("%Y-%m-%dT%H:%M")
+        fresh_s, fresh_peak_mb, printed = child([sys.executable, "-m", "coordination", "meeting", "agenda", "bench",
+                                                 "bench-weekly", "--by", "m-10", "--now", now], env)
+        fresh_floor_s, _, by_hand_text = child([sys.executable, "-c", FRESH_FLOOR, url, NOW.isoformat()], env)
+        assert printed == by_hand_text, "the floor prints another agenda"
         teams.unlink()
         figures = {"database": args.database, "cases": args.cases, "lines": sum(
             len(x) for x in (facts.discharge, facts.at_risk, facts.ongoing, facts.need_sip)),
             "floor_s": round(floor_s, 3), "job_s": round(job_s, 3), "ratio_to_floor": round(job_s / floor_s, 2),
-            "flow_s": round(flow_s, 3), "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1)}
+            "flow_s": round(flow_s, 3), "bare_flow_s": round(bare_flow_s, 3),
+            "flow_harness_s": round(flow_harness_s, 3), "fresh_s": round(fresh_s, 3), "fresh_floor_s": round(fresh_floor_s, 3),
+            "fresh_ratio": round(fresh_s / fresh_floor_s, 2), "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
 
 

@@ -5,11 +5,14 @@
 Seeds N persons with one new signal each; `--met` of them meet a criterion (a hospital discharge)
 and the rest do not (one emergency visit). Prints:
   floor_s   one read of the new signals, the same screening rule, the case numbers in one
-            UPDATE, the cases and their audit events in two INSERTs, the signals marked screened
-            (tests/test_benchmark_floors.py checks the rows are those `identify` writes);
-  job_s     the `identify` use case in this process (its database phase);
-  flow_s    the `identify` flow in this warm process (best of three), delivery of nothing included;
-  fresh_s   `coordination identify` in a fresh process: what a user waits for;
+            UPDATE, the cases and their audit events in two INSERTs, the signals marked screened,
+            committed (tests/test_benchmark_floors.py checks the rows are those `identify` writes);
+  job_s     the `identify` use case in this process (its database phase, committed);
+  flow_s    the `identify` flow in this warm process (best of three) against a standalone Prefect
+            server as served, beside bare_flow_s, a bare flow there, and flow_harness_s, the flow
+            under the test harness;
+  fresh_s   `coordination identify` in a fresh process (it runs no flow): what a user waits for,
+            beside fresh_floor_s, a fresh process doing the floor's work;
   fresh_peak_mb  its peak memory.
 Each run works on a fresh copy of the seeded data. The last line is one JSON object."""
 
@@ -34,6 +37,7 @@ from sqlalchemy import Date, Integer, String, bindparam, text  # noqa: E402
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from coordination.persistence.models import AuditEvent, CareCase, SignalRecord  # noqa: E402
 from sweep import best_flow_run, child, migrated_database, prefect_harness  # noqa: E402
+from served import bare_flow_warm, flush_to_api, served, standalone_server  # noqa: E402
 
 NOW = pendulum.datetime(2026, 11, 25, 7, 0, tz="Europe/Stockholm").in_timezone("UTC")
 
@@ -105,6 +109,19 @@ def reset(url: str) -> None:
             conn.execute(text(statement))
 
 
+# what a fresh `coordination identify` must at least do: start, screen the floor's way, commit
+FRESH_FLOOR = """
+import sys
+sys.path.insert(0, "benchmarks")
+import pendulum
+import identify as bench
+from coordination.persistence.engine import get_engine
+
+with get_engine(sys.argv[1]).begin() as conn:
+    bench.floor_identify(conn, now=pendulum.parse(sys.argv[2]))
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=100_000)
@@ -115,12 +132,11 @@ def main() -> None:
         seed(url, persons=args.persons, met=min(args.met, args.persons))
         floor_s = job_s = float("inf")
         for _ in range(2):
-            with get_engine(url).connect() as conn:
-                trans = conn.begin()
-                started = time.perf_counter()
+            started = time.perf_counter()
+            with get_engine(url).begin() as conn:  # committed, as identify commits
                 opened_by_hand = floor_identify(conn, now=NOW)
-                floor_s = min(floor_s, time.perf_counter() - started)
-                trans.rollback()
+            floor_s = min(floor_s, time.perf_counter() - started)
+            reset(url)
             started = time.perf_counter()
             result = run_identify(url)
             job_s = min(job_s, time.perf_counter() - started)
@@ -128,19 +144,29 @@ def main() -> None:
             reset(url)
         print(f"floor_s {floor_s:.3f} job_s {job_s:.3f}", flush=True)
         os.environ["COORDINATION_DATABASE_URL"] = url
-        with prefect_harness():
-            from coordination.flows.identify import identify as identify_flow
+        from coordination.flows.identify import identify as identify_flow
 
+        with prefect_harness():
+            flow_harness_s = best_flow_run(lambda: identify_flow(now=NOW), lambda: reset(url))
+        with standalone_server() as server, served(server.url):
+            bare_flow_s = bare_flow_warm()
             flow_s = best_flow_run(lambda: identify_flow(now=NOW), lambda: reset(url))
+            flush_to_api()
         reset(url)
-        print(f"flow_s {flow_s:.3f}", flush=True)
+        print(f"flow_s {flow_s:.3f} served (a bare flow {bare_flow_s:.3f}), {flow_harness_s:.3f} under the harness",
+              flush=True)
         env = dict(os.environ, COORDINATION_DATABASE_URL=url)
+        fresh_floor_s, _, _ = child([sys.executable, "-c", FRESH_FLOOR, url, NOW.isoformat()], env)
+        reset(url)
         fresh_s, fresh_peak_mb, out = child([sys.executable, "-m", "coordination", "identify", "--json",
                                              "--now", "2026-11-25T07:00"], env)
         assert len(json.loads(out.strip().splitlines()[-1])["opened"]) == opened_by_hand, out[-500:]
         figures = {"database": args.database, "persons": args.persons, "met": args.met, "opened": opened_by_hand,
                    "floor_s": round(floor_s, 3), "job_s": round(job_s, 3), "ratio_to_floor": round(job_s / floor_s, 2),
-                   "flow_s": round(flow_s, 3), "fresh_s": round(fresh_s, 3), "fresh_peak_mb": round(fresh_peak_mb, 1)}
+                   "flow_s": round(flow_s, 3), "bare_flow_s": round(bare_flow_s, 3),
+                   "flow_harness_s": round(flow_harness_s, 3), "fresh_s": round(fresh_s, 3),
+                   "fresh_floor_s": round(fresh_floor_s, 3), "fresh_ratio": round(fresh_s / fresh_floor_s, 2),
+                   "fresh_peak_mb": round(fresh_peak_mb, 1)}
         print(json.dumps(figures))
 
 

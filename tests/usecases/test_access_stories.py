@@ -225,6 +225,12 @@ def test_the_agenda_describes_a_case_only_to_organisations_the_consent_covers(sq
                                                 AuditEvent.person_id != None)).all()  # noqa: E711
     assert {e.record_id for e in reads if e.actor == "hc-dsk1"} >= {alva}
     assert alva not in {e.record_id for e in reads if e.actor == "rehab-at"}
+    # --now replays a day: the agenda is that day's next meeting (Tuesdays at 13:00)
+    replayed = cli(planned_area, "meeting", "agenda", "norrby", "norrby-weekly", "--by", "hc-dsk1",
+                   "--now", "2026-11-24T14:00")
+    assert replayed.returncode == 0 and "coordination meeting 2026-12-01" in replayed.stdout.splitlines()[0]
+    bad = cli(planned_area, "meeting", "agenda", "norrby", "norrby-weekly", "--by", "hc-dsk1", "--now", "tisdag")
+    assert bad.returncode != 0 and "now" in bad.stderr
 
 
 def test_a_database_error_carries_no_bound_values(sqlite_url):

@@ -21,7 +21,7 @@ app.add_typer(meeting_app, name="meeting")
 
 
 @meeting_app.command("agenda")
-def meeting_agenda(team: str, series: str, by: By) -> None:
+def meeting_agenda(team: str, series: str, by: By, now: Now = None) -> None:
     """The next meeting's agenda with the identification reasons (personal data: audited)."""
     from coordination.domain import team_meetings as meetings
     from coordination.usecases.team_meeting_agenda import agenda_for
@@ -31,7 +31,7 @@ def meeting_agenda(team: str, series: str, by: By) -> None:
         raise InvalidInput(f"'{series}' is the local leadership group: its agenda is the area's indicators",
                            record=str(teams_config.teams_path()), field="series",
                            hint=f"open it in the workspace: {settings.web_url()}/meetings/{series}")
-    now = clock.now_utc()
+    now = parse_now(now)
     with db.unit_of_work() as session:
         actor = common.actor_for(session, by)
         facts = agenda_for(session, actor, team_name=team_row.name, organisations=team_row.organisations,
