@@ -150,12 +150,35 @@ def test_the_search_lists_only_readable_cases_and_says_the_same_for_the_unknown(
         assert sum(1 for e in searches if e.person_id == case_of(s, GUSTAV).person_id) == 4
 
 
-def test_a_nurse_filters_by_her_part_and_orders_by_number():
-    e = worklist.CaseEntry
-    entries = [e("K-2026-0009", ("responsible",), "active", "action", dt.date(2026, 11, 17)),
-               e("K-2026-0002", ("coordinator", "sip_participant"), "active", "follow_up", dt.date(2026, 12, 1)),
-               e("K-2026-0005", ("coordinator",), "planned", None, None)]
-    assert [x.number for x in worklist.arranged(entries, part="coordinator")] == ["K-2026-0002", "K-2026-0005"]
-    assert [x.number for x in worklist.arranged(entries, order="number")] == ["K-2026-0002", "K-2026-0005",
-                                                                               "K-2026-0009"]
-    assert worklist.arranged(entries, part="nonsense", order="sideways") == entries  # unknown: unchanged
+def mine(code: str, now=T0, **asked):
+    with unit_of_work(read_only=True) as s:
+        return worklist.my_cases(s, member_by_code(s, code).id, now=now, **asked)
+
+
+def test_a_nurse_filters_by_her_part_and_orders_by_number(db_url, example_data):
+    planned_area(db_url, example_data)
+    everything = cases_of("hc-dsk1")
+    coordinating = mine("hc-dsk1", part="coordinator")
+    assert coordinating and [e for e in everything if "coordinator" in e.roles] == coordinating
+    assert [e for e in everything if "responsible" in e.roles] == mine("hc-dsk1", part="responsible")
+    assert [e.number for e in mine("hc-dsk1", order="number")] == sorted(e.number for e in everything)
+    assert mine("hc-dsk1", part="nonsense", order="sideways") == everything  # unknown: unchanged
+
+
+def test_the_cases_come_a_page_at_a_time_and_an_unreadable_case_takes_no_place(db_url, example_data, monkeypatch):
+    """The page a unit manager needs when the unit holds thousands; the rule is the same for all."""
+    planned_area(db_url, example_data)
+    everything = cases_of("hc-dsk1")
+    assert len(everything) >= 2
+    pages = [mine("hc-dsk1", offset=i, limit=1) for i in range(len(everything) + 1)]
+    assert [page[0] for page in pages[:-1]] == everything and pages[-1] == []
+    monkeypatch.setattr(worklist, "CHUNK", 1)  # the policy asked one case at a time: the same list
+    assert cases_of("hc-dsk1") == everything
+    with unit_of_work() as s:  # the first case's consent withdrawn: the page starts at the next one
+        first = s.exec(select(CareCase).where(CareCase.number == everything[0].number)).one()
+        for row in s.exec(select(Consent).where(Consent.person_id == first.person_id)):
+            consent.withdraw_consent(s, ADMIN, consent_id=row.id, now=T0.add(hours=1))
+    later = T0.add(hours=2)
+    readable = cases_of("hc-dsk1", now=later)
+    assert everything[0].number not in {e.number for e in readable} and readable
+    assert mine("hc-dsk1", now=later, offset=0, limit=1) == readable[:1]

@@ -42,3 +42,33 @@ def test_the_coordinator_finds_her_case_and_mas_her_question(workspace, sqlite_u
     page.get_by_role("heading", name="Sök ärende").wait_for()
     nothing = page.locator("main").inner_text()
     assert "Inget ärende som du får läsa matchar" in nothing and number not in nothing
+
+
+def test_the_cases_come_a_page_at_a_time_with_the_filter_kept(workspace, sqlite_url, example_data, monkeypatch):
+    """A unit manager's unit may hold thousands of cases: the start page lists a page of them and
+    links to the next, keeping the part and order asked for. Here a page is one case."""
+    from coordination.usecases import worklist
+    from tests.usecases.test_worklist import planned_area
+    from tests.web.test_security import signed_in
+
+    planned_area(sqlite_url, example_data)  # two cases coordinated by hc-dsk1
+    monkeypatch.setattr(worklist, "PAGE", 1)
+    client = signed_in(workspace, "hc-dsk1")
+
+    def rows(html: str) -> list[str]:
+        table = html.split('id="my-cases"', 1)[1]
+        return [line.split('href="/cases/', 1)[1].split('"', 1)[0] for line in table.splitlines()
+                if 'data-label="Ärende"><a href="/cases/' in line]
+
+    first = client.get("/", params={"order": "number"})
+    assert first.status_code == 200 and len(rows(first.text)) == 1
+    assert 'href="/?part=&amp;order=number&amp;page=2#my-cases" rel="next"' in first.text and 'rel="prev"' not in first.text
+    second = client.get("/", params={"order": "number", "page": 2})
+    assert len(rows(second.text)) == 1 and rows(second.text) != rows(first.text)
+    assert rows(first.text) + rows(second.text) == sorted(rows(first.text) + rows(second.text))  # by number, kept
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text and "Ärende 2–2" in second.text
+    past = client.get("/", params={"page": 3})
+    assert "Inga fler ärenden." in past.text and not rows(past.text)
+    assert client.get("/", params={"page": 0}).status_code == 400
+    coordinator = client.get("/", params={"part": "coordinator"})
+    assert 'part=coordinator&amp;order=next&amp;page=2' in coordinator.text

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose, Relationship, decide
@@ -36,10 +37,14 @@ class CaseEntry:
     when_needed: int = 0  # open actions handled "vid behov": no due date, never in the items
 
 
-def my_cases(session: Session, member_id: int, *, now: dt.datetime) -> list[CaseEntry]:
-    """The member's open cases, those with the nearest next step first. A case the policy does
-    not let the member read (a consent no longer covering their organisation, say) is left out,
-    as the case page would refuse it."""
+PAGE = 50  # cases a page lists: a unit manager's unit may hold thousands
+CHUNK = 200  # cases whose policy facts are read at once while a page is filled
+
+
+def _candidates(member_id: int, part: str):
+    """The open cases where the member has a part (only `part`, when it names one), as the
+    sources say: each condition is one kind of relationship, so the database narrows the list
+    before the policy is asked."""
     responsible = select(Action.case_id).where(col(Action.responsible_id) == member_id,
                                                col(Action.status).in_(OPEN_ACTION))
     participant = (select(Sip.case_id).join(SipParticipant, col(SipParticipant.sip_id) == Sip.id)
@@ -52,47 +57,64 @@ def my_cases(session: Session, member_id: int, *, now: dt.datetime) -> list[Case
                                                      col(Deviation.closed_at).is_(None))
     questions = select(Escalation.case_id).join(EscalationRecipient, col(EscalationRecipient.escalation_id) == Escalation.id) \
         .where(col(EscalationRecipient.member_id) == member_id, col(Escalation.answered_at).is_(None))
-    cases = session.exec(select(CareCase).where(
-        col(CareCase.status) != CaseStatus.CLOSED,
-        (col(CareCase.coordinator_id) == member_id) | (col(CareCase.fixed_care_contact_id) == member_id)
-        | col(CareCase.id).in_(responsible) | col(CareCase.id).in_(participant) | col(CareCase.id).in_(unit)
-        | col(CareCase.number).in_(deviations) | col(CareCase.id).in_(questions))
-        .order_by(col(CareCase.number))).all()
-    if not cases:
-        return []
-    ids = [c.id for c in cases]
-    facts = case_facts_for(session, cases, now=now)
-    me = member_facts(session, member_id)
-    today = local_date(now)
-    follow_ups: dict[int, dt.date] = dict(session.exec(select(col(Sip.case_id), col(Sip.next_follow_up)).where(
-        col(Sip.case_id).in_(ids), col(Sip.current) == True)).all())  # noqa: E712
-    due: dict[int, dt.date] = {}
-    when_needed: dict[int, int] = {}
-    for case_id, due_date in session.exec(select(col(Action.case_id), col(Action.due_date)).where(
-            col(Action.case_id).in_(ids), col(Action.status).in_(OPEN_ACTION))):
-        if due_date is None:
-            when_needed[case_id] = when_needed.get(case_id, 0) + 1
-        elif case_id not in due or due_date < due[case_id]:
-            due[case_id] = due_date
-    entries = []
-    for case in cases:
-        if not decide(me, Purpose.READ, facts[case.id], at=now, on=today).allowed:
-            continue
-        kinds = facts[case.id].relationships.get(member_id, frozenset())
-        steps = [(d, step) for step, d in (("action", due.get(case.id)), ("follow_up", follow_ups.get(case.id)))
-                 if d is not None]
-        next_date, next_step = min(steps) if steps else (None, None)
-        entries.append(CaseEntry(case.number, tuple(str(k) for k in MINE if k in kinds), str(case.status),
-                                 next_step, next_date, when_needed.get(case.id, 0)))
-    return sorted(entries, key=lambda e: (e.next_date is None, e.next_date or dt.date.max, e.number))
+    sources = {
+        str(Relationship.COORDINATOR): [col(CareCase.coordinator_id) == member_id],
+        str(Relationship.FIXED_CARE_CONTACT): [col(CareCase.fixed_care_contact_id) == member_id],
+        str(Relationship.SIP_PARTICIPANT): [col(CareCase.id).in_(participant)],
+        str(Relationship.RESPONSIBLE): [col(CareCase.id).in_(responsible)],
+        str(Relationship.ESCALATED_TO): [col(CareCase.id).in_(questions)],
+        str(Relationship.MANAGER): [col(CareCase.id).in_(unit), col(CareCase.number).in_(deviations)],
+    }
+    return or_(*(sources[part] if part in sources else [c for conditions in sources.values() for c in conditions]))
 
 
-def arranged(entries: list[CaseEntry], *, part: str = "", order: str = "next") -> list[CaseEntry]:
-    """The list as a nurse asks for it: only where I have one part (coordinator, responsible, …),
-    and by the nearest next step (the default) or by case number. Unknown values change nothing."""
-    if part in {str(r) for r in MINE}:
-        entries = [e for e in entries if part in e.roles]
-    return sorted(entries, key=lambda e: e.number) if order == "number" else entries
+def my_cases(session: Session, member_id: int, *, now: dt.datetime, part: str = "", order: str = "next",
+             offset: int = 0, limit: int | None = None) -> list[CaseEntry]:
+    """The member's open cases, those with the nearest next step first (`order="number"`: by
+    case number), only those where they have `part` when it names one; `limit` of them from
+    `offset` (all when None). A case the policy does not let the member read (a consent no
+    longer covering their organisation, say) is left out, as the case page would refuse it, and
+    takes no place on a page. The database orders; the policy is asked a chunk at a time, so a
+    page costs the same however many cases a unit holds."""
+    due = select(func.min(Action.due_date)).where(col(Action.case_id) == CareCase.id,
+                                                  col(Action.status).in_(OPEN_ACTION)).scalar_subquery()
+    follow_up = select(Sip.next_follow_up).where(col(Sip.case_id) == CareCase.id,
+                                                 col(Sip.current) == True).limit(1).scalar_subquery()  # noqa: E712
+    # each case's two dates once, in a derived table; the order over them outside it
+    dates = select(col(CareCase.id).label("id"), col(CareCase.number).label("number"), due.label("due"),
+                   follow_up.label("follow_up")).where(col(CareCase.status) != CaseStatus.CLOSED,
+                                                      _candidates(member_id, part)).cte("dates")
+    nearest = case((dates.c.due.is_(None), dates.c.follow_up), (dates.c.follow_up.is_(None), dates.c.due),
+                   (dates.c.due <= dates.c.follow_up, dates.c.due), else_=dates.c.follow_up)
+    query = select(dates.c.id, dates.c.due, dates.c.follow_up)
+    query = query.order_by(dates.c.number) if order == "number" else \
+        query.order_by(nearest.is_(None), nearest, dates.c.number)
+    rows = session.exec(query).all()
+    me, today = member_facts(session, member_id), local_date(now)
+    entries: list[CaseEntry] = []
+    wanted = None if limit is None else offset + limit
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        ids = [case_id for case_id, _, _ in chunk]
+        cases = {c.id: c for c in session.exec(select(CareCase).where(col(CareCase.id).in_(ids)))}
+        facts = case_facts_for(session, list(cases.values()), now=now)
+        when_needed = dict(session.exec(select(col(Action.case_id), func.count()).where(
+            col(Action.case_id).in_(ids), col(Action.status).in_(OPEN_ACTION), col(Action.due_date).is_(None))
+            .group_by(col(Action.case_id))).all())
+        for case_id, due_date, follow_up_date in chunk:
+            kinds = facts[case_id].relationships.get(member_id, frozenset())
+            roles = tuple(str(k) for k in MINE if k in kinds)
+            if part in {str(r) for r in MINE} and part not in roles:
+                continue
+            if not decide(me, Purpose.READ, facts[case_id], at=now, on=today).allowed:
+                continue
+            steps = [(d, step) for step, d in (("action", due_date), ("follow_up", follow_up_date)) if d is not None]
+            next_date, next_step = min(steps) if steps else (None, None)
+            entries.append(CaseEntry(cases[case_id].number, roles, str(cases[case_id].status), next_step, next_date,
+                                     when_needed.get(case_id, 0)))
+        if wanted is not None and len(entries) >= wanted:
+            break
+    return entries[offset:wanted]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coordination import settings
@@ -29,15 +29,20 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
-def my_items(request: Request, staff: StaffDep, part: str = "", order: str = "next") -> HTMLResponse:
-    """`part`: only the cases where the member has that part; `order`: by the next step or the number."""
+def my_items(request: Request, staff: StaffDep, part: str = "", order: str = "next",
+             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    """`part`: only the cases where the member has that part; `order`: by the next step or the
+    number; `page`: which page of the cases (a unit manager's unit may hold thousands)."""
+    part = part if part in {str(r) for r in worklist.MINE} else ""
+    order = order if order == "number" else "next"
     with transaction(read_only=True) as session:
         items = workspace.my_items(session, staff.who.member_id, now=staff.now, policy=load_notifications().sweep)
-        cases = worklist.arranged(worklist.my_cases(session, staff.who.member_id, now=staff.now), part=part,
-                                  order=order)
+        cases = worklist.my_cases(session, staff.who.member_id, now=staff.now, part=part, order=order,
+                                  offset=(page - 1) * worklist.PAGE, limit=worklist.PAGE + 1)
         questions = worklist.questions_to_me(session, staff.who.member_id, now=staff.now)
-        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases, questions=questions,
-                           parts=[str(r) for r in worklist.MINE], part=part, order=order)
+        return render.page(request, "items.html", staff.texts, staff, items=items, cases=cases[:worklist.PAGE],
+                           questions=questions, parts=[str(r) for r in worklist.MINE], part=part, order=order,
+                           page=page, more=len(cases) > worklist.PAGE, first=(page - 1) * worklist.PAGE + 1)
 
 
 @router.post("/search", response_class=HTMLResponse)

@@ -62,13 +62,15 @@ class SipMeeting(SQLModel, table=True):
 
 
 class SipParticipant(SQLModel, table=True):
+    __table_args__ = (Index("ix_sipparticipant_member", "member_id", "sip_id"),)  # the SIPs a member is in
     sip_id: int = Field(foreign_key="sip.id", primary_key=True)
     member_id: int = Field(foreign_key="member.id", primary_key=True)
 
 
 class Action(SQLModel, table=True):
     __table_args__ = (Index("ix_action_status_due", "status", "due_date"),
-                      Index("ix_action_status_follow_up", "status", "follow_up_date"))
+                      Index("ix_action_status_follow_up", "status", "follow_up_date"),
+                      Index("ix_action_responsible_status", "responsible_id", "status"))  # a member's open actions
     id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     # the SIP version that introduced it; none for an action the coordination meeting decided
