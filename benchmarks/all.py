@@ -29,6 +29,9 @@ SWEEPS = [("sqlite", 1_000, 100), ("postgresql", 1_000, 100),
           ("postgresql", 3_000_000, 30_000)]
 
 
+WORKSPACES = [("sqlite", 100_000), ("postgresql", 100_000), ("postgresql", 1_000_000)]
+
+
 FAILED: list[str] = []
 TIMEOUT_S = 3600  # one script at the most; a stuck one is stopped with everything it started
 
@@ -78,9 +81,12 @@ def main() -> None:
         "agenda": [run("agenda.py", "--cases", 2000, "--database", db) for db in ("sqlite", "postgresql")],
         "identify": [run("identify.py", "--persons", 100_000, "--met", met, "--database", db)
                      for db, met in (("sqlite", 10_000), ("postgresql", 10_000), ("postgresql", 100_000))],
-        "workspace": [run("workspace.py", "--actions", 100_000, "--overdue", 10_000, "--database", db)
-                      for db in ("sqlite", "postgresql")],
+        "workspace": [run("workspace.py", "--actions", n, "--overdue", n // 10, "--database", db)
+                      for db, n in WORKSPACES if not args.quick or n <= 100_000],
+        "schedules": run("schedules.py", "--series", 300),
         "sweep": [run("sweep.py", "--actions", n, "--due", due, "--database", db) for db, n, due in sweeps],
+        "memory": [run("sweep.py", "--actions", n, "--due", n, "--database", "postgresql", "--memory")
+                   for n in (100_000, 1_000_000) if not args.quick or n <= 100_000],
         "persons_plan": [run("persons_plan.py", "--database", db) for db in ("sqlite", "postgresql")],
     }
     table("The sweep (seconds): the database phase beside its floor; the flow against a standalone Prefect server "
@@ -96,20 +102,41 @@ def main() -> None:
             f["overhead_s"], f["steady_s"], f["steady_db_s"], f["steady_floor_s"], f["fresh_s"], f["fresh_floor_s"],
             f["fresh_ratio"], f["fresh_peak_mb"], f["job_s"], f["job_full_s"], f["job_next_day_s"], f["job_peak_mb"]]
            for f in ok(figures["sweep"])])
-    table("Delivery of 500 digests to a receiver that answers in 20 ms (seconds)",
-          ["database", "deliver", "floor", "fresh", "fresh MB"],
-          [[f["database"], f["deliver_s"], f["floor_s"], f["fresh_s"], f["fresh_peak_mb"]]
-           for f in ok(figures["delivery"])])
-    table("Identify, 100k persons with a new signal each (seconds)",
-          ["database", "met", "use case", "floor", "flow", "fresh"],
-          [[f["database"], f["met"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in ok(figures["identify"])])
-    table("The agenda of 2,000 open cases (seconds)",
-          ["database", "agenda", "floor", "flow", "fresh, as a member"],
-          [[f["database"], f["job_s"], f["floor_s"], f["flow_s"], f["fresh_s"]] for f in ok(figures["agenda"])])
-    table("The workspace at 100k actions (milliseconds; 50 signed-in users at once on this machine)",
-          ["database", "my items", "floor", "case page", "p50", "p95"],
-          [[f["database"], f["my_items_ms"], f["floor_ms"], f["case_page_ms"], f["p50_ms"], f["p95_ms"]]
-           for f in ok(figures["workspace"])])
+    table("Memory of a fresh sweep with everything due (PostgreSQL; MB; goal < 200)",
+          ["actions", "items", "sweep alone", "its MB", "coordination sweep", "its MB"],
+          [[f["actions"], f["items"], f["job_s"], f["job_peak_mb"], f["fresh_s"], f["fresh_peak_mb"]]
+           for f in ok(figures["memory"])])
+    table("Delivery of 500 digests to a receiver that answers in 20 ms (seconds; the floor posts the same payload "
+          "and commits; fresh: `coordination deliver` beside a fresh process doing the floor's work, goal 1.5x)",
+          ["database", "deliver", "floor", "ratio", "fresh", "fresh floor", "fresh ratio", "fresh MB"],
+          [[f["database"], f["deliver_s"], f["floor_s"], f["ratio_to_floor"], f["fresh_s"], f["fresh_floor_s"],
+            f["fresh_ratio"], f["fresh_peak_mb"]] for f in ok(figures["delivery"])])
+    table("Identify, 100k persons with a new signal each (seconds; the flow on a standalone server beside a bare "
+          "flow there and under the harness; fresh: `coordination identify` beside a fresh floor, goal 1.5x)",
+          ["database", "met", "use case", "floor", "ratio", "flow served", "bare served", "flow harness", "fresh",
+           "fresh floor", "fresh ratio"],
+          [[f["database"], f["met"], f["job_s"], f["floor_s"], f["ratio_to_floor"], f["flow_s"], f["bare_flow_s"],
+            f["flow_harness_s"], f["fresh_s"], f["fresh_floor_s"], f["fresh_ratio"]] for f in ok(figures["identify"])])
+    table("The agenda of 2,000 open cases (seconds; the meeting's preparation flow on a standalone server beside a "
+          "bare flow and under the harness; fresh: `coordination meeting agenda` as a member beside a fresh "
+          "process printing the same text, goal 1.5x)",
+          ["database", "agenda", "floor", "ratio", "flow served", "bare served", "flow harness", "fresh",
+           "fresh floor", "fresh ratio"],
+          [[f["database"], f["job_s"], f["floor_s"], f["ratio_to_floor"], f["flow_s"], f["bare_flow_s"],
+            f["flow_harness_s"], f["fresh_s"], f["fresh_floor_s"], f["fresh_ratio"]] for f in ok(figures["agenda"])])
+    table("The workspace (milliseconds): my items and the case page as use cases (committed) beside the floor, as "
+          "whole requests for one user, and 50 users thinking 1-3 s (goal p95 < 200)",
+          ["database", "actions", "my items", "floor", "ratio", "case page", "my items HTTP", "case page HTTP",
+           "p50", "p95", "p95 my items", "p95 case page", "requests/s"],
+          [[f["database"], f["actions"], f["my_items_ms"], f["floor_ms"], f["ratio"], f["case_page_ms"],
+            f["my_items_http_ms"], f["case_page_http_ms"], f["p50_ms"], f["p95_ms"], f["p95_my_items_ms"],
+            f["p95_case_page_ms"], f["requests_per_s"]] for f in ok(figures["workspace"])])
+    schedules = figures["schedules"]
+    if "error" not in schedules:
+        table("Prefect's scheduler loop over 300 meeting series (seconds; its interval is 60 s)",
+              ["shape", "deployments", "deploy", "first loop", "its CPU", "steady loop", "after a redeploy", "runs"],
+              [[f["shape"], f["deployments"], f["deploy_s"], f["first_s"], f["first_cpu_s"], f["steady_s"],
+                f["again_s"], f["runs"]] for f in schedules.values()])
     table("The person's SIP as PDF (seconds)", ["database", "job", "floor", "first request", "then, p50"],
           [[f["database"], f["job_s"], f["floor_s"], f["first_s"], f["http_p50_s"]] for f in ok(figures["persons_plan"])])
     start = figures["startup"]

@@ -30,6 +30,7 @@ items are their own parameter, so the costs of N and of what is due don't mix. P
   job_full_s     the same again, the tables full (nothing new); job_next_day_s: the next day's;
   job_peak_mb    peak memory of a fresh process that runs the sweep alone (no Prefect);
   fresh_peak_mb  peak memory of the fresh CLI process.
+`--memory` measures only the two fresh processes, once each (for 1M items due).
 Delivery is measured by benchmarks/delivery.py. The last line is one JSON object."""
 
 from __future__ import annotations
@@ -410,6 +411,24 @@ def clear(url: str) -> None:
             conn.execute(text("ANALYZE"))
 
 
+def memory(url: str, args, due: int) -> None:
+    """Peak memory at a size where timing every phase would take too long: the sweep alone and
+    `coordination sweep` against a standalone server, each once, on emptied tables."""
+    clear(url)
+    job_s, job_peak_mb, out = child([sys.executable, "-c", JOB, url, NOW.isoformat()])
+    items = json.loads(out)["items"]
+    clear(url)
+    with standalone_server() as server:
+        now = NOW.in_timezone("Europe/Stockholm").strftime("%Y-%m-%dT%H:%M")
+        fresh_s, fresh_peak_mb, _ = child([sys.executable, "-m", "coordination", "sweep", "--no-deliver",
+                                           "--now", now], client_env(server.url))
+    print(f"{items} items: the sweep alone {job_s:.1f} s, peak {job_peak_mb:.0f} MB; `coordination sweep` "
+          f"{fresh_s:.1f} s, peak {fresh_peak_mb:.0f} MB", flush=True)
+    print(json.dumps({"database": args.database, "actions": args.actions, "due": due, "items": items,
+                      "job_s": round(job_s, 2), "job_peak_mb": round(job_peak_mb, 1), "fresh_s": round(fresh_s, 2),
+                      "fresh_peak_mb": round(fresh_peak_mb, 1)}))
+
+
 # what a fresh `coordination sweep` must at least do: start, write the floor's rows and commit,
 # and run one bare flow on the same server
 FRESH_FLOOR = """
@@ -435,11 +454,16 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000, help="how many of the actions are due (at most N)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--memory", action="store_true",
+                        help="only what a fresh process holds: the sweep alone and `coordination sweep`, once each")
     args = parser.parse_args()
     due = min(args.due, args.actions)
     with migrated_database(args.database) as url:
         seed_s = seed(url, args.actions, due)
         print(f"seeded {args.actions} actions ({due} due) for {RECIPIENTS} members in {seed_s:.1f} s", flush=True)
+        if args.memory:
+            memory(url, args, due)
+            return
         floor_s, steady_floor_s = timed_floor(url)
         print(f"floor_s {floor_s:.3f} steady_floor_s {steady_floor_s:.3f}", flush=True)
 
