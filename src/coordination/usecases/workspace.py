@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import union_all
+from sqlalchemy import and_, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from coordination.domain.vocabulary import NoticeClass
@@ -46,18 +47,17 @@ def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: Swee
     sources, _ = item_sources(today, add_working_days(today, policy.due_soon_working_days),
                               add_working_days(today, -policy.escalation_grace_working_days), now,
                               recipient_id=member_id)
-    rows = session.execute(union_all(*sources)).tuples().all()
-    actions = {a.id: a for a in session.exec(select(Action).where(
-        col(Action.id).in_([r[1] for r in rows if r[0] == "action"])))}
-    responsible = dict(session.exec(select(Member.id, Member.name).where(
-        col(Member.id).in_([a.responsible_id for a in actions.values()]))).all())
-    items = []
-    for kind, item_id, due, klass, _recipient, number, role, _org, _stamp in rows:
-        action = actions.get(item_id) if kind == "action" else None
-        items.append(Item(kind, item_id, number, due, klass, role,
-                          action.description if action else None,
-                          str(action.handling_time) if action else None,
-                          responsible.get(action.responsible_id) if action and klass == NoticeClass.ESCALATED else None))
+    # one statement: each action's words and its responsible member's name joined to what is due
+    due = union_all(*sources).subquery()
+    kind, item_id, due_date, klass, _recipient, number, role = list(due.c)[:7]
+    responsible = aliased(Member)
+    rows = session.execute(select(kind, item_id, number, due_date, klass, role, col(Action.description),
+                                  col(Action.handling_time), responsible.name)
+                           .outerjoin(Action, and_(kind == "action", col(Action.id) == item_id))
+                           .outerjoin(responsible, responsible.id == col(Action.responsible_id))).tuples().all()
+    items = [Item(k, i, n, d, c, r, description, str(handling) if handling else None,
+                  name if k == "action" and c == NoticeClass.ESCALATED else None)
+             for k, i, n, d, c, r, description, handling, name in rows]
     return sorted(items, key=lambda i: (CLASS_ORDER[i.klass], i.due_date, i.case_number, i.id))
 
 
