@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
@@ -57,7 +58,7 @@ def _candidates(member_id: int, part: str):
                                                      col(Deviation.closed_at).is_(None))
     questions = select(Escalation.case_id).join(EscalationRecipient, col(EscalationRecipient.escalation_id) == Escalation.id) \
         .where(col(EscalationRecipient.member_id) == member_id, col(Escalation.answered_at).is_(None))
-    sources = {
+    sources: dict[str, list[Any]] = {
         str(Relationship.COORDINATOR): [col(CareCase.coordinator_id) == member_id],
         str(Relationship.FIXED_CARE_CONTACT): [col(CareCase.fixed_care_contact_id) == member_id],
         str(Relationship.SIP_PARTICIPANT): [col(CareCase.id).in_(participant)],
@@ -76,9 +77,9 @@ def my_cases(session: Session, member_id: int, *, now: dt.datetime, part: str = 
     longer covering their organisation, say) is left out, as the case page would refuse it, and
     takes no place on a page. The database orders; the policy is asked a chunk at a time, so a
     page costs the same however many cases a unit holds."""
-    due = select(func.min(Action.due_date)).where(col(Action.case_id) == CareCase.id,
+    due = select(func.min(col(Action.due_date))).where(col(Action.case_id) == CareCase.id,
                                                   col(Action.status).in_(OPEN_ACTION)).scalar_subquery()
-    follow_up = select(Sip.next_follow_up).where(col(Sip.case_id) == CareCase.id,
+    follow_up = select(col(Sip.next_follow_up)).where(col(Sip.case_id) == CareCase.id,
                                                  col(Sip.current) == True).limit(1).scalar_subquery()  # noqa: E712
     # each case's two dates once, in a derived table; the order over them outside it
     dates = select(col(CareCase.id).label("id"), col(CareCase.number).label("number"), due.label("due"),

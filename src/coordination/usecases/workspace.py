@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, union_all
+from sqlalchemy import select as sa_select  # nine columns: SQLModel's select types four
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -51,10 +52,10 @@ def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: Swee
     due = union_all(*sources).subquery()
     kind, item_id, due_date, klass, _recipient, number, role = list(due.c)[:7]
     responsible = aliased(Member)
-    rows = session.execute(select(kind, item_id, number, due_date, klass, role, col(Action.description),
-                                  col(Action.handling_time), responsible.name)
+    rows = session.execute(sa_select(kind, item_id, number, due_date, klass, role, col(Action.description),
+                                  col(Action.handling_time), col(responsible.name))
                            .outerjoin(Action, and_(kind == "action", col(Action.id) == item_id))
-                           .outerjoin(responsible, responsible.id == col(Action.responsible_id))).tuples().all()
+                           .outerjoin(responsible, col(responsible.id) == col(Action.responsible_id))).tuples().all()
     items = [Item(k, i, n, d, c, r, description, str(handling) if handling else None,
                   name if k == "action" and c == NoticeClass.ESCALATED else None)
              for k, i, n, d, c, r, description, handling, name in rows]

@@ -31,13 +31,13 @@ def meeting_agenda(team: str, series: str, by: By, now: Now = None) -> None:
         raise InvalidInput(f"'{series}' is the local leadership group: its agenda is the area's indicators",
                            record=str(teams_config.teams_path()), field="series",
                            hint=f"open it in the workspace: {settings.web_url()}/meetings/{series}")
-    now = parse_now(now)
+    moment = parse_now(now)
     with db.unit_of_work() as session:
         actor = common.actor_for(session, by)
         facts = agenda_for(session, actor, team_name=team_row.name, organisations=team_row.organisations,
-                           members=tuple(m.code for m in team_row.members), now=now)
-        occ = meetings.next_occurrence(series_row, now)
-        common.audit(session, actor, "read", "agenda", f"{series} {occ.date if occ else ''}", now=now)
+                           members=tuple(m.code for m in team_row.members), now=moment)
+        occ = meetings.next_occurrence(series_row, moment)
+        common.audit(session, actor, "read", "agenda", f"{series} {occ.date if occ else ''}", now=moment)
     title = f"{team_row.name}: coordination meeting {occ.date if occ else '(none scheduled)'}"
     say(meetings.agenda_markdown(title, meetings.build_agenda(facts, details=True)))
 
