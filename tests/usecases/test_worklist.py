@@ -96,6 +96,27 @@ def test_the_next_step_is_the_nearest_of_the_follow_up_and_the_actions_due(db_ur
     assert dates == sorted(dates)
 
 
+@pytest.mark.parametrize("batch", [1, 2, 1000])
+def test_walking_to_a_page_gives_the_page_that_ordering_every_case_gives(db_url, example_data, monkeypatch, batch):
+    """A unit manager's page is walked to along the date (or number) index; every other member's
+    is cut from their cases ordered whole. Both ways must give the same page, for every member,
+    order and part, at every offset, whether the walk finishes the page or gives up."""
+    planned_area(db_url, example_data)
+    asked = [(code, order, part) for code in MEMBERS for order in ("next", "number")
+             for part in ("", "manager", "responsible", "sip_participant")]
+    whole = {key: mine(key[0], order=key[1], part=key[2]) for key in asked}  # no limit: ordered whole
+    assert any(len(cases) >= 2 for cases in whole.values())
+    monkeypatch.setattr(worklist, "MANY", 0)  # everyone walks
+    monkeypatch.setattr(worklist, "BATCH", batch)
+    monkeypatch.setattr(worklist, "CHUNK", 1)
+    for walk in (10_000, 1):  # 1: the walk gives up at once and the member's cases are ordered
+        monkeypatch.setattr(worklist, "WALK", walk)
+        for (code, order, part), cases in whole.items():
+            for offset in range(len(cases) + 1):
+                page = mine(code, order=order, part=part, offset=offset, limit=1)
+                assert page == cases[offset:offset + 1], (code, order, part, offset, walk)
+
+
 def test_a_case_the_consent_no_longer_covers_leaves_the_list(db_url, example_data):
     planned_area(db_url, example_data)
     with unit_of_work(read_only=True) as s:

@@ -1,15 +1,26 @@
 """My cases: the open cases a member takes part in, as the policy lets them read each, with
 the next step and its date. The start page lists them under the member's items, so a
-coordinator finds their patients without an old message."""
+coordinator finds their patients without an old message.
+
+A page is found one of two ways, which give the same list:
+- a member with few cases (most of them): their cases straight from the sources, ordered;
+- a member with many (a unit manager of a large unit): the region's open actions and SIP
+  follow-ups walked in date order along an index, keeping the member's cases, until the page is
+  full. Ordering every one of a unit's cases for each page would cost a request seconds at
+  region scale."""
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
+from itertools import islice
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, func, tuple_, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose, Relationship, decide
@@ -40,82 +51,186 @@ class CaseEntry:
 
 PAGE = 50  # cases a page lists: a unit manager's unit may hold thousands
 CHUNK = 200  # cases whose policy facts are read at once while a page is filled
+MANY = 5000  # source rows from which a member's cases are walked to rather than all ordered
+BATCH = 1000  # rows a walk reads at once along an index
+WALK = 40  # rows a walk may read per case of the member's it found (a case has several actions)
 
 
-def _candidates(member_id: int, part: str):
-    """The open cases where the member has a part (only `part`, when it names one), as the
-    sources say: each condition is one kind of relationship, so the database narrows the list
-    before the policy is asked."""
-    responsible = select(Action.case_id).where(col(Action.responsible_id) == member_id,
-                                               col(Action.status).in_(OPEN_ACTION))
-    participant = (select(Sip.case_id).join(SipParticipant, col(SipParticipant.sip_id) == Sip.id)
-                   .where(col(Sip.current) == True, col(SipParticipant.member_id) == member_id))  # noqa: E712
+def _sources(member_id: int, part: str, within: Any = None) -> list[Any]:
+    """One select of case ids per source of the member's part in a case (only `part`'s when it
+    names one), each along an index; `within`: only the cases whose ids that select gives (a
+    walk's chunk), so a source is probed per case instead of read whole."""
+    def narrowed(query, case_id):
+        return query if within is None else query.where(case_id.in_(within))
+
+    responsible = narrowed(sa_select(col(Action.case_id)).where(
+        col(Action.responsible_id) == member_id, col(Action.status).in_(OPEN_ACTION)), col(Action.case_id))
+    participant = narrowed(sa_select(col(Sip.case_id)).join(SipParticipant, col(SipParticipant.sip_id) == Sip.id).where(
+        col(Sip.current) == True, col(SipParticipant.member_id) == member_id), col(Sip.case_id))  # noqa: E712
     # a manager's: cases where a member of their unit is responsible for an open action, or an
     # open deviation went to them; MAS's, MAR's, MLA's: an unanswered question raised to them
-    unit = select(Action.case_id).join(Member, col(Member.id) == Action.responsible_id).where(
-        col(Member.manager_id) == member_id, col(Action.status).in_(OPEN_ACTION))
-    deviations = select(Deviation.case_number).where(col(Deviation.manager_id) == member_id,
-                                                     col(Deviation.closed_at).is_(None))
-    questions = select(Escalation.case_id).join(EscalationRecipient, col(EscalationRecipient.escalation_id) == Escalation.id) \
-        .where(col(EscalationRecipient.member_id) == member_id, col(Escalation.answered_at).is_(None))
-    sources: dict[str, list[Any]] = {
-        str(Relationship.COORDINATOR): [col(CareCase.coordinator_id) == member_id],
-        str(Relationship.FIXED_CARE_CONTACT): [col(CareCase.fixed_care_contact_id) == member_id],
-        str(Relationship.SIP_PARTICIPANT): [col(CareCase.id).in_(participant)],
-        str(Relationship.RESPONSIBLE): [col(CareCase.id).in_(responsible)],
-        str(Relationship.ESCALATED_TO): [col(CareCase.id).in_(questions)],
-        str(Relationship.MANAGER): [col(CareCase.id).in_(unit), col(CareCase.number).in_(deviations)],
+    unit = narrowed(sa_select(col(Action.case_id)).join(Member, col(Member.id) == Action.responsible_id).where(
+        col(Member.manager_id) == member_id, col(Action.status).in_(OPEN_ACTION)), col(Action.case_id))
+    deviations = narrowed(sa_select(col(CareCase.id)).join(Deviation, col(Deviation.case_number) == CareCase.number)
+                          .where(col(Deviation.manager_id) == member_id, col(Deviation.closed_at).is_(None)),
+                          col(CareCase.id))
+    questions = narrowed(sa_select(col(Escalation.case_id)).join(
+        EscalationRecipient, col(EscalationRecipient.escalation_id) == Escalation.id).where(
+        col(EscalationRecipient.member_id) == member_id, col(Escalation.answered_at).is_(None)), col(Escalation.case_id))
+    by_part: dict[str, list[Any]] = {
+        str(Relationship.COORDINATOR): [narrowed(sa_select(col(CareCase.id)).where(
+            col(CareCase.coordinator_id) == member_id), col(CareCase.id))],
+        str(Relationship.FIXED_CARE_CONTACT): [narrowed(sa_select(col(CareCase.id)).where(
+            col(CareCase.fixed_care_contact_id) == member_id), col(CareCase.id))],
+        str(Relationship.SIP_PARTICIPANT): [participant],
+        str(Relationship.RESPONSIBLE): [responsible],
+        str(Relationship.ESCALATED_TO): [questions],
+        str(Relationship.MANAGER): [unit, deviations],
     }
-    return or_(*(sources[part] if part in sources else [c for conditions in sources.values() for c in conditions]))
+    return by_part[part] if part in by_part else [s for selects in by_part.values() for s in selects]
+
+
+def _has_many(session: Session, member_id: int, part: str) -> bool:
+    """Whether the member's sources hold MANY rows or more: counted no further than that."""
+    rows = union_all(*_sources(member_id, part)).limit(MANY).subquery()
+    return session.execute(sa_select(func.count()).select_from(rows)).scalar_one() >= MANY
+
+
+def _all_ordered(session: Session, member_id: int, part: str, order: str) -> Iterator[int]:
+    """The member's open cases, ordered, from their sources: each case's dates by grouping its
+    open actions and joining its current SIP, for these cases only. Cheap when the member has
+    few cases."""
+    mine = sa_select(col(CareCase.id)).where(col(CareCase.status) != CaseStatus.CLOSED,
+                                             col(CareCase.id).in_(union_all(*_sources(member_id, part)))).subquery()
+    if order == "number":
+        query = sa_select(col(CareCase.id)).where(col(CareCase.id).in_(sa_select(mine.c.id))) \
+            .order_by(col(CareCase.number))
+    else:
+        due = sa_select(col(Action.case_id).label("case_id"), func.min(col(Action.due_date)).label("due")).where(
+            col(Action.case_id).in_(sa_select(mine.c.id)), col(Action.status).in_(OPEN_ACTION)) \
+            .group_by(col(Action.case_id)).subquery()
+        dated = sa_select(mine.c.id, due.c.due, col(Sip.next_follow_up).label("follow_up")) \
+            .outerjoin(due, due.c.case_id == mine.c.id) \
+            .outerjoin(Sip, (col(Sip.case_id) == mine.c.id) & (col(Sip.current) == True)).subquery()  # noqa: E712
+        nearest = case((dated.c.due.is_(None), dated.c.follow_up), (dated.c.follow_up.is_(None), dated.c.due),
+                       (dated.c.due <= dated.c.follow_up, dated.c.due), else_=dated.c.follow_up)
+        query = sa_select(dated.c.id).order_by(nearest.is_(None), nearest, dated.c.id)
+    yield from (row[0] for row in session.execute(query).all())
+
+
+def _keyset(session: Session, query: Any, key: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """`query`'s rows in `key` order, BATCH at a time, each batch starting after the last key
+    read: an index walk that never re-reads what it passed."""
+    after: tuple[Any, ...] | None = None
+    while True:
+        batch = query.order_by(*key).limit(BATCH)
+        if after is not None:
+            batch = batch.where(tuple_(*key) > tuple_(*after))
+        rows = [tuple(row) for row in session.execute(batch)]
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        after = rows[-1][:len(key)]
+
+
+class _WalkTooLong(Exception):
+    """A walk that cannot finish the page: it read WALK rows, or it met every dated case."""
+
+
+def _walk(session: Session, member_id: int, part: str, order: str, wanted: int) -> Iterator[int]:
+    """The member's open cases in order, found by walking every open case in that order and
+    keeping the member's, a chunk at a time. In date order the walk merges the open actions (per
+    status, along the status-date-case index) with the current SIPs' follow-ups: a case first
+    met at its nearest date, so the cases come ordered by (nearest, id) as `_all_ordered` orders
+    them. Gives up when it has read more than WALK rows per case it kept (the member's cases are
+    sparse among all), or at the end of the dates: the caller then orders the member's cases
+    instead."""
+    if order == "number":
+        streams: list[Iterable[tuple[Any, ...]]] = [_keyset(session, sa_select(col(CareCase.number), col(CareCase.id)).where(
+            col(CareCase.status) != CaseStatus.CLOSED), (col(CareCase.number),))]
+    else:
+        streams = [_keyset(session, sa_select(col(Action.due_date), col(Action.case_id)).where(
+            col(Action.status) == status, col(Action.due_date).is_not(None)), (col(Action.due_date), col(Action.case_id)))
+            for status in OPEN_ACTION]
+        streams.append(_keyset(session, sa_select(col(Sip.next_follow_up), col(Sip.case_id)).where(
+            col(Sip.current) == True), (col(Sip.next_follow_up), col(Sip.case_id))))  # noqa: E712
+    seen: set[int] = set()
+    pending: list[int] = []
+    kept, chunk = 0, min(CHUNK, wanted)
+    for read, (_, case_id) in enumerate(heapq.merge(*streams) if len(streams) > 1 else streams[0], start=1):
+        if case_id not in seen:
+            seen.add(case_id)
+            pending.append(case_id)
+        if len(pending) == chunk:
+            mine = _kept(session, member_id, part, pending)
+            kept, pending = kept + len(mine), []
+            yield from mine
+            if read > WALK * kept:
+                raise _WalkTooLong  # the member's cases are sparse here: a page would take long
+    if pending:
+        yield from _kept(session, member_id, part, pending)
+    if order != "number":
+        raise _WalkTooLong  # the cases with no date at all come last, and no walk meets them
+
+
+def _kept(session: Session, member_id: int, part: str, ids: list[int]) -> list[int]:
+    """Those of `ids` that are the member's open cases, in the order given: each source probed
+    for these cases only (the ids bound once, in a CTE every source joins)."""
+    chunk = sa_select(col(CareCase.id)).where(col(CareCase.id).in_(ids),
+                                              col(CareCase.status) != CaseStatus.CLOSED).cte("chunk")
+    mine = {row[0] for row in session.execute(union_all(*_sources(member_id, part, within=sa_select(chunk.c.id))))}
+    return [i for i in ids if i in mine]
 
 
 def my_cases(session: Session, member_id: int, *, now: dt.datetime, part: str = "", order: str = "next",
              offset: int = 0, limit: int | None = None) -> list[CaseEntry]:
-    """The member's open cases, those with the nearest next step first (`order="number"`: by
-    case number), only those where they have `part` when it names one; `limit` of them from
-    `offset` (all when None). A case the policy does not let the member read (a consent no
-    longer covering their organisation, say) is left out, as the case page would refuse it, and
-    takes no place on a page. The database orders; the policy is asked a chunk at a time, so a
-    page costs the same however many cases a unit holds."""
-    due = select(func.min(col(Action.due_date))).where(col(Action.case_id) == CareCase.id,
-                                                  col(Action.status).in_(OPEN_ACTION)).scalar_subquery()
-    follow_up = select(col(Sip.next_follow_up)).where(col(Sip.case_id) == CareCase.id,
-                                                 col(Sip.current) == True).limit(1).scalar_subquery()  # noqa: E712
-    # each case's two dates once, in a derived table; the order over them outside it
-    dates = select(col(CareCase.id).label("id"), col(CareCase.number).label("number"), due.label("due"),
-                   follow_up.label("follow_up")).where(col(CareCase.status) != CaseStatus.CLOSED,
-                                                      _candidates(member_id, part)).cte("dates")
-    nearest = case((dates.c.due.is_(None), dates.c.follow_up), (dates.c.follow_up.is_(None), dates.c.due),
-                   (dates.c.due <= dates.c.follow_up, dates.c.due), else_=dates.c.follow_up)
-    query = select(dates.c.id, dates.c.due, dates.c.follow_up)
-    query = query.order_by(dates.c.number) if order == "number" else \
-        query.order_by(nearest.is_(None), nearest, dates.c.number)
-    rows = session.exec(query).all()
+    """The member's open cases, those with the nearest next step first, then by id (`order=
+    "number"`: by case number), only those where they have `part` when it names one; `limit` of
+    them from `offset` (all when None). A case the policy does not let the member read (a
+    consent no longer covering their organisation, say) is left out, as the case page would
+    refuse it, and takes no place on a page. The policy is asked a chunk at a time, so a page
+    costs about the same however many cases a unit holds."""
+    wanted = None if limit is None else offset + limit
+    if wanted is not None and _has_many(session, member_id, part):
+        try:
+            return _readable(session, member_id, part, _walk(session, member_id, part, order, wanted), now, wanted)[offset:]
+        except _WalkTooLong:
+            pass  # a page deep into a sparse walk: ordering the member's cases is cheaper
+    return _readable(session, member_id, part, _all_ordered(session, member_id, part, order), now, wanted)[offset:]
+
+
+def _readable(session: Session, member_id: int, part: str, ordered: Iterator[int], now: dt.datetime,
+              wanted: int | None) -> list[CaseEntry]:
+    """The entries of the `ordered` cases that the policy lets the member read, in order, until
+    `wanted` of them (all when None). Each chunk is as many cases as the page still needs (most
+    are readable), at most CHUNK."""
     me, today = member_facts(session, member_id), local_date(now)
     entries: list[CaseEntry] = []
-    wanted = None if limit is None else offset + limit
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        ids = [case_id for case_id, _, _ in chunk]
+    while wanted is None or len(entries) < wanted:
+        ids = list(islice(ordered, CHUNK if wanted is None else min(CHUNK, wanted - len(entries))))
+        if not ids:
+            break
         cases = {c.id: c for c in session.exec(select(CareCase).where(col(CareCase.id).in_(ids)))}
         facts = case_facts_for(session, list(cases.values()), now=now)
-        when_needed = dict(session.exec(select(col(Action.case_id), func.count()).where(
-            col(Action.case_id).in_(ids), col(Action.status).in_(OPEN_ACTION), col(Action.due_date).is_(None))
-            .group_by(col(Action.case_id))).all())
-        for case_id, due_date, follow_up_date in chunk:
+        actions = {case_id: (due, undated) for case_id, due, undated in session.execute(
+            sa_select(col(Action.case_id), func.min(col(Action.due_date)),
+                      func.sum(case((col(Action.due_date).is_(None), 1), else_=0)))
+            .where(col(Action.case_id).in_(ids), col(Action.status).in_(OPEN_ACTION)).group_by(col(Action.case_id)))}
+        follow_ups = {case_id: date for case_id, date in session.execute(sa_select(col(Sip.case_id), col(
+            Sip.next_follow_up)).where(col(Sip.case_id).in_(ids), col(Sip.current) == True))}  # noqa: E712
+        for case_id in ids:
             kinds = facts[case_id].relationships.get(member_id, frozenset())
             roles = tuple(str(k) for k in MINE if k in kinds)
             if part in {str(r) for r in MINE} and part not in roles:
                 continue
             if not decide(me, Purpose.READ, facts[case_id], at=now, on=today).allowed:
                 continue
-            steps = [(d, step) for step, d in (("action", due_date), ("follow_up", follow_up_date)) if d is not None]
+            due, undated = actions.get(case_id, (None, 0))
+            steps = [(d, step) for step, d in (("action", due), ("follow_up", follow_ups.get(case_id))) if d is not None]
             next_date, next_step = min(steps) if steps else (None, None)
             entries.append(CaseEntry(cases[case_id].number, roles, str(cases[case_id].status), next_step, next_date,
-                                     when_needed.get(case_id, 0)))
-        if wanted is not None and len(entries) >= wanted:
-            break
-    return entries[offset:wanted]
+                                     int(undated or 0)))
+    return entries
 
 
 @dataclass(frozen=True)

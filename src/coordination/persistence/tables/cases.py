@@ -59,8 +59,8 @@ class CareCase(SQLModel, table=True):
     initiated_by: Initiator | None = enum(Initiator, default=None)  # None: opened before this was recorded
     flagged_for_meeting: bool = False
     seriously_ill: bool = False
-    coordinator_id: int | None = Field(default=None, foreign_key="member.id")
-    fixed_care_contact_id: int | None = Field(default=None, foreign_key="member.id")
+    coordinator_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    fixed_care_contact_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     fixed_doctor_id: int | None = Field(default=None, foreign_key="member.id")  # named, for a seriously ill child
     opened_at: dt.datetime = utc()
     closed_at: dt.datetime | None = utc(default=None)

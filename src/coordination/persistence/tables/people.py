@@ -39,7 +39,7 @@ class MemberBase(SQLModel):
 class Member(MemberBase, table=True):
     id: int = key()
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    manager_id: int | None = Field(default=None, foreign_key="member.id")
+    manager_id: int | None = Field(default=None, foreign_key="member.id", index=True)  # a unit's members
 
 
 class Person(SQLModel, table=True):

@@ -16,7 +16,7 @@ class Sip(SQLModel, table=True):
     superseded."""
 
     __table_args__ = (UniqueConstraint("case_id", "version"),
-                      Index("ix_sip_current_follow_up", "current", "next_follow_up"))
+                      Index("ix_sip_current_follow_up", "current", "next_follow_up", "case_id"))  # "my cases" walks it
     id: int = key()
     case_id: int = Field(foreign_key="care_case.id")
     version: int
@@ -68,7 +68,7 @@ class SipParticipant(SQLModel, table=True):
 
 
 class Action(SQLModel, table=True):
-    __table_args__ = (Index("ix_action_status_due", "status", "due_date"),
+    __table_args__ = (Index("ix_action_status_due", "status", "due_date", "case_id"),  # "my cases" walks it
                       Index("ix_action_status_follow_up", "status", "follow_up_date"),
                       Index("ix_action_responsible_status", "responsible_id", "status"))  # a member's open actions
     id: int = key()

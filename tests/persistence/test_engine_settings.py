@@ -1,0 +1,27 @@
+"""The engine's PostgreSQL connection settings: JIT off and custom plans only, unless the
+operator's URL sets options."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from coordination.persistence.engine import get_engine
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+
+
+def test_postgresql_connections_run_without_jit_and_plan_each_statement_for_its_values(pg_url):
+    """JIT compiled a unit manager's case list for 0.9 s before a 0.1 s run; a generic plan of a
+    prepared statement took 17 ms where the member's own took 0.3."""
+    with get_engine(pg_url).connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+
+
+def test_options_in_the_url_are_the_operators(pg_url):
+    url = f"{pg_url}?options=-c%20jit%3Don%20-c%20work_mem%3D8MB"
+    with get_engine(url).connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar_one() == "on"
+        assert conn.execute(text("SHOW work_mem")).scalar_one() == "8MB"
+    get_engine(url).dispose()
