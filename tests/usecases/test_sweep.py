@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pendulum
 from sqlmodel import select
@@ -82,6 +83,21 @@ def test_classes_escalation_and_one_digest_per_recipient(db_url, example_data):
         deviations = s.exec(select(Deviation)).all()
     assert {d.item_id for d in deviations if d.item_kind == "action"} == escalated
     assert result.deviations == len(deviations)
+
+
+def test_digests_written_a_few_items_at_a_time_are_the_digests_written_at_once(db_url, example_data, monkeypatch):
+    """Memory stays flat with what is due because digests are written once they hold
+    ITEMS_PER_WRITE items; how they are batched must not change what is queued."""
+    from coordination.usecases import sweep as sweeping
+
+    world(db_url, example_data)
+    monkeypatch.setattr(sweeping, "ITEMS_PER_WRITE", 1)  # every digest written on its own
+    result = run(at(2026, 11, 20))
+    told = Counter(n.recipient_id for n in notices())
+    written = digests()
+    assert result.digests == len(written) == len(told) > 1  # one digest per recipient, none split
+    for digest in written:  # each holds a line (and link) for every notice its recipient got
+        assert digest.body.count("/actions/") + digest.body.count("#follow-up") == told[digest.member_id]
 
 
 def test_due_soon_and_due_today_follow_the_working_day_calendar(db_url, example_data):

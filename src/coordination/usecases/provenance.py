@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from coordination.domain.access import RELATIONSHIP_GRACE, Relationship
+from coordination.domain.access import RELATIONSHIP_GRACE, CaseFacts, Relationship
 from coordination.domain.vocabulary import ActionStatus
 from coordination.persistence.models import (
     Action, CareCase, Deviation, EmergencyAccess, Escalation, EscalationRecipient, Member, Sip,
@@ -25,9 +25,11 @@ class Basis:
     until: dt.datetime | None = None  # None: while the source lasts (the plan names the member)
 
 
-def bases(session: Session, member_id: int, case: CareCase, *, now: dt.datetime) -> list[Basis]:
-    """The member's relationships with the case at `now`, each with its source."""
-    kinds = relationships(session, case, now=now).get(member_id, frozenset())
+def bases(session: Session, member_id: int, case: CareCase, *, now: dt.datetime,
+          facts: CaseFacts | None = None) -> list[Basis]:
+    """The member's relationships with the case at `now`, each with its source; `facts`: the
+    case's policy facts at `now`, when the caller read them already."""
+    kinds = (facts.relationships if facts else relationships(session, case, now=now)).get(member_id, frozenset())
     found: list[Basis] = []
     sip = session.exec(select(Sip).where(col(Sip.case_id) == case.id, col(Sip.current) == True)).first()  # noqa: E712
     version = str(sip.version) if sip else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from coordination.persistence.models import (
@@ -12,7 +13,7 @@ from coordination.persistence.models import (
 )
 from coordination.domain import access as policy
 from coordination.domain import disclosure
-from coordination.domain.access import Purpose
+from coordination.domain.access import CaseFacts, Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
 from coordination.usecases.common import Actor, audit, case_by_number, referenced
@@ -26,14 +27,19 @@ def list_cases(session: Session) -> list[tuple[str, str, bool]]:
     return [(n, str(s), f) for n, s, f in rows]
 
 
-def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime) -> dict:
+def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime,
+                facts: CaseFacts | None = None) -> dict:
     """The full record of one case for a member's screen. Holds personal data: for the CLI
-    inside the coordination boundary only; reading it is audited."""
+    inside the coordination boundary only; reading it is audited. `facts`: the case's policy
+    facts at `now`, when the caller read them already (the case page asks the policy thrice)."""
     case = case_by_number(session, number)
-    facts = case_facts(session, case, now=now)
+    facts = facts or case_facts(session, case, now=now)
     require(session, actor, Purpose.READ, case, now=now, facts=facts)
     person = referenced(session, Person, case.person_id)
-    members = {m.id: m for m in session.exec(select(Member))}
+    # the columns named, not whole members: a region has thousands, and loading each as an
+    # object cost a case page more than its own rows
+    members = {m.id: m for m in session.execute(sa_select(
+        col(Member.id), col(Member.name), col(Member.role), col(Member.code), col(Member.organisation_id)))}
     org_codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
     reader = member_facts(session, actor.member_id).organisation if actor.member_id else None
 

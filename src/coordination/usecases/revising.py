@@ -8,10 +8,10 @@ import datetime as dt
 from dataclasses import replace
 from collections.abc import Sequence
 
-from sqlalchemy import update
+from sqlalchemy import select as sa_select, update
 from sqlmodel import Session, col, select
 
-from coordination.domain.access import Purpose
+from coordination.domain.access import CaseFacts, Purpose
 from coordination.domain.planning import SipDraft, check_sip, require_step
 from coordination.domain.sip_versions import Change, SipContent, changes, revised
 from coordination.domain.vocabulary import ActionStatus, ConsentScope
@@ -140,15 +140,17 @@ def compare_versions(session: Session, actor: Actor, *, case: CareCase, first: i
     return changes(content(session, found[first]), content(session, found[second]))
 
 
-def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime) -> dict | None:
+def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime,
+                  facts: CaseFacts | None = None) -> dict | None:
     """What the workspace's revision form offers the member, or None where the policy does not
     let them plan: the current plan, and the active members of the organisations the person has
     consented to (who may be added; the consent is checked again when the revision is saved)."""
-    if actor.member_id is None or not decision(session, actor.member_id, Purpose.PLAN, case, now=now).allowed:
+    if actor.member_id is None or not decision(session, actor.member_id, Purpose.PLAN, case, now=now,
+                                               facts=facts).allowed:
         return None
     plan = content(session, current_sip(session, case))
     orgs = consented_organisations(session, referenced(session, Person, case.person_id), now)
-    candidates = session.exec(select(Member).join(Organisation).where(
+    candidates = session.execute(sa_select(col(Member.code), col(Member.name), col(Member.role)).join(Organisation).where(
         col(Organisation.code).in_(orgs), col(Member.active) == True).order_by(col(Member.name))).all()  # noqa: E712
     return {"plan": plan, "candidates": [{"code": m.code, "name": m.name, "role": str(m.role)}
                                          for m in candidates if m.code not in plan.participants]}

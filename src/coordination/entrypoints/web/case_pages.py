@@ -23,6 +23,7 @@ from coordination.usecases import emergency, persons_plan, provenance, queries, 
 from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, OpenEmergencyAccess, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
+from coordination.usecases.access import case_facts
 from coordination.usecases.common import case_by_number
 
 router = APIRouter()
@@ -68,12 +69,13 @@ VERDICT_NAMES = {PersonVerdict.AGREE: N_("Agrees"), PersonVerdict.PARTLY: N_("Pa
 def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
         now = staff.now
-        record = queries.case_record(session, staff.actor, number, now=now)
         case = case_by_number(session, number)
-        revision = revising.revision_form(session, staff.actor, case=case, now=now) \
+        facts = case_facts(session, case, now=now)  # read once: the record, the form and "why" ask
+        record = queries.case_record(session, staff.actor, number, now=now, facts=facts)
+        revision = revising.revision_form(session, staff.actor, case=case, now=now, facts=facts) \
             if record["sip"] and record["status"] != "closed" else None
         emergency_until = emergency.active_until(session, staff.who.member_id, case, now=now)
-        why = provenance.bases(session, staff.who.member_id, case, now=now)
+        why = provenance.bases(session, staff.who.member_id, case, now=now, facts=facts)
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
                            today=local_date(now).isoformat(), now=now, emergency_until=emergency_until, why=why,
                            verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
