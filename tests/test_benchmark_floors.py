@@ -131,6 +131,29 @@ def test_the_workspace_floor_finds_the_items_my_items_shows(db_url):
             assert items and [dataclasses.astuple(i) for i in items] == by_hand
 
 
+def test_the_case_page_floor_reads_the_rows_the_case_page_shows(db_url):
+    from coordination.usecases import queries
+    from coordination.usecases.common import Actor
+
+    sweep_bench.seed(db_url, 400, 200)
+    with unit_of_work() as session:  # deviations for the items past their grace period
+        sweep(session, now=sweep_bench.NOW, policy=SweepPolicy())
+    with get_engine(db_url).connect() as conn:
+        number, coordinator = conn.execute(text(
+            "SELECT c.number, c.coordinator_id FROM deviation d JOIN care_case c ON c.number = d.case_number "
+            "ORDER BY d.id LIMIT 1")).one()
+    with unit_of_work() as session:
+        record = queries.case_record(session, Actor("bench", coordinator), number, now=sweep_bench.NOW)
+    with get_engine(db_url).begin() as conn:  # committed, as the product commits
+        by_hand = workspace_bench.floor_case(conn, coordinator, number, sweep_bench.NOW)
+    assert by_hand["actions"] and by_hand["deviations"] and by_hand["sip"] and by_hand["consents"]
+    assert workspace_bench.shown(record) == by_hand
+    with get_engine(db_url).connect() as conn:  # each read's audit row, alike
+        reads = conn.execute(text("SELECT actor_id, actor, action, record_type, record_id, person_id FROM auditevent "
+                                  "WHERE record_id = :n"), {"n": number}).all()
+    assert len(reads) == 2 and reads[0] == reads[1]
+
+
 def test_the_status_floor_prints_what_status_prints(db_url):
     """`same_output` is the benchmark's own check; here it runs on a database with cases, actions,
     follow-ups and messages, so every count of the floor's SQL is compared with the product's."""
