@@ -9,6 +9,7 @@ that concerns an item carries a link into the workspace, with ids only in the UR
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -191,16 +192,26 @@ class DigestItem(NamedTuple):
 
 CLASSES = tuple(reversed(NoticeClass))  # the most due first
 _RANK = {k: i for i, k in enumerate(CLASSES)}
+DIGEST_LINES = 100  # items a digest lists: a manager's region-wide escalations ran to 12,000 lines
+
+
+def _urgency(item):
+    return (_RANK[item.klass], item.due_date, item.case_number, item.item_id)
+
+
 def sort_items(items):
-    return sorted(items, key=lambda i: (_RANK[i.klass], i.due_date, i.case_number, i.item_id))
+    return sorted(items, key=_urgency)
 
 
 def digest(items) -> Draft:
-    """One message per recipient per sweep, most urgent first; a line per item with its link."""
-    items = sort_items(items)
+    """One message per recipient per sweep, most urgent first; a line per item with its link, for
+    the DIGEST_LINES most urgent. The rest are counted, and the workspace lists every item: a
+    message of thousands of lines would be read by nobody, and held whole in memory."""
+    counts = {k: sum(i.klass == k for i in items) for k in CLASSES}
+    more = len(items) - DIGEST_LINES
+    items = heapq.nsmallest(DIGEST_LINES, items, key=_urgency)  # sorted, as sort_items sorts
 
     def render(t: Texts):
-        counts = {k: sum(i.klass == k for i in items) for k in CLASSES}
         summary = ", ".join(f"{n} {t.gettext(CLASS_NAMES[k]).split(' (')[0]}" for k, n in counts.items() if n)
         lines = []
         for i in items:
@@ -212,6 +223,8 @@ def digest(items) -> Draft:
                                    case=i.case_number, what=what, **{"class": t.gettext(CLASS_NAMES[i.klass])},
                                    date=t.iso_date(i.due_date), role=role_name(t, i.responsible_role)))
             lines.append(f"  {url}")
+        if more > 0:
+            lines.append(t.gettext("… and %(count)s more: the workspace lists them all.", count=more))
         body = "\n".join([t.gettext("Your coordination items (%(summary)s):", summary=summary), "", *lines, "",
                           t.gettext("All your items: %(url)s", url=link("/"))])
         return t.gettext("Coordination: %(summary)s", summary=summary), body

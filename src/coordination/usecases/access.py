@@ -23,6 +23,7 @@ from coordination.persistence.models import (
     Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, EmergencyAccess,
     Escalation, EscalationRecipient, Member, Organisation, Person, Sip, SipParticipant,
 )
+from coordination.persistence.sql import among
 from coordination.usecases.areas import preparing_members
 from coordination.usecases.common import Actor, is_child, referenced
 
@@ -38,12 +39,12 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     consents = session.execute(select_rows(col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
                                       col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at),
                                       col(Consent.guardian_id))
-                               .where(col(Consent.person_id).in_(person_ids)).order_by(col(Consent.id))).all()
+                               .where(among(session, col(Consent.person_id), person_ids)).order_by(col(Consent.id))).all()
     parties: dict[int, list] = {}
     for consent_id, documented_at, code in session.exec(
             select(col(ConsentParty.consent_id), col(ConsentParty.documented_at), col(Organisation.code))
             .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
-            .where(col(ConsentParty.consent_id).in_(select(Consent.id).where(col(Consent.person_id).in_(person_ids))))):
+            .where(col(ConsentParty.consent_id).in_(select(Consent.id).where(among(session, col(Consent.person_id), person_ids))))):
         parties.setdefault(consent_id, []).append((documented_at, code))
     guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
@@ -75,7 +76,7 @@ def block_facts(session: Session, person_id: int) -> tuple[access.BlockFacts, ..
 def blocks_for(session: Session, person_ids) -> dict[int, tuple[access.BlockFacts, ...]]:
     found: dict[int, list[access.BlockFacts]] = {pid: [] for pid in person_ids}
     for block, code in session.exec(select(Block, Organisation.code).join(Organisation)
-                                    .where(col(Block.person_id).in_(list(found))).order_by(col(Block.id))):
+                                    .where(among(session, col(Block.person_id), found)).order_by(col(Block.id))):
         found[block.person_id].append(access.BlockFacts(block.id, code, block.placed_at, block.lifted_at))
     return {pid: tuple(blocks) for pid, blocks in found.items()}
 
@@ -104,9 +105,9 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
     add(Relationship.FIXED_CARE_CONTACT, [(c.id, c.fixed_care_contact_id) for c in cases])
     add(Relationship.SIP_PARTICIPANT, session.exec(
         select(Sip.case_id, SipParticipant.member_id).join(Sip, col(Sip.id) == SipParticipant.sip_id)
-        .where(col(Sip.case_id).in_(ids), col(Sip.current) == True)))  # noqa: E712
+        .where(among(session, col(Sip.case_id), ids), col(Sip.current) == True)))  # noqa: E712
     responsible = session.exec(select(Action.case_id, Action.responsible_id).where(
-        col(Action.case_id).in_(ids),
+        among(session, col(Action.case_id), ids),
         col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED])
         | ((col(Action.status) == ActionStatus.DONE) & (col(Action.completed_at) > ended_before))).distinct()).all()
     add(Relationship.RESPONSIBLE, responsible)
@@ -115,7 +116,7 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
                                          col(Sip.created_at) >= Assessment.submitted_at,
                                          col(Sip.created_at) <= ended_before)
     add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
-                                            .where(col(Assessment.case_id).in_(ids), ~planned_after.exists())))
+                                            .where(among(session, col(Assessment.case_id), ids), ~planned_after.exists())))
     # no relationship comes from reporting a signal: the reporter's own act gives no access
     add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
                                  for member_id in members])
@@ -123,16 +124,16 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
     numbers = {c.number: c.id for c in cases}
     add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.exec(
         select(Deviation.case_number, Deviation.manager_id).where(
-            col(Deviation.case_number).in_(list(numbers)),
+            among(session, col(Deviation.case_number), numbers),
             col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > ended_before)).distinct())])
     add(Relationship.ESCALATED_TO, session.exec(
         select(Escalation.case_id, EscalationRecipient.member_id)
         .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
-            col(Escalation.case_id).in_(ids),
+            among(session, col(Escalation.case_id), ids),
             col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > ended_before))))
     if responsible:  # the manager of a member responsible for an action, while that lasts
         managers = dict(session.exec(select(Member.id, Member.manager_id)
-                                     .where(col(Member.id).in_({m for _, m in responsible}))).all())
+                                     .where(among(session, col(Member.id), {m for _, m in responsible}))).all())
         add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
     return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
@@ -150,12 +151,12 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     meeting lists thousands. Keyed by case id."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
-    persons = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))}
+    persons = {p.id: p for p in session.exec(select(Person).where(among(session, col(Person.id), person_ids)))}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
     related = relationships_for(session, cases, now=now)
     for case_id, member_id in session.exec(select(EmergencyAccess.case_id, EmergencyAccess.member_id).where(
-            col(EmergencyAccess.case_id).in_([c.id for c in cases]), col(EmergencyAccess.started_at) <= now,
+            among(session, col(EmergencyAccess.case_id), [c.id for c in cases]), col(EmergencyAccess.started_at) <= now,
             col(EmergencyAccess.ends_at) > now)):
         related[case_id][member_id] = related[case_id].get(member_id, frozenset()) | {Relationship.EMERGENCY}
     today = local_date(now)

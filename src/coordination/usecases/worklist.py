@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from coordination.domain.access import Purpose, Relationship, decide
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
+from coordination.persistence.sql import among
 from coordination.persistence.models import (
     Action, CareCase, Deviation, Escalation, EscalationRecipient, Member, Person, Sip, SipParticipant,
 )
@@ -176,7 +177,7 @@ def _walk(session: Session, member_id: int, part: str, order: str, wanted: int) 
 def _kept(session: Session, member_id: int, part: str, ids: list[int]) -> list[int]:
     """Those of `ids` that are the member's open cases, in the order given: each source probed
     for these cases only (the ids bound once, in a CTE every source joins)."""
-    chunk = sa_select(col(CareCase.id)).where(col(CareCase.id).in_(ids),
+    chunk = sa_select(col(CareCase.id)).where(among(session, col(CareCase.id), ids),
                                               col(CareCase.status) != CaseStatus.CLOSED).cte("chunk")
     mine = {row[0] for row in session.execute(union_all(*_sources(member_id, part, within=sa_select(chunk.c.id))))}
     return [i for i in ids if i in mine]
@@ -210,14 +211,14 @@ def _readable(session: Session, member_id: int, part: str, ordered: Iterator[int
         ids = list(islice(ordered, CHUNK if wanted is None else min(CHUNK, wanted - len(entries))))
         if not ids:
             break
-        cases = {c.id: c for c in session.exec(select(CareCase).where(col(CareCase.id).in_(ids)))}
+        cases = {c.id: c for c in session.exec(select(CareCase).where(among(session, col(CareCase.id), ids)))}
         facts = case_facts_for(session, list(cases.values()), now=now)
         actions = {case_id: (due, undated) for case_id, due, undated in session.execute(
             sa_select(col(Action.case_id), func.min(col(Action.due_date)),
                       func.sum(case((col(Action.due_date).is_(None), 1), else_=0)))
-            .where(col(Action.case_id).in_(ids), col(Action.status).in_(OPEN_ACTION)).group_by(col(Action.case_id)))}
+            .where(among(session, col(Action.case_id), ids), col(Action.status).in_(OPEN_ACTION)).group_by(col(Action.case_id)))}
         follow_ups = {case_id: date for case_id, date in session.execute(sa_select(col(Sip.case_id), col(
-            Sip.next_follow_up)).where(col(Sip.case_id).in_(ids), col(Sip.current) == True))}  # noqa: E712
+            Sip.next_follow_up)).where(among(session, col(Sip.case_id), ids), col(Sip.current) == True))}  # noqa: E712
         for case_id in ids:
             kinds = facts[case_id].relationships.get(member_id, frozenset())
             roles = tuple(str(k) for k in MINE if k in kinds)
