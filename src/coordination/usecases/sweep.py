@@ -14,10 +14,12 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select as sqlmodel_select
 
 from coordination.config.notifications import SweepPolicy
@@ -153,12 +155,13 @@ class DueTerms:
     live_sip: object
 
 
-def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, now: dt.datetime,
-                 recipient_id: int | None = None) -> tuple[list, DueTerms]:
+def item_sources(today: Any, soon_until: Any, escalate_before: Any, now: Any,
+                 recipient_id: Any = None) -> tuple[list, DueTerms]:
     """The four selects of what is due (actions and SIP follow-ups, to the responsible member and,
     past the grace period, to their manager), each yielding the notice columns in SweepNotice
     order; only those the access policy lets be told. With `recipient_id`, one member's items:
-    the workspace's start page asks the same question as the sweep."""
+    the workspace's start page asks the same question as the sweep. Each value may be a
+    `bindparam` instead, so a statement built once serves every request."""
     responsible, manager = aliased(Member), aliased(Member)
     open_action = and_(col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]),
                        col(Action.due_date) != None, col(Action.due_date) <= soon_until)  # noqa: E711
@@ -168,7 +171,7 @@ def item_sources(today: dt.date, soon_until: dt.date, escalate_before: dt.date, 
     def klass(due):
         return case((due < today, "overdue"), (due == today, "due_today"), else_="due_soon")
 
-    stamp = literal(now, UTCDateTime())
+    stamp = now if isinstance(now, BindParameter) else literal(now, UTCDateTime())
 
     def only(recipient):
         return [recipient.id == recipient_id] if recipient_id is not None else []

@@ -53,7 +53,8 @@ class CaseEntry:
 PAGE = 50  # cases a page lists: a unit manager's unit may hold thousands
 CHUNK = 200  # cases whose policy facts are read at once while a page is filled
 MANY = 5000  # source rows from which a member's cases are walked to rather than all ordered
-BATCH = 1000  # rows a walk reads at once along an index
+BATCH = 1000  # rows a walk reads at once along an index, at most
+FIRST_BATCH = 200  # and at first
 WALK = 40  # rows a walk may read per case of the member's it found (a case has several actions)
 
 
@@ -120,18 +121,20 @@ def _all_ordered(session: Session, member_id: int, part: str, order: str) -> Ite
 
 
 def _keyset(session: Session, query: Any, key: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """`query`'s rows in `key` order, BATCH at a time, each batch starting after the last key
-    read: an index walk that never re-reads what it passed."""
+    """`query`'s rows in `key` order, a batch at a time, each starting after the last key read:
+    an index walk that never re-reads what it passed. The first batch is small (a page is
+    often full within it), each next one twice the last, up to BATCH."""
     after: tuple[Any, ...] | None = None
+    size = min(FIRST_BATCH, BATCH)
     while True:
-        batch = query.order_by(*key).limit(BATCH)
+        batch = query.order_by(*key).limit(size)
         if after is not None:
             batch = batch.where(tuple_(*key) > tuple_(*after))
         rows = [tuple(row) for row in session.execute(batch)]
         yield from rows
-        if len(rows) < BATCH:
+        if len(rows) < size:
             return
-        after = rows[-1][:len(key)]
+        after, size = rows[-1][:len(key)], min(size * 2, BATCH)
 
 
 class _WalkTooLong(Exception):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, union_all
+from sqlalchemy import Date, Integer, and_, bindparam, union_all
 from sqlalchemy import select as sa_select  # nine columns: SQLModel's select types four
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -22,6 +24,7 @@ from coordination.persistence.models import (
 )
 from coordination.usecases.access import decision, require
 from coordination.usecases.common import Actor, acting_member, audit, referenced
+from coordination.persistence.types import UTCDateTime
 from coordination.usecases.sweep import item_sources
 
 
@@ -41,21 +44,31 @@ class Item:
 CLASS_ORDER: dict[str, int] = {k: i for i, k in enumerate(reversed(NoticeClass))}  # the most due first
 
 
+@lru_cache(maxsize=1)
+def _items_statement() -> Any:
+    """My items as one statement, built once with the moment and the member as parameters: each
+    action's words and its responsible member's name joined to what is due. Building the
+    sweep's union anew took a request 7 ms, as long as running it."""
+    sources, _ = item_sources(bindparam("today", type_=Date), bindparam("soon_until", type_=Date),
+                              bindparam("escalate_before", type_=Date), bindparam("now", type_=UTCDateTime()),
+                              recipient_id=bindparam("member", type_=Integer))
+    due = union_all(*sources).subquery()
+    kind, item_id, due_date, klass, _recipient, number, role = list(due.c)[:7]
+    responsible = aliased(Member)
+    return (sa_select(kind, item_id, number, due_date, klass, role, col(Action.description),
+                      col(Action.handling_time), col(responsible.name))
+            .outerjoin(Action, and_(kind == "action", col(Action.id) == item_id))
+            .outerjoin(responsible, col(responsible.id) == col(Action.responsible_id)))
+
+
 def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: SweepPolicy) -> list[Item]:
     """What is due soon, due today, overdue and escalated for the member, most urgent first:
     the same question as the sweep's (so the same access policy), asked live for one member."""
     today = local_date(now)
-    sources, _ = item_sources(today, add_working_days(today, policy.due_soon_working_days),
-                              add_working_days(today, -policy.escalation_grace_working_days), now,
-                              recipient_id=member_id)
-    # one statement: each action's words and its responsible member's name joined to what is due
-    due = union_all(*sources).subquery()
-    kind, item_id, due_date, klass, _recipient, number, role = list(due.c)[:7]
-    responsible = aliased(Member)
-    rows = session.execute(sa_select(kind, item_id, number, due_date, klass, role, col(Action.description),
-                                  col(Action.handling_time), col(responsible.name))
-                           .outerjoin(Action, and_(kind == "action", col(Action.id) == item_id))
-                           .outerjoin(responsible, col(responsible.id) == col(Action.responsible_id))).tuples().all()
+    rows = session.execute(_items_statement(), {
+        "today": today, "soon_until": add_working_days(today, policy.due_soon_working_days),
+        "escalate_before": add_working_days(today, -policy.escalation_grace_working_days), "now": now,
+        "member": member_id}).all()
     items = [Item(k, i, n, d, c, r, description, str(handling) if handling else None,
                   name if k == "action" and c == NoticeClass.ESCALATED else None)
              for k, i, n, d, c, r, description, handling, name in rows]
