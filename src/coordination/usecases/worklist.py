@@ -14,19 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
+from functools import lru_cache
 from itertools import islice
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, tuple_, union_all
+from sqlalchemy import Integer, bindparam, case, func, tuple_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose, Relationship, decide
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
-from coordination.persistence.sql import among
+from coordination.persistence.sql import among, among_parameter
 from coordination.persistence.models import (
     Action, CareCase, Deviation, Escalation, EscalationRecipient, Member, Person, Sip, SipParticipant,
 )
@@ -37,6 +38,7 @@ from coordination.usecases.common import Actor, audit
 # the relationships that make a case "mine", in the order they are named
 MINE = (Relationship.COORDINATOR, Relationship.FIXED_CARE_CONTACT, Relationship.SIP_PARTICIPANT,
         Relationship.RESPONSIBLE, Relationship.ESCALATED_TO, Relationship.MANAGER)
+PARTS = frozenset(str(r) for r in MINE)
 OPEN_ACTION = (ActionStatus.PLANNED, ActionStatus.ASSIGNED)
 
 
@@ -58,7 +60,7 @@ FIRST_BATCH = 200  # and at first
 WALK = 40  # rows a walk may read per case of the member's it found (a case has several actions)
 
 
-def _sources(member_id: int, part: str, within: Any = None) -> list[Any]:
+def _sources(member_id: Any, part: str, within: Any = None) -> list[Any]:
     """One select of case ids per source of the member's part in a case (only `part`'s when it
     names one), each along an index; `within`: only the cases whose ids that select gives (a
     walk's chunk), so a source is probed per case instead of read whole."""
@@ -92,18 +94,33 @@ def _sources(member_id: int, part: str, within: Any = None) -> list[Any]:
     return by_part[part] if part in by_part else [s for selects in by_part.values() for s in selects]
 
 
+# The statements below are built once per part (and order, and dialect) with the member and the
+# ids as parameters: building the sources' union anew took a request longer than running it.
+MEMBER = bindparam("member", type_=Integer)
+
+
+@lru_cache(maxsize=16)
+def _count_statement(part: str) -> Any:
+    rows = union_all(*_sources(MEMBER, part)).limit(bindparam("many", type_=Integer)).subquery()
+    return sa_select(func.count()).select_from(rows)
+
+
 def _has_many(session: Session, member_id: int, part: str) -> bool:
     """Whether the member's sources hold MANY rows or more: counted no further than that."""
-    rows = union_all(*_sources(member_id, part)).limit(MANY).subquery()
-    return session.execute(sa_select(func.count()).select_from(rows)).scalar_one() >= MANY
+    return session.execute(_count_statement(part), {"member": member_id, "many": MANY}).scalar_one() >= MANY
 
 
 def _all_ordered(session: Session, member_id: int, part: str, order: str) -> Iterator[int]:
     """The member's open cases, ordered, from their sources: each case's dates by grouping its
     open actions and joining its current SIP, for these cases only. Cheap when the member has
     few cases."""
+    yield from (row[0] for row in session.execute(_ordered_statement(part, order), {"member": member_id}).all())
+
+
+@lru_cache(maxsize=16)
+def _ordered_statement(part: str, order: str) -> Any:
     mine = sa_select(col(CareCase.id)).where(col(CareCase.status) != CaseStatus.CLOSED,
-                                             col(CareCase.id).in_(union_all(*_sources(member_id, part)))).subquery()
+                                             col(CareCase.id).in_(union_all(*_sources(MEMBER, part)))).subquery()
     if order == "number":
         query = sa_select(col(CareCase.id)).where(col(CareCase.id).in_(sa_select(mine.c.id))) \
             .order_by(col(CareCase.number))
@@ -117,7 +134,7 @@ def _all_ordered(session: Session, member_id: int, part: str, order: str) -> Ite
         nearest = case((dated.c.due.is_(None), dated.c.follow_up), (dated.c.follow_up.is_(None), dated.c.due),
                        (dated.c.due <= dated.c.follow_up, dated.c.due), else_=dated.c.follow_up)
         query = sa_select(dated.c.id).order_by(nearest.is_(None), nearest, dated.c.id)
-    yield from (row[0] for row in session.execute(query).all())
+    return query
 
 
 def _keyset(session: Session, query: Any, key: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
@@ -180,10 +197,16 @@ def _walk(session: Session, member_id: int, part: str, order: str, wanted: int) 
 def _kept(session: Session, member_id: int, part: str, ids: list[int]) -> list[int]:
     """Those of `ids` that are the member's open cases, in the order given: each source probed
     for these cases only (the ids bound once, in a CTE every source joins)."""
-    chunk = sa_select(col(CareCase.id)).where(among(session, col(CareCase.id), ids),
-                                              col(CareCase.status) != CaseStatus.CLOSED).cte("chunk")
-    mine = {row[0] for row in session.execute(union_all(*_sources(member_id, part, within=sa_select(chunk.c.id))))}
+    statement = _kept_statement(part, session.get_bind().dialect.name)
+    mine = {row[0] for row in session.execute(statement, {"member": member_id, "ids": ids})}
     return [i for i in ids if i in mine]
+
+
+@lru_cache(maxsize=32)
+def _kept_statement(part: str, dialect: str) -> Any:
+    chunk = sa_select(col(CareCase.id)).where(among_parameter(dialect, col(CareCase.id), "ids"),
+                                              col(CareCase.status) != CaseStatus.CLOSED).cte("chunk")
+    return union_all(*_sources(MEMBER, part, within=sa_select(chunk.c.id)))
 
 
 def my_cases(session: Session, member_id: int, *, now: dt.datetime, part: str = "", order: str = "next",
@@ -195,6 +218,7 @@ def my_cases(session: Session, member_id: int, *, now: dt.datetime, part: str = 
     refuse it, and takes no place on a page. The policy is asked a chunk at a time, so a page
     costs about the same however many cases a unit holds."""
     wanted = None if limit is None else offset + limit
+    part = part if part in PARTS else ""  # any other: every part (and one statement each to cache)
     if wanted is not None and _has_many(session, member_id, part):
         try:
             return _readable(session, member_id, part, _walk(session, member_id, part, order, wanted), now, wanted)[offset:]
@@ -225,7 +249,7 @@ def _readable(session: Session, member_id: int, part: str, ordered: Iterator[int
         for case_id in ids:
             kinds = facts[case_id].relationships.get(member_id, frozenset())
             roles = tuple(str(k) for k in MINE if k in kinds)
-            if part in {str(r) for r in MINE} and part not in roles:
+            if part and part not in roles:
                 continue
             if not decide(me, Purpose.READ, facts[case_id], at=now, on=today).allowed:
                 continue
