@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import delete, select as select_rows
+from sqlalchemy import bindparam, delete, select as select_rows
 from sqlmodel import Session, col, select
 
 from coordination.domain import access
@@ -23,9 +25,59 @@ from coordination.persistence.models import (
     Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, EmergencyAccess,
     Escalation, EscalationRecipient, Member, Organisation, Person, Sip, SipParticipant,
 )
-from coordination.persistence.sql import among
+from coordination.persistence.sql import among_parameter
 from coordination.usecases.areas import preparing_members
 from coordination.usecases.common import Actor, is_child, referenced
+
+
+@lru_cache(maxsize=4)
+def _facts_statements(dialect: str) -> dict[str, Any]:
+    """The statements the policy's facts are read with, built once per dialect with the ids and
+    moments as parameters (`persons`, `cases`, `numbers`, `members`, `ended_before`, `now`): every
+    page asks the policy, and building a dozen statements anew cost a request as much as running
+    them."""
+    persons, cases = (lambda c: among_parameter(dialect, c, "persons")), (lambda c: among_parameter(dialect, c, "cases"))
+    open_or_recent = col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]) \
+        | ((col(Action.status) == ActionStatus.DONE) & (col(Action.completed_at) > bindparam("ended_before")))
+    # an SBAR's author helps plan until a plan is drawn up (or revised) after it
+    planned_after = select_rows(col(Sip.id)).where(col(Sip.case_id) == Assessment.case_id,
+                                                   col(Sip.created_at) >= Assessment.submitted_at,
+                                                   col(Sip.created_at) <= bindparam("ended_before"))
+    return {
+        # plain columns, not entities: loading entities costs more than the queries themselves
+        "consents": select_rows(col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
+                                col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at),
+                                col(Consent.guardian_id)).where(persons(col(Consent.person_id))).order_by(col(Consent.id)),
+        "parties": select_rows(col(ConsentParty.consent_id), col(ConsentParty.documented_at), col(Organisation.code))
+        .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
+        .where(col(ConsentParty.consent_id).in_(select_rows(col(Consent.id)).where(persons(col(Consent.person_id))))),
+        "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
+        .where(persons(col(Block.person_id))).order_by(col(Block.id)),
+        "persons": select_rows(Person).where(persons(col(Person.id))),
+        "participants": select_rows(col(Sip.case_id), col(SipParticipant.member_id))
+        .join(Sip, col(Sip.id) == SipParticipant.sip_id).where(cases(col(Sip.case_id)), col(Sip.current) == True),  # noqa: E712
+        "responsible": select_rows(col(Action.case_id), col(Action.responsible_id))
+        .where(cases(col(Action.case_id)), open_or_recent).distinct(),
+        "assessors": select_rows(col(Assessment.case_id), col(Assessment.author_id))
+        .where(cases(col(Assessment.case_id)), ~planned_after.exists()),
+        # the manager a deviation of the case went to reads it to close the deviation
+        "deviations": select_rows(col(Deviation.case_number), col(Deviation.manager_id)).where(
+            among_parameter(dialect, col(Deviation.case_number), "numbers"),
+            col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > bindparam("ended_before"))).distinct(),
+        "questions": select_rows(col(Escalation.case_id), col(EscalationRecipient.member_id))
+        .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
+            cases(col(Escalation.case_id)),
+            col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > bindparam("ended_before"))),
+        "managers": select_rows(col(Member.id), col(Member.manager_id))
+        .where(among_parameter(dialect, col(Member.id), "members")),
+        "emergency": select_rows(col(EmergencyAccess.case_id), col(EmergencyAccess.member_id)).where(
+            cases(col(EmergencyAccess.case_id)), col(EmergencyAccess.started_at) <= bindparam("now"),
+            col(EmergencyAccess.ends_at) > bindparam("now")),
+    }
+
+
+def _statements(session: Session) -> dict[str, Any]:
+    return _facts_statements(session.get_bind().dialect.name)
 
 
 def consent_facts(session: Session, person_id: int) -> list[ConsentFacts]:
@@ -35,16 +87,10 @@ def consent_facts(session: Session, person_id: int) -> list[ConsentFacts]:
 def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFacts]]:
     """The consents of many persons in three queries (an agenda lists thousands of cases)."""
     person_ids = list(person_ids)
-    # plain columns, not entities: loading entities costs more than the queries themselves
-    consents = session.execute(select_rows(col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
-                                      col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at),
-                                      col(Consent.guardian_id))
-                               .where(among(session, col(Consent.person_id), person_ids)).order_by(col(Consent.id))).all()
+    statements = _statements(session)
+    consents = session.execute(statements["consents"], {"persons": person_ids}).all()
     parties: dict[int, list] = {}
-    for consent_id, documented_at, code in session.exec(
-            select(col(ConsentParty.consent_id), col(ConsentParty.documented_at), col(Organisation.code))
-            .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
-            .where(col(ConsentParty.consent_id).in_(select(Consent.id).where(among(session, col(Consent.person_id), person_ids))))):
+    for consent_id, documented_at, code in session.execute(statements["parties"], {"persons": person_ids}):
         parties.setdefault(consent_id, []).append((documented_at, code))
     guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
@@ -75,8 +121,7 @@ def block_facts(session: Session, person_id: int) -> tuple[access.BlockFacts, ..
 
 def blocks_for(session: Session, person_ids) -> dict[int, tuple[access.BlockFacts, ...]]:
     found: dict[int, list[access.BlockFacts]] = {pid: [] for pid in person_ids}
-    for block, code in session.exec(select(Block, Organisation.code).join(Organisation)
-                                    .where(among(session, col(Block.person_id), found)).order_by(col(Block.id))):
+    for block, code in session.execute(_statements(session)["blocks"], {"persons": list(found)}):
         found[block.person_id].append(access.BlockFacts(block.id, code, block.placed_at, block.lifted_at))
     return {pid: tuple(blocks) for pid, blocks in found.items()}
 
@@ -93,8 +138,9 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
     SIP's roles while the current plan names the member, an action while open, a question while
     unanswered, a deviation while open, an SBAR until a plan is drawn up after it."""
     found: dict[int, dict[int, set[Relationship]]] = {case.id: {} for case in cases}
-    ids = list(found)
-    ended_before = now - access.RELATIONSHIP_GRACE  # a source finished before this gives nothing
+    statements = _statements(session)
+    # a source finished before `ended_before` gives nothing
+    asked = {"cases": list(found), "ended_before": now - access.RELATIONSHIP_GRACE}
 
     def add(kind: Relationship, pairs) -> None:
         for case_id, member_id in pairs:
@@ -103,37 +149,21 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
 
     add(Relationship.COORDINATOR, [(c.id, c.coordinator_id) for c in cases])
     add(Relationship.FIXED_CARE_CONTACT, [(c.id, c.fixed_care_contact_id) for c in cases])
-    add(Relationship.SIP_PARTICIPANT, session.exec(
-        select(Sip.case_id, SipParticipant.member_id).join(Sip, col(Sip.id) == SipParticipant.sip_id)
-        .where(among(session, col(Sip.case_id), ids), col(Sip.current) == True)))  # noqa: E712
-    responsible = session.exec(select(Action.case_id, Action.responsible_id).where(
-        among(session, col(Action.case_id), ids),
-        col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED])
-        | ((col(Action.status) == ActionStatus.DONE) & (col(Action.completed_at) > ended_before))).distinct()).all()
+    add(Relationship.SIP_PARTICIPANT, session.execute(statements["participants"], asked))
+    responsible = [tuple(row) for row in session.execute(statements["responsible"], asked)]
     add(Relationship.RESPONSIBLE, responsible)
-    # an SBAR's author helps plan until a plan is drawn up (or revised) after it
-    planned_after = select(Sip.id).where(col(Sip.case_id) == Assessment.case_id,
-                                         col(Sip.created_at) >= Assessment.submitted_at,
-                                         col(Sip.created_at) <= ended_before)
-    add(Relationship.ASSESSOR, session.exec(select(Assessment.case_id, Assessment.author_id)
-                                            .where(among(session, col(Assessment.case_id), ids), ~planned_after.exists())))
+    add(Relationship.ASSESSOR, session.execute(statements["assessors"], asked))
     # no relationship comes from reporting a signal: the reporter's own act gives no access
     add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
                                  for member_id in members])
     # the manager a deviation of the case went to reads it to close the deviation
     numbers = {c.number: c.id for c in cases}
-    add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.exec(
-        select(Deviation.case_number, Deviation.manager_id).where(
-            among(session, col(Deviation.case_number), numbers),
-            col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > ended_before)).distinct())])
-    add(Relationship.ESCALATED_TO, session.exec(
-        select(Escalation.case_id, EscalationRecipient.member_id)
-        .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
-            among(session, col(Escalation.case_id), ids),
-            col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > ended_before))))
+    add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.execute(
+        statements["deviations"], {"numbers": list(numbers), "ended_before": asked["ended_before"]})])
+    add(Relationship.ESCALATED_TO, session.execute(statements["questions"], asked))
     if responsible:  # the manager of a member responsible for an action, while that lasts
-        managers = dict(session.exec(select(Member.id, Member.manager_id)
-                                     .where(among(session, col(Member.id), {m for _, m in responsible}))).all())
+        managers = {member_id: manager_id for member_id, manager_id in session.execute(
+            statements["managers"], {"members": list({m for _, m in responsible})})}
         add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
     return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
@@ -151,13 +181,12 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     meeting lists thousands. Keyed by case id."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
-    persons = {p.id: p for p in session.exec(select(Person).where(among(session, col(Person.id), person_ids)))}
+    persons = {p.id: p for p in session.execute(_statements(session)["persons"], {"persons": person_ids}).scalars()}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
     related = relationships_for(session, cases, now=now)
-    for case_id, member_id in session.exec(select(EmergencyAccess.case_id, EmergencyAccess.member_id).where(
-            among(session, col(EmergencyAccess.case_id), [c.id for c in cases]), col(EmergencyAccess.started_at) <= now,
-            col(EmergencyAccess.ends_at) > now)):
+    for case_id, member_id in session.execute(_statements(session)["emergency"],
+                                              {"cases": [c.id for c in cases], "now": now}):
         related[case_id][member_id] = related[case_id].get(member_id, frozenset()) | {Relationship.EMERGENCY}
     today = local_date(now)
     facts = {}
