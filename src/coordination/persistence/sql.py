@@ -24,3 +24,8 @@ def among_parameter(dialect: str, column: Any, name: str | None, values: Any = N
     if dialect == "postgresql":
         return column == any_(bindparam(name, values, type_=ARRAY(column.type)))
     return column.in_(bindparam(name, values, expanding=True))
+
+
+def rows_of(session: Session, statement: Any, parameters: dict[str, Any]) -> list[Any]:
+    """A statement built once (its rows untyped: the columns are its own), run with `parameters`."""
+    return list(session.execute(statement, parameters))

@@ -25,7 +25,7 @@ from coordination.persistence.models import (
     Action, Assessment, Block, CareCase, Consent, ConsentCoverage, ConsentParty, Contact, Deviation, EmergencyAccess,
     Escalation, EscalationRecipient, Member, Organisation, Person, Sip, SipParticipant,
 )
-from coordination.persistence.sql import among_parameter
+from coordination.persistence.sql import among_parameter, rows_of
 from coordination.usecases.areas import preparing_members
 from coordination.usecases.common import Actor, is_child, referenced
 
@@ -88,20 +88,20 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     """The consents of many persons in three queries (an agenda lists thousands of cases)."""
     person_ids = list(person_ids)
     statements = _statements(session)
-    consents = session.execute(statements["consents"], {"persons": person_ids}).all()
+    consents = rows_of(session, statements["consents"], {"persons": person_ids})
     parties: dict[int, list] = {}
-    for consent_id, documented_at, code in session.execute(statements["parties"], {"persons": person_ids}):
+    for consent_id, documented_at, code in rows_of(session, statements["parties"], {"persons": person_ids}):
         parties.setdefault(consent_id, []).append((documented_at, code))
     guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
                                     .where(col(Contact.id).in_(guardian_ids))).all()) if guardian_ids else {}
     facts: dict[int, list[ConsentFacts]] = {pid: [] for pid in person_ids}
     for consent in consents:
-        rows = parties.get(consent.id, [])
+        named = parties.get(consent.id, [])
         facts[consent.person_id].append(ConsentFacts(
             id=consent.id, scopes=frozenset(ConsentScope(s) for s in consent.scopes),
-            given_by=consent.given_by, parties=frozenset(code for _, code in rows),
-            documented_in=frozenset(code for documented_at, code in rows if documented_at is not None),
+            given_by=consent.given_by, parties=frozenset(code for _, code in named),
+            documented_in=frozenset(code for documented_at, code in named if documented_at is not None),
             valid_from=consent.valid_from, valid_until=consent.valid_until,
             withdrawn_at=consent.withdrawn_at,
             # a guardian who may not be involved cannot give the child's consent
@@ -121,7 +121,7 @@ def block_facts(session: Session, person_id: int) -> tuple[access.BlockFacts, ..
 
 def blocks_for(session: Session, person_ids) -> dict[int, tuple[access.BlockFacts, ...]]:
     found: dict[int, list[access.BlockFacts]] = {pid: [] for pid in person_ids}
-    for block, code in session.execute(_statements(session)["blocks"], {"persons": list(found)}):
+    for block, code in rows_of(session, _statements(session)["blocks"], {"persons": list(found)}):
         found[block.person_id].append(access.BlockFacts(block.id, code, block.placed_at, block.lifted_at))
     return {pid: tuple(blocks) for pid, blocks in found.items()}
 
@@ -149,21 +149,21 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
 
     add(Relationship.COORDINATOR, [(c.id, c.coordinator_id) for c in cases])
     add(Relationship.FIXED_CARE_CONTACT, [(c.id, c.fixed_care_contact_id) for c in cases])
-    add(Relationship.SIP_PARTICIPANT, session.execute(statements["participants"], asked))
-    responsible = [tuple(row) for row in session.execute(statements["responsible"], asked)]
+    add(Relationship.SIP_PARTICIPANT, rows_of(session, statements["participants"], asked))
+    responsible = [tuple(row) for row in rows_of(session, statements["responsible"], asked)]
     add(Relationship.RESPONSIBLE, responsible)
-    add(Relationship.ASSESSOR, session.execute(statements["assessors"], asked))
+    add(Relationship.ASSESSOR, rows_of(session, statements["assessors"], asked))
     # no relationship comes from reporting a signal: the reporter's own act gives no access
     add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
                                  for member_id in members])
     # the manager a deviation of the case went to reads it to close the deviation
     numbers = {c.number: c.id for c in cases}
-    add(Relationship.MANAGER, [(numbers[n], m) for n, m in session.execute(
-        statements["deviations"], {"numbers": list(numbers), "ended_before": asked["ended_before"]})])
-    add(Relationship.ESCALATED_TO, session.execute(statements["questions"], asked))
+    add(Relationship.MANAGER, [(numbers[n], m) for n, m in rows_of(
+        session, statements["deviations"], {"numbers": list(numbers), "ended_before": asked["ended_before"]})])
+    add(Relationship.ESCALATED_TO, rows_of(session, statements["questions"], asked))
     if responsible:  # the manager of a member responsible for an action, while that lasts
-        managers = {member_id: manager_id for member_id, manager_id in session.execute(
-            statements["managers"], {"members": list({m for _, m in responsible})})}
+        managers = {member_id: manager_id for member_id, manager_id in rows_of(
+            session, statements["managers"], {"members": list({m for _, m in responsible})})}
         add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
     return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
@@ -181,12 +181,12 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     meeting lists thousands. Keyed by case id."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
-    persons = {p.id: p for p in session.execute(_statements(session)["persons"], {"persons": person_ids}).scalars()}
+    persons = {p.id: p for p, in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
     related = relationships_for(session, cases, now=now)
-    for case_id, member_id in session.execute(_statements(session)["emergency"],
-                                              {"cases": [c.id for c in cases], "now": now}):
+    for case_id, member_id in rows_of(session, _statements(session)["emergency"],
+                                   {"cases": [c.id for c in cases], "now": now}):
         related[case_id][member_id] = related[case_id].get(member_id, frozenset()) | {Relationship.EMERGENCY}
     today = local_date(now)
     facts = {}

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from coordination.domain.access import Purpose, Relationship, decide
 from coordination.domain.calendar import local_date
 from coordination.domain.vocabulary import ActionStatus, CaseStatus
-from coordination.persistence.sql import among, among_parameter
+from coordination.persistence.sql import among, among_parameter, rows_of
 from coordination.persistence.models import (
     Action, CareCase, Deviation, Escalation, EscalationRecipient, Member, Person, Sip, SipParticipant,
 )
@@ -101,8 +101,8 @@ MEMBER = bindparam("member", type_=Integer)
 
 @lru_cache(maxsize=16)
 def _count_statement(part: str) -> Any:
-    rows = union_all(*_sources(MEMBER, part)).limit(bindparam("many", type_=Integer)).subquery()
-    return sa_select(func.count()).select_from(rows)
+    counted = union_all(*_sources(MEMBER, part)).limit(bindparam("many", type_=Integer)).subquery()
+    return sa_select(func.count()).select_from(counted)
 
 
 def _has_many(session: Session, member_id: int, part: str) -> bool:
@@ -147,11 +147,11 @@ def _keyset(session: Session, query: Any, key: tuple[Any, ...]) -> Iterator[tupl
         batch = query.order_by(*key).limit(size)
         if after is not None:
             batch = batch.where(tuple_(*key) > tuple_(*after))
-        rows = [tuple(row) for row in session.execute(batch)]
-        yield from rows
-        if len(rows) < size:
+        read = [tuple(row) for row in session.execute(batch)]
+        yield from read
+        if len(read) < size:
             return
-        after, size = rows[-1][:len(key)], min(size * 2, BATCH)
+        after, size = read[-1][:len(key)], min(size * 2, BATCH)
 
 
 class _WalkTooLong(Exception):
@@ -240,12 +240,13 @@ def _readable(session: Session, member_id: int, part: str, ordered: Iterator[int
             break
         cases = {c.id: c for c in session.exec(select(CareCase).where(among(session, col(CareCase.id), ids)))}
         facts = case_facts_for(session, list(cases.values()), now=now)
-        actions = {case_id: (due, undated) for case_id, due, undated in session.execute(
-            sa_select(col(Action.case_id), func.min(col(Action.due_date)),
-                      func.sum(case((col(Action.due_date).is_(None), 1), else_=0)))
-            .where(among(session, col(Action.case_id), ids), col(Action.status).in_(OPEN_ACTION)).group_by(col(Action.case_id)))}
-        follow_ups = {case_id: date for case_id, date in session.execute(sa_select(col(Sip.case_id), col(
-            Sip.next_follow_up)).where(among(session, col(Sip.case_id), ids), col(Sip.current) == True))}  # noqa: E712
+        actions: dict[int, tuple[dt.date | None, int]] = {case_id: (due, int(undated or 0)) for case_id, due, undated in rows_of(
+            session, sa_select(col(Action.case_id), func.min(col(Action.due_date)),
+                               func.sum(case((col(Action.due_date).is_(None), 1), else_=0)))
+            .where(among(session, col(Action.case_id), ids), col(Action.status).in_(OPEN_ACTION))
+            .group_by(col(Action.case_id)), {})}
+        follow_ups: dict[int, dt.date] = {case_id: date for case_id, date in rows_of(session, sa_select(col(Sip.case_id), col(
+            Sip.next_follow_up)).where(among(session, col(Sip.case_id), ids), col(Sip.current) == True), {})}  # noqa: E712
         for case_id in ids:
             kinds = facts[case_id].relationships.get(member_id, frozenset())
             roles = tuple(str(k) for k in MINE if k in kinds)
@@ -257,7 +258,7 @@ def _readable(session: Session, member_id: int, part: str, ordered: Iterator[int
             steps = [(d, step) for step, d in (("action", due), ("follow_up", follow_ups.get(case_id))) if d is not None]
             next_date, next_step = min(steps) if steps else (None, None)
             entries.append(CaseEntry(cases[case_id].number, roles, str(cases[case_id].status), next_step, next_date,
-                                     int(undated or 0)))
+                                     undated))
     return entries
 
 

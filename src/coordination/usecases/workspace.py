@@ -24,6 +24,7 @@ from coordination.persistence.models import (
 )
 from coordination.usecases.access import decision, require
 from coordination.usecases.common import Actor, acting_member, audit, referenced
+from coordination.persistence.sql import rows_of
 from coordination.persistence.types import UTCDateTime
 from coordination.usecases.sweep import item_sources
 
@@ -65,13 +66,13 @@ def my_items(session: Session, member_id: int, *, now: dt.datetime, policy: Swee
     """What is due soon, due today, overdue and escalated for the member, most urgent first:
     the same question as the sweep's (so the same access policy), asked live for one member."""
     today = local_date(now)
-    rows = session.execute(_items_statement(), {
+    due = rows_of(session, _items_statement(), {
         "today": today, "soon_until": add_working_days(today, policy.due_soon_working_days),
         "escalate_before": add_working_days(today, -policy.escalation_grace_working_days), "now": now,
-        "member": member_id}).all()
+        "member": member_id})
     items = [Item(k, i, n, d, c, r, description, str(handling) if handling else None,
                   name if k == "action" and c == NoticeClass.ESCALATED else None)
-             for k, i, n, d, c, r, description, handling, name in rows]
+             for k, i, n, d, c, r, description, handling, name in due]
     return sorted(items, key=lambda i: (CLASS_ORDER[i.klass], i.due_date, i.case_number, i.id))
 
 
