@@ -45,6 +45,40 @@ def test_version_is_answered_before_the_command_tree_loads():
     assert through_typer.stdout == f"coordination {__version__}\n"
 
 
+def test_status_is_answered_without_typer_or_the_models(sqlite_url, example_data):
+    """Operators' monitoring polls `coordination status`: a bare `status` must not wait for Typer,
+    SQLModel or the models (issue 22), and still prints the counts; with `--help` it goes
+    through Typer like any command."""
+    load_area(sqlite_url, example_data)
+    probe = ("import sys; sys.argv = ['coordination', 'status']\n"
+             "from coordination.entrypoints.cli import main; main()\n"
+             "print(sorted(m for m in ('typer', 'sqlmodel', 'pydantic', 'coordination.persistence.models') "
+             "if m in sys.modules))")
+    env = dict(os.environ, COORDINATION_DATABASE_URL=sqlite_url)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env=env)
+    assert result.returncode == 0, result.stderr
+    *counts, loaded = result.stdout.splitlines()
+    assert loaded == "[]" and json.loads("\n".join(counts))["persons"] > 0
+    helped = subprocess.run([*COMMAND, "status", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env=env)
+    assert helped.returncode == 0 and "Counts of cases" in helped.stdout
+
+
+def test_the_counts_name_tables_and_columns_the_models_have():
+    """`totals` names its tables by hand to stay free of the models: a renamed table or column
+    must fail here rather than in an operator's monitoring."""
+    from sqlmodel import SQLModel
+
+    import coordination.persistence.models  # noqa: F401 (fills the metadata)
+    from coordination.usecases import totals
+
+    named = [totals.person, totals.care_case, totals.sip, totals.action, totals.followup, totals.outbox]
+    for table in named:
+        assert table.name in SQLModel.metadata.tables, table.name
+        assert {c.name for c in table.c} <= set(SQLModel.metadata.tables[table.name].c.keys()), table.name
+
+
 def test_no_help_shows_a_bool_placeholder():
     group = typer.main.get_command(app)
 

@@ -11,12 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import event
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
 
 from coordination import settings
-from coordination.errors import AccessDenied
+from coordination.errors import AccessDenied, InvalidInput
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def normalise_url(url: str) -> str:
@@ -84,9 +89,22 @@ def _owner_only(path: str | None) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def existing_database() -> None:
+    """A command that only reads never creates an empty SQLite file by connecting to it."""
+    url = make_url(settings.database_url())
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+            and not Path(url.database).exists():
+        raise InvalidInput(f"{url.database} does not exist", record="COORDINATION_DATABASE_URL", field="database",
+                           hint="set COORDINATION_DATABASE_URL to your database, or create one with "
+                                "`coordination init`")
+
+
 @contextmanager
 def unit_of_work(url: str | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """`read_only`: the work only reads (a page that writes nothing, not even an audit event)."""
+    # imported here: SQLModel loads pydantic, which `coordination status` never needs (issue 22)
+    from sqlmodel import Session
+
     engine = get_engine(url)
     with Session(engine.execution_options(read_only=True) if read_only else engine,
                  expire_on_commit=False) as session:
@@ -114,6 +132,8 @@ def _audit_refusal(engine: Engine, refused: AccessDenied) -> None:
     """A refused attempt writes nothing but its own audit event, in a transaction of its own:
     a log reviewer must see who tried to reach what."""
     import datetime as dt
+
+    from sqlmodel import Session
 
     from coordination.persistence.models import AuditEvent
 

@@ -33,14 +33,21 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:  # the commonest question, answered by the interpreter alone
         print(f"coordination {__version__}")
         return
-    import typer
-
     try:
-        _app()()
+        if sys.argv[1:] == ["status"]:  # polled by operators' monitoring: answered before Typer loads
+            from coordination.entrypoints.cli.status import status
+
+            status()
+        else:
+            _app()()
     except CoordinationError as exc:
+        import typer
+
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
+        import typer
+
         if _database_error(exc):
             typer.echo(f"error: {_database_hint(exc)}", err=True)
             sys.exit(6)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, By, Json, carry_out, existing_database, say
+from coordination.entrypoints.cli.base import app, By, Json, carry_out, say
 
 clock = lazy("coordination.domain.calendar")
 db = lazy("coordination.persistence.engine")
@@ -87,7 +87,7 @@ def deviation_report(case: str, by: By,
 @deviation_app.command("list")
 def deviation_list(by: By, as_json: Json = False) -> None:
     """The deviations of your unit (you are the manager they went to), newest first."""
-    existing_database()
+    db.existing_database()
     with db.unit_of_work() as session:
         lines = workspace.unit_deviations(session, common.actor_for(session, by), now=clock.now_utc())
     if as_json:

@@ -1,6 +1,5 @@
 """What every command group shares: the root command, the common options and their parsing."""
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -41,18 +40,6 @@ def parse_now(text: str | None):
         raise InvalidInput(f"'{text}' is not a date or a time", record="option", field="now",
                            hint="write 2026-11-27 or 2026-11-27T07:00 (Stockholm time)")
     return moment.in_timezone("UTC")
-
-
-def existing_database() -> None:
-    """A command that only reads never creates an empty SQLite file by connecting to it."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.database_url())
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-            and not Path(url.database).exists():
-        raise InvalidInput(f"{url.database} does not exist", record="COORDINATION_DATABASE_URL", field="database",
-                           hint="set COORDINATION_DATABASE_URL to your database, or create one with "
-                                "`coordination init`")
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,7 @@ from coordination.domain.vocabulary import IdentificationReason, Initiator
 from coordination.errors import InvalidInput
 from coordination.lazy import lazy
 from coordination.entrypoints.cli.base import (
-    app, LARGE_IMPORT, By, Json, Now, carry_out, parse_now, existing_database, say, enum_option, versions_option,
+    app, LARGE_IMPORT, By, Json, Now, carry_out, parse_now, say, enum_option, versions_option,
     member_or_none,
 )
 
@@ -94,7 +94,7 @@ def case_open(personnummer: str, by: By,
 def case_show(case: str, by: By, compare: Annotated[Optional[str], typer.Option(
         help="Two SIP versions, e.g. 1:3: show what changed between them instead.")] = None) -> None:
     """Show a case's record as JSON (personal data: this read is audited)."""
-    existing_database()
+    db.existing_database()
     versions = versions_option(compare) if compare else None
     with db.unit_of_work() as session:
         actor = common.actor_for(session, by)
@@ -129,7 +129,7 @@ def case_contacts(case: str, by: By,
 @app.command("cases")
 def cases(as_json: Json = False) -> None:
     """List case numbers with their status."""
-    existing_database()
+    db.existing_database()
     with db.unit_of_work() as session:
         rows = queries.list_cases(session)
     if as_json:
@@ -143,7 +143,7 @@ def cases(as_json: Json = False) -> None:
 def members(as_json: Json = False) -> None:
     """List the members: code, role, organisation, whether active, and their notification entries
     (env: and tag: names; a URL written in the file shows only its scheme)."""
-    existing_database()
+    db.existing_database()
     with db.unit_of_work() as session:
         rows = registry.list_members(session)
     if as_json:

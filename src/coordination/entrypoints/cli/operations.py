@@ -10,7 +10,8 @@ import typer
 from coordination import settings
 from coordination.errors import InvalidInput
 from coordination.lazy import lazy
-from coordination.entrypoints.cli.base import app, By, Json, Now, parse_now, existing_database, say, enum_option
+from coordination.entrypoints.cli import status as status_command
+from coordination.entrypoints.cli.base import app, By, Json, Now, parse_now, say, enum_option
 
 sqlmodel = lazy("sqlmodel")
 parsing = lazy("coordination.parsing")
@@ -22,7 +23,6 @@ schema = lazy("coordination.persistence.schema")
 db = lazy("coordination.persistence.engine")
 models = lazy("coordination.persistence.models")
 common = lazy("coordination.usecases.common")
-totals = lazy("coordination.usecases.totals")
 workspace = lazy("coordination.usecases.workspace")
 
 config_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -39,12 +39,7 @@ def init() -> None:
     say(f"database ready at schema revision {revision}")
 
 
-@app.command()
-def status() -> None:
-    """Counts of cases, SIPs, actions, follow-ups and notifications."""
-    existing_database()
-    with db.unit_of_work() as session:
-        say(json.dumps(totals.totals(session), indent=2))
+app.command()(status_command.status)
 
 
 # roles that answer to no unit manager in the agreements: the managers themselves, the medically
@@ -137,7 +132,7 @@ def outbox(ctx: typer.Context,
 
     if ctx.invoked_subcommand:
         return
-    existing_database()
+    db.existing_database()
     wanted = str(enum_option(OutboxStatus, status, "status")) if status else None
     with db.unit_of_work() as session:
         rows = outbox_rows(session, status=wanted)
@@ -161,7 +156,7 @@ def outbox_retry(status: Annotated[list[str], typer.Option(
     from coordination.domain.vocabulary import OutboxStatus
     from coordination.usecases.operations import retry_outbox
 
-    existing_database()
+    db.existing_database()
     wanted = [str(enum_option(OutboxStatus, s, "status")) for s in status]
     if bad := [s for s in wanted if s not in ("no_target", "failed", "pending")]:
         raise InvalidInput(f"'{bad[0]}' notifications cannot be retried", record="option", field="status",
@@ -263,7 +258,7 @@ def fhir_client(client_id: Annotated[str, typer.Argument(help="The client id the
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"cannot be read as JSON ({type(exc).__name__})", record=str(jwks), field="jwks",
                            hint="give a JWKS file: {\"keys\": [{...}]}") from None
-    existing_database()
+    db.existing_database()
     with db.unit_of_work() as session:
         register_client(session, common.actor_for(session, None, system="system:cli"), client_id=client_id,
                         organisation=organisation,
@@ -300,7 +295,7 @@ def audit_(by: By, person: Annotated[Optional[str], typer.Option(help="Personnum
         return pendulum.datetime(day.year, day.month, day.day, tz="Europe/Stockholm") if day else None
 
     now = clock.now_utc()
-    existing_database()
+    db.existing_database()
     with db.unit_of_work() as session:
         actor = common.actor_for(session, by)
         who = common.person_by_personnummer(session, person, today=clock.local_date(now)) if person else None
