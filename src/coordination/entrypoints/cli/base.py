@@ -4,7 +4,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from coordination import settings
 from coordination.errors import InvalidInput
 from coordination.lazy import lazy
 
