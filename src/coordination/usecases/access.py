@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select as select_rows
+from sqlalchemy import bindparam, delete, literal_column, select as select_rows, union_all
 from sqlmodel import Session, col, select
 
 from coordination.domain import access
@@ -28,6 +28,12 @@ from coordination.persistence.models import (
 from coordination.persistence.sql import among_parameter, rows_of
 from coordination.usecases.areas import preparing_members
 from coordination.usecases.common import Actor, is_child, referenced
+
+
+def _kind(kind: Relationship, case_id: Any, member_id: Any) -> Any:
+    """One source's (kind, case, member) rows: the kind is a constant of the statement."""
+    return select_rows(literal_column(f"'{kind.value}'").label("kind"), case_id.label("case_id"),
+                       member_id.label("member_id"))
 
 
 @lru_cache(maxsize=4)
@@ -54,25 +60,31 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
         "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
         .where(persons(col(Block.person_id))).order_by(col(Block.id)),
         "persons": select_rows(Person).where(persons(col(Person.id))),
-        "participants": select_rows(col(Sip.case_id), col(SipParticipant.member_id))
-        .join(Sip, col(Sip.id) == SipParticipant.sip_id).where(cases(col(Sip.case_id)), col(Sip.current) == True),  # noqa: E712
-        "responsible": select_rows(col(Action.case_id), col(Action.responsible_id))
-        .where(cases(col(Action.case_id)), open_or_recent).distinct(),
-        "assessors": select_rows(col(Assessment.case_id), col(Assessment.author_id))
-        .where(cases(col(Assessment.case_id)), ~planned_after.exists()),
-        # the manager a deviation of the case went to reads it to close the deviation
-        "deviations": select_rows(col(Deviation.case_number), col(Deviation.manager_id)).where(
-            among_parameter(dialect, col(Deviation.case_number), "numbers"),
-            col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > bindparam("ended_before"))).distinct(),
-        "questions": select_rows(col(Escalation.case_id), col(EscalationRecipient.member_id))
-        .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
-            cases(col(Escalation.case_id)),
-            col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > bindparam("ended_before"))),
-        "managers": select_rows(col(Member.id), col(Member.manager_id))
-        .where(among_parameter(dialect, col(Member.id), "members")),
-        "emergency": select_rows(col(EmergencyAccess.case_id), col(EmergencyAccess.member_id)).where(
-            cases(col(EmergencyAccess.case_id)), col(EmergencyAccess.started_at) <= bindparam("now"),
-            col(EmergencyAccess.ends_at) > bindparam("now")),
+        # every relationship that comes from a source, in one statement: a page asks the policy for
+        # one case, and a statement per kind cost it more than the record's own rows
+        "relationships": union_all(
+            _kind(Relationship.SIP_PARTICIPANT, col(Sip.case_id), col(SipParticipant.member_id))
+            .join(Sip, col(Sip.id) == SipParticipant.sip_id).where(cases(col(Sip.case_id)), col(Sip.current) == True),  # noqa: E712
+            _kind(Relationship.RESPONSIBLE, col(Action.case_id), col(Action.responsible_id))
+            .where(cases(col(Action.case_id)), open_or_recent),
+            _kind(Relationship.ASSESSOR, col(Assessment.case_id), col(Assessment.author_id))
+            .where(cases(col(Assessment.case_id)), ~planned_after.exists()),
+            # the manager a deviation of the case went to reads it to close the deviation
+            _kind(Relationship.MANAGER, col(CareCase.id), col(Deviation.manager_id))
+            .join(CareCase, col(CareCase.number) == Deviation.case_number).where(
+                cases(col(CareCase.id)),
+                col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > bindparam("ended_before"))),
+            # the manager of a member responsible for an action, while that lasts
+            _kind(Relationship.MANAGER, col(Action.case_id), col(Member.manager_id))
+            .join(Member, col(Member.id) == Action.responsible_id).where(cases(col(Action.case_id)), open_or_recent),
+            _kind(Relationship.ESCALATED_TO, col(Escalation.case_id), col(EscalationRecipient.member_id))
+            .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
+                cases(col(Escalation.case_id)),
+                col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > bindparam("ended_before"))),
+            _kind(Relationship.EMERGENCY, col(EmergencyAccess.case_id), col(EmergencyAccess.member_id)).where(
+                cases(col(EmergencyAccess.case_id)), col(EmergencyAccess.started_at) <= bindparam("now"),
+                col(EmergencyAccess.ends_at) > bindparam("now")),
+        ),
     }
 
 
@@ -131,16 +143,14 @@ def relationships(session: Session, case: CareCase, *, now: dt.datetime) -> dict
     return relationships_for(session, [case], now=now)[case.id]
 
 
-def relationships_for(session: Session, cases: Sequence[CareCase], *,
-                      now: dt.datetime) -> dict[int, dict[int, frozenset[Relationship]]]:
-    """The care relationships of many cases at `now` (case id -> member id -> kinds), a query per
-    kind. Each comes from a source and ends with it (`RELATIONSHIP_GRACE` after it finished): the
+def relationships_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime,
+                      emergency: bool = False) -> dict[int, dict[int, frozenset[Relationship]]]:
+    """The care relationships of many cases at `now` (case id -> member id -> kinds), in one
+    query. Each comes from a source and ends with it (`RELATIONSHIP_GRACE` after it finished): the
     SIP's roles while the current plan names the member, an action while open, a question while
-    unanswered, a deviation while open, an SBAR until a plan is drawn up after it."""
+    unanswered, a deviation while open, an SBAR until a plan is drawn up after it. `emergency`:
+    with the emergency access open at `now` (it lets a member read, and is no care relationship)."""
     found: dict[int, dict[int, set[Relationship]]] = {case.id: {} for case in cases}
-    statements = _statements(session)
-    # a source finished before `ended_before` gives nothing
-    asked = {"cases": list(found), "ended_before": now - access.RELATIONSHIP_GRACE}
 
     def add(kind: Relationship, pairs) -> None:
         for case_id, member_id in pairs:
@@ -149,22 +159,14 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *,
 
     add(Relationship.COORDINATOR, [(c.id, c.coordinator_id) for c in cases])
     add(Relationship.FIXED_CARE_CONTACT, [(c.id, c.fixed_care_contact_id) for c in cases])
-    add(Relationship.SIP_PARTICIPANT, rows_of(session, statements["participants"], asked))
-    responsible = [tuple(row) for row in rows_of(session, statements["responsible"], asked)]
-    add(Relationship.RESPONSIBLE, responsible)
-    add(Relationship.ASSESSOR, rows_of(session, statements["assessors"], asked))
     # no relationship comes from reporting a signal: the reporter's own act gives no access
     add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
                                  for member_id in members])
-    # the manager a deviation of the case went to reads it to close the deviation
-    numbers = {c.number: c.id for c in cases}
-    add(Relationship.MANAGER, [(numbers[n], m) for n, m in rows_of(
-        session, statements["deviations"], {"numbers": list(numbers), "ended_before": asked["ended_before"]})])
-    add(Relationship.ESCALATED_TO, rows_of(session, statements["questions"], asked))
-    if responsible:  # the manager of a member responsible for an action, while that lasts
-        managers = {member_id: manager_id for member_id, manager_id in rows_of(
-            session, statements["managers"], {"members": list({m for _, m in responsible})})}
-        add(Relationship.MANAGER, [(case_id, managers.get(member_id)) for case_id, member_id in responsible])
+    # a source finished before `ended_before` gives nothing
+    asked = {"cases": list(found), "ended_before": now - access.RELATIONSHIP_GRACE, "now": now}
+    for kind, case_id, member_id in rows_of(session, _statements(session)["relationships"], asked):
+        if member_id is not None and (emergency or kind != Relationship.EMERGENCY):
+            found[case_id].setdefault(member_id, set()).add(Relationship(kind))
     return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
 
@@ -184,10 +186,7 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     persons = {p.id: p for p, in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
-    related = relationships_for(session, cases, now=now)
-    for case_id, member_id in rows_of(session, _statements(session)["emergency"],
-                                   {"cases": [c.id for c in cases], "now": now}):
-        related[case_id][member_id] = related[case_id].get(member_id, frozenset()) | {Relationship.EMERGENCY}
+    related = relationships_for(session, cases, now=now, emergency=True)
     today = local_date(now)
     facts = {}
     for case in cases:
