@@ -32,3 +32,23 @@ def test_a_digest_within_the_limit_lists_every_item_and_adds_no_count(monkeypatc
     message = digest(items(5, "due_soon") + items(4, "escalated")).message("sv")
     assert sum(line.startswith("K-2026-") for line in message.body.splitlines()) == 9
     assert "till: arbetsytan" not in message.body
+
+
+def test_gathering_a_digest_keeps_only_the_lines_it_lists_and_says_the_same(monkeypatch):
+    """The sweep gathers a recipient's items one by one (templates.DigestItems) and holds no more
+    than twice the lines a digest lists, however many stream past; the message is the one the
+    whole list gives, in any arrival order."""
+    import random
+
+    monkeypatch.setattr(templates, "DIGEST_LINES", 7)
+    due = items(60, "due_soon") + items(50, "overdue") + items(40, "escalated") + items(30, "due_today")
+    random.Random(4).shuffle(due)
+    gathered = templates.DigestItems()
+    for item in due:
+        gathered.add(item)
+        assert len(gathered._kept) < 2 * 7
+    assert gathered.total == 180 and gathered.counts == {"escalated": 40, "overdue": 50, "due_today": 30,
+                                                         "due_soon": 60}
+    for locale in ("sv", "en"):
+        assert digest(gathered).message(locale) == digest(due).message(locale)
+    assert gathered.most_urgent() == sorted(due, key=templates._urgency)[:7]

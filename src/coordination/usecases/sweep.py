@@ -39,6 +39,7 @@ MAX_LISTED = 200  # case numbers listed per organisation in a result: its size m
 DIGESTS_PER_WRITE = 200  # digests written at a time while the notices stream past
 ITEMS_PER_WRITE = 20_000  # or fewer, when they hold this many items: with 2,000 items a recipient,
 # 200 digests held 400k items and their text at once, and the sweep's memory grew with what was due
+# (a digest now keeps only the items it lists, so this bounds the digests' lines)
 
 
 @dataclass
@@ -97,21 +98,21 @@ def sweep(session: Session, *, now: dt.datetime, policy: SweepPolicy, suffix: st
 
 def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) -> tuple[int, int]:
     """One digest per recipient, built while this run's notices stream past in recipient order:
-    memory holds one recipient's items and the digests not yet written (at most DIGESTS_PER_WRITE,
-    and no more items than ITEMS_PER_WRITE beyond one recipient's), however many items are due."""
+    memory holds the items a digest lists (templates.DigestItems) and the digests not yet written
+    (at most DIGESTS_PER_WRITE, and no more items than ITEMS_PER_WRITE), however many are due."""
     stmt = (select(col(SweepNotice.item_kind), col(SweepNotice.item_id), col(SweepNotice.case_number), col(SweepNotice.due_date),
                    col(SweepNotice.klass), col(SweepNotice.responsible_role), col(SweepNotice.recipient_id))
             .where(this_run).order_by(col(SweepNotice.recipient_id), col(SweepNotice.id)))
     items = digests = held = 0
     batch: list = []
     current: int | None = None
-    lines: list[templates.DigestItem] = []
+    lines = templates.DigestItems()
 
     def close_digest() -> None:
         nonlocal digests, held
-        if lines:
+        if lines.total:
             batch.append((f"digest:{current}{suffix}", templates.digest(lines), current, None))
-            digests, held = digests + 1, held + len(lines)
+            digests, held = digests + 1, held + min(lines.total, templates.DIGEST_LINES)
 
     # a server-side cursor on PostgreSQL; the digests are written on the same connection meanwhile
     stream = session.connection().execute(stmt.execution_options(stream_results=True, yield_per=2000))
@@ -121,8 +122,8 @@ def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) ->
             if len(batch) >= DIGESTS_PER_WRITE or held >= ITEMS_PER_WRITE:
                 enqueue_many(session, batch, now=now)
                 batch, held = [], 0
-            current, lines = row[6], []
-        lines.append(templates.DigestItem._make(row[:6]))
+            current, lines = row[6], templates.DigestItems()
+        lines.add(templates.DigestItem._make(row[:6]))
         items += 1
     close_digest()
     enqueue_many(session, batch, now=now)
