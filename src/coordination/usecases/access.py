@@ -199,18 +199,21 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
 
 
 def decision(session: Session, member_id: int, purpose: Purpose, case: CareCase, *, now: dt.datetime,
-             facts: access.CaseFacts | None = None, **options) -> access.Decision:
+             facts: access.CaseFacts | None = None, member: access.MemberFacts | None = None,
+             **options) -> access.Decision:
+    """`facts`, `member`: the case's and the member's facts, when the caller read them already."""
     facts = facts or case_facts(session, case, now=now)
-    return access.decide(member_facts(session, member_id), purpose, facts, at=now, on=local_date(now), **options)
+    member = member if member is not None and member.id == member_id else member_facts(session, member_id)
+    return access.decide(member, purpose, facts, at=now, on=local_date(now), **options)
 
 
 def require(session: Session, actor: Actor, purpose: Purpose, case: CareCase, *, now: dt.datetime,
-            facts: access.CaseFacts | None = None, **options) -> None:
+            facts: access.CaseFacts | None = None, member: access.MemberFacts | None = None, **options) -> None:
     """Go on only if the acting member may; system entry points (flows, the importer) act for
     the organisations and are checked where they share: at every recipient."""
     if actor.member_id is None:
         return
-    verdict = decision(session, actor.member_id, purpose, case, now=now, facts=facts, **options)
+    verdict = decision(session, actor.member_id, purpose, case, now=now, facts=facts, member=member, **options)
     if not verdict.allowed:
         raise denied(actor, purpose, verdict, case_number=f"case {case.number}", person_id=case.person_id)
 

@@ -34,14 +34,16 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     facts at `now`, when the caller read them already (the case page asks the policy thrice)."""
     case = case_by_number(session, number)
     facts = facts or case_facts(session, case, now=now)
-    require(session, actor, Purpose.READ, case, now=now, facts=facts)
+    # the reader's facts, read once: the policy asks them, and so does a block of the SBAR's author
+    me = member_facts(session, actor.member_id) if actor.member_id else None
+    require(session, actor, Purpose.READ, case, now=now, facts=facts, member=me)
     person = referenced(session, Person, case.person_id)
     # the columns named, not whole members: a region has thousands, and loading each as an
     # object cost a case page more than its own rows
     members = {m.id: m for m in session.execute(sa_select(
         col(Member.id), col(Member.name), col(Member.role), col(Member.code), col(Member.organisation_id)))}
     org_codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
-    reader = member_facts(session, actor.member_id).organisation if actor.member_id else None
+    reader = me.organisation if me else None
 
     def closed_to_reader(author_id: int) -> bool:
         # a block (spärr) closes the author's organisation's information to the other organisations
@@ -138,7 +140,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                        for d in session.exec(select(Deviation).where(col(Deviation.case_number) == case.number)
                                              .order_by(col(Deviation.id)))],
         "child": facts.person_is_child,
-        "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now),
+        "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now, facts=facts),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
                             "profession": r.profession, "text": r.text}
                            for r in session.exec(select(ReturnReport).where(col(ReturnReport.case_id) == case.id)

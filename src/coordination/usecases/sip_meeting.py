@@ -10,7 +10,7 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from coordination.domain import sip_meeting as rules
-from coordination.domain.access import Purpose
+from coordination.domain.access import CaseFacts, Purpose
 from coordination.domain.consent import why_not_valid
 from coordination.domain.vocabulary import ConsentGiver, ConsentScope, ContactKind, SipAnswer
 from coordination.errors import N_, RuleViolation
@@ -21,14 +21,19 @@ from coordination.usecases.access import case_facts, consent_facts, decision, re
 from coordination.usecases.common import Actor, audit, current_sip, is_child, referenced, row_by_id, today_of
 
 
-def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime) -> bool:
+def relatives_may_be_involved(session: Session, case: CareCase, now: dt.datetime, *,
+                              facts: CaseFacts | None = None) -> bool:
     """A valid consent with the scope involve_relatives: without it relatives are neither invited
-    nor told anything."""
-    person = referenced(session, Person, case.person_id)
+    nor told anything. `facts`: the case's policy facts at `now`, when the caller read them (they
+    hold the person's consents)."""
     today = today_of(now)
+    if facts is None:
+        person = referenced(session, Person, case.person_id)
+        consents, child = consent_facts(session, person.id), is_child(person, today)
+    else:
+        consents, child = list(facts.consents), facts.person_is_child
     return any(why_not_valid(c, scope=ConsentScope.INVOLVE_RELATIVES, organisations=(), on=today, at=now,
-                             person_is_child=is_child(person, today)) is None
-               for c in consent_facts(session, person.id))
+                             person_is_child=child) is None for c in consents)
 
 
 def schedule(session: Session, actor: Actor, *, case: CareCase, when: dt.datetime, place: str,
