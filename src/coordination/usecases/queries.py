@@ -16,6 +16,7 @@ from coordination.domain import disclosure
 from coordination.domain.access import CaseFacts, Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
+from coordination.persistence.sql import among
 from coordination.usecases.common import Actor, audit, case_by_number, referenced
 from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
@@ -38,21 +39,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     me = member_facts(session, actor.member_id) if actor.member_id else None
     require(session, actor, Purpose.READ, case, now=now, facts=facts, member=me)
     person = referenced(session, Person, case.person_id)
-    # the columns named, not whole members: a region has thousands, and loading each as an
-    # object cost a case page more than its own rows
-    members = {m.id: m for m in session.execute(sa_select(
-        col(Member.id), col(Member.name), col(Member.role), col(Member.code), col(Member.organisation_id)))}
-    org_codes = dict(session.exec(select(Organisation.id, Organisation.code)).all())
     reader = me.organisation if me else None
-
-    def closed_to_reader(author_id: int) -> bool:
-        # a block (spärr) closes the author's organisation's information to the other organisations
-        source = org_codes[members[author_id].organisation_id]
-        return reader is not None and source != reader and policy.blocked(facts.blocks, source, at=now)
-
-    def who(member_id):
-        m = members.get(member_id)
-        return {"name": m.name, "role": str(m.role), "code": m.code} if m else None
 
     sips = session.exec(select(Sip).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))).all()
     current = next((s for s in sips if s.current), None)
@@ -62,6 +49,34 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         taking_part[sip_id].append(member_id)
     assessment = session.exec(select(Assessment).where(col(Assessment.case_id) == case.id)
                               .order_by(col(Assessment.id).desc())).first()
+    actions = session.exec(select(Action).where(col(Action.case_id) == case.id).order_by(col(Action.id))).all()
+    follow_ups = session.exec(select(FollowUp).where(col(FollowUp.case_id) == case.id).order_by(col(FollowUp.id))).all()
+    meetings = sip_meeting.meetings_of(session, case)
+    questions = escalations.escalations_of(session, case)
+    deviations = session.exec(select(Deviation).where(col(Deviation.case_number) == case.number)
+                              .order_by(col(Deviation.id))).all()
+    # the members the record names, not all of them: a region has thousands, and reading each
+    # cost a case page more than its own rows
+    named = {case.coordinator_id, case.fixed_care_contact_id, assessment.author_id if assessment else None,
+             *(s.coordinator_id for s in sips), *(m for ids in taking_part.values() for m in ids),
+             *(m for a in actions for m in (a.responsible_id, a.completed_by_id)),
+             *(f.recorded_by_id for f in follow_ups), *(m.fixed_care_contact_id for m in meetings),
+             *(m for e, to in questions for m in (e.raised_by_id, e.answered_by_id, *to)),
+             *(d.responsible_id for d in deviations)} - {None}
+    members = {m.id: m for m in session.execute(
+        sa_select(col(Member.id), col(Member.name), col(Member.role), col(Member.code),
+                  col(Organisation.code).label("organisation"))
+        .join(Organisation, col(Organisation.id) == Member.organisation_id).where(among(session, col(Member.id), named)))}
+
+    def closed_to_reader(author_id: int) -> bool:
+        # a block (spärr) closes the author's organisation's information to the other organisations
+        source = members[author_id].organisation
+        return reader is not None and source != reader and policy.blocked(facts.blocks, source, at=now)
+
+    def who(member_id):
+        m = members.get(member_id)
+        return {"name": m.name, "role": str(m.role), "code": m.code} if m else None
+
     audit(session, actor, "read", "case", case.number, now=now, person_id=person.id)
     view = disclosure.PersonView(person.personnummer, f"{person.given_name} {person.family_name}", person.address,
                                  person.phone, person.protected_identity, person.residence_hidden_from_guardians)
@@ -111,14 +126,13 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                      "due_date": a.due_date.isoformat() if a.due_date else None,
                      "follow_up_date": a.follow_up_date.isoformat(), "note": a.completion_note,
                      "completed_at": a.completed_at, "completed_by": who(a.completed_by_id)}
-                    for a in session.exec(select(Action).where(col(Action.case_id) == case.id).order_by(col(Action.id)))],
+                    for a in actions],
         "follow_ups": [{"id": f.id, "recorded_at": f.recorded_at.isoformat(), "outcome": f.outcome,
                         "needs_remain": f.needs_remain,
                         "next_follow_up": f.next_follow_up.isoformat() if f.next_follow_up else None,
                         "person_verdict": str(f.person_verdict) if f.person_verdict else None,
                         "by": who(f.recorded_by_id)}
-                       for f in session.exec(select(FollowUp).where(col(FollowUp.case_id) == case.id)
-                                             .order_by(col(FollowUp.id)))],
+                       for f in follow_ups],
         "sip_meetings": [{"id": m.id, "scheduled_for": m.scheduled_for, "place": m.place,
                           "invite_guardians": m.invite_guardians, "invite_relatives": m.invite_relatives,
                           "version": next((v.version for v in sips if v.id == m.sip_id), None),
@@ -127,18 +141,17 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                           "refusal_reason": m.refusal_reason, "agreement": m.agreement,
                           "fixed_care_contact": who(m.fixed_care_contact_id), "agreed_time": m.agreed_time,
                           "child_informed": m.child_informed, "child_heard": m.child_heard}
-                         for m in sip_meeting.meetings_of(session, case)],
+                         for m in meetings],
         "escalations": [{"id": e.id, "level": str(e.level), "reason": e.reason, "raised_by": who(e.raised_by_id),
                          "raised_at": e.raised_at, "answer": e.answer, "answered_by": who(e.answered_by_id),
                          "answered_at": e.answered_at, "to": [who(m) for m in recipients],
                          "may_answer": e.answered_at is None and actor.member_id in recipients}
-                        for e, recipients in escalations.escalations_of(session, case)],
+                        for e, recipients in questions],
         "deviations": [{"id": d.id, "kind": d.item_kind, "item_id": d.item_id, "due_date": d.due_date,
                         "description": d.description, "detected_at": d.detected_at,
                         "responsible": who(d.responsible_id), "closed_at": d.closed_at,
                         "closing_note": d.closing_note}
-                       for d in session.exec(select(Deviation).where(col(Deviation.case_number) == case.number)
-                                             .order_by(col(Deviation.id)))],
+                       for d in deviations],
         "child": facts.person_is_child,
         "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now, facts=facts),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
