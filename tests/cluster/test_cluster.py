@@ -26,6 +26,11 @@ from tests.usecases.test_sweep import at, world
 
 BIN = Path(sys.executable).parent
 POOL = "coordination-test-pool"
+# The workers poll only this queue, where the test puts its two runs. The deployments' own
+# schedules (the operations watch every ten minutes delivers the outbox too) land in the pool's
+# default queue, so a scheduled run can never take a worker's only slot and block on the held
+# receiver while the second sweep waits for that worker.
+QUEUE = "cluster-test"
 
 
 def _start(args, env, log: Path) -> subprocess.Popen:
@@ -99,10 +104,11 @@ def test_two_workers_sweep_at_once_and_deliver_exactly_once(prefect_server, pg_u
         assert "follow-up-sweep" in deployed.stdout
         try:
             for i in (1, 2):
-                workers.append(_start([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--limit", "1",
-                                       "--name", f"worker-{i}"], env, tmp_path / f"worker-{i}.log"))
+                workers.append(_start([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--work-queue", QUEUE,
+                                       "--limit", "1", "--name", f"worker-{i}"], env, tmp_path / f"worker-{i}.log"))
             _wait_for_workers(env, 2)
             runs = [_run(env, {"now": at(2026, 11, 20).isoformat()}) for _ in range(2)]
+            assert _states(env, runs).count(f"in {QUEUE}") == 2
             _wait_until_started(env, runs)
             http.release()
             states = _wait(env, runs, tmp_path)
@@ -118,8 +124,7 @@ def test_two_workers_sweep_at_once_and_deliver_exactly_once(prefect_server, pg_u
         assert sum(r.kind == "digest" for r in rows) > 0
         logs = [(tmp_path / f"worker-{i}.log").read_text() for i in (1, 2)]
         for log in logs:  # one sweep on each worker
-            # (both may race to submit the same run; the server lets one win, so count executions;
-            # the scheduled operations watch may run on a worker too when a ten-minute mark passes)
+            # (both may race to submit the same run; the server lets one win, so count executions)
             assert len(re.findall(r"Beginning flow run '[^']+' for flow 'follow-up-sweep'", log)) == 1, log[-2000:]
         (start_1, end_1), (start_2, end_2) = spans
         assert start_1 < end_2 and start_2 < end_1, spans  # at the same time: the runs overlapped
@@ -148,7 +153,7 @@ with get_client(sync_client=True) as c:
         if started == "True":
             return
         time.sleep(1)
-    pytest.fail("the two runs did not both start")
+    pytest.fail("the two runs did not both start: " + _states(env, run_ids))
 
 
 def _client_call(env, code: str) -> str:
@@ -177,7 +182,15 @@ def _run(env, parameters) -> str:
 from prefect.client.orchestration import get_client
 with get_client(sync_client=True) as c:
     d = c.read_deployment_by_name("follow-up-sweep/follow-up-sweep")
-    print(c.create_flow_run_from_deployment(d.id, parameters={parameters!r}).id)
+    print(c.create_flow_run_from_deployment(d.id, parameters={parameters!r}, work_queue_name={QUEUE!r}).id)
+""")
+
+
+def _states(env, run_ids) -> str:
+    return _client_call(env, f"""
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as c:
+    print(", ".join(f"{{r.id}} {{r.state_name}} in {{r.work_queue_name}}" for r in map(c.read_flow_run, {run_ids!r})))
 """)
 
 
