@@ -31,7 +31,9 @@ def prefect_dates(series, lead_hours=0):
     end = pendulum.datetime(LAST.year, LAST.month, LAST.day, 23, 59, tz=series.timezone)
     server = RRuleSchedule(rrule=schedule.rrule, timezone=schedule.timezone)
     dates = asyncio.run(server.get_dates(n=1000, start=start, end=end))
-    return [pendulum.instance(d).in_timezone(series.timezone) for d in dates]
+    # Prefect's dates are its own deprecated pendulum shim: carry on with the library's own type
+    return [pendulum.instance(dt.datetime.fromtimestamp(d.timestamp(), dt.timezone.utc)).in_timezone(series.timezone)
+            for d in dates]
 
 
 def with_policy(series, dates):

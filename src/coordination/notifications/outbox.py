@@ -227,7 +227,7 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
     waiting = session.execute(select(Outbox, col(Member.organisation_id))
                               .join(Member, col(Member.id) == Outbox.member_id)
                               .where(col(Outbox.case_number).in_(numbers), col(Outbox.status).in_(WAITING),
-                                     col(Outbox.kind).not_in(TOLD_WITHOUT_CONSENT))).tuples()
+                                     col(Outbox.kind).not_in(TOLD_WITHOUT_CONSENT)))
     for row, org_id in waiting:
         if org_id not in covered:
             row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason

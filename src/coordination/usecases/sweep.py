@@ -135,12 +135,12 @@ def _counts(session: Session, this_run) -> tuple[dict, dict]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLASSES, 0))
     for organisation_id, klass, n in session.execute(
             select(col(SweepNotice.organisation_id), col(SweepNotice.klass), func.count()).where(this_run)
-            .group_by(col(SweepNotice.organisation_id), col(SweepNotice.klass))).tuples():
+            .group_by(col(SweepNotice.organisation_id), col(SweepNotice.klass))):
         counts[labels.get(organisation_id, str(organisation_id))][klass] = n
     cases: dict[str, dict] = {}
     for organisation_id, n in session.execute(
             select(col(SweepNotice.organisation_id), func.count(col(SweepNotice.case_number).distinct())).where(this_run)
-            .group_by(col(SweepNotice.organisation_id))).tuples():
+            .group_by(col(SweepNotice.organisation_id))):
         listed: Sequence[str] = session.execute(select(col(SweepNotice.case_number)).distinct()
                                                 .where(this_run, col(SweepNotice.organisation_id) == organisation_id)
                                                 .order_by(col(SweepNotice.case_number)).limit(MAX_LISTED)
