@@ -16,7 +16,12 @@ organisation) and builds the agenda of all ten organisations: the artifact's fac
            agenda a member asks for, with the policy asked per case and every read audited,
            beside fresh_floor_s, a fresh process printing the same text from the floor's queries
            and writing one audit row (the benchmark checks the two texts are the same);
-  fresh_peak_mb  its peak memory.
+  fresh_peak_mb  its peak memory;
+  prepare_s  `coordination meeting prepare --now` in a fresh process against the standalone server:
+           the agenda, the leader, the team's invitations with their .ics sent to a local receiver,
+           the flow run; beside prepare_floor_s, a fresh process doing the same by hand
+           (`floor_prepare`) and running a bare flow (the benchmark checks both print the same
+           result and post the same invitations); prepare_peak_mb, its peak memory.
 The last line is one JSON object."""
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from sqlalchemy import Date, text  # noqa: E402
 
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from sweep import ACTIONS_PER_CASE, NOW, best_flow_run, child, migrated_database, prefect_harness, seed  # noqa: E402
-from served import bare_flow_warm, flush_to_api, served, standalone_server  # noqa: E402
+from served import bare_flow_warm, client_env, flush_to_api, served, standalone_server  # noqa: E402
 
 ORGANISATIONS = tuple(f"org-{i}" for i in range(10))
 
@@ -148,11 +153,112 @@ print(meetings.agenda_markdown(title, meetings.build_agenda(facts, details=True)
 """
 
 
+def floor_prepare(connection, *, now: dt.datetime) -> dict:
+    """What `coordination meeting prepare` does, by hand: the agenda's counts from the floor's
+    queries, the meeting's row with the rotation's leader, one invitation per active member (the
+    same text and .ics, by the product's own templates) queued and sent as delivery sends them,
+    and the audit row. Returns what the command prints."""
+    from sqlalchemy import bindparam
+
+    import delivery as delivery_bench
+    from coordination.config.teams import find_series, load_teams
+    from coordination.domain import team_meetings as m
+    from coordination.notifications import calendar_feed, templates
+    from coordination.persistence.models import AuditEvent, Meeting, Outbox
+
+    team, series = find_series(load_teams(), "bench", "bench-weekly")
+    occ = m.target_of_run(series, now, dt.timedelta(hours=series.preparation_hours)).occurrence
+    facts = floor_agenda(connection, now=now)
+    found = {code: (member_id, role, locale) for member_id, code, role, locale in connection.execute(text(
+        "SELECT id, code, role, locale FROM member WHERE active AND code IN :codes").bindparams(_expanding("codes")),
+        {"codes": [t.code for t in team.members]})}
+    leader = m.leader(series, m.occurrence_index(series, occ), [t.code for t in team.members if t.code in found])
+    meeting_id = connection.execute(text(
+        "INSERT INTO meeting (team_id, series_id, regular_date, date, starts_at, leader_id, status, summary) "
+        "VALUES (:team, :series, :regular, :date, :starts, :leader, 'planned', '') RETURNING id").bindparams(
+            bindparam("starts", type_=Meeting.starts_at.type), bindparam("regular", type_=Date),
+            bindparam("date", type_=Date)),
+        {"team": team.id, "series": series.id, "regular": occ.regular, "date": occ.date,
+         "starts": occ.start.astimezone(dt.timezone.utc), "leader": found[leader][0] if leader else None}).scalar_one()
+    consent_needed = sum(not c.consented for c in (*facts.discharge, *facts.at_risk))
+    counts = templates.AgendaCounts(len(facts.discharge), len(facts.at_risk), len(facts.ongoing),
+                                    len(facts.need_sip), consent_needed)
+    draft = templates.meeting_message(
+        "prepare", team_name=team.name, day=occ.date, start=occ.start, end=occ.end, timezone=series.timezone,
+        moved_from=occ.regular if occ.moved else None, join_url=series.link,
+        leader=(found[leader][1], leader) if leader else None, counts=counts,
+        invitation=lambda t: calendar_feed.invitation(series, occ, team_name=team.name, stamp=now, t=t),
+        meeting_id=meeting_id)
+    stamp = bindparam("now", now, type_=Outbox.created_at.type)
+    invitations = []
+    for code, (member_id, _, locale) in sorted(found.items()):
+        message = draft.message(locale)
+        invitations.append({"key": f"meeting:{series.id}:{occ.date}:prepare:{member_id}", "kind": message.kind,
+                            "member": member_id, "subject": message.subject, "body": message.body,
+                            "name": message.attachment_name, "attachment": message.attachment})
+    connection.execute(text(
+        "INSERT INTO outbox (key, kind, member_id, subject, body, attachment_name, attachment, status, attempts, "
+        "created_at, next_attempt_at) VALUES (:key, :kind, :member, :subject, :body, :name, :attachment, "
+        "'pending', 0, :now, :now)").bindparams(stamp), invitations)
+    connection.execute(text("INSERT INTO auditevent (at, actor, action, record_type, record_id) "
+                            "VALUES (:at, 'system:prefect', 'prepare', 'meeting', :record)").bindparams(
+                                bindparam("at", now, type_=AuditEvent.at.type)), {"record": f"{series.id} {occ.date}"})
+    delivery_bench.floor_deliver(connection, now=now)
+    return {"date": occ.date.isoformat(), "invited": len(invitations), "leader": leader}
+
+
+# what a fresh `coordination meeting prepare` must at least do: start, prepare and send the
+# floor's way, commit, run a bare flow, print the same result
+PREPARE_FLOOR = """
+import json
+import sys
+sys.path.insert(0, "benchmarks")
+import pendulum
+from prefect import flow
+import agenda as bench
+from coordination.persistence.engine import get_engine
+
+@flow(name="bare")
+def bare():
+    return 1
+
+with get_engine(sys.argv[1]).begin() as conn:
+    prepared = bench.floor_prepare(conn, now=pendulum.parse(sys.argv[2]))
+bare()
+print(json.dumps(prepared))
+"""
+
+
 def unprepare(url: str) -> None:
-    """Undo a meeting's preparation, so the next flow run prepares it again."""
+    """Undo a meeting's preparation (its row and its invitations, sent or not), so the next run
+    prepares and sends it again."""
     with get_engine(url).begin() as conn:
         for table in ("meetingattendance", "meetingdecision", "meetingminutes", "meeting"):
             conn.execute(text(f"DELETE FROM {table}"))
+        # a sent message is final (triggers refuse to change it) to everyone but a benchmark's undo
+        saved = []
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            saved = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND tbl_name IN ('outbox', 'outboxsend')")).all()
+            for name, _ in saved:
+                conn.execute(text(f"DROP TRIGGER {name}"))
+        meeting = "(SELECT id FROM outbox WHERE key LIKE 'meeting:%')"
+        for table, column in (("outboxsend", "outbox_id"), ("outbox", "id")):
+            conn.execute(text(f"DELETE FROM {table} WHERE {column} IN {meeting}"))
+        for _, sql in saved:
+            conn.execute(text(sql))
+        if conn.dialect.name == "postgresql":  # the next meeting gets the same id, so the same link
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('meeting', 'id'), "
+                              "(SELECT coalesce(max(id), 0) + 1 FROM meeting), false)"))
+
+
+def invite_to(url: str, target: str) -> None:
+    """The team's members (m-10 and m-11 in TEAMS) get their invitations at `target`."""
+    with get_engine(url).begin() as conn:
+        conn.execute(text("UPDATE member SET notify = :notify WHERE code IN ('m-10', 'm-11')"),
+                     {"notify": json.dumps([target])})
 
 
 def _expanding(name: str):
@@ -188,19 +294,39 @@ def main() -> None:
         env = dict(os.environ, COORDINATION_DATABASE_URL=url, COORDINATION_TEAMS_CONFIG=str(teams))
         os.environ.update(COORDINATION_DATABASE_URL=url, COORDINATION_TEAMS_CONFIG=str(teams))
         from coordination.flows.meeting import coordination_meeting
+        from tests.receivers import HttpReceiver
 
         def prepare():
             return coordination_meeting("bench", "bench-weekly", "prepare", now=NOW)
 
-        with prefect_harness():
-            flow_harness_s = best_flow_run(prepare, lambda: unprepare(url))
-        with standalone_server() as server, served(server.url):
-            bare_flow_s = bare_flow_warm()
-            flow_s = best_flow_run(prepare, lambda: unprepare(url))
-            flush_to_api()
-        print(f"flow_s {flow_s:.3f} served (a bare flow {bare_flow_s:.3f}), {flow_harness_s:.3f} under the harness",
-              flush=True)
         now = NOW.in_timezone("Europe/Stockholm").strftime("%Y-%m-%dT%H:%M")
+        with HttpReceiver() as http:  # the invitations are sent, as the flow sends them
+            invite_to(url, http.url())
+            with prefect_harness():
+                flow_harness_s = best_flow_run(prepare, lambda: unprepare(url))
+            with standalone_server() as server, served(server.url):
+                bare_flow_s = bare_flow_warm()
+                flow_s = best_flow_run(prepare, lambda: unprepare(url))
+                flush_to_api()
+                print(f"flow_s {flow_s:.3f} served (a bare flow {bare_flow_s:.3f}), {flow_harness_s:.3f} under the "
+                      "harness", flush=True)
+                served_env = client_env(server.url) | {"COORDINATION_DATABASE_URL": url,
+                                                       "COORDINATION_TEAMS_CONFIG": str(teams)}
+                unprepare(url)
+                sent = len(http.received)
+                prepare_s, prepare_peak_mb, prepared = child(
+                    [sys.executable, "-m", "coordination", "meeting", "prepare", "bench", "bench-weekly", "--now", now],
+                    served_env)
+                by_product = http.received[sent:]
+                unprepare(url)
+                sent = len(http.received)
+                prepare_floor_s, _, prepared_by_hand = child(
+                    [sys.executable, "-c", PREPARE_FLOOR, url, NOW.isoformat()], served_env)
+                by_hand = http.received[sent:]
+        # the same result printed and the same invitations posted, .ics and all
+        assert json.loads(prepared.strip().splitlines()[-1]) == json.loads(prepared_by_hand.strip().splitlines()[-1])
+        assert len(by_product) == 2 and sorted(map(json.dumps, by_product)) == sorted(map(json.dumps, by_hand))
+        print(f"prepare_s {prepare_s:.3f} fresh against its floor {prepare_floor_s:.3f}", flush=True)
         fresh_s, fresh_peak_mb, printed = child([sys.executable, "-m", "coordination", "meeting", "agenda", "bench",
                                                  "bench-weekly", "--by", "m-10", "--now", now], env)
         fresh_floor_s, _, by_hand_text = child([sys.executable, "-c", FRESH_FLOOR, url, NOW.isoformat()], env)
@@ -211,7 +337,9 @@ def main() -> None:
             "floor_s": round(floor_s, 3), "job_s": round(job_s, 3), "ratio_to_floor": round(job_s / floor_s, 2),
             "flow_s": round(flow_s, 3), "bare_flow_s": round(bare_flow_s, 3),
             "flow_harness_s": round(flow_harness_s, 3), "fresh_s": round(fresh_s, 3), "fresh_floor_s": round(fresh_floor_s, 3),
-            "fresh_ratio": round(fresh_s / fresh_floor_s, 2), "fresh_peak_mb": round(fresh_peak_mb, 1)}
+            "fresh_ratio": round(fresh_s / fresh_floor_s, 2), "fresh_peak_mb": round(fresh_peak_mb, 1),
+            "prepare_s": round(prepare_s, 3), "prepare_floor_s": round(prepare_floor_s, 3),
+            "prepare_ratio": round(prepare_s / prepare_floor_s, 2), "prepare_peak_mb": round(prepare_peak_mb, 1)}
         print(json.dumps(figures))
 
 

@@ -119,11 +119,14 @@ def main() -> None:
             f["flow_harness_s"], f["fresh_s"], f["fresh_floor_s"], f["fresh_ratio"]] for f in ok(figures["identify"])])
     table("The agenda of 2,000 open cases (seconds; the meeting's preparation flow on a standalone server beside a "
           "bare flow and under the harness; fresh: `coordination meeting agenda` as a member beside a fresh "
-          "process printing the same text, goal 1.5x)",
+          "process printing the same text, and `coordination meeting prepare` (agenda, leader, invitations "
+          "with their .ics sent) beside a fresh process doing the same by hand and running a bare flow; "
+          "goal 1.5x)",
           ["database", "agenda", "floor", "ratio", "flow served", "bare served", "flow harness", "fresh",
-           "fresh floor", "fresh ratio"],
+           "fresh floor", "fresh ratio", "prepare fresh", "its floor", "ratio", "prepare MB"],
           [[f["database"], f["job_s"], f["floor_s"], f["ratio_to_floor"], f["flow_s"], f["bare_flow_s"],
-            f["flow_harness_s"], f["fresh_s"], f["fresh_floor_s"], f["fresh_ratio"]] for f in ok(figures["agenda"])])
+            f["flow_harness_s"], f["fresh_s"], f["fresh_floor_s"], f["fresh_ratio"], f["prepare_s"],
+            f["prepare_floor_s"], f["prepare_ratio"], f["prepare_peak_mb"]] for f in ok(figures["agenda"])])
     table("The workspace (milliseconds): my items and the case page as use cases (committed) beside the floor, as "
           "whole requests for one user, and 50 users thinking 1-3 s (goal p95 < 200)",
           ["database", "actions", "my items", "floor", "ratio", "case page", "its floor", "ratio", "my items HTTP",

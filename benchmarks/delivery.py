@@ -17,9 +17,11 @@ The last line is one JSON object."""
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import hashlib
 import json
+import mimetypes
 import os
 import sys
 import threading
@@ -77,17 +79,20 @@ def floor_deliver(connection, *, now: dt.datetime, threads: int = 8) -> int:
     """Send every pending row to its member's one target, then mark them all, by hand."""
     from coordination.notifications.delivery import as_html  # the same text: escaped, links linked
 
-    rows = connection.execute(text("SELECT o.id, o.key, o.subject, o.body, o.member_id, m.notify FROM outbox o "
-                                   "JOIN member m ON m.id = o.member_id WHERE o.status = 'pending' "
-                                   "ORDER BY o.id")).all()
+    rows = connection.execute(text("SELECT o.id, o.key, o.subject, o.body, o.attachment_name, o.attachment, "
+                                   "o.member_id, m.notify FROM outbox o JOIN member m ON m.id = o.member_id "
+                                   "WHERE o.status = 'pending' ORDER BY o.id")).all()
     local = threading.local()
 
     def post(row) -> str:
         target = (json.loads(row.notify) if isinstance(row.notify, str) else row.notify)[0]
         session = local.__dict__.setdefault("session", requests.Session())
+        # a meeting's invitation carries its .ics as apprise's json channel attaches a file
+        attachments = [{"filename": row.attachment_name, "base64": base64.b64encode(row.attachment.encode()).decode(),
+                        "mimetype": mimetypes.guess_type(row.attachment_name)[0]}] if row.attachment else []
         response = session.post("http://" + target.split("://", 1)[1],
                                 json={"version": "1.0", "title": row.subject, "message": as_html(row.body),
-                                      "attachments": [], "type": "info"}, timeout=10)
+                                      "attachments": attachments, "type": "info"}, timeout=10)
         response.raise_for_status()
         return target
 

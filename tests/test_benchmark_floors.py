@@ -120,6 +120,47 @@ def test_the_agenda_floor_finds_the_lines_the_agenda_finds(db_url):
     assert facts == by_hand
 
 
+def test_the_prepare_floor_writes_and_sends_what_meeting_prepare_does(db_url, tmp_path, monkeypatch):
+    """The meeting flow's work without Prefect (its task's use case, then delivery) against the
+    floor: the same meeting row, invitations with their .ics, sends and audit rows, the same
+    posts and the same result."""
+    from coordination.config.teams import find_series, load_teams
+    from coordination.flows.tasks import FLOW_ACTOR
+    from coordination.notifications.delivery import deliver_pending
+    from coordination.usecases.team_meeting_agenda import prepare_meeting
+    from tests.receivers import HttpReceiver
+
+    sweep_bench.seed(db_url, 400, 120)
+    (tmp_path / "teams.yaml").write_text(agenda_bench.TEAMS, encoding="utf-8")
+    monkeypatch.setenv("COORDINATION_TEAMS_CONFIG", str(tmp_path / "teams.yaml"))
+    columns = WRITTEN | {"meeting": ["team_id", "series_id", "regular_date", "date", "starts_at", "leader_id",
+                                     "status", "summary"],
+                         "outbox": WRITTEN["outbox"] + ["attachment_name", "attachment"],
+                         "outboxsend": WRITTEN["outboxsend"][1:]}  # the rows' own ids differ
+    tables = ["meeting", "outbox", "outboxsend", "auditevent"]
+    with HttpReceiver() as http:
+        agenda_bench.invite_to(db_url, http.url())
+        with get_engine(db_url).connect() as conn:
+            trans = conn.begin()
+            by_hand = agenda_bench.floor_prepare(conn, now=sweep_bench.NOW)
+            rows_by_hand = written(conn, tables, columns)
+            trans.rollback()
+        agenda_bench.unprepare(db_url)  # the meeting's id again, as a benchmark round starts
+        team, series = find_series(load_teams(), "bench", "bench-weekly")
+        with unit_of_work() as session:
+            prepared = prepare_meeting(session, FLOW_ACTOR, team=team, series=series, now=sweep_bench.NOW,
+                                       step="prepare")
+        report = deliver_pending(db_url, now=sweep_bench.NOW)
+        assert report.sent == 2 and len(http.received) == 4
+        posted = [json.dumps(body, sort_keys=True) for body in http.received]
+        assert sorted(posted[:2]) == sorted(posted[2:])  # the same text, link and .ics
+        assert all(body["attachments"][0]["filename"].endswith(".ics") for body in http.received)
+    with get_engine(db_url).connect() as conn:
+        assert rows_by_hand == written(conn, tables, columns)
+    assert by_hand == {"date": prepared.date.isoformat(), "invited": prepared.invited, "leader": prepared.leader}
+    assert by_hand["invited"] == 2 and by_hand["leader"] == "m-10"
+
+
 def test_the_workspace_floor_finds_the_items_my_items_shows(db_url):
     from coordination.usecases.workspace import my_items
 
