@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, col, select
 
 from coordination.domain import personnummer
@@ -122,6 +123,16 @@ def audit(session: Session, actor: Actor, action: str, record_type: str, record_
           now: dt.datetime, person_id: int | None = None) -> None:
     session.add(AuditEvent(at=now, actor_id=actor.member_id, actor=actor.label, action=action,
                            record_type=record_type, record_id=str(record_id), person_id=person_id))
+
+
+def audit_many(session: Session, actor: Actor, action: str, record_type: str,
+               records: list[tuple[object, int | None]], *, now: dt.datetime) -> None:
+    """One audit row per (record id, person id), in one statement: an agenda describes thousands
+    of cases, and an ORM object per row cost it more than the reads did."""
+    if records:
+        session.execute(insert(AuditEvent), [
+            dict(at=now, actor_id=actor.member_id, actor=actor.label, action=action, record_type=record_type,
+                 record_id=str(record_id), person_id=person_id) for record_id, person_id in records])
 
 
 def current_sip(session: Session, case: CareCase) -> Sip:

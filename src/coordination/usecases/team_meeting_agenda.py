@@ -15,13 +15,13 @@ from coordination.domain.calendar import local_date
 from coordination.domain.access import Purpose, decide, shared_consent
 from coordination.domain.vocabulary import ActionStatus, CaseStatus, IdentificationReason
 from coordination.notifications.outbox import enqueue_many
-from coordination.notifications import calendar_feed, templates
+from coordination.notifications import templates
 from coordination.persistence.models import (
     Action, CareCase, Member, Person, Sip,
 )
 from coordination.usecases.areas import in_area, organisation_ids
 from coordination.usecases.access import case_facts_for, consent_facts_for, member_facts
-from coordination.usecases.common import Actor, audit, is_child
+from coordination.usecases.common import Actor, audit, audit_many, is_child
 from coordination.usecases.teams import meeting_for, require_member_of, team_members
 
 LOOK_AHEAD = dt.timedelta(days=14)  # "ongoing cases": what falls due before the meeting after next
@@ -109,8 +109,7 @@ def agenda_for(session: Session, actor: Actor, *, team_name: str, organisations:
     shown: list[CareCase] = []
     facts = agenda_facts(session, organisations, now=now, viewer_id=actor.member_id,
                          team_member_ids=tuple(team.values()), shown=shown)
-    for case in shown:
-        audit(session, actor, "read", "agenda", case.number, now=now, person_id=case.person_id)
+    audit_many(session, actor, "read", "agenda", [(case.number, case.person_id) for case in shown], now=now)
     return facts
 
 
@@ -120,6 +119,9 @@ def prepare_meeting(session: Session, actor: Actor, *, team, series: m.MeetingSe
     preparation lead time; `remind`: reminders within the reminder lead time. The meeting's row is
     made here (its leader fixed by the rotation), so the messages link to its page. Idempotent:
     the outbox keys are the series, the meeting date, the step and the member."""
+
+    # icalendar is loaded here, for the invitations only: a member asking for the agenda never needs it
+    from coordination.notifications import calendar_feed
 
     lead = dt.timedelta(hours=series.preparation_hours if step == "prepare" else series.reminder_hours)
     target = m.target_of_run(series, now, lead)
