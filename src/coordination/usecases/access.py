@@ -59,7 +59,9 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
         .where(col(ConsentParty.consent_id).in_(select_rows(col(Consent.id)).where(persons(col(Consent.person_id))))),
         "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
         .where(persons(col(Block.person_id))).order_by(col(Block.id)),
-        "persons": select_rows(Person).where(persons(col(Person.id))),
+        # the identity columns the policy asks (is the person a child?), not the person's entity
+        "persons": select_rows(col(Person.id), col(Person.personnummer), col(Person.birth_date),
+                               col(Person.is_coordination_number)).where(persons(col(Person.id))),
         # every relationship that comes from a source, in one statement: a page asks the policy for
         # one case, and a statement per kind cost it more than the record's own rows
         "relationships": union_all(
@@ -183,7 +185,7 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     meeting lists thousands. Keyed by case id."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
-    persons = {p.id: p for p, in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
+    persons = {p.id: p for p in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
     related = relationships_for(session, cases, now=now, emergency=True)
