@@ -43,7 +43,9 @@ from sqlalchemy import Date, text  # noqa: E402
 
 from coordination.persistence.engine import get_engine, unit_of_work  # noqa: E402
 from sweep import ACTIONS_PER_CASE, NOW, best_flow_run, child, migrated_database, prefect_harness, seed  # noqa: E402
-from served import bare_flow_warm, client_env, flush_to_api, served, standalone_server  # noqa: E402
+from served import (  # noqa: E402
+    bare_flow_warm, client_env, floor_then_bare_flow, flush_to_api, served, standalone_server,
+)
 
 ORGANISATIONS = tuple(f"org-{i}" for i in range(10))
 
@@ -209,24 +211,7 @@ def floor_prepare(connection, *, now: dt.datetime) -> dict:
 
 # what a fresh `coordination meeting prepare` must at least do: start, prepare and send the
 # floor's way, commit, run a bare flow, print the same result
-PREPARE_FLOOR = """
-import json
-import sys
-sys.path.insert(0, "benchmarks")
-import pendulum
-from prefect import flow
-import agenda as bench
-from coordination.persistence.engine import get_engine
-
-@flow(name="bare")
-def bare():
-    return 1
-
-with get_engine(sys.argv[1]).begin() as conn:
-    prepared = bench.floor_prepare(conn, now=pendulum.parse(sys.argv[2]))
-bare()
-print(json.dumps(prepared))
-"""
+PREPARE_FLOOR = floor_then_bare_flow("agenda", "bench.floor_prepare(conn, now=now)")
 
 
 def unprepare(url: str) -> None:

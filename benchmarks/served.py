@@ -121,3 +121,29 @@ def flush_to_api() -> None:
 
     APILogWorker.drain_all(timeout=10)
     EventsWorker.drain_all()
+
+
+def floor_then_bare_flow(module: str, call: str) -> str:
+    """The script of a fresh process doing a floor's work as the product's command does it: `call`
+    (an expression over the benchmark module as `bench`, a connection `conn` committed after it
+    and the moment `now`; argv: the database URL and the moment), then a bare flow run against
+    the configured server; prints what `call` returned, as JSON."""
+    return f"""
+import json
+import sys
+sys.path.insert(0, "benchmarks")
+import pendulum
+from prefect import flow
+import {module} as bench
+from coordination.persistence.engine import get_engine
+
+@flow(name="bare")
+def bare():
+    return 1
+
+now = pendulum.parse(sys.argv[2])
+with get_engine(sys.argv[1]).begin() as conn:
+    done = {call}
+bare()
+print(json.dumps(done))
+"""

@@ -58,7 +58,9 @@ from coordination.persistence.engine import get_engine  # noqa: E402
 from coordination.persistence.models import Outbox, SweepNotice  # noqa: E402
 from coordination.usecases.sweep import NO_MANAGER  # noqa: E402  (the reason text the rows carry)
 from tests.support import scratch_pg_database  # noqa: E402
-from served import bare_flow_warm, client_env, flush_to_api, served, standalone_server  # noqa: E402
+from served import (  # noqa: E402
+    bare_flow_warm, client_env, floor_then_bare_flow, flush_to_api, served, standalone_server,
+)
 
 RECIPIENTS = 500
 ACTIONS_PER_CASE = 10
@@ -431,22 +433,7 @@ def memory(url: str, args, due: int) -> None:
 
 # what a fresh `coordination sweep` must at least do: start, write the floor's rows and commit,
 # and run one bare flow on the same server
-FRESH_FLOOR = """
-import sys
-sys.path.insert(0, "benchmarks")
-import pendulum
-from prefect import flow
-import sweep as bench
-from coordination.persistence.engine import get_engine
-
-@flow(name="bare")
-def bare():
-    return 1
-
-with get_engine(sys.argv[1]).begin() as conn:
-    bench.floor_sweep(conn, now=pendulum.parse(sys.argv[2]), suffix=":floor")
-bare()
-"""
+FRESH_FLOOR = floor_then_bare_flow("sweep", 'bench.floor_sweep(conn, now=now, suffix=":floor")')
 
 
 def main() -> None:
