@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence, Set
+import typing
+from collections.abc import Iterable, Sequence, Set
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -224,10 +225,11 @@ def cancel_uncovered(session: Session, person_id: int, *, now: dt.datetime, reas
         return 0
     covered = covered_organisations(session, [person_id], on=local_date(now))[person_id]
     changed = 0
-    waiting = session.execute(select(Outbox, col(Member.organisation_id))
-                              .join(Member, col(Member.id) == Outbox.member_id)
-                              .where(col(Outbox.case_number).in_(numbers), col(Outbox.status).in_(WAITING),
-                                     col(Outbox.kind).not_in(TOLD_WITHOUT_CONSENT)))
+    # the rows' column types, as Result.tuples() gave them before SQLAlchemy 2.1 deprecated it
+    waiting = typing.cast("Iterable[tuple[Outbox, int]]", session.execute(
+        select(Outbox, col(Member.organisation_id)).join(Member, col(Member.id) == Outbox.member_id)
+        .where(col(Outbox.case_number).in_(numbers), col(Outbox.status).in_(WAITING),
+               col(Outbox.kind).not_in(TOLD_WITHOUT_CONSENT))))
     for row, org_id in waiting:
         if org_id not in covered:
             row.status, row.cancel_reason = OutboxStatus.CANCELLED, reason

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+import typing
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,14 +134,17 @@ def _queue_digests(session: Session, this_run, suffix: str, now: dt.datetime) ->
 def _counts(session: Session, this_run) -> tuple[dict, dict]:
     labels = {o.id: f"{o.code} ({o.unit_type})" for o in session.exec(sqlmodel_select(Organisation))}
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLASSES, 0))
-    for organisation_id, klass, n in session.execute(
-            select(col(SweepNotice.organisation_id), col(SweepNotice.klass), func.count()).where(this_run)
-            .group_by(col(SweepNotice.organisation_id), col(SweepNotice.klass))):
+    # the rows' column types, as Result.tuples() gave them before SQLAlchemy 2.1 deprecated it
+    by_class = typing.cast("Iterable[tuple[int, str, int]]", session.execute(
+        select(col(SweepNotice.organisation_id), col(SweepNotice.klass), func.count()).where(this_run)
+        .group_by(col(SweepNotice.organisation_id), col(SweepNotice.klass))))
+    for organisation_id, klass, n in by_class:
         counts[labels.get(organisation_id, str(organisation_id))][klass] = n
     cases: dict[str, dict] = {}
-    for organisation_id, n in session.execute(
-            select(col(SweepNotice.organisation_id), func.count(col(SweepNotice.case_number).distinct())).where(this_run)
-            .group_by(col(SweepNotice.organisation_id))):
+    by_organisation = typing.cast("Iterable[tuple[int, int]]", session.execute(
+        select(col(SweepNotice.organisation_id), func.count(col(SweepNotice.case_number).distinct())).where(this_run)
+        .group_by(col(SweepNotice.organisation_id))))
+    for organisation_id, n in by_organisation:
         listed: Sequence[str] = session.execute(select(col(SweepNotice.case_number)).distinct()
                                                 .where(this_run, col(SweepNotice.organisation_id) == organisation_id)
                                                 .order_by(col(SweepNotice.case_number)).limit(MAX_LISTED)
