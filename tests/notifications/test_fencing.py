@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from coordination.domain.vocabulary import OutboxStatus
 from coordination.notifications import templates
-from coordination.notifications.delivery import CONCURRENCY, deliver_pending
+from coordination.notifications.delivery import CONCURRENCY, deliver_pending, due_count
 from coordination.notifications.outbox import enqueue
 from coordination.persistence.engine import unit_of_work
 from coordination.persistence.models import Member, Outbox, OutboxSend, SweepNotice
@@ -48,6 +48,12 @@ def received(receiver: HttpReceiver) -> collections.Counter:
 
 def member_rows(status=None):
     return [r for r in outbox(status) if r.key.startswith("load:")]
+
+
+def claims_ran_out(lease: dt.timedelta, count: int) -> bool:
+    """`count` rows are claimed (sending), and every one of those claims is older than the lease."""
+    sending = member_rows(OutboxStatus.SENDING)
+    return len(sending) == count and due_count(None, now=T0, keys=[r.key for r in sending], lease=lease) == count
 
 
 def test_a_slow_deliverer_keeps_its_claims_and_a_later_run_takes_none(db_url, example_data):
@@ -81,17 +87,22 @@ def test_a_deliverer_that_lost_its_claim_stops_and_never_marks_what_it_no_longer
     B takes the batch over. A's sends complete, but it may not mark the rows: it stops. Only the
     rows in flight can arrive twice."""
     open_and_plan(db_url, example_data)
-    with HttpReceiver(delay=3.0) as http:
+    with HttpReceiver(delay=3.0) as http:  # under apprise's 4 s read timeout
         set_targets({"hc-dsk1": [http.url()]})
         queue(3)
         reports: list = []
-        # a half-second lease: A's claims run out by about 1.1 s, B takes over at 1.3 s, and A's
-        # sends end at 3 s, with room to spare on a loaded machine
+        # a half-second lease: A stops renewing each claim half a second after its send hung, and
+        # the claim runs out half a second after that; A's sends end at 3 s
         lease = dt.timedelta(seconds=0.5)
+        started = time.monotonic()
         a = threading.Thread(target=lambda: reports.append(deliver_pending(now=T0, lease=lease)))
         a.start()
-        time.sleep(1.3)  # A's sends have hung for over a lease, and their last renewal has run out
-        b = deliver_pending(now=T0 + dt.timedelta(seconds=1.3), lease=lease)
+        # B runs once every claim of A's has run out, not after a fixed sleep: on a loaded machine
+        # A starts its sends late, and a B that came too early would take over only some rows
+        while not claims_ran_out(lease, 3) and time.monotonic() - started < 2.5:
+            time.sleep(0.05)
+        assert a.is_alive(), "A's sends ended before its claims ran out: the machine is too slow for this story"
+        b = deliver_pending(now=T0 + dt.timedelta(seconds=time.monotonic() - started), lease=lease)
         a.join()
         counts = received(http)
     [a_report] = reports
@@ -115,7 +126,7 @@ def test_a_deliverer_killed_mid_batch_is_recovered_with_nothing_lost(db_url, exa
         set_targets({"hc-dsk1": [http.url()]})
         queue(20)
         script = ("import sys, datetime as dt, pendulum\n"
-                  "from coordination.notifications.delivery import CONCURRENCY, deliver_pending\n"
+                  "from coordination.notifications.delivery import CONCURRENCY, deliver_pending, due_count\n"
                   "deliver_pending(now=pendulum.parse(sys.argv[1]), lease=dt.timedelta(seconds=1))\n")
         a = subprocess.Popen([sys.executable, "-c", script, T0.isoformat()], env=dict(os.environ))
         deadline = time.monotonic() + 60
