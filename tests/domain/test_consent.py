@@ -3,7 +3,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from coordination.domain.consent import ConsentFacts, check_new_consent, require_consent
+from coordination.domain.consent import ConsentFacts, check_new_consent, require_consent, sip_parties
 from coordination.domain.vocabulary import ConsentGiver as G
 from coordination.domain.vocabulary import ConsentScope as S
 from coordination.errors import ConsentMissing, RuleViolation
@@ -85,3 +85,20 @@ def test_recording_a_consent_checks_its_rules(kw, field):
 
 def test_a_guardian_may_consent_for_a_child():
     new(person_is_child=True, given_by=G.GUARDIAN, guardian_known=True)
+
+
+def test_a_sip_brings_in_the_organisations_a_valid_sip_consent_names_and_has_documented():
+    def parties(*consents, child=False):
+        return sip_parties(consents, on=TODAY, at=NOW, person_is_child=child)
+
+    assert parties(consent()) == {"hc", "hsv"}
+    # named but not yet documented in its own record: not yet
+    assert parties(consent(parties=frozenset({"hc", "hsv", "kommun"}))) == {"hc", "hsv"}
+    # a consent to share information only, a withdrawn one, an expired one: nobody
+    assert parties(consent(scopes=frozenset({S.SHARE_INFORMATION}))) == set()
+    assert parties(consent(withdrawn_at=NOW.subtract(days=1))) == set()
+    assert parties(consent(valid_until=TODAY - dt.timedelta(days=1))) == set()
+    # a child's own consent does not count; two valid consents bring in both sets
+    assert parties(consent(), child=True) == set()
+    assert parties(consent(), consent(id=2, parties=frozenset({"kommun"}), documented_in=frozenset({"kommun"}))) \
+        == {"hc", "hsv", "kommun"}

@@ -120,3 +120,14 @@ def check_new_consent(*, given_by: ConsentGiver, person_is_child: bool, guardian
     if valid_until is not None and valid_until < valid_from:
         raise RuleViolation("valid_until is before valid_from", record=record, field="valid_until",
                             hint="give an end date on or after the start date")
+
+
+def sip_parties(consents: Iterable[ConsentFacts], *, on: dt.date, at: dt.datetime, person_is_child: bool) -> set[str]:
+    """The organisations a SIP may bring in: those a consent valid for the SIP both names and has
+    documented in its own record."""
+    parties: set[str] = set()
+    for consent in consents:
+        if why_not_valid(consent, scope=ConsentScope.SIP, organisations=(), on=on, at=at,
+                         person_is_child=person_is_child) is None:
+            parties |= consent.parties & consent.documented_in
+    return parties

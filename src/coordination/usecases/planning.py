@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from coordination.domain import disclosure
 from coordination.domain.calendar import add_working_days, is_working_day
-from coordination.domain.consent import why_not_valid
+from coordination.domain.consent import sip_parties
 from coordination.domain.planning import SipDraft, check_sip, require_step
 from coordination.domain.vocabulary import (
     CaseStatus, ConsentScope, HandlingTime, Perspective, Role,
@@ -313,12 +313,7 @@ def first_working_day_from(day: dt.date) -> dt.date:
 
 def consented_organisations(session: Session, person: Person, now: dt.datetime) -> set[str]:
     today = today_of(now)
-    parties: set[str] = set()
-    for facts in consent_facts(session, person.id):
-        if why_not_valid(facts, scope=ConsentScope.SIP, organisations=(), on=today, at=now,
-                         person_is_child=is_child(person, today)) is None:
-            parties |= facts.parties & facts.documented_in
-    return parties
+    return sip_parties(consent_facts(session, person.id), on=today, at=now, person_is_child=is_child(person, today))
 
 
 def organisation_codes(session: Session, members) -> list[str]:

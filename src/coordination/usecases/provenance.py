@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 from coordination.domain.access import RELATIONSHIP_GRACE, CaseFacts, Relationship
 from coordination.domain.vocabulary import ActionStatus
 from coordination.persistence.models import (
-    Action, CareCase, Deviation, EmergencyAccess, Escalation, EscalationRecipient, Member, Sip,
+    Action, CareCase, Deviation, Escalation, EscalationRecipient, Member, Sip,
 )
 from coordination.usecases.access import relationships
+from coordination.usecases.emergency import active_until
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,7 @@ def bases(session: Session, member_id: int, case: CareCase, *, now: dt.datetime,
                 found.append(Basis(Relationship.ESCALATED_TO, "question", str(question.id),
                                    question.answered_at + RELATIONSHIP_GRACE if question.answered_at else None))
     # emergency access is the member's own opening, not a relationship the record gives
-    ends = session.exec(select(EmergencyAccess.ends_at).where(
-        col(EmergencyAccess.case_id) == case.id, col(EmergencyAccess.member_id) == member_id,
-        col(EmergencyAccess.started_at) <= now, col(EmergencyAccess.ends_at) > now)
-        .order_by(col(EmergencyAccess.ends_at).desc())).first()
+    ends = active_until(session, member_id, case, now=now)
     if ends is not None:
         found.append(Basis(Relationship.EMERGENCY, "emergency", until=ends))
     return found

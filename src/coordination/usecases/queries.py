@@ -29,14 +29,17 @@ def list_cases(session: Session) -> list[tuple[str, str, bool]]:
 
 
 def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime,
-                facts: CaseFacts | None = None) -> dict:
+                facts: CaseFacts | None = None, case: CareCase | None = None,
+                member: policy.MemberFacts | None = None) -> dict:
     """The full record of one case for a member's screen. Holds personal data: for the CLI
-    inside the coordination boundary only; reading it is audited. `facts`: the case's policy
-    facts at `now`, when the caller read them already (the case page asks the policy thrice)."""
-    case = case_by_number(session, number)
+    inside the coordination boundary only; reading it is audited. `facts`, `case`, `member`: the
+    case's policy facts at `now`, the case and the reader's facts, when the caller read them
+    already (the case page asks the policy thrice)."""
+    case = case if case is not None and case.number == number else case_by_number(session, number)
     facts = facts or case_facts(session, case, now=now)
     # the reader's facts, read once: the policy asks them, and so does a block of the SBAR's author
-    me = member_facts(session, actor.member_id) if actor.member_id else None
+    me = member if member is not None and member.id == actor.member_id else \
+        member_facts(session, actor.member_id) if actor.member_id else None
     require(session, actor, Purpose.READ, case, now=now, facts=facts, member=me)
     person = referenced(session, Person, case.person_id)
     reader = me.organisation if me else None

@@ -11,22 +11,26 @@ from collections.abc import Sequence
 from sqlalchemy import select as sa_select, update
 from sqlmodel import Session, col, select
 
-from coordination.domain.access import CaseFacts, Purpose
+from coordination.domain.access import CaseFacts, MemberFacts, Purpose
 from coordination.domain.planning import SipDraft, check_sip, require_step
 from coordination.domain.sip_versions import Change, SipContent, changes, revised
 from coordination.domain.vocabulary import ActionStatus, ConsentScope
 from coordination.errors import InvalidInput, NotFound, RuleViolation
 from coordination.persistence.models import Action, CareCase, Member, Organisation, Person, Sip, SipParticipant
-from coordination.usecases.access import decision, require
+from coordination.usecases.access import case_facts, decision, require
 from coordination.usecases.acting import current_sip
 from coordination.usecases.common import Actor, audit, is_child, member_by_code, referenced, today_of
 from coordination.usecases.consent import gate
-from coordination.usecases.planning import consented_organisations, organisation_codes, write_sip_version
+from coordination.domain.consent import sip_parties
+from coordination.usecases.planning import organisation_codes, write_sip_version
 
 
 def content(session: Session, sip: Sip) -> SipContent:
-    codes = dict(session.exec(select(Member.id, Member.code)).all())
     participants = session.exec(select(SipParticipant.member_id).where(col(SipParticipant.sip_id) == sip.id)).all()
+    # the codes of the members the plan names only: a region has thousands, and every case page
+    # with a plan shows its revision form
+    codes = dict(session.exec(select(Member.id, Member.code).where(
+        col(Member.id).in_({sip.coordinator_id, *participants}))).all())
     return SipContent(codes[sip.coordinator_id], frozenset(codes[m] for m in participants), sip.what_matters,
                       sip.plan_b, tuple(sip.other_plans), sip.next_follow_up, sip.relatives_support)
 
@@ -141,15 +145,18 @@ def compare_versions(session: Session, actor: Actor, *, case: CareCase, first: i
 
 
 def revision_form(session: Session, actor: Actor, *, case: CareCase, now: dt.datetime,
-                  facts: CaseFacts | None = None) -> dict | None:
+                  facts: CaseFacts | None = None, member: MemberFacts | None = None) -> dict | None:
     """What the workspace's revision form offers the member, or None where the policy does not
     let them plan: the current plan, and the active members of the organisations the person has
-    consented to (who may be added; the consent is checked again when the revision is saved)."""
+    consented to (who may be added; the consent is checked again when the revision is saved).
+    `facts`, `member`: the case's and the member's policy facts, when the caller read them."""
+    facts = facts or case_facts(session, case, now=now)
     if actor.member_id is None or not decision(session, actor.member_id, Purpose.PLAN, case, now=now,
-                                               facts=facts).allowed:
+                                               facts=facts, member=member).allowed:
         return None
     plan = content(session, current_sip(session, case))
-    orgs = consented_organisations(session, referenced(session, Person, case.person_id), now)
+    # the consents the policy's facts hold already: the same rows the consent check reads
+    orgs = sip_parties(facts.consents, on=today_of(now), at=now, person_is_child=facts.person_is_child)
     candidates = session.execute(sa_select(col(Member.code), col(Member.name), col(Member.role)).join(Organisation).where(
         col(Organisation.code).in_(orgs), col(Member.active) == True).order_by(col(Member.name))).all()  # noqa: E712
     return {"plan": plan, "candidates": [{"code": m.code, "name": m.name, "role": str(m.role)}

@@ -17,13 +17,14 @@ from coordination.entrypoints.web.deps import (
 from coordination.entrypoints.web.render import see_other
 from coordination.errors import InvalidInput
 from coordination.i18n import Texts
+from coordination.domain.access import Relationship
 from coordination.domain.vocabulary import PersonVerdict
 from coordination.i18n.terms import N_
-from coordination.usecases import emergency, persons_plan, provenance, queries, revising, worklist, workspace
+from coordination.usecases import persons_plan, provenance, queries, revising, worklist, workspace
 from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, OpenEmergencyAccess, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
-from coordination.usecases.access import case_facts
+from coordination.usecases.access import case_facts, member_facts
 from coordination.usecases.common import case_by_number
 
 router = APIRouter()
@@ -70,12 +71,14 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
     with transaction() as session:
         now = staff.now
         case = case_by_number(session, number)
-        facts = case_facts(session, case, now=now)  # read once: the record, the form and "why" ask
-        record = queries.case_record(session, staff.actor, number, now=now, facts=facts)
-        revision = revising.revision_form(session, staff.actor, case=case, now=now, facts=facts) \
+        # read once: the record, the form and "why" ask them
+        facts, me = case_facts(session, case, now=now), member_facts(session, staff.who.member_id)
+        record = queries.case_record(session, staff.actor, number, now=now, facts=facts, case=case, member=me)
+        revision = revising.revision_form(session, staff.actor, case=case, now=now, facts=facts, member=me) \
             if record["sip"] and record["status"] != "closed" else None
-        emergency_until = emergency.active_until(session, staff.who.member_id, case, now=now)
         why = provenance.bases(session, staff.who.member_id, case, now=now, facts=facts)
+        # "why may I read this?" names the member's own emergency access, and when it ends
+        emergency_until = next((b.until for b in why if b.kind == Relationship.EMERGENCY), None)
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
                            today=local_date(now).isoformat(), now=now, emergency_until=emergency_until, why=why,
                            verdict_names={v: staff.texts.gettext(name) for v, name in VERDICT_NAMES.items()})
