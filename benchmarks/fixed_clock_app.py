@@ -15,4 +15,4 @@ from coordination.entrypoints import web
 
 def create_app():
     moment = dt.datetime.fromisoformat(os.environ["COORDINATION_BENCH_NOW"])
-    return web.create_app(clock=lambda: moment)
+    return web.serve(clock=lambda: moment)  # as `coordination web` serves it

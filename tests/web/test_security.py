@@ -519,3 +519,21 @@ def test_the_case_page_says_why_the_member_can_see_it(workspace, sqlite_url, exa
     assert "förbereder ärendet" not in page  # planned: the case has left the team's list
     prepared = signed_in(workspace, "rehab-ft").get(f"/cases/{flagged}").text
     assert "förbereder ärendet inför teamets möte: ärendet står på ditt teams kommande samordningsmöte" in prepared
+
+
+def test_a_served_worker_tunes_its_collector_and_an_app_made_in_a_test_does_not():
+    """`coordination web`'s factory freezes what the worker imported and raises the young
+    generation's threshold; `create_app` leaves the collector as it was. In a fresh interpreter,
+    so this process's collector stays as it is."""
+    import subprocess
+    import sys
+
+    script = ("import gc\n"
+              "from coordination.entrypoints import web\n"
+              "before = gc.get_threshold()\n"
+              "web.create_app()\n"
+              "print(gc.get_threshold() == before, gc.get_freeze_count() == 0)\n"
+              "web.serve()\n"
+              "print(gc.get_threshold() == web.COLLECTOR_THRESHOLD, gc.get_freeze_count() > 0)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["True", "True", "True", "True"], out.stdout + out.stderr

@@ -242,7 +242,7 @@ def _run_web(host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     # access logs would print every URL; URLs hold ids only, but keep the console for errors
-    uvicorn.run("coordination.entrypoints.web:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("coordination.entrypoints.web:serve", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False)
 
 
