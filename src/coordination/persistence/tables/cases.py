@@ -64,6 +64,10 @@ class CareCase(SQLModel, table=True):
     fixed_doctor_id: int | None = Field(default=None, foreign_key="member.id")  # named, for a seriously ill child
     opened_at: dt.datetime = utc()
     closed_at: dt.datetime | None = utc(default=None)
+    # derived: the earliest due date of the case's open actions, kept by the database's triggers
+    # on `action` (migration 0027) whoever writes; the application never sets it. A member's
+    # case list is ordered by it rather than grouping every open action on each request.
+    next_action_due: dt.date | None = None
 
 
 class Assessment(SQLModel, table=True):
