@@ -27,5 +27,7 @@ def among_parameter(dialect: str, column: Any, name: str | None, values: Any = N
 
 
 def rows_of(session: Session, statement: Any, parameters: dict[str, Any]) -> list[Any]:
-    """A statement built once (its rows untyped: the columns are its own), run with `parameters`."""
-    return list(session.execute(statement, parameters))
+    """A statement built once (its rows untyped: the columns are its own), run with `parameters`.
+    Fetched at once: iterating a result fetches row by row, which cost a page of 50 cases'
+    thousand policy rows more than reading them."""
+    return list(session.execute(statement, parameters).all())

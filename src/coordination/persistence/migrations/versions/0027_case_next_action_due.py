@@ -2,6 +2,9 @@
 by it instead of grouping every open action of every case of theirs on each request (a nurse
 with 2,000 open actions grouped 22,000 rows for one start page)
 
+A member's open actions' index also holds their cases, so "which cases are hers" is read from
+the index alone (it was a fifth of the ordering at 2,000 open actions).
+
 The column is derived: triggers on `action` keep it equal to the earliest due date of the
 case's planned or assigned actions, whoever writes (the application, an import, a bulk COPY).
 The application never writes it.
@@ -92,9 +95,13 @@ def upgrade() -> None:
     op.execute(f"UPDATE care_case SET next_action_due = {EARLIEST}")
     for statement in POSTGRESQL if op.get_bind().dialect.name == "postgresql" else SQLITE:
         op.execute(statement)
+    op.drop_index('ix_action_responsible_status', table_name='action')
+    op.create_index('ix_action_responsible_status', 'action', ['responsible_id', 'status', 'case_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_action_responsible_status', table_name='action')
+    op.create_index('ix_action_responsible_status', 'action', ['responsible_id', 'status'])
     postgresql = op.get_bind().dialect.name == "postgresql"
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON action" if postgresql else f"DROP TRIGGER IF EXISTS {name}")
