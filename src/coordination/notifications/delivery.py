@@ -59,6 +59,7 @@ BATCH = 100  # rows a claim takes; a run drains batch after batch
 POLL = 0.05  # seconds: how often the main thread looks at its workers
 RENEW_EVERY = 10  # a claim is renewed after a tenth of the lease: a stalled run loses it, a slow one never
 WAITING = (OutboxStatus.NO_TARGET, OutboxStatus.FAILED)  # ended, but deliverable again after a fix
+_OUTBOX, _SEND, _AUDIT = Outbox.__table__, OutboxSend.__table__, AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -291,6 +292,16 @@ def _nothing():
     yield None
 
 
+@contextlib.contextmanager
+def _connected(url: str | None, connection):
+    """`connection` when there is one, else one from the pool for this block."""
+    if connection is not None:
+        yield connection
+    else:
+        with get_engine(url).connect() as own:
+            yield own
+
+
 class ClaimLost(Exception):
     """Another run took over a row this one held: it stalled past the lease."""
 
@@ -351,6 +362,7 @@ class _Row:
     attempts: int
     resolution: Resolution
     settled: dict[str, str]  # target key -> sent | invalid
+    told: list[tuple[str, int]]  # (case number, person id) the message discloses, audited once it is sent
     failures: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0
     sending_since: float | None = None
@@ -411,18 +423,21 @@ class _Batch:
             return
         confirmed = time.monotonic()  # when the claim of the next send was last seen held
         stale = self.lease.total_seconds() / RENEW_EVERY
-        while item is not None and not self.lost.is_set():
-            row, target = item
-            # stalled between the check and the send (a paused process, a long GC): look again
-            if time.monotonic() - confirmed > stale and not self._may_send(row):
-                return
-            if row.sending_since is None:
-                row.sending_since = time.monotonic()
-            error = send([target], row.subject, row.body, row.attachment)
-            item = self._next(todo)
-            if not self._settle(row, target, error, then=item[0] if item else None):
-                return
-            confirmed = time.monotonic()
+        # one connection for the worker's marks, each its own transaction: taking one from the
+        # pool for every send would also ping the database every time
+        with get_engine(self.url).connect() as connection:
+            while item is not None and not self.lost.is_set():
+                row, target = item
+                # stalled between the check and the send (a paused process, a long GC): look again
+                if time.monotonic() - confirmed > stale and not self._may_send(row):
+                    return
+                if row.sending_since is None:
+                    row.sending_since = time.monotonic()
+                error = send([target], row.subject, row.body, row.attachment)
+                item = self._next(todo)
+                if not self._settle(row, target, error, then=item[0] if item else None, connection=connection):
+                    return
+                confirmed = time.monotonic()
 
     def _next(self, todo: collections.deque) -> tuple[_Row, str] | None:
         with self.lock:
@@ -431,25 +446,27 @@ class _Batch:
     def _may_send(self, row: _Row) -> bool:
         """Right before a send: the run still holds the row, else every worker stops."""
         with unit_of_work(self.url, read_only=True) as session:
-            held = self._holds(session, row)
+            held = self._holds(session.connection(), row)
         if not held:
             self._lose(row)
         return held
 
-    def _holds(self, session, row: _Row) -> bool:
-        return session.execute(select(Outbox.id).where(
-            col(Outbox.id) == row.id, col(Outbox.claim_token) == self.token,
-            col(Outbox.status) == OutboxStatus.SENDING)).first() is not None
+    def _holds(self, connection, row: _Row) -> bool:
+        return connection.execute(select(_OUTBOX.c.id).where(
+            _OUTBOX.c.id == row.id, _OUTBOX.c.claim_token == self.token,
+            _OUTBOX.c.status == OutboxStatus.SENDING)).first() is not None
 
     def _lose(self, row: _Row) -> None:
         with self.lock:
             self.report.lost_claims += 1
         self.lost.set()
 
-    def _settle(self, row: _Row, target: str | None, error: str | None, then: _Row | None = None) -> bool:
+    def _settle(self, row: _Row, target: str | None, error: str | None, then: _Row | None = None,
+                connection=None) -> bool:
         """Mark one send (and the row, when it was the row's last), fenced by the claim, and check
         in the same transaction that the run still holds `then`, the row sent next. `target` None:
-        the row had nothing to send. False when a claim was lost: every worker stops."""
+        the row had nothing to send. `connection`: the worker's own, else one from the pool. False
+        when a claim was lost: every worker stops."""
         with self.lock:
             outcome = None
             if target is not None:
@@ -464,8 +481,8 @@ class _Batch:
         counted = DeliveryReport()  # added to the run's report only if the mark is written
         status, note = self._outcome(row, counted) if finished else (None, None)
         now = self.clock()
-        fence = update(Outbox).where(col(Outbox.id) == row.id, col(Outbox.claim_token) == self.token,
-                                     col(Outbox.status) == OutboxStatus.SENDING)
+        fence = update(_OUTBOX).where(_OUTBOX.c.id == row.id, _OUTBOX.c.claim_token == self.token,
+                                      _OUTBOX.c.status == OutboxStatus.SENDING)
         if finished:
             values = dict(status=status, last_error=note, claim_token=None)
             if status == OutboxStatus.SENT:
@@ -478,21 +495,26 @@ class _Batch:
                 values["target_fingerprint"] = row.resolution.fingerprint()
         else:
             values = dict(claimed_at=_wall())  # marked, and the claim renewed for the other targets
-        with self.writing, unit_of_work(self.url) as session:
-            if session.execute(fence.values(**values).returning(Outbox.id)).first() is None:
+        audit = []
+        if outcome == "sent":
+            audit.append(dict(at=now, actor="system:delivery", action="send", record_type="outbox",
+                              record_id=f"{row.key} via {channel_kinds([target])}", person_id=None,
+                              recipient_id=row.member_id))
+        if status == OutboxStatus.SENT:
+            audit += _told_events(row, now)
+        # Core statements: a send's mark is the hot path of a run (one transaction per send), and
+        # the ORM's bulk paths cost more per statement than the database does here
+        with self.writing, _connected(self.url, connection) as connection, connection.begin():
+            if connection.execute(fence.values(**values).returning(Outbox.id)).first() is None:
                 self._lose(row)
                 return False
             if outcome:
-                session.execute(insert(OutboxSend).values(
+                connection.execute(insert(_SEND), dict(
                     outbox_id=row.id, target_key=target_key(target), channel=channel_kinds([target]),
                     sent_at=now, outcome=outcome))
-            if outcome == "sent":
-                session.execute(insert(AuditEvent).values(
-                    at=now, actor="system:delivery", action="send", record_type="outbox",
-                    record_id=f"{row.key} via {channel_kinds([target])}", recipient_id=row.member_id))
-            if status == OutboxStatus.SENT:
-                _audit_told(session, [row], now)
-            held_next = then is None or self._holds(session, then)
+            if audit:
+                connection.execute(insert(_AUDIT), audit)
+            held_next = then is None or self._holds(connection, then)
         with self.lock:
             self.report.add(counted)
         if not held_next:
@@ -528,13 +550,14 @@ class _Batch:
                     select(OutboxSend.outbox_id, OutboxSend.target_key, OutboxSend.outcome)
                     .where(col(OutboxSend.outbox_id).in_(claimed))):
                 settled.setdefault(outbox_id, {})[key] = outcome
+            told = _disclosed(session, outbox_rows)
             rows = []
             for r in outbox_rows:
                 member = members.get(r.member_id)
                 entries = list(member.notify) if member else ([r.target] if r.target else [])
                 rows.append(_Row(r.id, r.key, r.kind, r.member_id, member.code if member else None, r.case_number,
                                  r.subject, r.body, (r.attachment_name, r.attachment) if r.attachment else None,
-                                 r.attempts, resolve(entries, self.tags), settled.get(r.id, {})))
+                                 r.attempts, resolve(entries, self.tags), settled.get(r.id, {}), told.get(r.id, [])))
         return rows
 
     def _renew(self, rows: list[_Row]) -> None:
@@ -592,25 +615,29 @@ def target_key(target: str) -> str:
     return hashlib.sha256(target.encode()).hexdigest()
 
 
-def _audit_told(session, rows: list[_Row], now: dt.datetime) -> None:
-    """A delivered message about a case is a disclosure: who was told, which case, when. A
-    digest tells about every case among its notices."""
+def _disclosed(session, rows: list[Outbox]) -> dict[int, list[tuple[str, int]]]:
+    """What each message to a member discloses: (case number, person id) for its case, and for a
+    digest every case among its notices. Read once per batch, after the consent has trimmed the
+    digests, so a send's mark adds only the audit rows."""
     told: dict[int, set[str]] = {}  # row id -> case numbers
-    digests = {row.key: row for row in rows if row.member_id is not None and row.kind == "digest"}
+    digests = {row.key: row.id for row in rows if row.member_id is not None and row.kind == "digest"}
     if digests:
         for key, number in session.execute(select(SweepNotice.digest_key, SweepNotice.case_number).distinct()
                                            .where(col(SweepNotice.digest_key).in_(digests))):
-            told.setdefault(digests[key].id, set()).add(number)
+            told.setdefault(digests[key], set()).add(number)
     for row in rows:
         if row.member_id is not None and row.kind != "digest" and row.case_number:
             told.setdefault(row.id, set()).add(row.case_number)
     numbers = set().union(*told.values()) if told else set()
     if not numbers:
-        return
+        return {}
     persons = dict(session.execute(select(CareCase.number, CareCase.person_id)
                                    .where(col(CareCase.number).in_(numbers))).all())
-    by_id = {row.id: row for row in rows}
-    if events := [dict(at=now, actor="system:delivery", action="notify", record_type="case", record_id=number,
-                       person_id=persons[number], recipient_id=by_id[row_id].member_id)
-                  for row_id, cases in told.items() for number in sorted(cases) if number in persons]:
-        session.execute(insert(AuditEvent), events)
+    return {row_id: [(number, persons[number]) for number in sorted(cases) if number in persons]
+            for row_id, cases in told.items()}
+
+
+def _told_events(row: _Row, now: dt.datetime) -> list[dict]:
+    """A delivered message about a case is a disclosure: who was told, which case, when."""
+    return [dict(at=now, actor="system:delivery", action="notify", record_type="case", record_id=number,
+                 person_id=person_id, recipient_id=row.member_id) for number, person_id in row.told]
