@@ -77,6 +77,8 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
 def escalations_of(session: Session, case: CareCase) -> list[tuple[Escalation, list[int]]]:
     rows = session.exec(select(Escalation).where(col(Escalation.case_id) == case.id).order_by(col(Escalation.id))).all()
     recipients: dict[int, list[int]] = {e.id: [] for e in rows}
+    if not recipients:  # most cases have no question: an empty IN is still a round trip
+        return []
     for escalation_id, member_id in session.exec(
             select(EscalationRecipient.escalation_id, EscalationRecipient.member_id)
             .where(col(EscalationRecipient.escalation_id).in_(list(recipients)))):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -44,20 +45,28 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     person = referenced(session, Person, case.person_id)
     reader = me.organisation if me else None
 
-    sips = session.exec(select(Sip).where(col(Sip.case_id) == case.id).order_by(col(Sip.version))).all()
+    # plain rows, not entities, for what the record only shows: loading an entity cost the case
+    # page more than reading its row (issue 22). Each SIP version with its participants, at once.
+    sips: list = []
+    taking_part: dict[int, list[int]] = {}
+    for sip in _rows(session, sa_select(_SIP, col(SipParticipant.member_id).label("participant"))
+                     .outerjoin(SipParticipant, col(SipParticipant.sip_id) == _SIP.c.id)
+                     .where(_SIP.c.case_id == case.id).order_by(_SIP.c.version, col(SipParticipant.member_id))):
+        if sip.id not in taking_part:
+            sips.append(sip)
+            taking_part[sip.id] = []
+        if sip.participant is not None:
+            taking_part[sip.id].append(sip.participant)
     current = next((s for s in sips if s.current), None)
-    taking_part: dict[int, list[int]] = {sip.id: [] for sip in sips}
-    for sip_id, member_id in session.exec(select(SipParticipant.sip_id, SipParticipant.member_id)
-                                          .where(col(SipParticipant.sip_id).in_(list(taking_part)))):
-        taking_part[sip_id].append(member_id)
-    assessment = session.exec(select(Assessment).where(col(Assessment.case_id) == case.id)
-                              .order_by(col(Assessment.id).desc())).first()
-    actions = session.exec(select(Action).where(col(Action.case_id) == case.id).order_by(col(Action.id))).all()
-    follow_ups = session.exec(select(FollowUp).where(col(FollowUp.case_id) == case.id).order_by(col(FollowUp.id))).all()
+    assessment = next(iter(_rows(session, sa_select(_table(Assessment)).where(col(Assessment.case_id) == case.id)
+                                 .order_by(col(Assessment.id).desc()).limit(1))), None)
+    actions = _rows(session, sa_select(_table(Action)).where(col(Action.case_id) == case.id).order_by(col(Action.id)))
+    follow_ups = _rows(session, sa_select(_table(FollowUp)).where(col(FollowUp.case_id) == case.id)
+                       .order_by(col(FollowUp.id)))
     meetings = sip_meeting.meetings_of(session, case)
     questions = escalations.escalations_of(session, case)
-    deviations = session.exec(select(Deviation).where(col(Deviation.case_number) == case.number)
-                              .order_by(col(Deviation.id))).all()
+    deviations = _rows(session, sa_select(_table(Deviation)).where(col(Deviation.case_number) == case.number)
+                       .order_by(col(Deviation.id)))
     # the members the record names, not all of them: a region has thousands, and reading each
     # cost a case page more than its own rows
     named = {case.coordinator_id, case.fixed_care_contact_id, assessment.author_id if assessment else None,
@@ -84,7 +93,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     view = disclosure.PersonView(person.personnummer, f"{person.given_name} {person.family_name}", person.address,
                                  person.phone, person.protected_identity, person.residence_hidden_from_guardians)
 
-    def sip_view(sip: Sip) -> dict:
+    def sip_view(sip) -> dict:
         return {"version": sip.version, "created_at": sip.created_at.isoformat(),
                 "next_follow_up": sip.next_follow_up.isoformat(), "coordinator": who(sip.coordinator_id),
                 "what_matters": sip.what_matters, "plan_b": sip.plan_b, "other_plans": sip.other_plans,
@@ -107,8 +116,8 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         # a protected identity's contacts keep their numbers to themselves: a carer's would locate the person
         "contacts": [{"kind": str(c.kind), "name": c.name, "phone": None if view.protected_identity else c.phone,
                       "may_be_involved": c.may_be_involved}
-                     for c in session.exec(select(Contact).where(col(Contact.person_id) == person.id)
-                                           .order_by(col(Contact.kind), col(Contact.id)))],
+                     for c in _rows(session, sa_select(_table(Contact)).where(col(Contact.person_id) == person.id)
+                                    .order_by(col(Contact.kind), col(Contact.id)))],
         "coordinator": who(case.coordinator_id), "fixed_care_contact": who(case.fixed_care_contact_id),
         "blocks": [f"#{b.id} {b.organisation}'s information closed to the others since {b.placed_at:%Y-%m-%d}"
                    for b in facts.blocks if b.in_force(now)],
@@ -118,7 +127,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                       "valid_from": c.valid_from.isoformat(),
                       "valid_until": c.valid_until.isoformat() if c.valid_until else None,
                       "withdrawn": c.withdrawn_at is not None}
-                     for c in session.exec(select(Consent).where(col(Consent.person_id) == person.id))],
+                     for c in _rows(session, sa_select(_table(Consent)).where(col(Consent.person_id) == person.id))],
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
         if closed_to_reader(assessment.author_id) else sbar(assessment) | {"author": who(assessment.author_id)},
         "sip": None if current is None else sip_view(current) | {
@@ -159,9 +168,22 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now, facts=facts),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
                             "profession": r.profession, "text": r.text}
-                           for r in session.exec(select(ReturnReport).where(col(ReturnReport.case_id) == case.id)
-                                                 .order_by(col(ReturnReport.id)))],
+                           for r in _rows(session, sa_select(_table(ReturnReport))
+                                          .where(col(ReturnReport.case_id) == case.id).order_by(col(ReturnReport.id)))],
     }
+
+
+_SIP = Sip.__table__  # type: ignore[attr-defined]
+
+
+def _table(model) -> Any:
+    return model.__table__
+
+
+def _rows(session: Session, statement) -> list:
+    """A read's rows on the session's connection, past the ORM (what the session holds unflushed
+    was flushed by the record's first query)."""
+    return session.connection().execute(statement).all()
 
 
 def sip_versions(session: Session, case: CareCase) -> list[int]:
