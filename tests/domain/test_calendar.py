@@ -62,6 +62,14 @@ def test_the_day_is_the_stockholm_day_not_the_utc_day():
     assert due_date(HandlingTime.NEXT_WORKING_DAY, late_utc) == D(2026, 11, 30)
 
 
+def test_the_stockholm_day_across_summer_time_and_for_a_naive_moment():
+    # 23:30 UTC the night summer time begins is 01:30 CET, and the night it ends 00:30 CET
+    assert local_date(dt.datetime(2026, 3, 28, 23, 30, tzinfo=dt.timezone.utc)) == D(2026, 3, 29)
+    assert local_date(dt.datetime(2026, 10, 24, 22, 30, tzinfo=dt.timezone.utc)) == D(2026, 10, 25)
+    assert local_date(dt.datetime(2026, 6, 1, 21, 59, tzinfo=dt.timezone.utc)) == D(2026, 6, 1)  # 23:59 CEST
+    assert local_date(dt.datetime(2026, 6, 1, 22, 0)) == D(2026, 6, 2)  # naive: taken as UTC, as before
+
+
 def test_unknown_handling_time_is_refused():
     with pytest.raises(ValueError):
         due_date("whenever", stockholm(2026, 11, 27, 9))

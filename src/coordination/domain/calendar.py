@@ -8,6 +8,7 @@ eve. `holidays` lists those eves only in a separate category, so they are added 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from functools import lru_cache
 
 import holidays
@@ -16,6 +17,7 @@ import pendulum
 from coordination.domain.vocabulary import HandlingTime
 
 TIMEZONE = "Europe/Stockholm"
+_ZONE = zoneinfo.ZoneInfo(TIMEZONE)
 
 
 @lru_cache(maxsize=64)
@@ -61,8 +63,12 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    """The calendar date of an aware moment in Stockholm."""
-    return pendulum.instance(moment).in_timezone(TIMEZONE).date()
+    """The calendar date of an aware moment in Stockholm (a naive one is taken as UTC)."""
+    # the cached zone, not pendulum.instance(...).in_timezone(...): that took 75 µs a call, and a
+    # page asks for today's date in every policy decision
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(_ZONE).date()
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

@@ -54,15 +54,12 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
                                                    col(Sip.created_at) <= bindparam("ended_before"))
     return {
         # plain columns, not entities: loading entities costs more than the queries themselves
-        # each consent with its parties, one row per party (a consent names a few organisations):
-        # one statement, where a second for the parties cost a case page a round trip
         "consents": select_rows(col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
                                 col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at),
-                                col(Consent.guardian_id), col(ConsentParty.documented_at).label("documented_at"),
-                                col(Organisation.code).label("party"))
-        .outerjoin(ConsentParty, col(ConsentParty.consent_id) == Consent.id)
-        .outerjoin(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
-        .where(persons(col(Consent.person_id))).order_by(col(Consent.id)),
+                                col(Consent.guardian_id)).where(persons(col(Consent.person_id))).order_by(col(Consent.id)),
+        "parties": select_rows(col(ConsentParty.consent_id), col(ConsentParty.documented_at), col(Organisation.code))
+        .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
+        .where(col(ConsentParty.consent_id).in_(select_rows(col(Consent.id)).where(persons(col(Consent.person_id))))),
         "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
         .where(persons(col(Block.person_id))).order_by(col(Block.id)),
         # the identity columns the policy asks (is the person a child?), not the person's entity
@@ -108,20 +105,18 @@ def consent_facts(session: Session, person_id: int) -> list[ConsentFacts]:
 
 
 def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFacts]]:
-    """The consents of many persons in two queries (an agenda lists thousands of cases)."""
+    """The consents of many persons in three queries (an agenda lists thousands of cases)."""
     person_ids = list(person_ids)
     statements = _statements(session)
-    consents: dict[int, Any] = {}  # by id, in id order: a consent's first row carries its columns
+    consents = rows_of(session, statements["consents"], {"persons": person_ids})
     parties: dict[int, list] = {}
-    for row in rows_of(session, statements["consents"], {"persons": person_ids}):
-        consents.setdefault(row.id, row)
-        if row.party is not None:
-            parties.setdefault(row.id, []).append((row.documented_at, row.party))
-    guardian_ids = {c.guardian_id for c in consents.values() if c.guardian_id}
+    for consent_id, documented_at, code in rows_of(session, statements["parties"], {"persons": person_ids}):
+        parties.setdefault(consent_id, []).append((documented_at, code))
+    guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
                                     .where(col(Contact.id).in_(guardian_ids))).all()) if guardian_ids else {}
     facts: dict[int, list[ConsentFacts]] = {pid: [] for pid in person_ids}
-    for consent in consents.values():
+    for consent in consents:
         named = parties.get(consent.id, [])
         facts[consent.person_id].append(ConsentFacts(
             id=consent.id, scopes=frozenset(ConsentScope(s) for s in consent.scopes),
