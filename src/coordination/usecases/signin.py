@@ -168,8 +168,13 @@ def current(session: Session, token: str | None, *, now: dt.datetime, write: boo
     `write=False` nothing is written: NEEDS_WRITE says a writing call is due."""
     if not token:
         return None
-    row = session.get(StaffSession, _digest(token))
-    if row is None or row.revoked_at is not None:
+    # the session with its member, in one statement: every request asks
+    found = session.exec(select(StaffSession, Member).join(Member, col(Member.id) == StaffSession.member_id)
+                         .where(col(StaffSession.id) == _digest(token))).first()
+    if found is None:
+        return None
+    row, member = found
+    if row.revoked_at is not None:
         return None
     # idle too long, or older than a working day however busy: a stolen cookie does not live on
     idle = now - row.last_seen_at > settings.session_idle() or now - row.created_at > settings.session_lifetime()
@@ -180,7 +185,6 @@ def current(session: Session, token: str | None, *, now: dt.datetime, write: boo
         row.revoked_at = now
         session.add(row)
         return None
-    member = referenced(session, Member, row.member_id)
     if not member.active:
         return None
     if stale:  # most requests then write nothing for the session
