@@ -183,7 +183,7 @@ def _table(model) -> Any:
 def _rows(session: Session, statement) -> list:
     """A read's rows on the session's connection, past the ORM (what the session holds unflushed
     was flushed by the record's first query)."""
-    return session.connection().execute(statement).all()
+    return list(session.connection().execute(statement).all())
 
 
 def sip_versions(session: Session, case: CareCase) -> list[int]:
