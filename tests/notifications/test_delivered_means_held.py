@@ -190,16 +190,19 @@ def test_a_guardians_consent_stops_covering_on_the_childs_18th_birthday(db_url, 
     queued by the sweep the day before her birthday is not sent on the birthday, and a sweep on
     the birthday tells nobody about her case: she consents for herself from now on."""
     from coordination.config.notifications import SweepPolicy
-    from coordination.persistence.models import SweepNotice
+    from coordination.persistence.models import AuditEvent, SweepNotice
     from coordination.usecases import acting
     from coordination.usecases.sweep import sweep
     from tests.conftest import ADMIN
     from tests.usecases.test_cycle import case_of
 
     open_and_plan(db_url, example_data)
-    plan("20110914-9045")
+    # and a case whose consent has no end, so a member's digest tells about both
+    for pnr in ("20110914-9045", "19410605-2386"):
+        plan(pnr)
+        with unit_of_work() as s:
+            acting.dispatch_actions(s, ADMIN, case=case_of(s, pnr), now=T0)
     with unit_of_work() as s:
-        acting.dispatch_actions(s, ADMIN, case=case_of(s, "20110914-9045"), now=T0)
         number = case_of(s, "20110914-9045").number
     swept_at = pendulum.datetime(2029, 9, day, 7, tz="Europe/Stockholm").in_timezone("UTC")
     with unit_of_work() as s:
@@ -219,6 +222,15 @@ def test_a_guardians_consent_stops_covering_on_the_childs_18th_birthday(db_url, 
         # cancelled when the case was all it told, else sent without the case's lines
         assert digests and all(d.status == OutboxStatus.CANCELLED and "consent no longer covers" in d.cancel_reason
                                or d.status == OutboxStatus.SENT and number not in d.body for d in digests)
+        # the audit of who was told names what each sent digest still told, never her case
+        with unit_of_work() as s:
+            told = set(s.exec(select(AuditEvent.record_id, AuditEvent.recipient_id)
+                              .where(AuditEvent.action == "notify")).all())
+            still = {(n.case_number, d.member_id) for d in digests if d.status == OutboxStatus.SENT
+                     for n in s.exec(select(SweepNotice).where(SweepNotice.digest_key == d.key))}
+        assert still, "a digest that told about another case too was sent without her lines"
+        assert number not in {case for case, _ in told}
+        assert still <= told and number not in {case for case, _ in still}
 
 
 def _members_of(ids):

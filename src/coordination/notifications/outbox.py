@@ -138,6 +138,10 @@ def trim_digest(session: Session, digest: Outbox, numbers: set[str], *, reason: 
         digest.subject, digest.body = message.subject, message.body
     else:
         digest.status, digest.cancel_reason = OutboxStatus.CANCELLED, reason
+    # a notice names the digest that tells it: the lines taken out are told by none, so neither the
+    # audit of who was told (written when the digest is sent) nor a later trim counts them
+    session.execute(update(SweepNotice).where(col(SweepNotice.digest_key) == digest.key,
+                                              col(SweepNotice.case_number).in_(numbers)).values(digest_key=None))
     session.add(digest)
 
 
