@@ -7,7 +7,7 @@ JSON of its last line, and prints a Markdown table per job with the floor beside
 script that fails or hangs is recorded as failed and stopped with whatever it started; the
 others' figures are kept, and the run exits non-zero.
 `--quick` stops at 100k actions (a few minutes); the whole run reaches 3M actions on PostgreSQL
-and takes about half an hour on two cores. The last line is one JSON object with every run."""
+and takes about an hour on two cores. The last line is one JSON object with every run."""
 
 from __future__ import annotations
 

@@ -181,8 +181,8 @@ def _table(model) -> Any:
 
 
 def _rows(session: Session, statement) -> list:
-    """A read's rows on the session's connection, past the ORM (what the session holds unflushed
-    was flushed by the record's first query)."""
+    """A read's rows on the session's connection, past the ORM and its autoflush: no change the
+    session may hold unflushed (the read's own audit row) touches the rows the record shows."""
     return list(session.connection().execute(statement).all())
 
 
