@@ -273,3 +273,31 @@ def test_naming_oneself_the_fixed_care_contact_is_for_one_who_takes_part(db_url,
         assert case_of(s, MAJ).fixed_care_contact_id is None
     name("hsv-ssk2", "hsv-ssk1")  # the control: she names the colleague who will be the contact
     assert allowed("hsv-ssk1", Purpose.ACT, MAJ)
+
+
+def test_one_members_relationships_read_alone_are_theirs_in_the_whole_read(db_url, example_data):
+    """A list of a member's own cases reads only that member's relationships: for every member
+    and case, what that read gives is exactly what the read of everyone's gives them, from every
+    source (the plan, actions and their managers, SBARs, a question, an emergency access)."""
+    from coordination.domain.vocabulary import EscalationLevel
+    from coordination.usecases import emergency, escalations
+    from coordination.usecases.access import relationships_for
+
+    open_and_plan(db_url, example_data)
+    plan(GUSTAV, now=T0.add(minutes=1))
+    with unit_of_work() as s:
+        case = case_of(s, GUSTAV)
+        escalations.escalate(s, actor_for(s, s.get(Member, case.coordinator_id).code), case=case,
+                             level=EscalationLevel.MAS, reason="Ödem trots ordination", now=LATER)
+        emergency.open_emergency_access(s, actor_for(s, "mar"), case=case_of(s, MAJ),
+                                        reason="Akut försämring, patienten kan inte tillfrågas", now=LATER)
+    with unit_of_work(read_only=True) as s:
+        cases = s.exec(select(CareCase)).all()
+        whole = relationships_for(s, cases, now=LATER.add(minutes=1), emergency=True)
+        kinds = {kind for related in whole.values() for held in related.values() for kind in held}
+        assert {Relationship.SIP_PARTICIPANT, Relationship.RESPONSIBLE, Relationship.MANAGER, Relationship.ESCALATED_TO,
+                Relationship.EMERGENCY, Relationship.COORDINATOR} <= kinds  # every source is in the test
+        for member in s.exec(select(Member)).all():
+            alone = relationships_for(s, cases, now=LATER.add(minutes=1), emergency=True, member_id=member.id)
+            for case in cases:
+                assert alone[case.id].get(member.id) == whole[case.id].get(member.id), (member.code, case.number)

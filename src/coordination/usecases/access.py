@@ -45,19 +45,16 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
     moments as parameters (`persons`, `cases`, `numbers`, `members`, `ended_before`, `now`): every
     page asks the policy, and building a dozen statements anew cost a request as much as running
     them."""
-    persons, cases = (lambda c: among_parameter(dialect, c, "persons")), (lambda c: among_parameter(dialect, c, "cases"))
-    open_or_recent = col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]) \
-        | ((col(Action.status) == ActionStatus.DONE) & (col(Action.completed_at) > bindparam("ended_before")))
-    # an SBAR's author helps plan until a plan is drawn up (or revised) after it
-    planned_after = select_rows(col(Sip.id)).where(col(Sip.case_id) == Assessment.case_id,
-                                                   col(Sip.created_at) >= Assessment.submitted_at,
-                                                   col(Sip.created_at) <= bindparam("ended_before"))
+    persons = (lambda c: among_parameter(dialect, c, "persons"))
     return {
         # plain columns, not entities: loading entities costs more than the queries themselves
         "consents": select_rows(col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
                                 col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at),
                                 col(Consent.guardian_id)).where(persons(col(Consent.person_id))).order_by(col(Consent.id)),
-        "parties": select_rows(col(ConsentParty.consent_id), col(ConsentParty.documented_at), col(Organisation.code))
+        # whether each party documented the consent, not when: the policy asks no more, and a page
+        # of 50 cases read 500 moments to throw away
+        "parties": select_rows(col(ConsentParty.consent_id), col(ConsentParty.documented_at).is_not(None),
+                               col(Organisation.code))
         .join(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
         .where(col(ConsentParty.consent_id).in_(select_rows(col(Consent.id)).where(persons(col(Consent.person_id))))),
         "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
@@ -70,30 +67,51 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
         # UNION ALL: each (kind, case, member) once, where a case's ten actions by one nurse gave
         # twenty rows (hers and her manager's), and reading those cost a page of cases more than
         # the query
-        "relationships": union(
-            _kind(Relationship.SIP_PARTICIPANT, col(Sip.case_id), col(SipParticipant.member_id))
-            .join(Sip, col(Sip.id) == SipParticipant.sip_id).where(cases(col(Sip.case_id)), col(Sip.current) == True),  # noqa: E712
-            _kind(Relationship.RESPONSIBLE, col(Action.case_id), col(Action.responsible_id))
-            .where(cases(col(Action.case_id)), open_or_recent),
-            _kind(Relationship.ASSESSOR, col(Assessment.case_id), col(Assessment.author_id))
-            .where(cases(col(Assessment.case_id)), ~planned_after.exists()),
-            # the manager a deviation of the case went to reads it to close the deviation
-            _kind(Relationship.MANAGER, col(CareCase.id), col(Deviation.manager_id))
-            .join(CareCase, col(CareCase.number) == Deviation.case_number).where(
-                cases(col(CareCase.id)),
-                col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > bindparam("ended_before"))),
-            # the manager of a member responsible for an action, while that lasts
-            _kind(Relationship.MANAGER, col(Action.case_id), col(Member.manager_id))
-            .join(Member, col(Member.id) == Action.responsible_id).where(cases(col(Action.case_id)), open_or_recent),
-            _kind(Relationship.ESCALATED_TO, col(Escalation.case_id), col(EscalationRecipient.member_id))
-            .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
-                cases(col(Escalation.case_id)),
-                col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > bindparam("ended_before"))),
-            _kind(Relationship.EMERGENCY, col(EmergencyAccess.case_id), col(EmergencyAccess.member_id)).where(
-                cases(col(EmergencyAccess.case_id)), col(EmergencyAccess.started_at) <= bindparam("now"),
-                col(EmergencyAccess.ends_at) > bindparam("now")),
-        ),
+        "relationships": union(*(branch for branch, _ in _relationship_sources(dialect))),
+        # one member's only: a list of that member's cases asks no more, and a case's ten actions
+        # by ten members gave it ten times the rows
+        "relationships_of_member": union(*(branch.where(member == bindparam("member"))
+                                           for branch, member in _relationship_sources(dialect))),
     }
+
+
+def _relationship_sources(dialect: str) -> list[tuple[Any, Any]]:
+    """Each source of a relationship as its select of (kind, case, member), beside its member
+    column (to narrow it to one member)."""
+    cases = (lambda c: among_parameter(dialect, c, "cases"))
+    open_or_recent = col(Action.status).in_([ActionStatus.PLANNED, ActionStatus.ASSIGNED]) \
+        | ((col(Action.status) == ActionStatus.DONE) & (col(Action.completed_at) > bindparam("ended_before")))
+    # an SBAR's author helps plan until a plan is drawn up (or revised) after it
+    planned_after = select_rows(col(Sip.id)).where(col(Sip.case_id) == Assessment.case_id,
+                                                   col(Sip.created_at) >= Assessment.submitted_at,
+                                                   col(Sip.created_at) <= bindparam("ended_before"))
+    return [
+        (_kind(Relationship.SIP_PARTICIPANT, col(Sip.case_id), col(SipParticipant.member_id))
+         .join(Sip, col(Sip.id) == SipParticipant.sip_id).where(cases(col(Sip.case_id)), col(Sip.current) == True),  # noqa: E712
+         col(SipParticipant.member_id)),
+        (_kind(Relationship.RESPONSIBLE, col(Action.case_id), col(Action.responsible_id))
+         .where(cases(col(Action.case_id)), open_or_recent), col(Action.responsible_id)),
+        (_kind(Relationship.ASSESSOR, col(Assessment.case_id), col(Assessment.author_id))
+         .where(cases(col(Assessment.case_id)), ~planned_after.exists()), col(Assessment.author_id)),
+        # the manager a deviation of the case went to reads it to close the deviation
+        (_kind(Relationship.MANAGER, col(CareCase.id), col(Deviation.manager_id))
+         .join(CareCase, col(CareCase.number) == Deviation.case_number).where(
+            cases(col(CareCase.id)),
+            col(Deviation.closed_at).is_(None) | (col(Deviation.closed_at) > bindparam("ended_before"))),
+         col(Deviation.manager_id)),
+        # the manager of a member responsible for an action, while that lasts
+        (_kind(Relationship.MANAGER, col(Action.case_id), col(Member.manager_id))
+         .join(Member, col(Member.id) == Action.responsible_id).where(cases(col(Action.case_id)), open_or_recent),
+         col(Member.manager_id)),
+        (_kind(Relationship.ESCALATED_TO, col(Escalation.case_id), col(EscalationRecipient.member_id))
+         .join(Escalation, col(Escalation.id) == EscalationRecipient.escalation_id).where(
+            cases(col(Escalation.case_id)),
+            col(Escalation.answered_at).is_(None) | (col(Escalation.answered_at) > bindparam("ended_before"))),
+         col(EscalationRecipient.member_id)),
+        (_kind(Relationship.EMERGENCY, col(EmergencyAccess.case_id), col(EmergencyAccess.member_id)).where(
+            cases(col(EmergencyAccess.case_id)), col(EmergencyAccess.started_at) <= bindparam("now"),
+            col(EmergencyAccess.ends_at) > bindparam("now")), col(EmergencyAccess.member_id)),
+    ]
 
 
 def _statements(session: Session) -> dict[str, Any]:
@@ -110,8 +128,8 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     statements = _statements(session)
     consents = rows_of(session, statements["consents"], {"persons": person_ids})
     parties: dict[int, list] = {}
-    for consent_id, documented_at, code in rows_of(session, statements["parties"], {"persons": person_ids}):
-        parties.setdefault(consent_id, []).append((documented_at, code))
+    for consent_id, documented, code in rows_of(session, statements["parties"], {"persons": person_ids}):
+        parties.setdefault(consent_id, []).append((documented, code))
     guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
                                     .where(col(Contact.id).in_(guardian_ids))).all()) if guardian_ids else {}
@@ -121,7 +139,7 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
         facts[consent.person_id].append(ConsentFacts(
             id=consent.id, scopes=frozenset(ConsentScope(s) for s in consent.scopes),
             given_by=consent.given_by, parties=frozenset(code for _, code in named),
-            documented_in=frozenset(code for documented_at, code in named if documented_at is not None),
+            documented_in=frozenset(code for documented, code in named if documented),
             valid_from=consent.valid_from, valid_until=consent.valid_until,
             withdrawn_at=consent.withdrawn_at,
             # a guardian who may not be involved cannot give the child's consent
@@ -151,13 +169,14 @@ def relationships(session: Session, case: CareCase, *, now: dt.datetime) -> dict
     return relationships_for(session, [case], now=now)[case.id]
 
 
-def relationships_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime,
-                      emergency: bool = False) -> dict[int, dict[int, frozenset[Relationship]]]:
+def relationships_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime, emergency: bool = False,
+                      member_id: int | None = None) -> dict[int, dict[int, frozenset[Relationship]]]:
     """The care relationships of many cases at `now` (case id -> member id -> kinds), in one
     query. Each comes from a source and ends with it (`RELATIONSHIP_GRACE` after it finished): the
     SIP's roles while the current plan names the member, an action while open, a question while
     unanswered, a deviation while open, an SBAR until a plan is drawn up after it. `emergency`:
-    with the emergency access open at `now` (it lets a member read, and is no care relationship)."""
+    with the emergency access open at `now` (it lets a member read, and is no care relationship).
+    `member_id`: that member's relationships only (what a list of their own cases asks)."""
     found: dict[int, dict[int, set[Relationship]]] = {case.id: {} for case in cases}
 
     def add(kind: Relationship, pairs) -> None:
@@ -171,10 +190,11 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *, now: dt.da
     add(Relationship.PREPARING, [(case_id, member_id) for case_id, members in preparing_members(session, cases).items()
                                  for member_id in members])
     # a source finished before `ended_before` gives nothing
-    asked = {"cases": list(found), "ended_before": now - access.RELATIONSHIP_GRACE, "now": now}
-    for kind, case_id, member_id in rows_of(session, _statements(session)["relationships"], asked):
-        if member_id is not None and (emergency or kind != Relationship.EMERGENCY):
-            found[case_id].setdefault(member_id, set()).add(_RELATIONSHIPS[kind])
+    asked = {"cases": list(found), "ended_before": now - access.RELATIONSHIP_GRACE, "now": now, "member": member_id}
+    statement = _statements(session)["relationships" if member_id is None else "relationships_of_member"]
+    for kind, case_id, related_id in rows_of(session, statement, asked):
+        if related_id is not None and (emergency or kind != Relationship.EMERGENCY):
+            found[case_id].setdefault(related_id, set()).add(_RELATIONSHIPS[kind])
     return {case_id: {k: frozenset(v) for k, v in related.items()} for case_id, related in found.items()}
 
 
@@ -186,15 +206,16 @@ def case_facts(session: Session, case: CareCase, *, now: dt.datetime,
 
 
 def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime,
-                   team_member_ids: Iterable[int] = ()) -> dict[int, access.CaseFacts]:
+                   team_member_ids: Iterable[int] = (), member_id: int | None = None) -> dict[int, access.CaseFacts]:
     """The policy's facts for many cases in a few queries, not a few per case: an agenda or a
-    meeting lists thousands. Keyed by case id."""
+    meeting lists thousands. Keyed by case id. `member_id`: facts for deciding for that member
+    only (their relationships, not everyone's): a list of one member's cases."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
     persons = {p.id: p for p in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
     consents = consent_facts_for(session, person_ids)
     blocks = blocks_for(session, person_ids)
-    related = relationships_for(session, cases, now=now, emergency=True)
+    related = relationships_for(session, cases, now=now, emergency=True, member_id=member_id)
     today = local_date(now)
     facts = {}
     for case in cases:

@@ -236,7 +236,7 @@ def _readable(session: Session, member_id: int, part: str, ordered: Iterator[int
         # `next_action_due` (the database's triggers set it, not the session)
         cases = {c.id: c for c in session.exec(select(CareCase).where(among(session, col(CareCase.id), ids))
                                                .execution_options(populate_existing=True))}
-        facts = case_facts_for(session, list(cases.values()), now=now)
+        facts = case_facts_for(session, list(cases.values()), now=now, member_id=member_id)
         # the nearest open action's date is the case's own (kept by the database); the undated
         # ones are counted along the status-date index
         undated: dict[int, int] = dict(rows_of(session, sa_select(col(Action.case_id), func.count()).where(
@@ -280,7 +280,7 @@ def questions_to_me(session: Session, member_id: int, *, now: dt.datetime, limit
                         .limit(limit)).all()
     if not rows:
         return []
-    facts = case_facts_for(session, list({case.id: case for _, case in rows}.values()), now=now)
+    facts = case_facts_for(session, list({case.id: case for _, case in rows}.values()), now=now, member_id=member_id)
     me, today = member_facts(session, member_id), local_date(now)
     return [Question(q.id, case.number, str(q.level), q.raised_at, q.answered_at,
                      q.reason if decide(me, Purpose.READ, facts[case.id], at=now, on=today).allowed else None)
@@ -316,7 +316,7 @@ def find_cases(session: Session, actor: Actor, text: str, *, now: dt.datetime) -
           query if CASE_NUMBER.match(query) else "personnummer", now=now, person_id=person_id)
     if not cases or actor.member_id is None:
         return []
-    facts = case_facts_for(session, cases, now=now)
+    facts = case_facts_for(session, cases, now=now, member_id=actor.member_id)
     me, today = member_facts(session, actor.member_id), local_date(now)
     return [Found(c.number, str(c.status), local_date(c.opened_at)) for c in cases
             if decide(me, Purpose.READ, facts[c.id], at=now, on=today).allowed]
