@@ -199,10 +199,11 @@ def relationships_for(session: Session, cases: Sequence[CareCase], *, now: dt.da
 
 
 def case_facts(session: Session, case: CareCase, *, now: dt.datetime,
-               team_member_ids: Iterable[int] = ()) -> access.CaseFacts:
+               team_member_ids: Iterable[int] = (), member_id: int | None = None) -> access.CaseFacts:
     """`team_member_ids`: the members of the team whose meeting has the case on its agenda,
-    when the question is asked in that meeting's context."""
-    return case_facts_for(session, [case], now=now, team_member_ids=team_member_ids)[case.id]
+    when the question is asked in that meeting's context. `member_id`: facts for deciding for
+    that member only (a page that asks the policy for its reader alone)."""
+    return case_facts_for(session, [case], now=now, team_member_ids=team_member_ids, member_id=member_id)[case.id]
 
 
 def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime,

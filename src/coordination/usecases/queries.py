@@ -37,7 +37,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     case's policy facts at `now`, the case and the reader's facts, when the caller read them
     already (the case page asks the policy thrice)."""
     case = case if case is not None and case.number == number else case_by_number(session, number)
-    facts = facts or case_facts(session, case, now=now)
+    facts = facts or case_facts(session, case, now=now, member_id=actor.member_id)  # asked for the reader only
     # the reader's facts, read once: the policy asks them, and so does a block of the SBAR's author
     me = member if member is not None and member.id == actor.member_id else \
         member_facts(session, actor.member_id) if actor.member_id else None

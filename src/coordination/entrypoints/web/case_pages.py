@@ -71,8 +71,9 @@ def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -
     with transaction() as session:
         now = staff.now
         case = case_by_number(session, number)
-        # read once: the record, the form and "why" ask them
-        facts, me = case_facts(session, case, now=now), member_facts(session, staff.who.member_id)
+        # read once: the record, the form and "why" ask them, each for this member alone
+        facts = case_facts(session, case, now=now, member_id=staff.who.member_id)
+        me = member_facts(session, staff.who.member_id)
         record = queries.case_record(session, staff.actor, number, now=now, facts=facts, case=case, member=me)
         revision = revising.revision_form(session, staff.actor, case=case, now=now, facts=facts, member=me) \
             if record["sip"] and record["status"] != "closed" else None
