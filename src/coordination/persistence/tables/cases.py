@@ -50,7 +50,9 @@ class CaseSequence(SQLModel, table=True):
 
 class CareCase(SQLModel, table=True):
     __tablename__ = "care_case"
-    __table_args__ = (Index("ix_care_case_person_status", "person_id", "status"),)
+    __table_args__ = (Index("ix_care_case_person_status", "person_id", "status"),
+                      # a member's case list probes each of their cases for these alone
+                      Index("ix_care_case_id_status_due", "id", "status", "next_action_due"))
     id: int = key()
     number: str = Field(index=True, unique=True)
     person_id: int = Field(foreign_key="person.id")

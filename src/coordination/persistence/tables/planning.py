@@ -16,7 +16,9 @@ class Sip(SQLModel, table=True):
     superseded."""
 
     __table_args__ = (UniqueConstraint("case_id", "version"),
-                      Index("ix_sip_current_follow_up", "current", "next_follow_up", "case_id"))  # "my cases" walks it
+                      Index("ix_sip_current_follow_up", "current", "next_follow_up", "case_id"),  # "my cases" walks it
+                      # and probes each case's current plan's follow-up from it alone
+                      Index("ix_sip_case_current_follow_up", "case_id", "current", "next_follow_up"))
     id: int = key()
     case_id: int = Field(foreign_key="care_case.id")
     version: int
