@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select as sa_select
+from sqlalchemy import Integer, bindparam, select as sa_select
 from sqlmodel import Session, col, select
 
 from coordination.persistence.models import (
     Action, Assessment, CareCase, Consent, Contact, Deviation, FollowUp, Member, Person, ReturnReport, Sip,
-    SipParticipant,
+    SipMeeting, SipParticipant,
 )
 from coordination.domain import access as policy
 from coordination.domain import disclosure
 from coordination.domain.access import CaseFacts, Purpose
 from coordination.persistence.models import Organisation
 from coordination.usecases.access import case_facts, member_facts, require
-from coordination.persistence.sql import among
+from coordination.persistence.sql import among_parameter
 from coordination.usecases.common import Actor, audit, case_by_number, referenced
 from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
@@ -49,24 +50,21 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
     # page more than reading its row (issue 22). Each SIP version with its participants, at once.
     sips: list = []
     taking_part: dict[int, list[int]] = {}
-    for sip in _rows(session, sa_select(_SIP, col(SipParticipant.member_id).label("participant"))
-                     .outerjoin(SipParticipant, col(SipParticipant.sip_id) == _SIP.c.id)
-                     .where(_SIP.c.case_id == case.id).order_by(_SIP.c.version, col(SipParticipant.member_id))):
+    statements = _record_statements(session.get_bind().dialect.name)
+    of_case = {"case": case.id}
+    for sip in _rows(session, statements["sips"], of_case):
         if sip.id not in taking_part:
             sips.append(sip)
             taking_part[sip.id] = []
         if sip.participant is not None:
             taking_part[sip.id].append(sip.participant)
     current = next((s for s in sips if s.current), None)
-    assessment = next(iter(_rows(session, sa_select(_table(Assessment)).where(col(Assessment.case_id) == case.id)
-                                 .order_by(col(Assessment.id).desc()).limit(1))), None)
-    actions = _rows(session, sa_select(_table(Action)).where(col(Action.case_id) == case.id).order_by(col(Action.id)))
-    follow_ups = _rows(session, sa_select(_table(FollowUp)).where(col(FollowUp.case_id) == case.id)
-                       .order_by(col(FollowUp.id)))
-    meetings = sip_meeting.meetings_of(session, case)
+    assessment = next(iter(_rows(session, statements["assessment"], of_case)), None)
+    actions = _rows(session, statements["actions"], of_case)
+    follow_ups = _rows(session, statements["follow_ups"], of_case)
+    meetings = _rows(session, statements["meetings"], of_case)
     questions = escalations.escalations_of(session, case)
-    deviations = _rows(session, sa_select(_table(Deviation)).where(col(Deviation.case_number) == case.number)
-                       .order_by(col(Deviation.id)))
+    deviations = _rows(session, statements["deviations"], {"number": case.number})
     # the members the record names, not all of them: a region has thousands, and reading each
     # cost a case page more than its own rows
     named = {case.coordinator_id, case.fixed_care_contact_id, assessment.author_id if assessment else None,
@@ -75,10 +73,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
              *(f.recorded_by_id for f in follow_ups), *(m.fixed_care_contact_id for m in meetings),
              *(m for e, to in questions for m in (e.raised_by_id, e.answered_by_id, *to)),
              *(d.responsible_id for d in deviations)} - {None}
-    members = {m.id: m for m in session.execute(
-        sa_select(col(Member.id), col(Member.name), col(Member.role), col(Member.code),
-                  col(Organisation.code).label("organisation"))
-        .join(Organisation, col(Organisation.id) == Member.organisation_id).where(among(session, col(Member.id), named)))}
+    members = {m.id: m for m in _rows(session, statements["members"], {"members": list(named)})}
 
     def closed_to_reader(author_id: int) -> bool:
         # a block (spärr) closes the author's organisation's information to the other organisations
@@ -116,8 +111,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         # a protected identity's contacts keep their numbers to themselves: a carer's would locate the person
         "contacts": [{"kind": str(c.kind), "name": c.name, "phone": None if view.protected_identity else c.phone,
                       "may_be_involved": c.may_be_involved}
-                     for c in _rows(session, sa_select(_table(Contact)).where(col(Contact.person_id) == person.id)
-                                    .order_by(col(Contact.kind), col(Contact.id)))],
+                     for c in _rows(session, statements["contacts"], {"person": person.id})],
         "coordinator": who(case.coordinator_id), "fixed_care_contact": who(case.fixed_care_contact_id),
         "blocks": [f"#{b.id} {b.organisation}'s information closed to the others since {b.placed_at:%Y-%m-%d}"
                    for b in facts.blocks if b.in_force(now)],
@@ -127,7 +121,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                       "valid_from": c.valid_from.isoformat(),
                       "valid_until": c.valid_until.isoformat() if c.valid_until else None,
                       "withdrawn": c.withdrawn_at is not None}
-                     for c in _rows(session, sa_select(_table(Consent)).where(col(Consent.person_id) == person.id))],
+                     for c in _rows(session, statements["consents"], {"person": person.id})],
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
         if closed_to_reader(assessment.author_id) else sbar(assessment) | {"author": who(assessment.author_id)},
         "sip": None if current is None else sip_view(current) | {
@@ -168,22 +162,52 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
         "relatives_may_be_involved": sip_meeting.relatives_may_be_involved(session, case, now, facts=facts),
         "return_reports": [{"reported_on": r.reported_on.isoformat(), "name": r.reporter_name,
                             "profession": r.profession, "text": r.text}
-                           for r in _rows(session, sa_select(_table(ReturnReport))
-                                          .where(col(ReturnReport.case_id) == case.id).order_by(col(ReturnReport.id)))],
+                           for r in _rows(session, statements["return_reports"], of_case)],
     }
-
-
-_SIP = Sip.__table__  # type: ignore[attr-defined]
 
 
 def _table(model) -> Any:
     return model.__table__
 
 
-def _rows(session: Session, statement) -> list:
+@lru_cache(maxsize=4)
+def _record_statements(dialect: str) -> dict[str, Any]:
+    """The record's reads, built once per dialect with the case, its number, the person and the
+    members as parameters: building a dozen selects anew (their clauses and cache keys) took a
+    case page longer than sending them (issue 22)."""
+    sip, case_id = _table(Sip), bindparam("case", type_=Integer)
+
+    def of_case(model, *order) -> Any:
+        return sa_select(_table(model)).where(_table(model).c.case_id == case_id).order_by(*order)
+
+    return {
+        # each SIP version with its participants, at once
+        "sips": sa_select(sip, col(SipParticipant.member_id).label("participant"))
+        .outerjoin(SipParticipant, col(SipParticipant.sip_id) == sip.c.id)
+        .where(sip.c.case_id == case_id).order_by(sip.c.version, col(SipParticipant.member_id)),
+        "assessment": of_case(Assessment, col(Assessment.id).desc()).limit(1),
+        "actions": of_case(Action, col(Action.id)),
+        "follow_ups": of_case(FollowUp, col(FollowUp.id)),
+        "meetings": of_case(SipMeeting, col(SipMeeting.scheduled_for), col(SipMeeting.id)),
+        "return_reports": of_case(ReturnReport, col(ReturnReport.id)),
+        "deviations": sa_select(_table(Deviation)).where(col(Deviation.case_number) == bindparam("number"))
+        .order_by(col(Deviation.id)),
+        "contacts": sa_select(_table(Contact)).where(col(Contact.person_id) == bindparam("person", type_=Integer))
+        .order_by(col(Contact.kind), col(Contact.id)),
+        "consents": sa_select(_table(Consent)).where(col(Consent.person_id) == bindparam("person", type_=Integer))
+        .order_by(col(Consent.id)),
+        # the members the record names, not all of them
+        "members": sa_select(col(Member.id), col(Member.name), col(Member.role), col(Member.code),
+                             col(Organisation.code).label("organisation"))
+        .join(Organisation, col(Organisation.id) == Member.organisation_id)
+        .where(among_parameter(dialect, col(Member.id), "members")),
+    }
+
+
+def _rows(session: Session, statement, parameters: dict[str, Any] | None = None) -> list:
     """A read's rows on the session's connection, past the ORM and its autoflush: no change the
     session may hold unflushed (the read's own audit row) touches the rows the record shows."""
-    return list(session.connection().execute(statement).all())
+    return list(session.connection().execute(statement, parameters or {}).all())
 
 
 def sip_versions(session: Session, case: CareCase) -> list[int]:
