@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, SQLModel, col, select
 
 from coordination.domain import personnummer
@@ -81,8 +81,13 @@ def organisation_by_code(session: Session, code: str, *, field: str = "organisat
     return org
 
 
+# built once: every case page, command and link finds its case by number, and building the
+# select anew cost about as much as running it
+_CASE_BY_NUMBER = select(CareCase).where(col(CareCase.number) == bindparam("number"))
+
+
 def case_by_number(session: Session, number: str) -> CareCase:
-    case = session.exec(select(CareCase).where(col(CareCase.number) == number)).first()
+    case = session.exec(_CASE_BY_NUMBER, params={"number": number}).first()
     if case is None:
         raise NotFound(f"unknown case '{number}'", record=f"case {number}", field="case",
                        hint="case numbers look like K-2026-0042 (`coordination cases` lists them)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from coordination.domain.access import Purpose, Relationship
@@ -74,8 +75,11 @@ def answer_escalation(session: Session, actor: Actor, *, escalation_id: int, ans
     return case.number
 
 
+_OF_CASE = select(Escalation).where(col(Escalation.case_id) == bindparam("case")).order_by(col(Escalation.id))
+
+
 def escalations_of(session: Session, case: CareCase) -> list[tuple[Escalation, list[int]]]:
-    rows = session.exec(select(Escalation).where(col(Escalation.case_id) == case.id).order_by(col(Escalation.id))).all()
+    rows = session.exec(_OF_CASE, params={"case": case.id}).all()
     recipients: dict[int, list[int]] = {e.id: [] for e in rows}
     if not recipients:  # most cases have no question: an empty IN is still a round trip
         return []
