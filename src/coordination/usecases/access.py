@@ -59,9 +59,13 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
         .where(col(ConsentParty.consent_id).in_(select_rows(col(Consent.id)).where(persons(col(Consent.person_id))))),
         "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
         .where(persons(col(Block.person_id))).order_by(col(Block.id)),
-        # the identity columns the policy asks (is the person a child?), not the person's entity
+        # the identity columns the policy asks (is the person a child?), not the person's entity;
+        # and whether any block was ever placed, so the blocks are read only for those persons (a
+        # block is rare, and reading none cost every page a round trip)
         "persons": select_rows(col(Person.id), col(Person.personnummer), col(Person.birth_date),
-                               col(Person.is_coordination_number)).where(persons(col(Person.id))),
+                               col(Person.is_coordination_number),
+                               select_rows(col(Block.id)).where(col(Block.person_id) == Person.id).exists()
+                               .label("has_blocks")).where(persons(col(Person.id))),
         # every relationship that comes from a source, in one statement: a page asks the policy for
         # one case, and a statement per kind cost it more than the record's own rows. UNION, not
         # UNION ALL: each (kind, case, member) once, where a case's ten actions by one nurse gave
@@ -219,16 +223,17 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
     person_ids = list({case.person_id for case in cases})
     persons = {p.id: p for p in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
     consents = consent_facts_for(session, person_ids)
-    blocks = blocks_for(session, person_ids)
+    blocked = [p.id for p in persons.values() if p.has_blocks]
+    blocks = blocks_for(session, blocked) if blocked else {}
     related = relationships_for(session, cases, now=now, emergency=True, member_id=member_id)
     today = local_date(now)
     facts = {}
     for case in cases:
         relations = related[case.id]
-        for member_id in team_member_ids:
-            relations[member_id] = relations.get(member_id, frozenset()) | {Relationship.MEETING_TEAM}
+        for teammate in team_member_ids:
+            relations[teammate] = relations.get(teammate, frozenset()) | {Relationship.MEETING_TEAM}
         facts[case.id] = access.CaseFacts(case.number, is_child(persons[case.person_id], today), relations,
-                                          tuple(consents[case.person_id]), blocks[case.person_id])
+                                          tuple(consents[case.person_id]), blocks.get(case.person_id, ()))
     return facts
 
 
