@@ -42,9 +42,9 @@ def _kind(kind: Relationship, case_id: Any, member_id: Any) -> Any:
 @lru_cache(maxsize=4)
 def _facts_statements(dialect: str) -> dict[str, Any]:
     """The statements the policy's facts are read with, built once per dialect with the ids and
-    moments as parameters (`persons`, `cases`, `numbers`, `members`, `ended_before`, `now`): every
-    page asks the policy, and building a dozen statements anew cost a request as much as running
-    them."""
+    moments as parameters (`persons`, `cases`, `numbers`, `members`, `member`, `ended_before`,
+    `now`): every page asks the policy, and building a dozen statements anew cost a request as
+    much as running them."""
     persons = (lambda c: among_parameter(dialect, c, "persons"))
     return {
         # plain columns, not entities: loading entities costs more than the queries themselves
