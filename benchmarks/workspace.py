@@ -4,7 +4,7 @@ Seeds open actions as `sweep.py` does (500 members, 10 actions a case), vacuums 
 would (PostgreSQL), then prints:
 - the server time of "my items" and of the case page (the use cases in this process, each read's
   audit row committed as the workspace commits it), against a hand-written SQL floor that
-  returns the same item rows;
+  returns the same rows: the median of 40 calls of each, product and floor taken in turn;
 - what one user waits for: each page as a whole HTTP request to an idle server (median of 10);
 - p50 and p95 of whole HTTP requests from 50 signed-in users on loopback, each thinking 1 to 3 s
   between requests (seeded, so every run asks the same), against the workspace in its own
@@ -28,6 +28,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sweep as seeding  # noqa: E402  (the sweep benchmark's seeding: the same region)
@@ -126,39 +127,52 @@ def shown(record: dict) -> dict:
             "deviations": [d["id"] for d in record["deviations"]]}
 
 
-def floor_case_time(url: str, member_id: int, number: str, now) -> float:
-    best = float("inf")
-    for _ in range(5):
+RUNS = 40  # each use case and its floor, taken in turn
+
+
+def paired(product, floor, runs: int = RUNS) -> tuple[float, float, Any, Any]:
+    """The median of `runs` calls of each, the product and its floor taken in turn after a few
+    to warm up, so both meet the machine as it is at that moment (a best-of-five of each, one
+    after the other, compared a quiet minute with a busy one). Returns both medians and the
+    last results."""
+    product_s, floor_s = [], []
+    for i in range(runs + 5):
         started = time.perf_counter()
-        with get_engine(url).begin() as conn:  # committed, as the product commits the read's audit row
-            floor_case(conn, member_id, number, now)
-        best = min(best, time.perf_counter() - started)
-    return best
+        mine = product()
+        middle = time.perf_counter()
+        theirs = floor()
+        if i >= 5:
+            product_s.append(middle - started)
+            floor_s.append(time.perf_counter() - middle)
+    return statistics.median(product_s), statistics.median(floor_s), mine, theirs
 
 
-def floor_items(url: str, member_id: int, now) -> tuple[float, int]:
-    best, count = float("inf"), 0
-    for _ in range(5):
-        with get_engine(url).connect() as conn:
-            started = time.perf_counter()
-            count = len(floor_rows(conn, member_id, now))
-            best = min(best, time.perf_counter() - started)
-    return best, count
+def server_times(url: str, member_id: int, case_number: str, now) -> dict:
+    """My items and the case page as use cases, each beside its floor. Both commit what they
+    write: the product its unit of work (a read's audit row is part of the read), the floor its
+    transaction."""
+    def my_items():
+        with unit_of_work() as s:
+            return workspace.my_items(s, member_id, now=now, policy=SweepPolicy())
 
+    def items_floor():
+        with get_engine(url).begin() as conn:
+            return floor_rows(conn, member_id, now)
 
-def server_times(member_id: int, case_number: str, now) -> dict:
-    def timed(work) -> float:
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            with unit_of_work() as s:  # committed: a read's audit row is part of the read
-                result = work(s)
-            best = min(best, time.perf_counter() - started)
-        return best, result
+    def case_page():
+        with unit_of_work() as s:
+            return queries.case_record(s, Actor("bench", member_id), case_number, now=now)
 
-    items_s, items = timed(lambda s: workspace.my_items(s, member_id, now=now, policy=SweepPolicy()))
-    case_s, _ = timed(lambda s: queries.case_record(s, Actor("bench", member_id), case_number, now=now))
-    return {"my_items_s": items_s, "items": len(items), "case_page_s": case_s}
+    def case_floor():
+        with get_engine(url).begin() as conn:
+            return floor_case(conn, member_id, case_number, now)
+
+    items_s, items_floor_s, items, floor_items = paired(my_items, items_floor)
+    assert len(items) == len(floor_items), (len(items), len(floor_items))
+    case_s, case_floor_s, record, by_hand = paired(case_page, case_floor)
+    assert shown(record) == by_hand
+    return {"my_items_s": items_s, "items": len(items), "floor_s": items_floor_s,
+            "case_page_s": case_s, "case_floor_s": case_floor_s}
 
 
 def serve(port: int) -> subprocess.Popen:
@@ -257,10 +271,8 @@ def main() -> None:
             case_number = conn.execute(text("SELECT c.number FROM action a JOIN care_case c ON c.id = a.case_id "
                                             "WHERE a.responsible_id = :m ORDER BY a.id LIMIT 1"),
                                        {"m": member_id}).scalar_one()
-        inner = server_times(member_id, case_number, now)
-        floor_s, floor_rows = floor_items(url, member_id, now)
-        assert floor_rows == inner["items"], (floor_rows, inner["items"])
-        case_floor_s = floor_case_time(url, member_id, case_number, now)
+        inner = server_times(url, member_id, case_number, now)
+        floor_s, case_floor_s = inner["floor_s"], inner["case_floor_s"]
         print(f"my items: {inner['my_items_s'] * 1000:.1f} ms ({inner['items']} items); floor {floor_s * 1000:.1f} ms; "
               f"case page: {inner['case_page_s'] * 1000:.1f} ms; floor {case_floor_s * 1000:.1f} ms")
 
