@@ -140,6 +140,7 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     person_ids = list(person_ids)
     statements = _statements(session)
     parties: dict[int, list] = {}
+    consents: list[Any]
     if len(person_ids) == 1:
         consents = []
         for row in rows_of(session, statements["consents_with_parties"], {"persons": person_ids}):
@@ -175,7 +176,8 @@ _MEMBER_FACTS = select_rows(col(Member.id), col(Member.code), col(Organisation.c
 
 
 def member_facts(session: Session, member_id: int) -> access.MemberFacts:
-    return access.MemberFacts(*session.execute(_MEMBER_FACTS, {"member": member_id}).one())
+    row: Any = session.execute(_MEMBER_FACTS, {"member": member_id}).one()  # id, code, organisation, role, active
+    return access.MemberFacts(*row)
 
 
 def block_facts(session: Session, person_id: int) -> tuple[access.BlockFacts, ...]:
