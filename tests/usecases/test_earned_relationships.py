@@ -301,3 +301,44 @@ def test_one_members_relationships_read_alone_are_theirs_in_the_whole_read(db_ur
             alone = relationships_for(s, cases, now=LATER.add(minutes=1), emergency=True, member_id=member.id)
             for case in cases:
                 assert alone[case.id].get(member.id) == whole[case.id].get(member.id), (member.code, case.number)
+
+
+def test_a_case_opened_for_its_reader_has_the_facts_the_policy_reads_for_it(db_url, example_data):
+    """The case page opens a case in four statements (`case_for_reader`), not by asking the
+    policy's reads in turn. For every member and case, by number and by the case read already,
+    it holds what those reads give: the case, the person, the consents (a guardian's, a child's,
+    one documented by some parties only), the blocks and the reader's relationships and facts.
+    An unknown number is refused as the case lookup refuses it."""
+    from coordination.errors import NotFound
+    from coordination.persistence.models import Consent, Person
+    from coordination.usecases import blocks
+    from coordination.usecases.access import case_facts, case_for_reader, member_facts
+
+    open_and_plan(db_url, example_data)
+    plan(GUSTAV, now=T0.add(minutes=1))
+    with unit_of_work() as s:
+        blocks.place_block(s, ADMIN, person=s.get(Person, case_of(s, GUSTAV).person_id), organisation="hc-norrby",
+                           now=LATER)
+    now = LATER.add(minutes=1)
+    with unit_of_work(read_only=True) as s:
+        cases = s.exec(select(CareCase)).all()
+        members = s.exec(select(Member)).all()
+        every = {case.id: case_facts(s, case, now=now) for case in cases}
+        assert any(f.blocks for f in every.values()) and any(f.person_is_child for f in every.values())
+        assert any(c.given_by == "guardian" for f in every.values() for c in f.consents)
+        assert any(c.parties - c.documented_in for f in every.values() for c in f.consents)
+        for case in cases:
+            consents = s.exec(select(Consent).where(Consent.person_id == case.person_id).order_by(Consent.id)).all()
+            for member in [None, *members]:
+                member_id = member.id if member else None
+                by_number = case_for_reader(s, member_id, now=now, number=case.number)
+                read_already = case_for_reader(s, member_id, now=now, case=case)
+                for opened in (by_number, read_already):
+                    assert opened.case.id == case.id and opened.person.id == case.person_id
+                    assert opened.person.personnummer == s.get(Person, case.person_id).personnummer
+                    assert opened.facts == case_facts(s, case, now=now, member_id=member_id), (case.number, member_id)
+                    assert [(c.id, c.form, c.second_guardian_id) for c in opened.consents] == \
+                        [(c.id, c.form, c.second_guardian_id) for c in consents]
+                    assert opened.member == (member_facts(s, member_id) if member else None)
+        with pytest.raises(NotFound, match="unknown case 'K-2026-9999'"):
+            case_for_reader(s, members[0].id, now=now, number="K-2026-9999")

@@ -7,7 +7,8 @@ where a refusal filters rather than stops, as on the agenda and in notifications
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +28,7 @@ from coordination.persistence.models import (
 )
 from coordination.persistence.sql import among_parameter, rows_of
 from coordination.usecases.areas import preparing_members
-from coordination.usecases.common import Actor, is_child, referenced
+from coordination.usecases.common import Actor, is_child, referenced, unknown_case
 
 
 _RELATIONSHIPS = {kind.value: kind for kind in Relationship}  # a dict's lookup, not the Enum's call per row
@@ -48,13 +49,19 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
     persons = (lambda c: among_parameter(dialect, c, "persons"))
     consent = (col(Consent.id), col(Consent.person_id), col(Consent.scopes), col(Consent.given_by),
                col(Consent.valid_from), col(Consent.valid_until), col(Consent.withdrawn_at), col(Consent.guardian_id))
+    # whether any block was ever placed on the person, so the blocks are read only for those
+    # persons (a block is rare, and reading none cost every page a round trip)
+    has_blocks = select_rows(col(Block.id)).where(col(Block.person_id) == Person.id).exists().label("has_blocks")
+    whole_person = Person.__table__.c  # type: ignore[attr-defined]
     return {
         # plain columns, not entities: loading entities costs more than the queries themselves
         "consents": select_rows(*consent).where(persons(col(Consent.person_id))).order_by(col(Consent.id)),
         # one person's consents with their parties, a row per party: a case page asks for one
         # person, and a second round trip cost it more than the rows. Not for many persons: each
         # row parses its consent's scopes again, ten times a page of fifty
-        "consents_with_parties": select_rows(*consent, col(ConsentParty.documented_at).is_not(None).label("documented"),
+        # (every column of the consent: the case record shows the rows the policy reads)
+        "consents_with_parties": select_rows(*Consent.__table__.c,  # type: ignore[attr-defined]
+                                             col(ConsentParty.documented_at).is_not(None).label("documented"),
                                              col(Organisation.code).label("code"))
         .outerjoin(ConsentParty, col(ConsentParty.consent_id) == Consent.id)
         .outerjoin(Organisation, col(Organisation.id) == ConsentParty.organisation_id)
@@ -67,13 +74,16 @@ def _facts_statements(dialect: str) -> dict[str, Any]:
         .where(col(ConsentParty.consent_id).in_(select_rows(col(Consent.id)).where(persons(col(Consent.person_id))))),
         "blocks": select_rows(Block, col(Organisation.code)).join(Organisation)
         .where(persons(col(Block.person_id))).order_by(col(Block.id)),
-        # the identity columns the policy asks (is the person a child?), not the person's entity;
-        # and whether any block was ever placed, so the blocks are read only for those persons (a
-        # block is rare, and reading none cost every page a round trip)
+        # the identity columns the policy asks (is the person a child?), not the person's entity,
+        # and the blocks flag
         "persons": select_rows(col(Person.id), col(Person.personnummer), col(Person.birth_date),
-                               col(Person.is_coordination_number),
-                               select_rows(col(Block.id)).where(col(Block.person_id) == Person.id).exists()
-                               .label("has_blocks")).where(persons(col(Person.id))),
+                               col(Person.is_coordination_number), has_blocks).where(persons(col(Person.id))),
+        # one case as its reader's page opens it: the case, and its person's every column (the
+        # record shows them) with the blocks flag, in one round trip where three cost a page
+        # about a millisecond (issue 22)
+        "case_and_person": select_rows(CareCase, *whole_person, has_blocks)
+        .join(Person, col(Person.id) == CareCase.person_id).where(col(CareCase.number) == bindparam("number")),
+        "person": select_rows(*whole_person, has_blocks).where(col(Person.id) == bindparam("person")),
         # every relationship that comes from a source, in one statement: a page asks the policy for
         # one case, and a statement per kind cost it more than the record's own rows. UNION, not
         # UNION ALL: each (kind, case, member) once, where a case's ten actions by one nurse gave
@@ -138,20 +148,33 @@ def consent_facts_for(session: Session, person_ids) -> dict[int, list[ConsentFac
     """The consents of many persons in two queries (an agenda lists thousands of cases), of one
     person in one; and one more where a guardian gave a consent (may they be involved?)."""
     person_ids = list(person_ids)
+    if len(person_ids) == 1:
+        return {person_ids[0]: person_consents(session, person_ids[0])[1]}
     statements = _statements(session)
     parties: dict[int, list] = {}
-    consents: list[Any]
-    if len(person_ids) == 1:
-        consents = []
-        for row in rows_of(session, statements["consents_with_parties"], {"persons": person_ids}):
-            if not consents or consents[-1].id != row.id:
-                consents.append(row)
-            if row.code is not None:
-                parties.setdefault(row.id, []).append((row.documented, row.code))
-    else:
-        consents = rows_of(session, statements["consents"], {"persons": person_ids})
-        for consent_id, documented, code in rows_of(session, statements["parties"], {"persons": person_ids}):
-            parties.setdefault(consent_id, []).append((documented, code))
+    consents = rows_of(session, statements["consents"], {"persons": person_ids})
+    for consent_id, documented, code in rows_of(session, statements["parties"], {"persons": person_ids}):
+        parties.setdefault(consent_id, []).append((documented, code))
+    return _consent_facts(session, person_ids, consents, parties)
+
+
+def person_consents(session: Session, person_id: int) -> tuple[list[Any], list[ConsentFacts]]:
+    """One person's consents with their parties, in one statement: their rows (every column,
+    oldest first: what a case record shows) and the policy's facts of them."""
+    consents: list[Any] = []
+    parties: dict[int, list] = {}
+    for row in rows_of(session, _statements(session)["consents_with_parties"], {"persons": [person_id]}):
+        if not consents or consents[-1].id != row.id:
+            consents.append(row)
+        if row.code is not None:
+            parties.setdefault(row.id, []).append((row.documented, row.code))
+    return consents, _consent_facts(session, [person_id], consents, parties)[person_id]
+
+
+def _consent_facts(session: Session, person_ids: list[int], consents: list[Any],
+                   parties: dict[int, list]) -> dict[int, list[ConsentFacts]]:
+    """The policy's facts of consent rows and their parties ((documented?, organisation) by
+    consent id), asking whether each consenting guardian may be involved."""
     guardian_ids = {c.guardian_id for c in consents if c.guardian_id}
     involved = dict(session.execute(select(Contact.id, Contact.may_be_involved)
                                     .where(col(Contact.id).in_(guardian_ids))).all()) if guardian_ids else {}
@@ -234,14 +257,20 @@ def case_facts(session: Session, case: CareCase, *, now: dt.datetime,
 
 
 def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datetime,
-                   team_member_ids: Iterable[int] = (), member_id: int | None = None) -> dict[int, access.CaseFacts]:
+                   team_member_ids: Iterable[int] = (), member_id: int | None = None,
+                   persons: Mapping[int, Any] | None = None,
+                   consents: Mapping[int, list[ConsentFacts]] | None = None) -> dict[int, access.CaseFacts]:
     """The policy's facts for many cases in a few queries, not a few per case: an agenda or a
     meeting lists thousands. Keyed by case id. `member_id`: facts for deciding for that member
-    only (their relationships, not everyone's): a list of one member's cases."""
+    only (their relationships, not everyone's): a list of one member's cases. `persons` (rows
+    with the identity columns and `has_blocks`) and `consents`, by person id: what the caller
+    read already."""
     team_member_ids = tuple(team_member_ids)
     person_ids = list({case.person_id for case in cases})
-    persons = {p.id: p for p in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
-    consents = consent_facts_for(session, person_ids)
+    if persons is None:
+        persons = {p.id: p for p in rows_of(session, _statements(session)["persons"], {"persons": person_ids})}
+    if consents is None:
+        consents = consent_facts_for(session, person_ids)
     blocked = [p.id for p in persons.values() if p.has_blocks]
     blocks = blocks_for(session, blocked) if blocked else {}
     related = relationships_for(session, cases, now=now, emergency=True, member_id=member_id)
@@ -254,6 +283,37 @@ def case_facts_for(session: Session, cases: Sequence[CareCase], *, now: dt.datet
         facts[case.id] = access.CaseFacts(case.number, is_child(persons[case.person_id], today), relations,
                                           tuple(consents[case.person_id]), blocks.get(case.person_id, ()))
     return facts
+
+
+@dataclass(frozen=True)
+class ReadersCase:
+    """One case as a member's page opens it: what the policy asks before the page may show
+    anything, with the rows the page shows that the policy read on the way."""
+    case: CareCase
+    person: Any  # the person's row: every column, and has_blocks
+    consents: list[Any]  # the person's consent rows, oldest first
+    facts: access.CaseFacts  # for this reader alone (or everyone, for a system reader)
+    member: access.MemberFacts | None  # the reader's facts (None: a system reader)
+
+
+def case_for_reader(session: Session, member_id: int | None, *, now: dt.datetime, number: str | None = None,
+                    case: CareCase | None = None) -> ReadersCase:
+    """The case by `number` (or the `case` read already) and what deciding for `member_id`
+    asks, in four statements where asking each in turn took seven: the case with its person,
+    the consents with their parties, the reader's relationships and the reader (issue 22).
+    Decides nothing: the caller asks `require` with these facts."""
+    statements = _statements(session)
+    if case is None:
+        found = session.execute(statements["case_and_person"], {"number": number}).first()
+        if found is None:
+            raise unknown_case(str(number))
+        case, person = found[0], found
+    else:
+        person = session.execute(statements["person"], {"person": case.person_id}).one()
+    consent_rows, consents = person_consents(session, case.person_id)
+    facts = case_facts_for(session, [case], now=now, member_id=member_id, persons={case.person_id: person},
+                           consents={case.person_id: consents})[case.id]
+    return ReadersCase(case, person, consent_rows, facts, member_facts(session, member_id) if member_id else None)
 
 
 def decision(session: Session, member_id: int, purpose: Purpose, case: CareCase, *, now: dt.datetime,

@@ -10,16 +10,16 @@ from sqlalchemy import Integer, bindparam, select as sa_select
 from sqlmodel import Session, col, select
 
 from coordination.persistence.models import (
-    Action, Assessment, CareCase, Consent, Contact, Deviation, FollowUp, Member, Person, ReturnReport, Sip,
+    Action, Assessment, CareCase, Contact, Deviation, FollowUp, Member, ReturnReport, Sip,
     SipMeeting, SipParticipant,
 )
 from coordination.domain import access as policy
 from coordination.domain import disclosure
-from coordination.domain.access import CaseFacts, Purpose
+from coordination.domain.access import Purpose
 from coordination.persistence.models import Organisation
-from coordination.usecases.access import case_facts, member_facts, require
+from coordination.usecases.access import ReadersCase, case_for_reader, require
 from coordination.persistence.sql import among_parameter
-from coordination.usecases.common import Actor, audit, case_by_number, referenced
+from coordination.usecases.common import Actor, audit
 from coordination.usecases import escalations, sip_meeting
 from coordination.usecases.planning import sbar
 
@@ -31,19 +31,16 @@ def list_cases(session: Session) -> list[tuple[str, str, bool]]:
 
 
 def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime,
-                facts: CaseFacts | None = None, case: CareCase | None = None,
-                member: policy.MemberFacts | None = None) -> dict:
+                reading: ReadersCase | None = None) -> dict:
     """The full record of one case for a member's screen. Holds personal data: for the CLI
-    inside the coordination boundary only; reading it is audited. `facts`, `case`, `member`: the
-    case's policy facts at `now`, the case and the reader's facts, when the caller read them
-    already (the case page asks the policy thrice)."""
-    case = case if case is not None and case.number == number else case_by_number(session, number)
-    facts = facts or case_facts(session, case, now=now, member_id=actor.member_id)  # asked for the reader only
-    # the reader's facts, read once: the policy asks them, and so does a block of the SBAR's author
-    me = member if member is not None and member.id == actor.member_id else \
-        member_facts(session, actor.member_id) if actor.member_id else None
+    inside the coordination boundary only; reading it is audited. `reading`: the case as
+    `case_for_reader` opened it for this actor at `now`, when the caller did (the case page asks
+    the policy thrice)."""
+    if reading is None or reading.case.number != number or \
+            (reading.member.id if reading.member else None) != actor.member_id:
+        reading = case_for_reader(session, actor.member_id, now=now, number=number)
+    case, person, facts, me = reading.case, reading.person, reading.facts, reading.member
     require(session, actor, Purpose.READ, case, now=now, facts=facts, member=me)
-    person = referenced(session, Person, case.person_id)
     reader = me.organisation if me else None
 
     # plain rows, not entities, for what the record only shows: loading an entity cost the case
@@ -121,7 +118,7 @@ def case_record(session: Session, actor: Actor, number: str, *, now: dt.datetime
                       "valid_from": c.valid_from.isoformat(),
                       "valid_until": c.valid_until.isoformat() if c.valid_until else None,
                       "withdrawn": c.withdrawn_at is not None}
-                     for c in _rows(session, statements["consents"], {"person": person.id})],
+                     for c in reading.consents],
         "assessment": None if assessment is None else {"withheld": "blocked by the person"}
         if closed_to_reader(assessment.author_id) else sbar(assessment) | {"author": who(assessment.author_id)},
         "sip": None if current is None else sip_view(current) | {
@@ -194,8 +191,6 @@ def _record_statements(dialect: str) -> dict[str, Any]:
         .order_by(col(Deviation.id)),
         "contacts": sa_select(_table(Contact)).where(col(Contact.person_id) == bindparam("person", type_=Integer))
         .order_by(col(Contact.kind), col(Contact.id)),
-        "consents": sa_select(_table(Consent)).where(col(Consent.person_id) == bindparam("person", type_=Integer))
-        .order_by(col(Consent.id)),
         # the members the record names, not all of them
         "members": sa_select(col(Member.id), col(Member.name), col(Member.role), col(Member.code),
                              col(Organisation.code).label("organisation"))

@@ -24,7 +24,7 @@ from coordination.usecases import persons_plan, provenance, queries, revising, w
 from coordination.usecases.commands import (
     BookSipMeeting, CompleteAction, OpenEmergencyAccess, RecordFollowUp, RecordReturnReport, RecordSipAnswer, ReviseSip, build,
 )
-from coordination.usecases.access import case_facts, member_facts
+from coordination.usecases.access import case_for_reader
 from coordination.usecases.common import case_by_number
 
 router = APIRouter()
@@ -70,14 +70,12 @@ VERDICT_NAMES = {PersonVerdict.AGREE: N_("Agrees"), PersonVerdict.PARTLY: N_("Pa
 def case_page(request: Request, number: str, staff: StaffDep, saved: str = "") -> HTMLResponse:
     with transaction() as session:
         now = staff.now
-        case = case_by_number(session, number)
-        # read once: the record, the form and "why" ask them, each for this member alone
-        facts = case_facts(session, case, now=now, member_id=staff.who.member_id)
-        me = member_facts(session, staff.who.member_id)
-        record = queries.case_record(session, staff.actor, number, now=now, facts=facts, case=case, member=me)
-        revision = revising.revision_form(session, staff.actor, case=case, now=now, facts=facts, member=me) \
-            if record["sip"] and record["status"] != "closed" else None
-        why = provenance.bases(session, staff.who.member_id, case, now=now, facts=facts)
+        # the policy's facts read once: the record, the form and "why" ask them, each for this member alone
+        reading = case_for_reader(session, staff.who.member_id, now=now, number=number)
+        record = queries.case_record(session, staff.actor, number, now=now, reading=reading)
+        revision = revising.revision_form(session, staff.actor, case=reading.case, now=now, facts=reading.facts,
+                                          member=reading.member) if record["sip"] and record["status"] != "closed" else None
+        why = provenance.bases(session, staff.who.member_id, reading.case, now=now, facts=reading.facts)
         # "why may I read this?" names the member's own emergency access, and when it ends
         emergency_until = next((b.until for b in why if b.kind == Relationship.EMERGENCY), None)
         return render.page(request, "case.html", staff.texts, staff, record=record, saved=saved, revision=revision,
