@@ -128,8 +128,9 @@ def today_of(now: dt.datetime) -> dt.date:
     return local_date(now)
 
 
-# built once, run on the session's connection: an audit row is written, never read back, and the
-# unit of work's flush of one object cost a case page more than the INSERT itself (issue 22)
+# built once, run on the session's connection: a use case writes its audit row and never loads
+# it again, and the unit of work's flush of one object cost a case page more than the INSERT
+# itself (issue 22)
 _AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
