@@ -101,6 +101,15 @@ class SmtpReceiver:
     def url(self, to: str) -> str:
         return f"mailto://127.0.0.1:{self.port}?from=coordination@example.org&to={to}"
 
+    def received(self, count: int, *, within_s: float = 30.0) -> list[dict]:
+        """The messages once `count` have come: what is sent after a page has answered (a
+        sign-in link goes once the answer has gone) may arrive after the page shows. Waits at
+        most `within_s`, a deadline for a lost message, not a measure of speed."""
+        deadline = time.monotonic() + within_s
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.messages)
+
     def __enter__(self):
         self.controller.start()
         return self
