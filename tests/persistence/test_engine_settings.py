@@ -25,3 +25,25 @@ def test_options_in_the_url_are_the_operators(pg_url):
         assert conn.execute(text("SHOW jit")).scalar_one() == "on"
         assert conn.execute(text("SHOW work_mem")).scalar_one() == "8MB"
     get_engine(url).dispose()
+
+
+def test_a_page_is_answered_in_one_backend_and_other_work_keeps_the_servers_parallelism(pg_url, monkeypatch):
+    """At 1M actions PostgreSQL ran a start page's items in parallel: starting the workers took
+    longer than the statement, and under load they took the cores other requests waited for.
+    The page's own transaction asks for no workers; a job, or the next transaction on the same
+    pooled connection, keeps the server's setting."""
+    from coordination.entrypoints.web.deps import transaction
+    from coordination.persistence.engine import unit_of_work
+
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", pg_url)
+    show = text("SHOW max_parallel_workers_per_gather")
+    with get_engine(pg_url).connect() as conn:
+        server = conn.execute(show).scalar_one()
+    assert server != "0"  # PostgreSQL's default is 2: otherwise this test proves nothing
+    for read_only in (True, False):
+        with transaction(read_only=read_only) as session:
+            assert session.execute(show).scalar_one() == "0"
+    with unit_of_work(pg_url) as session:  # a job's unit of work, on a connection a page used
+        assert session.execute(show).scalar_one() == server
+    with unit_of_work(pg_url, interactive=True) as session:
+        assert session.execute(show).scalar_one() == "0"

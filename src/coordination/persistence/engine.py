@@ -100,14 +100,20 @@ def existing_database() -> None:
 
 
 @contextmanager
-def unit_of_work(url: str | None = None, *, read_only: bool = False) -> Iterator[Session]:
-    """`read_only`: the work only reads (a page that writes nothing, not even an audit event)."""
+def unit_of_work(url: str | None = None, *, read_only: bool = False, interactive: bool = False) -> Iterator[Session]:
+    """`read_only`: the work only reads (a page that writes nothing, not even an audit event).
+    `interactive`: someone is waiting for it (a page), so PostgreSQL answers it in one backend."""
     # imported here: SQLModel loads pydantic, which `coordination status` never needs (issue 22)
     from sqlmodel import Session
 
     engine = get_engine(url)
     with Session(engine.execution_options(read_only=True) if read_only else engine,
                  expire_on_commit=False) as session:
+        if interactive and engine.dialect.name == "postgresql":
+            # A page's statements are short. PostgreSQL still planned a start page's items in
+            # parallel at 1M actions: starting the workers took longer (4-9 ms) than the
+            # statement, and under load the workers took the cores other requests waited for.
+            session.connection().exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         try:
             yield session
             session.commit()

@@ -50,7 +50,7 @@ def transaction(*, read_only: bool = False, later: BackgroundTasks | None = None
     for the scheduled delivery, with its backoff. With `later` (the route's background tasks)
     they are sent once the answer has gone, where its timing must tell nothing (sign-in). `told`
     gets whether every message was delivered, so a page never says "told" of one still on its way."""
-    with unit_of_work(read_only=read_only) as session:
+    with unit_of_work(read_only=read_only, interactive=True) as session:
         notes = session.info  # kept past the session's close, which comes after the commit
         yield session
     keys, moment = queued(notes)

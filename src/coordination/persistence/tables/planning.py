@@ -72,8 +72,9 @@ class SipParticipant(SQLModel, table=True):
 class Action(SQLModel, table=True):
     __table_args__ = (Index("ix_action_status_due", "status", "due_date", "case_id"),  # "my cases" walks it
                       Index("ix_action_status_follow_up", "status", "follow_up_date"),
-                      # a member's open actions, and their cases without reading the actions
-                      Index("ix_action_responsible_status", "responsible_id", "status", "case_id"))
+                      # a member's open actions by due date (what is due for her), and their
+                      # cases without reading the actions
+                      Index("ix_action_responsible_status_due", "responsible_id", "status", "due_date", "case_id"))
     id: int = key()
     case_id: int = Field(foreign_key="care_case.id", index=True)
     # the SIP version that introduced it; none for an action the coordination meeting decided
